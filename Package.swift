@@ -1,0 +1,83 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Nudge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "nudge", targets: ["nudge"]),
+        .library(name: "NudgeLanguage", targets: ["NudgeLanguage"]),
+        .library(name: "NudgeStore", targets: ["NudgeStore"]),
+        .library(name: "NudgeEngine", targets: ["NudgeEngine"]),
+        .library(name: "NudgeRender", targets: ["NudgeRender"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "NudgeLanguage",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "NudgeStore",
+            dependencies: [
+                "NudgeLanguage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "NudgeRender",
+            dependencies: [
+                "NudgeLanguage",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "NudgeEngine",
+            dependencies: [
+                "NudgeLanguage", "NudgeStore", "NudgeRender",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "nudge",
+            dependencies: [
+                "NudgeLanguage", "NudgeStore", "NudgeEngine", "NudgeRender",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(name: "NudgeLanguageTests", dependencies: ["NudgeLanguage"], swiftSettings: upcoming),
+        .testTarget(name: "NudgeStoreTests", dependencies: ["NudgeStore", "NudgeLanguage"], swiftSettings: upcoming),
+        .testTarget(name: "NudgeRenderTests", dependencies: ["NudgeRender", "NudgeLanguage"], swiftSettings: upcoming),
+        .testTarget(
+            name: "NudgeEngineTests",
+            dependencies: ["NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeRender"],
+            resources: [.copy("Golden")],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "NudgeCommandTests",
+            dependencies: ["nudge", "NudgeLanguage"],
+            swiftSettings: upcoming
+        ),
+    ]
+)

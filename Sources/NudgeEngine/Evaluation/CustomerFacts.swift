@@ -1,0 +1,159 @@
+public import Foundation
+public import NudgeLanguage
+import NudgeStore
+
+/// The fields of design §4 for one occurrence, computed from stored state at `now`.
+///
+/// A class so that derived values that need a query (visits in the last 30 or 90 days) are computed once, lazily.
+public final class CustomerFacts: FieldSource {
+    public let occurrence: Occurrence
+    public let workflow: Workflow
+    public let config: ProjectConfig
+    public let now: Date
+    public let zone: TimeZone
+    let countVisitsSince: (Date) -> Int
+    private var visitCounts: [Int: Int] = [:]
+
+    /// Facts for `occurrence` of `workflow`; `countVisitsSince` counts the customer's visits after an instant.
+    public init(
+        occurrence: Occurrence, workflow: Workflow, config: ProjectConfig, now: Date,
+        countVisitsSince: @escaping (Date) -> Int
+    ) {
+        self.occurrence = occurrence
+        self.workflow = workflow
+        self.config = config
+        self.now = now
+        self.zone = occurrence.customer.timeZone.flatMap(TimeZone.init(identifier:)) ?? config.timeZone
+        self.countVisitsSince = countVisitsSince
+    }
+
+    var customer: CustomerState { occurrence.customer }
+
+    func visits(inLast days: Int) -> Int {
+        if let cached = visitCounts[days] { return cached }
+        let count = countVisitsSince(now.addingTimeInterval(-Double(days) * 86_400))
+        visitCounts[days] = count
+        return count
+    }
+
+    /// Whole years of age on the local date of `now`; nil without a birth year.
+    var age: Int? {
+        guard let year = customer.birthYear, let birth = customer.birthDate.flatMap(LocalDate.init(parsing:)) else {
+            return nil
+        }
+        let today = zone.localDate(of: now)
+        var birthdayThisYear = (birth.month, birth.day)
+        if birth.month == 2, birth.day == 29, !LocalDate.isLeapYear(today.year) { birthdayThisYear = (2, 28) }
+        let hadBirthday = (today.month, today.day) >= birthdayThisYear
+        return today.year - year - (hadBirthday ? 0 : 1)
+    }
+
+    var firstName: String? {
+        customer.name?.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init)
+    }
+
+    public func value(of field: Field) -> Value {
+        switch field {
+        case .customer(let f):
+            switch f {
+            case .id: return .string(customer.id)
+            case .name: return customer.name.map(Value.string) ?? .null
+            case .first_name: return firstName.map(Value.string) ?? .null
+            case .email: return customer.email.map(Value.string) ?? .null
+            case .phone: return customer.phone.map(Value.string) ?? .null
+            case .birth_date: return customer.birthDate.map(Value.string) ?? .null
+            case .timezone: return .string(zone.identifier)
+            case .signed_up_at: return .instant(customer.signedUpAt)
+            case .tags: return .list(customer.tags.map(Value.string))
+            case .attributes: return customer.attributes.isEmpty ? .null : .string("")
+            case .email_opt_in: return .bool(customer.isEmailOptIn)
+            case .sms_opt_in: return .bool(customer.isSMSOptIn)
+            case .push_opt_in: return .bool(customer.isPushOptIn)
+            case .push_token: return customer.pushToken.map(Value.string) ?? .null
+            case .wallet_pass_id: return customer.walletPassID.map(Value.string) ?? .null
+            case .last_visit_at: return customer.lastVisitAt.map(Value.instant) ?? .null
+            case .last_activity_at: return .instant(customer.lastActivityAt)
+            case .days_since_last_activity:
+                return .number(Double(zone.localDate(of: customer.lastActivityAt).days(to: zone.localDate(of: now))))
+            case .visits_total: return .number(Double(customer.visitsTotal))
+            case .visits_30d: return .number(Double(visits(inLast: 30)))
+            case .visits_90d: return .number(Double(visits(inLast: 90)))
+            case .lifetime_value: return .number(Double(customer.lifetimeValueCents) / 100)
+            case .age: return age.map { .number(Double($0)) } ?? .null
+            }
+        case .attribute(let name):
+            return customer.attributes[name].map(Value.string) ?? .null
+        case .offer(let f):
+            guard let progress = occurrence.progress else { return .null }
+            switch f {
+            case .id: return .string(progress.offerID)
+            case .name: return progress.offerName.map(Value.string) ?? .null
+            case .stamps_required: return .number(Double(progress.stampsRequired))
+            }
+        case .progress(let f):
+            guard let progress = occurrence.progress else { return .null }
+            switch f {
+            case .stamps: return .number(Double(progress.stamps))
+            case .percent: return .number(progress.percent)
+            case .stamps_remaining: return .number(Double(progress.stampsRemaining))
+            case .rewards_earned: return .number(Double(progress.rewardsEarned))
+            }
+        case .trigger(let f):
+            switch (f, workflow.trigger) {
+            case (.kind, _): return .string(workflow.trigger.kind.rawValue)
+            case (.days, .inactivity): return occurrence.parameter.map { .number(Double($0)) } ?? .null
+            case (.percent, .milestone): return occurrence.parameter.map { .number(Double($0)) } ?? .null
+            case (.offer, .milestone): return occurrence.progress.map { .string($0.offerID) } ?? .null
+            case (.days_before, .birthday(let days)): return .number(Double(days))
+            case (.days_after, .signup(let days)): return .number(Double(days))
+            default: return .null
+            }
+        case .business(let f):
+            return f == .name ? .string(config.businessName) : .string(config.timeZone.identifier)
+        case .workflow(let f):
+            return f == .id ? .string(workflow.id) : .string(workflow.name)
+        }
+    }
+
+    /// The rendering context: nested dictionaries of every field, from explicit values.
+    public var renderContext: [String: Any] {
+        func plain(_ value: Value) -> Any? {
+            switch value {
+            case .null: return nil
+            case .bool(let b): return b
+            case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? Int(n) : Value.format(n)
+            case .string(let s): return s
+            case .instant(let d): return ISO8601.format(d, in: zone)
+            case .list(let items): return items.compactMap(plain)
+            }
+        }
+        var customerContext: [String: Any] = [:]
+        for f in Field.CustomerField.allCases where f != .attributes {
+            if let value = plain(value(of: .customer(f))) { customerContext[f.rawValue] = value }
+        }
+        customerContext["attributes"] = customer.attributes
+        var context: [String: Any] = [
+            "customer": customerContext,
+            "business": ["name": config.businessName, "timezone": config.timeZone.identifier],
+            "workflow": ["id": workflow.id, "name": workflow.name],
+        ]
+        var trigger: [String: Any] = [:]
+        for f in Field.TriggerField.allCases {
+            if let value = plain(value(of: .trigger(f))) { trigger[f.rawValue] = value }
+        }
+        context["trigger"] = trigger
+        if occurrence.progress != nil {
+            var offer: [String: Any] = [:]
+            for f in Field.OfferField.allCases {
+                if let value = plain(value(of: .offer(f))) { offer[f.rawValue] = value }
+            }
+            var progress: [String: Any] = [:]
+            for f in Field.ProgressField.allCases {
+                if let value = plain(value(of: .progress(f))) { progress[f.rawValue] = value }
+            }
+            context["offer"] = offer
+            context["progress"] = progress
+        }
+        return context
+    }
+}

@@ -1,0 +1,122 @@
+public import Foundation
+public import NudgeLanguage
+public import NudgeRender
+
+/// One message of a plan: sent on a channel, or suppressed with a reason.
+public struct PlannedMessage: Sendable {
+    /// Whether the message goes out.
+    public enum Status: String, Sendable, Codable {
+        case send
+        case suppressed
+    }
+
+    public var workflowID: String
+    public var workflowName: String
+    public var customerID: String
+    /// The occurrence key (design §5).
+    public var occurrence: String
+    /// Which action of the workflow (0-based), when a workflow sends several.
+    public var actionIndex: Int
+    /// The chosen channel; nil when suppressed.
+    public var channel: Channel?
+    /// The channels the action allows, in order.
+    public var channels: [Channel]
+    public var template: String
+    public var due: Date
+    public var status: Status
+    /// Why it is suppressed.
+    public var reason: String?
+    /// The recipient address on the chosen channel.
+    public var recipient: String?
+    /// The rendered message, when asked for.
+    public var rendered: RenderedMessage?
+    /// The customer's time zone.
+    public var timeZone: String
+}
+
+/// What a run at `now` would send, and why: the output of dry-run and the input of run.
+public struct Plan: Sendable {
+    /// The evaluation instant.
+    public var now: Date
+    /// Planned messages, sorted by due time, workflow, customer and occurrence.
+    public var messages: [PlannedMessage]
+    /// Occurrences considered (after the trigger, before conditions and the ledger).
+    public var candidates: Int
+    /// Occurrences skipped because the ledger already holds them.
+    public var alreadySent: Int
+    /// Occurrences whose `when` conditions did not hold.
+    public var filteredOut: Int
+    /// Workflows evaluated.
+    public var workflowIDs: [String]
+
+    /// Messages that go out.
+    public var sendCount: Int { messages.filter { $0.status == .send }.count }
+    /// Messages suppressed.
+    public var suppressedCount: Int { messages.count - sendCount }
+}
+
+extension PlannedMessage {
+    /// The JSON object of `dry-run --format json` (design §7), keys in a stable order.
+    public func jsonObject(includeRendered: Bool) -> [(String, Any?)] {
+        var fields: [(String, Any?)] = [
+            ("workflow", workflowID),
+            ("customer", customerID),
+            ("occurrence", occurrence),
+            ("channel", channel?.rawValue),
+            ("template", template),
+            ("due", ISO8601.format(due)),
+            ("status", status.rawValue),
+            ("reason", reason),
+            ("to", recipient),
+        ]
+        if includeRendered, let rendered {
+            if let heading = rendered.heading { fields.append((heading.key, heading.value)) }
+            fields.append(("body", rendered.body))
+        }
+        return fields
+    }
+
+    /// One JSON line.
+    public func jsonLine(includeRendered: Bool) -> String {
+        let parts = jsonObject(includeRendered: includeRendered).map { key, value in
+            "\(JSONText.quote(key)):\(JSONText.encode(value))"
+        }
+        return "{" + parts.joined(separator: ",") + "}"
+    }
+}
+
+/// Minimal, ordered JSON writing for the plan's flat objects.
+public enum JSONText {
+    /// A JSON string literal.
+    public static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A JSON value for nil, strings, numbers and booleans.
+    public static func encode(_ value: Any?) -> String {
+        switch value {
+        case nil: return "null"
+        case let string as String: return quote(string)
+        case let bool as Bool: return bool ? "true" : "false"
+        case let int as Int: return String(int)
+        case let double as Double: return Value.format(double)
+        default: return quote("\(value!)")
+        }
+    }
+}

@@ -1,0 +1,126 @@
+public import Foundation
+public import GRDB
+public import Logging
+public import NudgeLanguage
+import NudgeRender
+public import NudgeStore
+
+/// Evaluates a project's rule graph against the store at `now` and produces the Plan.
+///
+/// Dry-run and run share this code path, so what dry-run shows is what run sends.
+public struct Planner: Sendable {
+    public let project: Project
+    public let database: AppDatabase
+    public let logger: Logger
+
+    public init(project: Project, database: AppDatabase, logger: Logger = Logger(label: "nudge.engine")) {
+        self.project = project
+        self.database = database
+        self.logger = logger
+    }
+
+    /// Plans at `now` for the enabled workflows (only those in `workflowIDs` when given).
+    public func plan(now: Date, workflowIDs: Set<String>? = nil, render: Bool = false) throws -> Plan {
+        try database.reader.read { db in try plan(now: now, workflowIDs: workflowIDs, render: render, db: db) }
+    }
+
+    /// Plans inside an open database access (run uses this inside its write transaction).
+    public func plan(now: Date, workflowIDs: Set<String>?, render: Bool, db: Database) throws -> Plan {
+        var plan = Plan(now: now, messages: [], candidates: 0, alreadySent: 0, filteredOut: 0, workflowIDs: [])
+        let ledger = try db.cachedStatement(
+            sql: "SELECT 1 FROM ledger WHERE workflow_id = ? AND customer_id = ? AND occurrence = ?")
+        let visitCount = try db.cachedStatement(
+            sql: "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?")
+        for workflow in project.workflows where workflow.isEnabled {
+            if let workflowIDs, !workflowIDs.contains(workflow.id) { continue }
+            plan.workflowIDs.append(workflow.id)
+            let scan = TriggerScan(workflow: workflow, config: project.config, now: now)
+            let occurrences = try scan.occurrences(db: db)
+            logger.debug(
+                "trigger scanned", metadata: ["workflow.id": "\(workflow.id)", "candidates": "\(occurrences.count)"])
+            for occurrence in occurrences {
+                plan.candidates += 1
+                if try Row.fetchOne(ledger, arguments: [workflow.id, occurrence.customer.id, occurrence.key]) != nil {
+                    plan.alreadySent += 1
+                    continue
+                }
+                let customerID = occurrence.customer.id
+                let facts = CustomerFacts(occurrence: occurrence, workflow: workflow, config: project.config, now: now) {
+                    since in
+                    (try? Int.fetchOne(visitCount, arguments: [customerID, StoredInstant.millis(since)])) ?? 0
+                }
+                guard workflow.conditions.allSatisfy({ $0.holds(for: facts) }) else {
+                    plan.filteredOut += 1
+                    continue
+                }
+                for (index, action) in workflow.actions.enumerated() {
+                    plan.messages.append(message(for: action, index: index, facts: facts, render: render))
+                }
+            }
+        }
+        plan.messages.sort {
+            ($0.due, $0.workflowID, $0.customerID, $0.occurrence, $0.actionIndex)
+                < ($1.due, $1.workflowID, $1.customerID, $1.occurrence, $1.actionIndex)
+        }
+        return plan
+    }
+
+    func message(for action: SendAction, index: Int, facts: CustomerFacts, render: Bool) -> PlannedMessage {
+        let occurrence = facts.occurrence
+        var message = PlannedMessage(
+            workflowID: facts.workflow.id, workflowName: facts.workflow.name, customerID: occurrence.customer.id,
+            occurrence: occurrence.key, actionIndex: index, channel: nil, channels: action.channels,
+            template: action.template, due: occurrence.due, status: .suppressed, reason: nil, recipient: nil,
+            rendered: nil, timeZone: facts.zone.identifier)
+        var reasons: [String] = []
+        for channel in action.channels {
+            switch ChannelPolicy.recipient(on: channel, for: occurrence.customer) {
+            case .success(let recipient):
+                message.channel = channel
+                message.recipient = recipient
+                message.status = .send
+                if render, let template = project.templates[TemplateKey(name: action.template, channel: channel)] {
+                    message.rendered = template.render(facts.renderContext)
+                }
+                return message
+            case .failure(let reason):
+                reasons.append(action.channels.count > 1 ? "\(channel.rawValue): \(reason.text)" : reason.text)
+            }
+        }
+        message.reason = reasons.joined(separator: "; ")
+        return message
+    }
+}
+
+/// Consent and address rules, enforced for every workflow (design §5).
+public enum ChannelPolicy {
+    /// Why a channel cannot carry a message to a customer.
+    public struct Refusal: Error, Sendable {
+        public var text: String
+    }
+
+    /// The customer's address on `channel`, or why there is none.
+    public static func recipient(on channel: Channel, for customer: CustomerState) -> Result<String, Refusal> {
+        func present(_ value: String?) -> String? {
+            guard let value, !value.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+            return value
+        }
+        switch channel {
+        case .email:
+            guard let email = present(customer.email) else { return .failure(Refusal(text: "no email address")) }
+            guard customer.isEmailOptIn else { return .failure(Refusal(text: "not opted in to email")) }
+            return .success(email)
+        case .sms:
+            guard let phone = present(customer.phone) else { return .failure(Refusal(text: "no phone number")) }
+            guard customer.isSMSOptIn else { return .failure(Refusal(text: "not opted in to sms")) }
+            return .success(phone)
+        case .push:
+            guard let token = present(customer.pushToken) else { return .failure(Refusal(text: "no push token")) }
+            guard customer.isPushOptIn else { return .failure(Refusal(text: "not opted in to push")) }
+            return .success(token)
+        case .wallet:
+            guard let pass = present(customer.walletPassID) else { return .failure(Refusal(text: "no wallet pass")) }
+            return .success(pass)
+        }
+    }
+}

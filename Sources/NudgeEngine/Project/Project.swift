@@ -1,0 +1,179 @@
+public import Foundation
+public import NudgeLanguage
+public import NudgeRender
+
+/// Identifies a template file: name and channel.
+public struct TemplateKey: Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    public var channel: Channel
+
+    public init(name: String, channel: Channel) {
+        self.name = name
+        self.channel = channel
+    }
+
+    /// `Templates/<name>.<channel>.mustache`.
+    public var description: String { "Templates/\(name).\(channel.rawValue).mustache" }
+}
+
+/// A loaded and checked project: nudge.yaml, the workflows and the templates (design §3).
+public struct Project: Sendable {
+    /// The project folder.
+    public var directory: URL
+    /// How paths are shown in messages (the `--project` argument as given, or empty for the current folder).
+    public var displayPrefix: String
+    /// The settings of nudge.yaml.
+    public var config: ProjectConfig
+    /// The workflows, sorted by id.
+    public var workflows: [Workflow]
+    /// The templates by name and channel.
+    public var templates: [TemplateKey: MessageTemplate]
+    /// Warnings found while loading (errors prevent loading).
+    public var warnings: [Diagnostic]
+
+    /// The database path: `override`, else `database:` of nudge.yaml, else `nudge.sqlite`, relative to the project.
+    public func databasePath(override: String? = nil) -> String {
+        if let override { return override }
+        return resolve(config.database ?? "nudge.sqlite")
+    }
+
+    /// A path from nudge.yaml, resolved against the project folder.
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : directory.appendingPathComponent(path).path
+    }
+
+    /// The workflow with `id`.
+    public func workflow(id: String) -> Workflow? {
+        workflows.first { $0.id == id }
+    }
+
+    /// Loads and checks the project in `directory`, collecting every diagnostic.
+    ///
+    /// Returns the project when there are no errors; the diagnostics (sorted) in both cases.
+    public static func load(directory: String, displayPrefix: String? = nil) -> (project: Project?, diagnostics: [Diagnostic]) {
+        let root = URL(fileURLWithPath: directory).standardizedFileURL
+        let prefix = displayPrefix ?? (directory == "." ? "" : directory)
+        func display(_ relative: String) -> String {
+            prefix.isEmpty ? relative : (prefix.hasSuffix("/") ? prefix + relative : prefix + "/" + relative)
+        }
+        var diagnostics = Diagnostics()
+        let fileManager = FileManager.default
+
+        // nudge.yaml
+        let configPath = root.appendingPathComponent("nudge.yaml").path
+        var config = ProjectConfig()
+        if let text = try? String(contentsOfFile: configPath, encoding: .utf8) {
+            config = ProjectConfig.parse(text, file: display("nudge.yaml"), diagnostics: &diagnostics)
+        } else {
+            diagnostics.error(
+                "no nudge.yaml in \(directory)", at: SourceLocation(file: display("nudge.yaml")),
+                suggestion: "run 'nudge init DIR' to create a project, or pass --project DIR")
+        }
+        let channels = Set(config.channels.keys)
+
+        // Templates
+        var templates: [TemplateKey: MessageTemplate] = [:]
+        var templateFiles: [TemplateKey: String] = [:]
+        let templatesDirectory = root.appendingPathComponent("Templates")
+        let templateNames = ((try? fileManager.contentsOfDirectory(atPath: templatesDirectory.path)) ?? []).sorted()
+        for fileName in templateNames where fileName.hasSuffix(".mustache") {
+            let relative = "Templates/\(fileName)"
+            let stem = String(fileName.dropLast(".mustache".count))
+            guard let dot = stem.lastIndex(of: "."), let channel = Channel(rawValue: String(stem[stem.index(after: dot)...]))
+            else {
+                diagnostics.warning(
+                    "template file name should be <template>.<channel>.mustache with a channel of "
+                        + Channel.allCases.map(\.rawValue).joined(separator: ", "),
+                    at: SourceLocation(file: display(relative)))
+                continue
+            }
+            let key = TemplateKey(name: String(stem[..<dot]), channel: channel)
+            templateFiles[key] = display(relative)
+            guard let text = try? String(contentsOf: templatesDirectory.appendingPathComponent(fileName), encoding: .utf8)
+            else {
+                diagnostics.error("cannot read the template (is it UTF-8 text?)", at: SourceLocation(file: display(relative)))
+                continue
+            }
+            if let template = MessageTemplate.parse(
+                text, name: key.name, channel: channel, file: display(relative), diagnostics: &diagnostics)
+            {
+                templates[key] = template
+            }
+        }
+
+        // Workflows
+        var workflows: [Workflow] = []
+        let workflowsDirectory = root.appendingPathComponent("Workflows")
+        let workflowNames = ((try? fileManager.contentsOfDirectory(atPath: workflowsDirectory.path)) ?? []).sorted()
+        if !fileManager.fileExists(atPath: workflowsDirectory.path) {
+            diagnostics.warning("no Workflows folder: nothing will be sent", at: SourceLocation(file: display("Workflows")))
+        }
+        for fileName in workflowNames where fileName.hasSuffix(".yaml") || fileName.hasSuffix(".yml") {
+            let relative = display("Workflows/\(fileName)")
+            guard let text = try? String(contentsOf: workflowsDirectory.appendingPathComponent(fileName), encoding: .utf8)
+            else {
+                diagnostics.error("cannot read the workflow (is it UTF-8 text?)", at: SourceLocation(file: relative))
+                continue
+            }
+            if let workflow = WorkflowParser.parse(text, file: relative, channels: channels, diagnostics: &diagnostics) {
+                workflows.append(workflow)
+            }
+        }
+
+        // Cross-checks: unique ids, templates for every channel, template variables.
+        var firstByID: [String: Workflow] = [:]
+        for workflow in workflows {
+            if let first = firstByID[workflow.id] {
+                diagnostics.error(
+                    "duplicate workflow id '\(workflow.id)' (also in \(first.idLocation))", at: workflow.idLocation,
+                    suggestion: "workflow ids must be unique across the project")
+            } else {
+                firstByID[workflow.id] = workflow
+            }
+        }
+        var checkedVariables = Set<String>()
+        for workflow in workflows {
+            let catalog = FieldCatalog(trigger: workflow.trigger.kind)
+            for action in workflow.actions {
+                for channel in action.channels {
+                    let key = TemplateKey(name: action.template, channel: channel)
+                    guard let template = templates[key] else {
+                        if templateFiles[key] == nil {
+                            let sameChannel = templateFiles.keys.filter { $0.channel == channel }.map(\.name)
+                            let hint = Suggestion.closest(to: action.template, in: sameChannel).map {
+                                "did you mean '\($0)'?"
+                            }
+                            diagnostics.error(
+                                "template '\(action.template)' has no \(channel.rawValue) version: \(display(key.description)) does not exist",
+                                at: action.location, suggestion: hint ?? "create \(display(key.description))")
+                        }
+                        continue
+                    }
+                    for variable in template.variables {
+                        guard let (message, suggestion) = variable.check(against: catalog) else { continue }
+                        let isTriggerSpecific = message.contains("only available") || message.contains("not a parameter")
+                        let text = isTriggerSpecific ? message + " (template used by workflow '\(workflow.id)')" : message
+                        guard checkedVariables.insert("\(variable.location)|\(text)").inserted else { continue }
+                        diagnostics.error(text, at: variable.location, suggestion: suggestion)
+                    }
+                }
+            }
+        }
+        // Templates no workflow uses are still checked against every field.
+        let used = Set(workflows.flatMap { w in w.actions.flatMap { a in a.channels.map { TemplateKey(name: a.template, channel: $0) } } })
+        for (key, template) in templates where !used.contains(key) {
+            for variable in template.variables {
+                if let (message, suggestion) = variable.check(against: FieldCatalog(trigger: nil)) {
+                    diagnostics.error(message, at: variable.location, suggestion: suggestion)
+                }
+            }
+        }
+
+        let sorted = diagnostics.sorted
+        guard !diagnostics.hasErrors else { return (nil, sorted) }
+        let project = Project(
+            directory: root, displayPrefix: prefix, config: config, workflows: workflows.sorted { $0.id < $1.id },
+            templates: templates, warnings: sorted)
+        return (project, sorted)
+    }
+}

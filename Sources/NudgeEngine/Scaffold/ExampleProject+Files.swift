@@ -1,0 +1,309 @@
+// Generated from the repository's nudge.yaml, Workflows/ and Templates/. Do not edit:
+// run `NUDGE_UPDATE_EXAMPLES=1 swift test --filter ExampleProject` to regenerate.
+
+extension ExampleProject {
+    /// (path relative to the project, contents)
+    public static let files: [(String, String)] = [
+        (
+            "nudge.yaml",
+            ##"""
+            # Nudge project settings. Copy this file (with Workflows/ and Templates/) to start your own.
+            # Relative paths below are relative to the folder holding this file.
+
+            # Who is sending. Templates can show these as {{business.name}} and {{business.timezone}}.
+            business:
+              name: Bean There Café
+              timezone: America/New_York      # IANA; the default for customers without one
+
+            # Where customer state, the ledger and the outbox live (override with --db PATH).
+            database: nudge.sqlite
+
+            # Date-based triggers (birthday, inactivity) send at this hour, in each customer's
+            # own time zone. A workflow can override it with its own send_at.
+            send_at: "09:00"                  # local time of day at which date-based triggers fall due
+
+            # Which adapter delivers each channel. `file` appends one JSON line per message,
+            # handy for trying things out; switch to `webhook` (url + secret_env) in production.
+            channels:                         # channel -> adapter; `file` is the embedded default
+              email:  { provider: file, path: outbox/email.jsonl }
+              sms:    { provider: file, path: outbox/sms.jsonl }
+              push:   { provider: file, path: outbox/push.jsonl }
+              wallet: { provider: file, path: outbox/wallet.jsonl }
+            """##
+        ),
+        (
+            "Workflows/birthday-reminder.yaml",
+            ##"""
+            # A week ahead of the birthday, let the customer know a treat is coming.
+            id: birthday-reminder
+            name: Birthday week heads-up
+            description: Seven days before the birthday, tell the customer a treat is on its way.
+            trigger:
+              birthday: { days_before: 7 }     # due on the local date one week before the birthday
+            when:
+              - not ("staff" in customer.tags)
+            actions:
+              - send: { channel: email, template: birthday-reminder }
+            send_at: "10:00"                   # overrides send_at of nudge.yaml for this workflow
+            """##
+        ),
+        (
+            "Workflows/birthday-treat.yaml",
+            ##"""
+            # A free drink on the customer's birthday, by email plus a short push (or SMS) nudge.
+            id: birthday-treat                 # unique across the project; must match the file name
+            name: Birthday treat
+            description: On the birthday itself, email a free-drink treat and ping the phone too.
+            enabled: true                      # set to false to pause a workflow without deleting it
+            trigger:
+              birthday: { days_before: 0 }     # fires once a year, on the local birthday at send_at
+            when:                              # every expression must hold
+              - not ("staff" in customer.tags) # the team gets cake in the back room instead
+            actions:
+              - send: { channel: email, template: birthday-treat }
+              - send: { channel: [push, sms], template: birthday-treat }  # first channel the customer can receive
+            catch_up: 1d                       # a run up to a day late still sends it
+            """##
+        ),
+        (
+            "Workflows/one-year-anniversary.yaml",
+            ##"""
+            # One year in the club: thank loyal members who still come by.
+            id: one-year-anniversary
+            name: One year with us
+            description: A year after signup, thank members who visited in the last 90 days.
+            trigger:
+              signup: { days_after: 365 }
+            when:
+              - customer.visits_90d >= 1 and customer.visits_total >= 5
+            actions:
+              - send: { channel: [email, push], template: one-year-anniversary }
+            catch_up: 3d
+            """##
+        ),
+        (
+            "Workflows/second-visit-nudge.yaml",
+            ##"""
+            # Members who signed up but have not been in since get a short text after three days.
+            id: second-visit-nudge
+            name: Come back for a cup
+            description: Three days after signup, text members with no recorded visit yet.
+            trigger:
+              signup: { days_after: 3 }   # signed_up_at + 3 x 24 h
+            when:
+              - customer.visits_total == 0
+            actions:
+              - send: { channel: sms, template: second-visit-nudge }
+            catch_up: 1d
+            """##
+        ),
+        (
+            "Workflows/stamp-milestones.yaml",
+            ##"""
+            # Cheer customers on as their stamp card fills up.
+            id: stamp-milestones
+            name: Stamp card milestones
+            description: At 50%, 80% and 100% of any stamp card, send a progress update.
+            trigger:
+              # offer "*" watches every offer; when a visit jumps past several
+              # thresholds at once, only the highest one fires.
+              milestone: { offer: "*", percent: [50, 80, 100] }
+            actions:
+              - send: { channel: [push, email], template: stamp-milestones }  # push if we can, else email
+            catch_up: 1d
+            """##
+        ),
+        (
+            "Workflows/vip-birthday-wallet.yaml",
+            ##"""
+            # VIPs find their birthday reward right on their wallet pass.
+            id: vip-birthday-wallet
+            name: VIP birthday pass update
+            description: On a VIP's birthday, update their wallet pass with a free pastry reward.
+            trigger:
+              birthday: { days_before: 0 }
+            when:
+              # An expression that starts with a quote must be quoted as a whole in YAML.
+              - '"vip" in customer.tags'
+            actions:
+              - send: { channel: wallet, template: vip-birthday-wallet }   # needs a wallet_pass_id
+            send_at: "08:00"              # the pass is ready before the morning coffee run
+            """##
+        ),
+        (
+            "Workflows/welcome.yaml",
+            ##"""
+            # Say hello as soon as someone joins the loyalty program.
+            id: welcome
+            name: Welcome to the club
+            description: Right after signup, welcome the new member and explain the stamp card.
+            trigger:
+              signup: { days_after: 0 }   # due at the signup instant itself
+            actions:
+              - send: { channel: email, template: welcome }
+            catch_up: 1d                  # older signups (e.g. a bulk import) are not welcomed late
+            """##
+        ),
+        (
+            "Workflows/win-back.yaml",
+            ##"""
+            # Customers who have gone quiet get a friendly "we miss you" after 30, 60 and 90 days.
+            id: win-back
+            name: We miss you
+            description: After 30, 60 and 90 days without a visit, invite regulars back.
+            trigger:
+              inactivity: { days: [30, 60, 90] }   # counted from the last visit (or signup); a new visit starts a new spell
+            when:
+              - customer.visits_total >= 1         # only people who have actually been in
+              - not ("staff" in customer.tags)
+            actions:
+              - send: { channel: [email, sms], template: win-back }
+            catch_up: 2d                           # a runner down for a weekend still catches up
+            """##
+        ),
+        (
+            "Templates/birthday-reminder.email.mustache",
+            ##"""
+            ---
+            subject: Something sweet is brewing for your birthday, {{customer.first_name}}
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>A little bird told us your birthday is just a week away. We're already warming up the
+            espresso machine.</p>
+            <p>On the day, look out for a message from us with a free drink of your choice. If you're
+            celebrating with friends, bring them along: our corner table is perfect for a birthday catch-up.</p>
+            <p>See you soon,<br>The {{business.name}} team</p>
+            """##
+        ),
+        (
+            "Templates/birthday-treat.email.mustache",
+            ##"""
+            ---
+            subject: Happy birthday, {{customer.first_name}}! Your treat is on us
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>Happy birthday from all of us at {{business.name}}!</p>
+            <p>To celebrate, your next drink is on the house: any size, any blend, with all the extra
+            foam you like. Just give your name at the counter any time this week.</p>
+            <p>We hope your day is as warm as a fresh pour-over.</p>
+            <p>Cheers,<br>The {{business.name}} team</p>
+            """##
+        ),
+        (
+            "Templates/birthday-treat.push.mustache",
+            ##"""
+            ---
+            title: Happy birthday, {{customer.first_name}}!
+            ---
+            Your next drink at {{business.name}} is on us. Just give your name at the counter this week.
+            """##
+        ),
+        (
+            "Templates/birthday-treat.sms.mustache",
+            ##"""
+            Happy birthday {{customer.first_name}}! Your next drink at {{business.name}} is on us this week, just give your name at the counter. Reply STOP to opt out
+            """##
+        ),
+        (
+            "Templates/one-year-anniversary.email.mustache",
+            ##"""
+            ---
+            subject: One year of coffee together, {{customer.first_name}}
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>It's been a whole year since you joined the {{business.name}} loyalty club, and
+            {{customer.visits_total}} visits later we're still happy every time you walk in.</p>
+            <p>As a thank-you, your next pastry is on us. Just mention your anniversary at the counter.</p>
+            <p>Here's to the next year of great coffee,<br>The {{business.name}} team</p>
+            """##
+        ),
+        (
+            "Templates/one-year-anniversary.push.mustache",
+            ##"""
+            ---
+            title: One year with {{business.name}}!
+            ---
+            Thanks for a year of visits, {{customer.first_name}}. Your next pastry is on us.
+            """##
+        ),
+        (
+            "Templates/second-visit-nudge.sms.mustache",
+            ##"""
+            Hi {{customer.first_name}}, your {{business.name}} card is ready! Come by for your first stamp, the coffee is fresh. Reply STOP to opt out
+            """##
+        ),
+        (
+            "Templates/stamp-milestones.email.mustache",
+            ##"""
+            ---
+            subject: You're {{trigger.percent}}% of the way to {{offer.name}}
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>Your stamp card for <strong>{{offer.name}}</strong> just passed the {{trigger.percent}}% mark.</p>
+            <ul>
+              <li>Stamps collected: {{progress.stamps}} of {{offer.stamps_required}} ({{progress.percent}}%)</li>
+              <li>Stamps to go: {{progress.stamps_remaining}}</li>
+              <li>Rewards earned so far: {{progress.rewards_earned}}</li>
+            </ul>
+            <p>Every visit counts. Thanks for being a regular!</p>
+            <p>The {{business.name}} team</p>
+            """##
+        ),
+        (
+            "Templates/stamp-milestones.push.mustache",
+            ##"""
+            ---
+            title: Your {{offer.name}} card is {{trigger.percent}}% full
+            ---
+            {{progress.stamps}} of {{offer.stamps_required}} stamps collected, {{progress.stamps_remaining}} to go. See you at {{business.name}}!
+            """##
+        ),
+        (
+            "Templates/vip-birthday-wallet.wallet.mustache",
+            ##"""
+            ---
+            header: Happy birthday, {{customer.first_name}}!
+            ---
+            A free pastry of your choice is waiting for you at {{business.name}} today. Show this pass at the counter.
+            """##
+        ),
+        (
+            "Templates/welcome.email.mustache",
+            ##"""
+            ---
+            subject: Welcome to {{business.name}}, {{customer.first_name}}!
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>Thanks for joining the {{business.name}} loyalty club. We're so glad you're here.</p>
+            <p>Here's how it works:</p>
+            <ul>
+              <li>Collect a stamp with every drink you buy.</li>
+              <li>Fill your card and your next drink is free.</li>
+              <li>Tell us your birthday and there's a treat waiting for you on the day.</li>
+            </ul>
+            <p>Your first stamp is waiting at the counter. See you soon!</p>
+            <p>Warmly,<br>The {{business.name}} team</p>
+            """##
+        ),
+        (
+            "Templates/win-back.email.mustache",
+            ##"""
+            ---
+            subject: We miss you at {{business.name}}, {{customer.first_name}}
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>It has been {{trigger.days}} days since we last saw you, and your usual seat by the window
+            misses you.</p>
+            <p>Drop by this week and we'll add a bonus stamp to your card with your next order. We have a
+            new seasonal roast we think you'll love.</p>
+            <p>Hope to see you soon,<br>The {{business.name}} team</p>
+            """##
+        ),
+        (
+            "Templates/win-back.sms.mustache",
+            ##"""
+            {{business.name}}: we miss you, {{customer.first_name}}! Drop by this week for a bonus stamp with your next order. Reply STOP to opt out
+            """##
+        ),
+    ]
+}

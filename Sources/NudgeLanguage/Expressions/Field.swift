@@ -1,0 +1,185 @@
+/// The trigger kinds of the workflow language.
+public enum TriggerKind: String, Sendable, Hashable, CaseIterable, Codable {
+    case birthday
+    case inactivity
+    case milestone
+    case signup
+}
+
+/// A field that conditions and templates can read (design §4).
+public enum Field: Sendable, Hashable, CustomStringConvertible {
+    case customer(CustomerField)
+    /// `customer.attributes.<name>`: an imported extra column.
+    case attribute(String)
+    case offer(OfferField)
+    case progress(ProgressField)
+    case trigger(TriggerField)
+    case business(BusinessField)
+    case workflow(WorkflowField)
+
+    /// Fields of `customer.`.
+    public enum CustomerField: String, Sendable, Hashable, CaseIterable {
+        case id, name, first_name, email, phone, birth_date, timezone, signed_up_at, tags, attributes
+        case email_opt_in, sms_opt_in, push_opt_in, push_token, wallet_pass_id
+        case last_visit_at, last_activity_at, days_since_last_activity
+        case visits_total, visits_30d, visits_90d, lifetime_value, age
+
+        /// The field's static type.
+        public var type: ValueType {
+            switch self {
+            case .id, .name, .first_name, .email, .phone, .birth_date, .timezone, .push_token, .wallet_pass_id:
+                return .text
+            case .signed_up_at, .last_visit_at, .last_activity_at: return .instant
+            case .tags: return .list(.text)
+            case .attributes: return .any
+            case .email_opt_in, .sms_opt_in, .push_opt_in: return .bool
+            case .days_since_last_activity, .visits_total, .visits_30d, .visits_90d, .lifetime_value, .age:
+                return .number
+            }
+        }
+    }
+
+    /// Fields of `offer.` (milestone workflows only).
+    public enum OfferField: String, Sendable, Hashable, CaseIterable {
+        case id, name, stamps_required
+    }
+
+    /// Fields of `progress.` (milestone workflows only).
+    public enum ProgressField: String, Sendable, Hashable, CaseIterable {
+        case stamps, percent, stamps_remaining, rewards_earned
+    }
+
+    /// Fields of `trigger.`: its kind and parameters.
+    public enum TriggerField: String, Sendable, Hashable, CaseIterable {
+        case kind, days, percent, days_before, days_after, offer
+
+        /// The trigger kinds that have this parameter.
+        var kinds: Set<TriggerKind> {
+            switch self {
+            case .kind: return Set(TriggerKind.allCases)
+            case .days: return [.inactivity]
+            case .percent, .offer: return [.milestone]
+            case .days_before: return [.birthday]
+            case .days_after: return [.signup]
+            }
+        }
+    }
+
+    /// Fields of `business.`.
+    public enum BusinessField: String, Sendable, Hashable, CaseIterable {
+        case name, timezone
+    }
+
+    /// Fields of `workflow.`.
+    public enum WorkflowField: String, Sendable, Hashable, CaseIterable {
+        case id, name
+    }
+
+    /// The dotted path, as written.
+    public var description: String {
+        switch self {
+        case .customer(let f): return "customer.\(f.rawValue)"
+        case .attribute(let name): return "customer.attributes.\(name)"
+        case .offer(let f): return "offer.\(f.rawValue)"
+        case .progress(let f): return "progress.\(f.rawValue)"
+        case .trigger(let f): return "trigger.\(f.rawValue)"
+        case .business(let f): return "business.\(f.rawValue)"
+        case .workflow(let f): return "workflow.\(f.rawValue)"
+        }
+    }
+
+    /// The field's static type.
+    public var type: ValueType {
+        switch self {
+        case .customer(let f): return f.type
+        case .attribute: return .any
+        case .offer(let f): return f == .stamps_required ? .number : .text
+        case .progress: return .number
+        case .trigger(let f): return f == .kind || f == .offer ? .text : .number
+        case .business, .workflow: return .text
+        }
+    }
+}
+
+/// Resolves dotted paths to fields for one trigger kind, with did-you-mean help.
+public struct FieldCatalog: Sendable {
+    /// The trigger kind of the workflow being checked (nil when unknown).
+    public var trigger: TriggerKind?
+
+    /// A catalog for workflows with `trigger`.
+    public init(trigger: TriggerKind?) {
+        self.trigger = trigger
+    }
+
+    /// Why a path does not resolve.
+    public enum Failure: Error, Sendable {
+        case unknown(suggestion: String?)
+        case unavailable(String)
+    }
+
+    /// The field a dotted path names.
+    public func resolve(_ path: String) -> Result<Field, Failure> {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 2 else { return .failure(.unknown(suggestion: suggestion(for: path))) }
+        let (root, name) = (parts[0], parts[1])
+        if root == "customer", name == "attributes", parts.count >= 3 {
+            return .success(.attribute(parts[2...].joined(separator: ".")))
+        }
+        guard parts.count == 2 else { return .failure(.unknown(suggestion: suggestion(for: path))) }
+        switch root {
+        case "customer":
+            if let f = Field.CustomerField(rawValue: name) { return .success(.customer(f)) }
+        case "offer":
+            if let f = Field.OfferField(rawValue: name) {
+                guard trigger == nil || trigger == .milestone else {
+                    return .failure(.unavailable("'\(path)' is only available in milestone workflows"))
+                }
+                return .success(.offer(f))
+            }
+        case "progress":
+            if let f = Field.ProgressField(rawValue: name) {
+                guard trigger == nil || trigger == .milestone else {
+                    return .failure(.unavailable("'\(path)' is only available in milestone workflows"))
+                }
+                return .success(.progress(f))
+            }
+        case "trigger":
+            if let f = Field.TriggerField(rawValue: name) {
+                if let trigger, !f.kinds.contains(trigger) {
+                    return .failure(.unavailable("'\(path)' is not a parameter of the \(trigger.rawValue) trigger"))
+                }
+                return .success(.trigger(f))
+            }
+        case "business":
+            if let f = Field.BusinessField(rawValue: name) { return .success(.business(f)) }
+        case "workflow":
+            if let f = Field.WorkflowField(rawValue: name) { return .success(.workflow(f)) }
+        default:
+            break
+        }
+        return .failure(.unknown(suggestion: suggestion(for: path)))
+    }
+
+    /// Every path valid for this trigger kind.
+    public var allPaths: [String] {
+        var paths = Field.CustomerField.allCases.map { "customer.\($0.rawValue)" }
+        if trigger == nil || trigger == .milestone {
+            paths += Field.OfferField.allCases.map { "offer.\($0.rawValue)" }
+            paths += Field.ProgressField.allCases.map { "progress.\($0.rawValue)" }
+        }
+        paths += Field.TriggerField.allCases.filter { trigger == nil || $0.kinds.contains(trigger!) }.map {
+            "trigger.\($0.rawValue)"
+        }
+        paths += Field.BusinessField.allCases.map { "business.\($0.rawValue)" }
+        paths += Field.WorkflowField.allCases.map { "workflow.\($0.rawValue)" }
+        return paths
+    }
+
+    func suggestion(for path: String) -> String? {
+        if let match = Suggestion.closest(to: path, in: allPaths) { return "did you mean '\(match)'?" }
+        let last = path.split(separator: ".").last.map(String.init) ?? path
+        let byName = allPaths.filter { $0.hasSuffix("." + last) }
+        if let first = byName.first { return "did you mean '\(first)'?" }
+        return nil
+    }
+}

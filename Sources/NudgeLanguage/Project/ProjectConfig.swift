@@ -1,0 +1,159 @@
+public import Foundation
+
+/// A delivery channel.
+public enum Channel: String, Sendable, Hashable, CaseIterable, Codable, Comparable {
+    case email, sms, push, wallet
+
+    /// The front-matter key this channel's templates must carry, if any.
+    public var headingKey: String? {
+        switch self {
+        case .email: return "subject"
+        case .push: return "title"
+        case .wallet: return "header"
+        case .sms: return nil
+        }
+    }
+
+    public static func < (lhs: Channel, rhs: Channel) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// One channel's adapter settings from nudge.yaml.
+public struct ChannelConfig: Sendable {
+    /// The adapter: `file`, `webhook`.
+    public var provider: String
+    /// Other settings, as text (paths are not resolved here).
+    public var settings: [String: String]
+    /// Where the channel is configured.
+    public var location: SourceLocation
+}
+
+/// The business settings of `nudge.yaml`.
+public struct ProjectConfig: Sendable {
+    /// The business name (`business.name`).
+    public var businessName: String
+    /// The default time zone for customers without one.
+    public var timeZone: TimeZone
+    /// `database:` as written, if present.
+    public var database: String?
+    /// The local time of day at which date-based triggers fall due.
+    public var sendAt: TimeOfDay
+    /// Configured channels.
+    public var channels: [Channel: ChannelConfig]
+
+    /// Defaults used when nudge.yaml is missing parts.
+    public init(
+        businessName: String = "My Business", timeZone: TimeZone = TimeZone(identifier: "UTC")!, database: String? = nil,
+        sendAt: TimeOfDay = TimeOfDay(hour: 9, minute: 0), channels: [Channel: ChannelConfig] = [:]
+    ) {
+        self.businessName = businessName
+        self.timeZone = timeZone
+        self.database = database
+        self.sendAt = sendAt
+        self.channels = channels
+    }
+
+    /// Known providers and the settings each takes (required ones first in `required`).
+    static let providers: [String: (required: [String], optional: [String])] = [
+        "file": ([], ["path", "rate", "concurrency"]),
+        "webhook": (["url", "secret_env"], ["timeout", "rate", "concurrency", "max_attempts", "max_age"]),
+    ]
+
+    /// Parses nudge.yaml text, reporting every problem.
+    public static func parse(_ text: String, file: String, diagnostics: inout Diagnostics) -> ProjectConfig {
+        var config = ProjectConfig()
+        let (parsed, yamlDiagnostics) = YAMLReader.parse(text, file: file)
+        diagnostics.append(contentsOf: yamlDiagnostics)
+        guard let node = parsed,
+            let root = MappingReader(
+                node, context: "nudge.yaml", allowed: ["business", "database", "send_at", "channels"],
+                diagnostics: &diagnostics)
+        else { return config }
+
+        if let businessNode = root.required("business", context: "nudge.yaml", diagnostics: &diagnostics),
+            let business = MappingReader(
+                businessNode, context: "business", allowed: ["name", "timezone"], diagnostics: &diagnostics)
+        {
+            if let (name, _) = business.string("name", diagnostics: &diagnostics) { config.businessName = name }
+            if let (zone, node) = business.string("timezone", diagnostics: &diagnostics) {
+                if let tz = TimeZone(identifier: zone), zone.contains("/") || zone == "UTC" {
+                    config.timeZone = tz
+                } else {
+                    diagnostics.error(
+                        "unknown time zone '\(zone)'", at: node.location,
+                        suggestion: Suggestion.didYouMean(zone, in: TimeZone.knownTimeZoneIdentifiers, listing: false)
+                            ?? "use an IANA name such as America/New_York")
+                }
+            }
+        }
+        if let (database, _) = root.string("database", diagnostics: &diagnostics) { config.database = database }
+        if let (sendAt, node) = root.string("send_at", diagnostics: &diagnostics) {
+            if let time = TimeOfDay(parsing: sendAt) {
+                config.sendAt = time
+            } else {
+                diagnostics.error("'send_at' must be a time of day as \"HH:MM\", not '\(sendAt)'", at: node.location)
+            }
+        }
+        if let channelsNode = root["channels"] {
+            guard let pairs = channelsNode.mapping else {
+                diagnostics.error("'channels' must be a mapping of channel to adapter", at: channelsNode.location)
+                return config
+            }
+            for (key, value) in pairs {
+                guard let name = key.scalar, let channel = Channel(rawValue: name) else {
+                    diagnostics.error(
+                        "unknown channel '\(key)'", at: key.location,
+                        suggestion: Suggestion.didYouMean(key.description, in: Channel.allCases.map(\.rawValue)))
+                    continue
+                }
+                if let parsed = parseChannel(channel, value, diagnostics: &diagnostics) {
+                    config.channels[channel] = parsed
+                }
+            }
+        }
+        return config
+    }
+
+    static func parseChannel(_ channel: Channel, _ node: YAMLNode, diagnostics: inout Diagnostics) -> ChannelConfig? {
+        let context = "channel '\(channel.rawValue)'"
+        guard let pairs = node.mapping else {
+            diagnostics.error("\(context) must be a mapping such as { provider: file }", at: node.location)
+            return nil
+        }
+        let providerNode = pairs.first { $0.key.scalar == "provider" }?.value
+        guard let providerNode, let provider = providerNode.scalar else {
+            diagnostics.error("missing key 'provider' in \(context)", at: node.location)
+            return nil
+        }
+        guard let spec = providers[provider] else {
+            diagnostics.error(
+                "unknown provider '\(provider)' for \(context)", at: providerNode.location,
+                suggestion: Suggestion.didYouMean(provider, in: providers.keys.sorted()))
+            return nil
+        }
+        guard
+            let reader = MappingReader(
+                node, context: context, allowed: ["provider"] + spec.required + spec.optional, diagnostics: &diagnostics)
+        else { return nil }
+        var settings: [String: String] = [:]
+        for key in spec.required + spec.optional {
+            if let (value, _) = reader.string(key, diagnostics: &diagnostics) { settings[key] = value }
+        }
+        for key in spec.required where settings[key] == nil {
+            diagnostics.error("missing key '\(key)' in \(context) (provider \(provider))", at: node.location)
+        }
+        if let url = settings["url"], let urlNode = reader["url"],
+            URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) != true
+        {
+            diagnostics.error("'url' must be an http or https URL", at: urlNode.location)
+        }
+        if let env = settings["secret_env"], let envNode = reader["secret_env"],
+            env.isEmpty || !env.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+        {
+            diagnostics.error(
+                "'secret_env' names an environment variable (letters, digits, _), not a secret", at: envNode.location)
+        }
+        return ChannelConfig(provider: provider, settings: settings, location: node.location)
+    }
+}

@@ -1,0 +1,242 @@
+/// Parses one workflow file into a checked `Workflow`, collecting every problem.
+public enum WorkflowParser {
+    static let topKeys = ["id", "name", "enabled", "trigger", "when", "actions", "catch_up", "send_at", "description"]
+
+    /// Parses `text` from `file`. `channels` are the channels configured in nudge.yaml.
+    public static func parse(
+        _ text: String, file: String, channels: Set<Channel>, diagnostics: inout Diagnostics
+    ) -> Workflow? {
+        var local = Diagnostics()
+        defer { diagnostics.append(contentsOf: local.all) }
+        let (parsed, yamlDiagnostics) = YAMLReader.parse(text, file: file)
+        local.append(contentsOf: yamlDiagnostics)
+        guard let node = parsed, let root = MappingReader(node, context: "a workflow", allowed: topKeys, diagnostics: &local)
+        else { return nil }
+
+        var id = ""
+        var idLocation = node.location
+        if let idNode = root.required("id", context: "the workflow", diagnostics: &local) {
+            if let text = idNode.scalar, !text.isEmpty,
+                text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            {
+                id = text
+                idLocation = idNode.location
+            } else {
+                local.error(
+                    "'id' must be letters, digits, '-' and '_', such as birthday-treat", at: idNode.location)
+            }
+        }
+        let name = root.string("name", diagnostics: &local)?.0 ?? id
+        let isEnabled = root.bool("enabled", diagnostics: &local) ?? true
+
+        var trigger: Trigger?
+        if let triggerNode = root.required("trigger", context: "the workflow", diagnostics: &local) {
+            trigger = parseTrigger(triggerNode, diagnostics: &local)
+        }
+
+        var conditions: [Condition] = []
+        if let whenNode = root["when"], !whenNode.isNull {
+            let items = whenNode.sequence ?? [whenNode]
+            let catalog = FieldCatalog(trigger: trigger?.kind)
+            for item in items {
+                guard let expression = item.scalar else {
+                    local.error(
+                        "each 'when' entry must be an expression such as customer.visits_total >= 1, not \(item.kindName)",
+                        at: item.location,
+                        suggestion: item.mapping != nil ? "quote an expression that contains ': '" : nil)
+                    continue
+                }
+                switch Condition.compile(expression, catalog: catalog) {
+                case .success(let condition):
+                    conditions.append(condition)
+                case .failure(let error):
+                    for problem in error.problems {
+                        local.error(problem.message, at: item.location(ofOffset: problem.offset), suggestion: problem.suggestion)
+                    }
+                }
+            }
+        }
+
+        var actions: [SendAction] = []
+        if let actionsNode = root.required("actions", context: "the workflow", diagnostics: &local) {
+            if let items = actionsNode.sequence {
+                if items.isEmpty { local.error("'actions' is empty: a workflow needs at least one send", at: actionsNode.location) }
+                for item in items {
+                    if let action = parseAction(item, channels: channels, diagnostics: &local) { actions.append(action) }
+                }
+            } else if actionsNode.isNull {
+                local.error("'actions' is empty: a workflow needs at least one send", at: actionsNode.location)
+            } else {
+                local.error(
+                    "'actions' must be a list such as '- send: { channel: email, template: welcome }'",
+                    at: actionsNode.location)
+            }
+        }
+
+        var catchUp = DurationSpec(seconds: 86_400, text: "1d")
+        if let (text, node) = root.string("catch_up", diagnostics: &local) {
+            if let duration = DurationSpec(parsing: text), duration.seconds > 0 {
+                catchUp = duration
+            } else {
+                local.error(
+                    "'catch_up' must be a positive duration such as 30m, 12h, 1d or 2w, not '\(text)'", at: node.location)
+            }
+        }
+        var sendAt: TimeOfDay?
+        if let (text, node) = root.string("send_at", diagnostics: &local) {
+            if let time = TimeOfDay(parsing: text) {
+                sendAt = time
+            } else {
+                local.error("'send_at' must be a time of day as \"HH:MM\", not '\(text)'", at: node.location)
+            }
+        }
+
+        guard !local.hasErrors, let trigger else { return nil }
+        return Workflow(
+            id: id, name: name, isEnabled: isEnabled, trigger: trigger, conditions: conditions, actions: actions,
+            catchUp: catchUp, sendAt: sendAt, file: file, idLocation: idLocation)
+    }
+
+    static func parseTrigger(_ node: YAMLNode, diagnostics: inout Diagnostics) -> Trigger? {
+        let kinds = TriggerKind.allCases.map(\.rawValue)
+        guard let pairs = node.mapping else {
+            if let name = node.scalar, TriggerKind(rawValue: name) != nil {
+                return parseTriggerBody(TriggerKind(rawValue: name)!, nil, diagnostics: &diagnostics)
+            }
+            diagnostics.error(
+                "'trigger' must be a mapping with one trigger such as 'birthday: { days_before: 0 }'", at: node.location,
+                suggestion: node.scalar.flatMap { Suggestion.didYouMean($0, in: kinds) })
+            return nil
+        }
+        guard !pairs.isEmpty else {
+            diagnostics.error("'trigger' is empty", at: node.location, suggestion: "expected one of: " + kinds.joined(separator: ", "))
+            return nil
+        }
+        if pairs.count > 1 {
+            diagnostics.error(
+                "a workflow has exactly one trigger, but this one has \(pairs.count): "
+                    + pairs.map { $0.key.description }.joined(separator: ", "),
+                at: pairs[1].key.location, suggestion: "split it into one workflow per trigger")
+        }
+        let (key, value) = pairs[0]
+        guard let name = key.scalar, let kind = TriggerKind(rawValue: name) else {
+            diagnostics.error(
+                "unknown trigger '\(key)'", at: key.location, suggestion: Suggestion.didYouMean(key.description, in: kinds))
+            return nil
+        }
+        let trigger = parseTriggerBody(kind, value, diagnostics: &diagnostics)
+        return pairs.count > 1 ? nil : trigger
+    }
+
+    static func parseTriggerBody(_ kind: TriggerKind, _ node: YAMLNode?, diagnostics: inout Diagnostics) -> Trigger? {
+        let allowed: [String]
+        switch kind {
+        case .birthday: allowed = ["days_before"]
+        case .inactivity: allowed = ["days"]
+        case .milestone: allowed = ["offer", "percent"]
+        case .signup: allowed = ["days_after"]
+        }
+        let context = "the \(kind.rawValue) trigger"
+        let empty = YAMLNode(.mapping([]), at: node?.location ?? SourceLocation(file: ""))
+        let body = node.map { $0.isNull ? YAMLNode(.mapping([]), at: $0.location) : $0 } ?? empty
+        guard let reader = MappingReader(body, context: context, allowed: allowed, diagnostics: &diagnostics) else {
+            return nil
+        }
+        switch kind {
+        case .birthday:
+            var days = 0
+            if let value = reader["days_before"] {
+                guard let n = MappingReader.integer(value, name: "days_before", in: 0...365, diagnostics: &diagnostics)
+                else { return nil }
+                days = n
+            }
+            return .birthday(daysBefore: days)
+        case .signup:
+            var days = 0
+            if let value = reader["days_after"] {
+                guard let n = MappingReader.integer(value, name: "days_after", in: 0...3650, diagnostics: &diagnostics)
+                else { return nil }
+                days = n
+            }
+            return .signup(daysAfter: days)
+        case .inactivity:
+            guard let value = reader.required("days", context: context, diagnostics: &diagnostics),
+                let days = MappingReader.integers(value, name: "days", in: 0...3650, diagnostics: &diagnostics)
+            else { return nil }
+            return .inactivity(days: days)
+        case .milestone:
+            guard let offerNode = reader.required("offer", context: context, diagnostics: &diagnostics),
+                let percentNode = reader.required("percent", context: context, diagnostics: &diagnostics)
+            else { return nil }
+            guard let offer = offerNode.scalar, !offer.isEmpty else {
+                diagnostics.error("'offer' must be an offer id or \"*\" for any offer", at: offerNode.location)
+                return nil
+            }
+            guard let percents = MappingReader.integers(percentNode, name: "percent", in: 0...100, diagnostics: &diagnostics)
+            else { return nil }
+            return .milestone(offer: offer == "*" ? nil : offer, percents: percents)
+        }
+    }
+
+    static func parseAction(_ node: YAMLNode, channels: Set<Channel>, diagnostics: inout Diagnostics) -> SendAction? {
+        guard let pairs = node.mapping, pairs.count == 1, let kind = pairs[0].key.scalar else {
+            diagnostics.error(
+                "each action must be one 'send: { channel: …, template: … }'", at: node.location)
+            return nil
+        }
+        guard kind == "send" else {
+            diagnostics.error(
+                "unknown action '\(kind)'", at: pairs[0].key.location, suggestion: Suggestion.didYouMean(kind, in: ["send"]))
+            return nil
+        }
+        let body = pairs[0].value
+        guard let reader = MappingReader(body, context: "send", allowed: ["channel", "template"], diagnostics: &diagnostics)
+        else { return nil }
+        var chosen: [Channel] = []
+        var ok = true
+        if let channelNode = reader.required("channel", context: "send", diagnostics: &diagnostics) {
+            let items = channelNode.sequence ?? [channelNode]
+            if items.isEmpty {
+                diagnostics.error("'channel' needs at least one channel", at: channelNode.location)
+                ok = false
+            }
+            for item in items {
+                guard let name = item.scalar, let channel = Channel(rawValue: name) else {
+                    diagnostics.error(
+                        "unknown channel '\(item)'", at: item.location,
+                        suggestion: Suggestion.didYouMean(item.description, in: Channel.allCases.map(\.rawValue)))
+                    ok = false
+                    continue
+                }
+                guard channels.contains(channel) else {
+                    diagnostics.error(
+                        "channel '\(name)' is not configured in nudge.yaml", at: item.location,
+                        suggestion: "add it under 'channels:', e.g. \(name): { provider: file, path: outbox/\(name).jsonl }"
+                    )
+                    ok = false
+                    continue
+                }
+                if chosen.contains(channel) {
+                    diagnostics.error("channel '\(name)' is listed twice", at: item.location)
+                    ok = false
+                }
+                chosen.append(channel)
+            }
+        } else {
+            ok = false
+        }
+        var template = ""
+        if let templateNode = reader.required("template", context: "send", diagnostics: &diagnostics) {
+            if let name = templateNode.scalar, !name.isEmpty, !name.contains("/") {
+                template = name
+            } else {
+                diagnostics.error("'template' must be a template name such as birthday", at: templateNode.location)
+                ok = false
+            }
+        } else {
+            ok = false
+        }
+        guard ok else { return nil }
+        return SendAction(channels: chosen, template: template, location: reader.values["template"]!.value.location)
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+public import Mustache
+public import NudgeLanguage
+
+/// A variable reference inside a template, with its place.
+public struct TemplateVariable: Sendable, Hashable {
+    /// The name as written (`customer.first_name`, `.`).
+    public var name: String
+    /// Where the tag starts.
+    public var location: SourceLocation
+    /// Whether it opens a section (`{{#…}}` or `{{^…}}`).
+    public var isSection: Bool
+    /// The names of the enclosing sections, outermost first.
+    public var sections: [String]
+}
+
+/// A parsed `Templates/<name>.<channel>.mustache` file: front matter and body.
+public struct MessageTemplate: Sendable {
+    /// The template name (file name without channel and extension).
+    public var name: String
+    /// The channel it renders for.
+    public var channel: Channel
+    /// The file, relative to the project.
+    public var file: String
+    /// The front-matter heading (`subject`, `title` or `header`) and its template, if the channel has one.
+    public var heading: (key: String, template: MustacheTemplate)?
+    /// The body template.
+    public var body: MustacheTemplate
+    /// Every variable the heading and body read.
+    public var variables: [TemplateVariable]
+
+    /// Parses a template file, reporting front-matter and Mustache syntax problems.
+    public static func parse(
+        _ text: String, name: String, channel: Channel, file: String, diagnostics: inout Diagnostics
+    ) -> MessageTemplate? {
+        var local = Diagnostics()
+        defer { diagnostics.append(contentsOf: local.all) }
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
+        var lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
+        var bodyStartLine = 1
+        var headingText: (key: String, text: String, location: SourceLocation)?
+        var variables: [TemplateVariable] = []
+        if lines.first?.trimmingCharacters(in: .whitespaces) == "---" {
+            guard let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" }) else {
+                local.error(
+                    "the front matter that starts here has no closing '---' line", at: SourceLocation(file: file, line: 1, column: 1))
+                return nil
+            }
+            let frontText = lines[1..<end].joined(separator: "\n")
+            let allowed = channel.headingKey.map { [$0] } ?? []
+            if !frontText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                let (node, yamlDiagnostics) = YAMLReader.parse(frontText, file: file)
+                // Front matter starts on line 2 of the file.
+                local.append(
+                    contentsOf: yamlDiagnostics.map {
+                        var d = $0
+                        d.location.line += 1
+                        return d
+                    })
+                if var node {
+                    shiftLines(&node, by: 1)
+                    if let reader = MappingReader(
+                        node, context: "the front matter of a \(channel.rawValue) template", allowed: allowed,
+                        diagnostics: &local)
+                    {
+                        for key in allowed {
+                            if let (value, valueNode) = reader.string(key, diagnostics: &local) {
+                                headingText = (key, value, valueNode.location(ofOffset: 0))
+                            }
+                        }
+                    }
+                }
+            }
+            bodyStartLine = end + 2
+            lines = Array(lines[(end + 1)...])
+        }
+        if let key = channel.headingKey, headingText == nil {
+            local.error(
+                "a \(channel.rawValue) template needs '\(key):' in a front-matter block at its top",
+                at: SourceLocation(file: file, line: 1, column: 1),
+                suggestion: "start the file with ---, \(key): …, ---")
+        }
+        let bodyText = lines.joined(separator: "\n")
+        var heading: (key: String, template: MustacheTemplate)?
+        if let headingText {
+            if let template = compile(headingText.text, contentType: "TEXT", origin: headingText.location, diagnostics: &local) {
+                heading = (headingText.key, template)
+            }
+            variables += TemplateScanner.scan(headingText.text, origin: headingText.location, diagnostics: &local)
+        }
+        let bodyOrigin = SourceLocation(file: file, line: bodyStartLine, column: 1)
+        let body = compile(
+            bodyText, contentType: channel == .email ? "HTML" : "TEXT", origin: bodyOrigin, diagnostics: &local)
+        variables += TemplateScanner.scan(bodyText, origin: bodyOrigin, diagnostics: &local)
+        if bodyText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            local.error("the template body is empty", at: bodyOrigin)
+        }
+        guard let body, !local.hasErrors else { return nil }
+        return MessageTemplate(
+            name: name, channel: channel, file: file, heading: heading, body: body, variables: variables)
+    }
+
+    static func shiftLines(_ node: inout YAMLNode, by lines: Int) {
+        node.location.line += lines
+        switch node.kind {
+        case .scalar: break
+        case .sequence(var items):
+            for i in items.indices { shiftLines(&items[i], by: lines) }
+            node.kind = .sequence(items)
+        case .mapping(var pairs):
+            for i in pairs.indices {
+                shiftLines(&pairs[i].key, by: lines)
+                shiftLines(&pairs[i].value, by: lines)
+            }
+            node.kind = .mapping(pairs)
+        }
+    }
+
+    static func compile(
+        _ text: String, contentType: String, origin: SourceLocation, diagnostics: inout Diagnostics
+    ) -> MustacheTemplate? {
+        do {
+            return try MustacheTemplate(string: "{{% CONTENT_TYPE: \(contentType)}}" + text)
+        } catch let error as MustacheTemplate.ParserError {
+            let line = origin.line + error.context.lineNumber - 1
+            var column = error.context.columnNumber
+            if error.context.lineNumber == 1 { column = max(1, column - 25) + origin.column - 1 }
+            diagnostics.error(
+                "invalid Mustache: \(describe(error.error))", at: SourceLocation(file: origin.file, line: line, column: column))
+            return nil
+        } catch {
+            diagnostics.error("invalid Mustache: \(error)", at: origin)
+            return nil
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? MustacheTemplate.Error else { return "\(error)" }
+        switch error {
+        case .sectionCloseNameIncorrect: return "a section is closed with a different name than it was opened"
+        case .unfinishedName: return "a tag is not closed with }}"
+        case .expectedSectionEnd: return "a section is opened but never closed"
+        case .invalidSetDelimiter: return "invalid delimiter change"
+        default: return "\(error)"
+        }
+    }
+}
+
+/// Renders a template from explicit context values.
+public struct RenderedMessage: Sendable, Hashable, Codable {
+    /// The heading by key (`subject`, `title`, `header`), if the channel has one.
+    public var heading: (key: String, value: String)? {
+        get { headingKey.map { ($0, headingValue ?? "") } }
+        set {
+            headingKey = newValue?.key
+            headingValue = newValue?.value
+        }
+    }
+    var headingKey: String?
+    var headingValue: String?
+    /// The rendered body.
+    public var body: String
+
+    /// Creates a rendered message.
+    public init(heading: (key: String, value: String)?, body: String) {
+        self.headingKey = heading?.key
+        self.headingValue = heading?.value
+        self.body = body
+    }
+
+    public static func == (lhs: RenderedMessage, rhs: RenderedMessage) -> Bool {
+        lhs.headingKey == rhs.headingKey && lhs.headingValue == rhs.headingValue && lhs.body == rhs.body
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(headingKey)
+        hasher.combine(headingValue)
+        hasher.combine(body)
+    }
+}
+
+extension MessageTemplate {
+    /// Renders with `context` (nested dictionaries of the fields of design §4).
+    public func render(_ context: [String: Any]) -> RenderedMessage {
+        let headingValue = heading.map {
+            (key: $0.key, value: $0.template.render(context).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return RenderedMessage(heading: headingValue, body: body.render(context))
+    }
+}

@@ -1,0 +1,117 @@
+public import GRDB
+public import Foundation
+
+/// The customer store: one SQLite file (WAL) with versioned migrations.
+public struct AppDatabase: Sendable {
+    /// The connection (a pool for files, a queue in memory).
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    public static func open(path: String) throws -> AppDatabase {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        return try AppDatabase(pool)
+    }
+
+    /// An in-memory database, for tests.
+    public static func inMemory() throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue())
+    }
+
+    /// Wraps `writer` and runs the migrations.
+    public init(_ writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    /// The reader for queries.
+    public var reader: any DatabaseReader { writer }
+
+    /// The schema's history. Migrations are never edited once shipped.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE customer (
+                      id TEXT PRIMARY KEY NOT NULL,
+                      name TEXT,
+                      email TEXT,
+                      phone TEXT,
+                      birth_date TEXT,
+                      birth_month_day TEXT,
+                      birth_year INTEGER,
+                      timezone TEXT,
+                      signed_up_at INTEGER NOT NULL,
+                      email_opt_in INTEGER NOT NULL DEFAULT 0,
+                      sms_opt_in INTEGER NOT NULL DEFAULT 0,
+                      push_opt_in INTEGER NOT NULL DEFAULT 0,
+                      push_token TEXT,
+                      wallet_pass_id TEXT,
+                      tags TEXT NOT NULL DEFAULT '[]',
+                      attributes TEXT NOT NULL DEFAULT '{}',
+                      last_visit_at INTEGER,
+                      visits_total INTEGER NOT NULL DEFAULT 0,
+                      lifetime_value_cents INTEGER NOT NULL DEFAULT 0,
+                      last_activity_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX customer_on_birth_month_day ON customer(birth_month_day);
+                    CREATE INDEX customer_on_last_activity_at ON customer(last_activity_at);
+                    CREATE INDEX customer_on_signed_up_at ON customer(signed_up_at);
+
+                    CREATE TABLE visit (
+                      customer_id TEXT NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+                      visited_at INTEGER NOT NULL,
+                      amount_cents INTEGER,
+                      PRIMARY KEY (customer_id, visited_at)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE offer (
+                      id TEXT PRIMARY KEY NOT NULL,
+                      name TEXT,
+                      stamps_required INTEGER NOT NULL CHECK (stamps_required > 0)
+                    );
+
+                    CREATE TABLE progress (
+                      customer_id TEXT NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+                      offer_id TEXT NOT NULL REFERENCES offer(id) ON DELETE CASCADE,
+                      stamps INTEGER NOT NULL,
+                      rewards_earned INTEGER NOT NULL DEFAULT 0,
+                      updated_at INTEGER NOT NULL,
+                      PRIMARY KEY (customer_id, offer_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX progress_on_updated_at ON progress(updated_at);
+
+                    CREATE TABLE ledger (
+                      workflow_id TEXT NOT NULL,
+                      customer_id TEXT NOT NULL,
+                      occurrence TEXT NOT NULL,
+                      committed_at INTEGER NOT NULL,
+                      PRIMARY KEY (workflow_id, customer_id, occurrence)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        return migrator
+    }
+}
+
+/// Instants are stored as integer milliseconds since 1970 (UTC).
+public enum StoredInstant {
+    /// Milliseconds for `date`.
+    public static func millis(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// The date for stored milliseconds.
+    public static func date(_ millis: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(millis) / 1000)
+    }
+}

@@ -1,0 +1,139 @@
+public import Foundation
+import GRDB
+import NudgeLanguage
+
+/// Realistic synthetic customers for the demo: a fixed seed, dates placed around `now` so that every
+/// example workflow has someone due today.
+public enum DemoData {
+    /// A small deterministic generator (SplitMix64).
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func int(_ range: ClosedRange<Int>) -> Int {
+            range.lowerBound + Int(next() % UInt64(range.count))
+        }
+        mutating func chance(_ p: Double) -> Bool {
+            Double(next() % 1_000_000) / 1_000_000 < p
+        }
+        mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
+    }
+
+    static let firstNames = [
+        "Ava", "Ben", "Chloé", "Daniel", "Emma", "Felix", "Grace", "Hiro", "Isla", "Jack", "Kai", "Lena", "Mateo",
+        "Nora", "Oliver", "Priya", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Wen", "Yuki", "Zoe", "Amara",
+        "Bruno", "Carmen", "Diego", "Elif",
+    ]
+    static let lastNames = [
+        "Anderson", "Brown", "Chen", "Diaz", "Evans", "Fischer", "García", "Hughes", "Ito", "Johnson", "Kim", "López",
+        "Müller", "Nguyen", "O'Brien", "Patel", "Rossi", "Smith", "Tanaka", "Walker",
+    ]
+    static let zones: [(String?, Double)] = [
+        (nil, 0.45), ("America/New_York", 0.15), ("America/Chicago", 0.1), ("America/Los_Angeles", 0.1),
+        ("Europe/London", 0.08), ("Asia/Tokyo", 0.06), ("Pacific/Auckland", 0.06),
+    ]
+    static let drinks = ["latte", "flat white", "espresso", "chai", "cold brew", "cappuccino"]
+
+    /// Replaces the database's content with `count` customers, their visits and stamp progress.
+    public static func populate(_ database: AppDatabase, count: Int, now: Date, seed: UInt64 = 2026) throws {
+        var random = Generator(state: seed)
+        let nowMillis = StoredInstant.millis(now)
+        let day: Int64 = 86_400_000
+        try database.writer.write { db in
+            try db.execute(sql: "DELETE FROM ledger; DELETE FROM progress; DELETE FROM visit; DELETE FROM offer; DELETE FROM customer")
+            try db.execute(
+                sql: "INSERT INTO offer (id, name, stamps_required) VALUES ('coffee-card', 'Coffee card', 10), ('pastry-card', 'Pastry card', 8)")
+            let insertCustomer = try db.makeStatement(
+                sql: """
+                    INSERT INTO customer (id, name, email, phone, birth_date, birth_month_day, birth_year, timezone,
+                      signed_up_at, email_opt_in, sms_opt_in, push_opt_in, push_token, wallet_pass_id, tags, attributes,
+                      last_activity_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let insertVisit = try db.makeStatement(
+                sql: "INSERT OR IGNORE INTO visit (customer_id, visited_at, amount_cents) VALUES (?, ?, ?)")
+            let insertProgress = try db.makeStatement(
+                sql: "INSERT INTO progress (customer_id, offer_id, stamps, rewards_earned, updated_at) VALUES (?, ?, ?, ?, ?)")
+            for n in 1...count {
+                let id = String(format: "c%05d", n)
+                let first = random.pick(firstNames)
+                let last = random.pick(lastNames)
+                var roll = Double(random.int(0...999)) / 1000
+                var zone: String? = nil
+                for (candidate, weight) in zones {
+                    if roll < weight {
+                        zone = candidate
+                        break
+                    }
+                    roll -= weight
+                }
+                let email = random.chance(0.88) ? "\(first.lowercased()).\(n)@example.com".folding(options: .diacriticInsensitive, locale: nil).replacingOccurrences(of: "'", with: "") : nil
+                let phone = random.chance(0.7) ? "+1555\(String(format: "%07d", random.int(0...9_999_999)))" : nil
+                var birthDate: String?
+                var monthDay: String?
+                var birthYear: Int?
+                if random.chance(0.9) {
+                    let date = LocalDate(daysSinceEpoch: random.int(0...365) + LocalDate(year: 2001, month: 1, day: 1).daysSinceEpoch)
+                    monthDay = date.monthDay
+                    if random.chance(0.8) {
+                        birthYear = random.int(1950...2006)
+                        let leapSafe = date.month == 2 && date.day == 29 && !LocalDate.isLeapYear(birthYear!) ? "02-28" : date.monthDay
+                        birthDate = "\(birthYear!)-\(leapSafe)"
+                        monthDay = leapSafe
+                    } else {
+                        birthDate = "--\(date.monthDay)"
+                    }
+                }
+                // Sign-ups over two years; a few in the last days so that welcomes are due.
+                let signedUp: Int64 =
+                    n % 150 == 0 ? nowMillis - Int64(random.int(1...20 * 3600)) * 1000
+                    : n % 150 == 1 ? nowMillis - 3 * day + Int64(random.int(-10 * 3600...0)) * 1000
+                    : nowMillis - Int64(random.int(4...730)) * day - Int64(random.int(0...86_399)) * 1000
+                var tags: [String] = []
+                if random.chance(0.02) { tags.append("staff") }
+                if random.chance(0.05) { tags.append("vip") }
+                if random.chance(0.3) { tags.append("regular") }
+                let attributes = ["favorite_drink": random.pick(drinks)]
+                let hasPush = random.chance(0.4)
+                try insertCustomer.execute(arguments: [
+                    id, "\(first) \(last)", email, phone, birthDate, monthDay, birthYear, zone, signedUp,
+                    email != nil && random.chance(0.85), phone != nil && random.chance(0.6), hasPush && random.chance(0.8),
+                    hasPush ? "tok_\(String(random.next() % 1_000_000_000, radix: 16))" : nil,
+                    random.chance(0.2) ? "pass-\(id)" : nil,
+                    String(decoding: try JSONEncoder().encode(tags), as: UTF8.self),
+                    String(decoding: try JSONEncoder().encode(attributes), as: UTF8.self),
+                    signedUp,
+                ])
+                // Visits: most customers came back; the last visit spread over the last 200 days.
+                guard n % 150 > 1, random.chance(0.85) else { continue }
+                let visits = random.int(1...25)
+                let lastVisit = max(signedUp + day, nowMillis - Int64(random.int(1...200)) * day - Int64(random.int(0...43_200)) * 1000)
+                guard lastVisit < nowMillis else { continue }
+                var at = lastVisit
+                for _ in 0..<visits where at > signedUp {
+                    try insertVisit.execute(arguments: [id, at, random.int(250...2400)])
+                    at -= Int64(random.int(1...20)) * day + Int64(random.int(0...7200)) * 1000
+                }
+                if random.chance(0.55) {
+                    let required = 10
+                    let stamps = random.int(1...required)
+                    let updated = min(lastVisit, nowMillis - Int64(random.int(0...(10 * 86_400))) * 1000)
+                    try insertProgress.execute(arguments: [id, "coffee-card", stamps, random.int(0...3), max(updated, signedUp)])
+                }
+            }
+            try db.execute(
+                sql: """
+                    UPDATE customer SET
+                      visits_total = (SELECT count(*) FROM visit WHERE visit.customer_id = customer.id),
+                      last_visit_at = (SELECT max(visited_at) FROM visit WHERE visit.customer_id = customer.id),
+                      lifetime_value_cents = (SELECT coalesce(sum(amount_cents), 0) FROM visit WHERE visit.customer_id = customer.id);
+                    UPDATE customer SET last_activity_at = max(signed_up_at, coalesce(last_visit_at, signed_up_at));
+                    """)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+public import Foundation
+public import GRDB
+internal import NudgeLanguage
+
+/// A customer as stored, with the derived fields maintained on import.
+public struct CustomerState: Sendable, Hashable {
+    public var id: String
+    public var name: String?
+    public var email: String?
+    public var phone: String?
+    /// `YYYY-MM-DD` or `--MM-DD`.
+    public var birthDate: String?
+    /// `MM-DD` of the birthday.
+    public var birthMonthDay: String?
+    public var birthYear: Int?
+    /// The customer's IANA zone, if set.
+    public var timeZone: String?
+    public var signedUpAt: Date
+    public var isEmailOptIn: Bool
+    public var isSMSOptIn: Bool
+    public var isPushOptIn: Bool
+    public var pushToken: String?
+    public var walletPassID: String?
+    public var tags: [String]
+    public var attributes: [String: String]
+    public var lastVisitAt: Date?
+    public var visitsTotal: Int
+    public var lifetimeValueCents: Int
+    /// The latest of sign-up and last visit.
+    public var lastActivityAt: Date
+
+    /// The columns `init(row:)` reads, for SELECTs.
+    public static let columns =
+        "id, name, email, phone, birth_date, birth_month_day, birth_year, timezone, signed_up_at, email_opt_in, "
+        + "sms_opt_in, push_opt_in, push_token, wallet_pass_id, tags, attributes, last_visit_at, visits_total, "
+        + "lifetime_value_cents, last_activity_at"
+
+    /// Decodes a row selected with `columns`, starting at `offset`.
+    public init(row: Row, offset: Int = 0) {
+        id = row[offset]
+        name = row[offset + 1]
+        email = row[offset + 2]
+        phone = row[offset + 3]
+        birthDate = row[offset + 4]
+        birthMonthDay = row[offset + 5]
+        birthYear = row[offset + 6]
+        timeZone = row[offset + 7]
+        signedUpAt = StoredInstant.date(row[offset + 8])
+        isEmailOptIn = row[offset + 9]
+        isSMSOptIn = row[offset + 10]
+        isPushOptIn = row[offset + 11]
+        pushToken = row[offset + 12]
+        walletPassID = row[offset + 13]
+        let tagsJSON: String = row[offset + 14]
+        tags = (try? JSONDecoder().decode([String].self, from: Data(tagsJSON.utf8))) ?? []
+        let attributesJSON: String = row[offset + 15]
+        attributes = (try? JSONDecoder().decode([String: String].self, from: Data(attributesJSON.utf8))) ?? [:]
+        lastVisitAt = (row[offset + 16] as Int64?).map(StoredInstant.date)
+        visitsTotal = row[offset + 17]
+        lifetimeValueCents = row[offset + 18]
+        lastActivityAt = StoredInstant.date(row[offset + 19])
+    }
+
+    /// Creates a customer in memory (tests, fixtures).
+    public init(
+        id: String, name: String? = nil, email: String? = nil, phone: String? = nil, birthDate: String? = nil,
+        timeZone: String? = nil, signedUpAt: Date, isEmailOptIn: Bool = false, isSMSOptIn: Bool = false,
+        isPushOptIn: Bool = false, pushToken: String? = nil, walletPassID: String? = nil, tags: [String] = [],
+        attributes: [String: String] = [:], lastVisitAt: Date? = nil, visitsTotal: Int = 0,
+        lifetimeValueCents: Int = 0
+    ) {
+        self.id = id
+        self.name = name
+        self.email = email
+        self.phone = phone
+        self.birthDate = birthDate
+        let parsed = birthDate.flatMap(BirthDate.init(parsing:))
+        self.birthMonthDay = parsed?.monthDay
+        self.birthYear = parsed?.year
+        self.timeZone = timeZone
+        self.signedUpAt = signedUpAt
+        self.isEmailOptIn = isEmailOptIn
+        self.isSMSOptIn = isSMSOptIn
+        self.isPushOptIn = isPushOptIn
+        self.pushToken = pushToken
+        self.walletPassID = walletPassID
+        self.tags = tags
+        self.attributes = attributes
+        self.lastVisitAt = lastVisitAt
+        self.visitsTotal = visitsTotal
+        self.lifetimeValueCents = lifetimeValueCents
+        self.lastActivityAt = max(signedUpAt, lastVisitAt ?? signedUpAt)
+    }
+}
+
+/// A birth date as imported: a full date or a month and day (`--MM-DD`).
+public struct BirthDate: Sendable, Hashable {
+    public var year: Int?
+    public var month: Int
+    public var day: Int
+
+    /// Parses `YYYY-MM-DD` or `--MM-DD`.
+    public init?(parsing text: String) {
+        if text.hasPrefix("--") {
+            let parts = text.dropFirst(2).split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let m = Int(parts[0]), let d = Int(parts[1]),
+                (1...12).contains(m), d >= 1, d <= (m == 2 ? 29 : [4, 6, 9, 11].contains(m) ? 30 : 31)
+            else { return nil }
+            year = nil
+            month = m
+            day = d
+        } else {
+            guard let date = LocalDate(parsing: text) else { return nil }
+            year = date.year
+            month = date.month
+            day = date.day
+        }
+    }
+
+    /// `MM-DD`.
+    public var monthDay: String {
+        (month < 10 ? "0\(month)" : "\(month)") + "-" + (day < 10 ? "0\(day)" : "\(day)")
+    }
+}

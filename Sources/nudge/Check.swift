@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import NudgeEngine
+import NudgeLanguage
+
+extension NudgeCommand {
+    /// `nudge check`: validates nudge.yaml, every workflow and template.
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate nudge.yaml, every workflow and every template.",
+            discussion: "Prints every problem as PATH:LINE:COL: error: message. Exits 1 when there is any error."
+        )
+
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case text, json
+        }
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Output format: text (on stderr) or json (an array on stdout).")
+        var format: Format = .text
+
+        func run() async throws {
+            let (project, diagnostics) = Project.load(directory: global.project)
+            switch format {
+            case .text:
+                for diagnostic in diagnostics { Console.error(diagnostic.description) }
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                Console.out(String(decoding: try encoder.encode(diagnostics), as: UTF8.self))
+            }
+            let errors = diagnostics.filter { $0.severity == .error }.count
+            let warnings = diagnostics.count - errors
+            guard let project else {
+                Console.error("\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
+                throw ExitCode(1)
+            }
+            Console.error(
+                "ok: \(project.workflows.count) workflows and \(project.templates.count) templates checked"
+                    + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : ""))
+        }
+    }
+}
+
+/// Loads a project for commands that need it whole, printing diagnostics and failing with exit 1 on errors.
+func loadProject(_ global: GlobalOptions) throws -> Project {
+    let (project, diagnostics) = Project.load(directory: global.project)
+    guard let project else {
+        for diagnostic in diagnostics { Console.error(diagnostic.description) }
+        Console.error("the project has errors; fix them (see 'nudge check') and try again")
+        throw ExitCode(1)
+    }
+    for warning in project.warnings where global.verbose { Console.error(warning.description) }
+    return project
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import NudgeEngine
+import NudgeLanguage
+import NudgeStore
+
+extension NudgeCommand {
+    /// `nudge demo`: a database of synthetic customers and today's dry-run of the project's workflows.
+    struct Demo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a demo database of synthetic customers and print today's dry-run.",
+            discussion: """
+                Writes demo.sqlite in the project (or --db), replacing its content, with customers generated \
+                from a fixed seed around --now so that every example workflow has someone due; then prints the \
+                dry-run of the project's workflows at --now.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "How many customers to generate.")
+        var customers = 3000
+
+        @Option(help: "The demo's instant (ISO 8601; default: now).")
+        var now: String?
+
+        @Option(help: "table (default) or json.")
+        var format: PlanFormat = .table
+
+        @Flag(help: "Include the rendered messages.")
+        var render = false
+
+        func validate() throws {
+            if let now, !ISO8601Parsing.isValid(now) {
+                throw ValidationError("'--now \(now)' is not an ISO 8601 instant such as 2026-11-25T09:00:00Z")
+            }
+            guard customers > 0 else { throw ValidationError("'--customers' must be at least 1") }
+        }
+
+        func run() async throws {
+            let project = try loadProject(global)
+            guard let instant = NowOption.parse(now, zone: project.config.timeZone) else {
+                throw ValidationError("'--now' is not an ISO 8601 instant")
+            }
+            let path = global.db ?? project.resolve("demo.sqlite")
+            let database = try openDatabase(path: path)
+            let started = Date()
+            try DemoData.populate(database, count: customers, now: instant)
+            Console.error(
+                "demo: \(customers) customers written to \(path) in "
+                    + String(format: "%.2f s", Date().timeIntervalSince(started)))
+            let planner = Planner(project: project, database: database, logger: global.makeLogger())
+            let planStarted = Date()
+            let plan = try planner.plan(now: instant, render: render)
+            PlanPrinter(project: project, format: format, render: render).print(plan)
+            Console.error(
+                "dry-run took " + String(format: "%.1f ms", Date().timeIntervalSince(planStarted) * 1000)
+                    + "; try: nudge dry-run --db \(path) --now \(ISO8601.format(instant)) --render")
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import NudgeEngine
+import NudgeLanguage
+import NudgeRender
+import NudgeStore
+
+/// The output formats of dry-run.
+enum PlanFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+extension NudgeCommand {
+    /// `nudge dry-run`: evaluates and prints the plan; changes nothing.
+    struct DryRun: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dry-run",
+            abstract: "Show who would be notified, on which channel and why, without sending anything."
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Evaluate at this instant (ISO 8601; default: now).")
+        var now: String?
+
+        @Option(name: .customLong("workflow"), help: "Only this workflow (repeatable).")
+        var workflows: [String] = []
+
+        @Option(help: "table (default) or json (JSON Lines on stdout, summary on stderr).")
+        var format: PlanFormat = .table
+
+        @Flag(help: "Include the rendered messages.")
+        var render = false
+
+        func validate() throws {
+            if let now, !ISO8601Parsing.isValid(now) {
+                throw ValidationError("'--now \(now)' is not an ISO 8601 instant such as 2026-11-25T09:00:00Z")
+            }
+        }
+
+        func run() async throws {
+            let project = try loadProject(global)
+            try checkWorkflowIDs(workflows, in: project)
+            guard let instant = NowOption.parse(now, zone: project.config.timeZone) else {
+                throw ValidationError("'--now' is not an ISO 8601 instant")
+            }
+            let path = project.databasePath(override: global.db)
+            guard FileManager.default.fileExists(atPath: path) else {
+                Console.error("\(path): error: no database here; import customers first (nudge import customers FILE.csv) or run 'nudge demo'")
+                throw ExitCode(1)
+            }
+            let database = try openDatabase(path: path)
+            let planner = Planner(project: project, database: database, logger: global.makeLogger())
+            let plan = try planner.plan(
+                now: instant, workflowIDs: workflows.isEmpty ? nil : Set(workflows), render: render)
+            PlanPrinter(project: project, format: format, render: render).print(plan)
+        }
+    }
+}
+
+/// Rejects unknown `--workflow` ids as a usage error, with a suggestion.
+func checkWorkflowIDs(_ ids: [String], in project: Project) throws {
+    for id in ids where project.workflow(id: id) == nil {
+        let hint = Suggestion.didYouMean(id, in: project.workflows.map(\.id)).map { " (\($0))" } ?? ""
+        throw ValidationError("unknown workflow '\(id)'\(hint)")
+    }
+}
+
+/// Prints a plan as a table or JSON Lines.
+struct PlanPrinter {
+    var project: Project
+    var format: PlanFormat
+    var render: Bool
+
+    func print(_ plan: Plan) {
+        switch format {
+        case .json:
+            for message in plan.messages { Console.out(message.jsonLine(includeRendered: render)) }
+            Console.error(summary(plan))
+        case .table:
+            Console.out(table(plan))
+            Console.out(summary(plan))
+        }
+    }
+
+    func summary(_ plan: Plan) -> String {
+        let workflows = plan.workflowIDs.count
+        return "\(plan.sendCount) to send, \(plan.suppressedCount) suppressed; "
+            + "\(plan.candidates) due occurrences in \(workflows) workflow\(workflows == 1 ? "" : "s") "
+            + "(\(plan.alreadySent) already sent, \(plan.filteredOut) filtered out by 'when') at \(ISO8601.format(plan.now))"
+    }
+
+    func table(_ plan: Plan) -> String {
+        guard !plan.messages.isEmpty else { return "nothing due" }
+        let header = ["DUE", "WORKFLOW", "CUSTOMER", "CHANNEL", "STATUS", "OCCURRENCE / REASON"]
+        var rows: [[String]] = []
+        for message in plan.messages {
+            let zone = TimeZone(identifier: message.timeZone) ?? project.config.timeZone
+            rows.append([
+                ISO8601.format(message.due, in: zone),
+                message.workflowID,
+                message.customerID,
+                message.channel?.rawValue ?? "-",
+                message.status.rawValue,
+                message.status == .send ? message.occurrence : "\(message.occurrence): \(message.reason ?? "")",
+            ])
+        }
+        var widths = header.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < row.count - 1 { widths[i] = max(widths[i], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                i == cells.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        var lines = [line(header)]
+        for (row, message) in zip(rows, plan.messages) {
+            lines.append(line(row))
+            if render, let rendered = message.rendered {
+                if let heading = rendered.heading { lines.append("    \(heading.key): \(heading.value)") }
+                for bodyLine in rendered.body.split(separator: "\n", omittingEmptySubsequences: false) {
+                    lines.append("    | \(bodyLine)")
+                }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

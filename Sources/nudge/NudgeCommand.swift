@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// The `nudge` command: a thin layer that maps options onto library calls and prints results.
+@main
+struct NudgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nudge",
+        abstract: "Loyalty-program automations: workflows as code, a dry-run you can trust.",
+        discussion: """
+            Nudge reads the workflows in Workflows/*.yaml and the templates in Templates/, evaluates them \
+            against the customers in a SQLite database and shows (dry-run) or sends (run) the messages due.
+            """,
+        subcommands: [Check.self, Import.self, DryRun.self, Demo.self, Init.self]
+    )
+
+    /// Runs the command and maps failures onto the exit statuses of the contract:
+    /// 0 success, 1 invalid input or failed checks, 2 usage errors.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The project folder (holding nudge.yaml, Workflows/ and Templates/).")
+    var project: String = "."
+
+    @Option(name: .long, help: "The SQLite database (default: database: in nudge.yaml, else nudge.sqlite).")
+    var db: String?
+
+    @Flag(name: .shortAndLong, help: "Log debug detail to stderr.")
+    var verbose = false
+
+    /// A logger writing to stderr at `notice` (or `debug` with -v).
+    func makeLogger(label: String = "nudge") -> Logger {
+        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = verbose ? .debug : .notice
+        return logger
+    }
+}
+
+/// Printing to the standard streams.
+enum Console {
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+}
+
+/// `--now` values: ISO 8601 instants, or local date-times in the business zone.
+struct NowOption {
+    /// Parses `text` in `zone`; nil when malformed.
+    static func parse(_ text: String?, zone: TimeZone) -> Date? {
+        guard let text else { return Date() }
+        return ISO8601Parsing.parse(text, zone: zone)
+    }
+}
