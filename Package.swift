@@ -70,8 +70,10 @@ let package = Package(
         .testTarget(name: "NudgeRenderTests", dependencies: ["NudgeRender", "NudgeLanguage"], swiftSettings: upcoming),
         .testTarget(
             name: "NudgeEngineTests",
-            dependencies: ["NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeRender"],
-            resources: [.copy("Golden")],
+            dependencies: [
+                "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeRender",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: upcoming
         ),
         .testTarget(

@@ -33,6 +33,13 @@ public struct MessageTemplate: Sendable {
     public static func parse(
         _ text: String, name: String, channel: Channel, file: String, diagnostics: inout Diagnostics
     ) -> MessageTemplate? {
+        parseDraft(text, name: name, channel: channel, file: file, diagnostics: &diagnostics).template
+    }
+
+    /// Parses as far as it can: the variables found are returned even when the template has errors.
+    public static func parseDraft(
+        _ text: String, name: String, channel: Channel, file: String, diagnostics: inout Diagnostics
+    ) -> (template: MessageTemplate?, variables: [TemplateVariable]) {
         var local = Diagnostics()
         defer { diagnostics.append(contentsOf: local.all) }
         let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
@@ -44,32 +51,45 @@ public struct MessageTemplate: Sendable {
             guard let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" }) else {
                 local.error(
                     "the front matter that starts here has no closing '---' line", at: SourceLocation(file: file, line: 1, column: 1))
-                return nil
+                return (nil, [])
             }
-            let frontText = lines[1..<end].joined(separator: "\n")
             let allowed = channel.headingKey.map { [$0] } ?? []
-            if !frontText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                let (node, yamlDiagnostics) = YAMLReader.parse(frontText, file: file)
-                // Front matter starts on line 2 of the file.
-                local.append(
-                    contentsOf: yamlDiagnostics.map {
-                        var d = $0
-                        d.location.line += 1
-                        return d
-                    })
-                if var node {
-                    shiftLines(&node, by: 1)
-                    if let reader = MappingReader(
-                        node, context: "the front matter of a \(channel.rawValue) template", allowed: allowed,
-                        diagnostics: &local)
-                    {
-                        for key in allowed {
-                            if let (value, valueNode) = reader.string(key, diagnostics: &local) {
-                                headingText = (key, value, valueNode.location(ofOffset: 0))
-                            }
-                        }
-                    }
+            // Front matter is read as `key: value` lines, not as YAML, so that a value may start with `{{`.
+            for index in 1..<end {
+                let line = String(lines[index])
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                let lineNumber = index + 1
+                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+                guard let colon = line.firstIndex(of: ":") else {
+                    local.error(
+                        "front matter lines must be 'key: value'", at: SourceLocation(file: file, line: lineNumber, column: 1))
+                    continue
                 }
+                let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+                let keyColumn = line.distance(from: line.startIndex, to: line.firstIndex { !$0.isWhitespace }!) + 1
+                guard allowed.contains(key) else {
+                    let expected =
+                        allowed.isEmpty
+                        ? "\(channel.rawValue) templates have no front matter keys"
+                        : Suggestion.didYouMean(key, in: allowed)
+                    local.error(
+                        "unknown key '\(key)' in the front matter of a \(channel.rawValue) template",
+                        at: SourceLocation(file: file, line: lineNumber, column: keyColumn), suggestion: expected)
+                    continue
+                }
+                var value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                let valueColumn = line.distance(from: line.startIndex, to: colon) + 2
+                    + (line[line.index(after: colon)...].prefix { $0 == " " || $0 == "\t" }.count)
+                var offset = 0
+                if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                    value = String(value.dropFirst().dropLast())
+                    offset = 1
+                }
+                if headingText != nil {
+                    local.error(
+                        "'\(key)' is given twice", at: SourceLocation(file: file, line: lineNumber, column: keyColumn))
+                }
+                headingText = (key, value, SourceLocation(file: file, line: lineNumber, column: valueColumn + offset))
             }
             bodyStartLine = end + 2
             lines = Array(lines[(end + 1)...])
@@ -95,25 +115,10 @@ public struct MessageTemplate: Sendable {
         if bodyText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             local.error("the template body is empty", at: bodyOrigin)
         }
-        guard let body, !local.hasErrors else { return nil }
-        return MessageTemplate(
+        guard let body, !local.hasErrors else { return (nil, variables) }
+        let template = MessageTemplate(
             name: name, channel: channel, file: file, heading: heading, body: body, variables: variables)
-    }
-
-    static func shiftLines(_ node: inout YAMLNode, by lines: Int) {
-        node.location.line += lines
-        switch node.kind {
-        case .scalar: break
-        case .sequence(var items):
-            for i in items.indices { shiftLines(&items[i], by: lines) }
-            node.kind = .sequence(items)
-        case .mapping(var pairs):
-            for i in pairs.indices {
-                shiftLines(&pairs[i].key, by: lines)
-                shiftLines(&pairs[i].value, by: lines)
-            }
-            node.kind = .mapping(pairs)
-        }
+        return (template, variables)
     }
 
     static func compile(

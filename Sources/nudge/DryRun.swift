@@ -62,7 +62,8 @@ extension NudgeCommand {
 func checkWorkflowIDs(_ ids: [String], in project: Project) throws {
     for id in ids where project.workflow(id: id) == nil {
         let hint = Suggestion.didYouMean(id, in: project.workflows.map(\.id)).map { " (\($0))" } ?? ""
-        throw ValidationError("unknown workflow '\(id)'\(hint)")
+        Console.error("Error: unknown workflow '\(id)' for --workflow\(hint)")
+        throw ExitCode(2)
     }
 }
 

@@ -74,6 +74,7 @@ public struct Project: Sendable {
         // Templates
         var templates: [TemplateKey: MessageTemplate] = [:]
         var templateFiles: [TemplateKey: String] = [:]
+        var templateVariables: [TemplateKey: [TemplateVariable]] = [:]
         let templatesDirectory = root.appendingPathComponent("Templates")
         let templateNames = ((try? fileManager.contentsOfDirectory(atPath: templatesDirectory.path)) ?? []).sorted()
         for fileName in templateNames where fileName.hasSuffix(".mustache") {
@@ -94,15 +95,14 @@ public struct Project: Sendable {
                 diagnostics.error("cannot read the template (is it UTF-8 text?)", at: SourceLocation(file: display(relative)))
                 continue
             }
-            if let template = MessageTemplate.parse(
+            let (template, variables) = MessageTemplate.parseDraft(
                 text, name: key.name, channel: channel, file: display(relative), diagnostics: &diagnostics)
-            {
-                templates[key] = template
-            }
+            templates[key] = template
+            templateVariables[key] = variables
         }
 
         // Workflows
-        var workflows: [Workflow] = []
+        var drafts: [WorkflowDraft] = []
         let workflowsDirectory = root.appendingPathComponent("Workflows")
         let workflowNames = ((try? fileManager.contentsOfDirectory(atPath: workflowsDirectory.path)) ?? []).sorted()
         if !fileManager.fileExists(atPath: workflowsDirectory.path) {
@@ -115,44 +115,42 @@ public struct Project: Sendable {
                 diagnostics.error("cannot read the workflow (is it UTF-8 text?)", at: SourceLocation(file: relative))
                 continue
             }
-            if let workflow = WorkflowParser.parse(text, file: relative, channels: channels, diagnostics: &diagnostics) {
-                workflows.append(workflow)
+            if let draft = WorkflowParser.parseDraft(text, file: relative, channels: channels, diagnostics: &diagnostics) {
+                drafts.append(draft)
             }
         }
 
-        // Cross-checks: unique ids, templates for every channel, template variables.
-        var firstByID: [String: Workflow] = [:]
-        for workflow in workflows {
-            if let first = firstByID[workflow.id] {
+        // Cross-checks, also for workflows with errors: unique ids, templates for every channel, template variables.
+        var firstByID: [String: WorkflowDraft] = [:]
+        for draft in drafts {
+            guard let id = draft.id else { continue }
+            if let first = firstByID[id] {
                 diagnostics.error(
-                    "duplicate workflow id '\(workflow.id)' (also in \(first.idLocation))", at: workflow.idLocation,
+                    "duplicate workflow id '\(id)' (also in \(first.idLocation))", at: draft.idLocation,
                     suggestion: "workflow ids must be unique across the project")
             } else {
-                firstByID[workflow.id] = workflow
+                firstByID[id] = draft
             }
         }
         var checkedVariables = Set<String>()
-        for workflow in workflows {
-            let catalog = FieldCatalog(trigger: workflow.trigger.kind)
-            for action in workflow.actions {
+        for draft in drafts {
+            let catalog = FieldCatalog(trigger: draft.triggerKind)
+            for action in draft.actions {
                 for channel in action.channels {
                     let key = TemplateKey(name: action.template, channel: channel)
-                    guard let template = templates[key] else {
-                        if templateFiles[key] == nil {
-                            let sameChannel = templateFiles.keys.filter { $0.channel == channel }.map(\.name)
-                            let hint = Suggestion.closest(to: action.template, in: sameChannel).map {
-                                "did you mean '\($0)'?"
-                            }
-                            diagnostics.error(
-                                "template '\(action.template)' has no \(channel.rawValue) version: \(display(key.description)) does not exist",
-                                at: action.location, suggestion: hint ?? "create \(display(key.description))")
-                        }
+                    guard templateFiles[key] != nil else {
+                        let sameChannel = templateFiles.keys.filter { $0.channel == channel }.map(\.name)
+                        let hint = Suggestion.closest(to: action.template, in: sameChannel).map { "did you mean '\($0)'?" }
+                        diagnostics.error(
+                            "template '\(action.template)' has no \(channel.rawValue) version: \(display(key.description)) does not exist",
+                            at: action.location, suggestion: hint ?? "create \(display(key.description))")
                         continue
                     }
-                    for variable in template.variables {
+                    for variable in templateVariables[key] ?? [] {
                         guard let (message, suggestion) = variable.check(against: catalog) else { continue }
                         let isTriggerSpecific = message.contains("only available") || message.contains("not a parameter")
-                        let text = isTriggerSpecific ? message + " (template used by workflow '\(workflow.id)')" : message
+                        let text =
+                            isTriggerSpecific ? message + " (template used by workflow '\(draft.id ?? "?")')" : message
                         guard checkedVariables.insert("\(variable.location)|\(text)").inserted else { continue }
                         diagnostics.error(text, at: variable.location, suggestion: suggestion)
                     }
@@ -160,15 +158,16 @@ public struct Project: Sendable {
             }
         }
         // Templates no workflow uses are still checked against every field.
-        let used = Set(workflows.flatMap { w in w.actions.flatMap { a in a.channels.map { TemplateKey(name: a.template, channel: $0) } } })
-        for (key, template) in templates where !used.contains(key) {
-            for variable in template.variables {
+        let used = Set(drafts.flatMap { w in w.actions.flatMap { a in a.channels.map { TemplateKey(name: a.template, channel: $0) } } })
+        for (key, variables) in templateVariables where !used.contains(key) {
+            for variable in variables {
                 if let (message, suggestion) = variable.check(against: FieldCatalog(trigger: nil)) {
                     diagnostics.error(message, at: variable.location, suggestion: suggestion)
                 }
             }
         }
 
+        let workflows = drafts.compactMap(\.workflow)
         let sorted = diagnostics.sorted
         guard !diagnostics.hasErrors else { return (nil, sorted) }
         let project = Project(

@@ -6,6 +6,14 @@ public enum WorkflowParser {
     public static func parse(
         _ text: String, file: String, channels: Set<Channel>, diagnostics: inout Diagnostics
     ) -> Workflow? {
+        parseDraft(text, file: file, channels: channels, diagnostics: &diagnostics)?.workflow
+    }
+
+    /// Parses `text` as far as it can: the draft carries what cross-file checks need (id, trigger kind,
+    /// actions) even when the file has errors; its `workflow` is set only when it has none.
+    public static func parseDraft(
+        _ text: String, file: String, channels: Set<Channel>, diagnostics: inout Diagnostics
+    ) -> WorkflowDraft? {
         var local = Diagnostics()
         defer { diagnostics.append(contentsOf: local.all) }
         let (parsed, yamlDiagnostics) = YAMLReader.parse(text, file: file)
@@ -30,14 +38,16 @@ public enum WorkflowParser {
         let isEnabled = root.bool("enabled", diagnostics: &local) ?? true
 
         var trigger: Trigger?
+        var triggerKind: TriggerKind?
         if let triggerNode = root.required("trigger", context: "the workflow", diagnostics: &local) {
             trigger = parseTrigger(triggerNode, diagnostics: &local)
+            triggerKind = trigger?.kind ?? triggerNode.mapping?.first?.key.scalar.flatMap(TriggerKind.init(rawValue:))
         }
 
         var conditions: [Condition] = []
         if let whenNode = root["when"], !whenNode.isNull {
             let items = whenNode.sequence ?? [whenNode]
-            let catalog = FieldCatalog(trigger: trigger?.kind)
+            let catalog = FieldCatalog(trigger: triggerKind)
             for item in items {
                 guard let expression = item.scalar else {
                     local.error(
@@ -91,10 +101,13 @@ public enum WorkflowParser {
             }
         }
 
-        guard !local.hasErrors, let trigger else { return nil }
-        return Workflow(
-            id: id, name: name, isEnabled: isEnabled, trigger: trigger, conditions: conditions, actions: actions,
-            catchUp: catchUp, sendAt: sendAt, file: file, idLocation: idLocation)
+        var draft = WorkflowDraft(id: id.isEmpty ? nil : id, idLocation: idLocation, triggerKind: triggerKind, actions: actions)
+        if !local.hasErrors, let trigger {
+            draft.workflow = Workflow(
+                id: id, name: name, isEnabled: isEnabled, trigger: trigger, conditions: conditions, actions: actions,
+                catchUp: catchUp, sendAt: sendAt, file: file, idLocation: idLocation)
+        }
+        return draft
     }
 
     static func parseTrigger(_ node: YAMLNode, diagnostics: inout Diagnostics) -> Trigger? {
@@ -239,4 +252,18 @@ public enum WorkflowParser {
         guard ok else { return nil }
         return SendAction(channels: chosen, template: template, location: reader.values["template"]!.value.location)
     }
+}
+
+/// What a workflow file yields even when it has errors, for checks across files.
+public struct WorkflowDraft: Sendable {
+    /// The id, when valid.
+    public var id: String?
+    /// Where the id is written.
+    public var idLocation: SourceLocation
+    /// The trigger kind, when recognisable.
+    public var triggerKind: TriggerKind?
+    /// The actions that parsed.
+    public var actions: [SendAction]
+    /// The checked workflow; nil when the file has errors.
+    public var workflow: Workflow?
 }

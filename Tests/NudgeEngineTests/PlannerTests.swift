@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+import NudgeEngine
+import NudgeLanguage
+import NudgeRender
+import NudgeStore
+import Testing
+
+@Suite("Planner: conditions, consent and channels")
+struct PlannerTests {
+    static let signupWorkflow = """
+        trigger: { signup: {} }
+        actions:
+          - send: { channel: [push, sms, email], template: t }
+        """
+
+    @Test("the first channel the customer can receive is chosen")
+    func fallback() throws {
+        let fixture = try Fixture(workflow: Self.signupWorkflow)
+        try fixture.add("push", signedUp: "2026-11-25T10:00:00Z", pushToken: "tok1")
+        try fixture.add("pushOff", signedUp: "2026-11-25T10:00:00Z", phone: "+14155550100", pushToken: "tok2", pushOptIn: false)
+        try fixture.add("email", signedUp: "2026-11-25T10:00:00Z", phone: "+14155550101", smsOptIn: false)
+        try fixture.add(
+            "none", signedUp: "2026-11-25T10:00:00Z", email: "n@example.com", emailOptIn: false, phone: "+14155550102",
+            smsOptIn: false)
+        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z")
+        let byCustomer = Dictionary(uniqueKeysWithValues: plan.messages.map { ($0.customerID, $0) })
+        #expect(byCustomer["push"]?.channel == .push)
+        #expect(byCustomer["push"]?.recipient == "tok1")
+        #expect(byCustomer["pushOff"]?.channel == .sms)
+        #expect(byCustomer["pushOff"]?.recipient == "+14155550100")
+        #expect(byCustomer["email"]?.channel == .email)
+        #expect(byCustomer["none"]?.status == .suppressed)
+        #expect(byCustomer["none"]?.channel == nil)
+        #expect(
+            byCustomer["none"]?.reason
+                == "push: no push token; sms: not opted in to sms; email: not opted in to email")
+        #expect(plan.sendCount == 3)
+        #expect(plan.suppressedCount == 1)
+    }
+
+    @Test("wallet needs a pass; email needs an address")
+    func singleChannelReasons() throws {
+        let fixture = try Fixture(
+            workflow: """
+                trigger: { signup: {} }
+                actions:
+                  - send: { channel: wallet, template: t }
+                """)
+        try fixture.add("nopass", signedUp: "2026-11-25T10:00:00Z")
+        try fixture.add("pass", signedUp: "2026-11-25T10:00:00Z", wallet: "pass-1")
+        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z")
+        #expect(plan.messages.map(\.customerID) == ["nopass", "pass"])
+        #expect(plan.messages[0].reason == "no wallet pass")
+        #expect(plan.messages[1].recipient == "pass-1")
+    }
+
+    @Test("when conditions filter customers, evaluated at now")
+    func conditions() throws {
+        let fixture = try Fixture(
+            workflow: """
+                trigger: { signup: { days_after: 30 } }
+                when:
+                  - customer.visits_total >= 2
+                  - not ("staff" in customer.tags)
+                  - customer.visits_30d >= 1
+                  - customer.days_since_last_activity <= 10
+                actions:
+                  - send: { channel: email, template: t }
+                """)
+        let signedUp = "2026-10-26T12:00:00Z"
+        try fixture.add("yes", signedUp: signedUp, visits: ["2026-10-27T12:00:00Z", "2026-11-20T12:00:00Z"])
+        try fixture.add("staff", signedUp: signedUp, tags: ["staff"], visits: ["2026-10-27T12:00:00Z", "2026-11-20T12:00:00Z"])
+        try fixture.add("once", signedUp: signedUp, visits: ["2026-11-20T12:00:00Z"])
+        try fixture.add("old", signedUp: signedUp, visits: ["2026-10-26T13:00:00Z", "2026-10-26T14:00:00Z"])
+        let plan = try fixture.plan(at: "2026-11-25T13:00:00Z")
+        #expect(plan.messages.map(\.customerID) == ["yes"])
+        #expect(plan.filteredOut == 3)
+    }
+
+    @Test("age and birthdays without a year")
+    func age() throws {
+        let fixture = try Fixture(
+            workflow: """
+                trigger: { birthday: {} }
+                when: customer.age >= 18
+                actions:
+                  - send: { channel: email, template: t }
+                """)
+        try fixture.add("adult", zone: "Europe/London", birthDate: "2008-11-25")
+        try fixture.add("minor", zone: "Europe/London", birthDate: "2009-11-25")
+        try fixture.add("noyear", zone: "Europe/London", birthDate: "--11-25")
+        let plan = try fixture.plan(at: "2026-11-25T10:00:00Z")
+        #expect(plan.messages.map(\.customerID) == ["adult"])
+    }
+
+    @Test("disabled workflows are skipped and --workflow filters")
+    func selection() throws {
+        let fixture = try Fixture(
+            workflows: [
+                "a.yaml": "id: a\ntrigger: { signup: {} }\nactions: [ { send: { channel: email, template: t } } ]\n",
+                "b.yaml": "id: b\ntrigger: { signup: {} }\nactions: [ { send: { channel: email, template: t } } ]\n",
+                "c.yaml":
+                    "id: c\nenabled: false\ntrigger: { signup: {} }\nactions: [ { send: { channel: email, template: t } } ]\n",
+            ])
+        try fixture.add("c1", signedUp: "2026-11-25T10:00:00Z")
+        #expect(try fixture.plan(at: "2026-11-25T11:00:00Z").messages.map(\.workflowID) == ["a", "b"])
+        #expect(try fixture.plan(at: "2026-11-25T11:00:00Z", workflows: ["b"]).messages.map(\.workflowID) == ["b"])
+    }
+
+    @Test("several actions plan one message each; rendering escapes HTML in email only")
+    func renderAndActions() throws {
+        let fixture = try Fixture(
+            workflow: """
+                trigger: { signup: {} }
+                actions:
+                  - send: { channel: email, template: t }
+                  - send: { channel: sms, template: t }
+                """)
+        try fixture.add("c1", signedUp: "2026-11-25T10:00:00Z", phone: "+14155550100", name: "Bo <b>Jones</b>")
+        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
+        #expect(plan.messages.map(\.channel) == [.email, .sms])
+        #expect(plan.messages[0].rendered?.heading?.value == "Hi Bo")
+        #expect(plan.messages[0].rendered?.body == "<p>Hello Bo &lt;b&gt;Jones&lt;/b&gt;</p>\n")
+        #expect(plan.messages[1].rendered?.body == "Hi Bo from Test Café\n")
+        let json = plan.messages[0].jsonLine(includeRendered: true)
+        #expect(json.hasPrefix(#"{"workflow":"w","customer":"c1","occurrence":"signup","channel":"email","template":"t","due":"2026-11-25T10:00:00Z","status":"send","reason":null,"to":"c1@example.com","subject":"Hi Bo","body":"#))
+    }
+
+    @Test("dry-run changes nothing")
+    func readOnly() throws {
+        let fixture = try Fixture(workflow: Self.signupWorkflow)
+        try fixture.add("c1", signedUp: "2026-11-25T10:00:00Z")
+        _ = try fixture.plan(at: "2026-11-25T11:00:00Z")
+        let ledgerRows = try fixture.database.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM ledger") }
+        #expect(ledgerRows == 0)
+        #expect(try fixture.plan(at: "2026-11-25T11:00:00Z").messages.count == 1)
+    }
+}
