@@ -74,11 +74,15 @@ let package = Package(
                 "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeRender",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            exclude: ["Golden"],
             swiftSettings: upcoming
         ),
         .testTarget(
             name: "NudgeCommandTests",
-            dependencies: ["nudge", "NudgeLanguage"],
+            dependencies: [
+                "nudge", "NudgeLanguage", "NudgeStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: upcoming
         ),
     ]

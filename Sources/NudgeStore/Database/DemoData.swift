@@ -122,7 +122,8 @@ public enum DemoData {
                 if random.chance(0.55) {
                     let required = 10
                     let stamps = random.int(1...required)
-                    let updated = min(lastVisit, nowMillis - Int64(random.int(0...(10 * 86_400))) * 1000)
+                    // Stamps are updated at visits; a tenth of the cards changed in the last day.
+                    let updated = nowMillis - Int64(random.int(60...(10 * 86_400))) * 1000
                     try insertProgress.execute(arguments: [id, "coffee-card", stamps, random.int(0...3), max(updated, signedUp)])
                 }
             }

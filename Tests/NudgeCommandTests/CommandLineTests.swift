@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import NudgeStore
+import Testing
+
+@testable import nudge
+
+/// Runs the built `nudge` executable as a child process, as a user would.
+struct NudgeProcess {
+    static var executable: URL {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("nudge")
+        if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/nudge")
+    }
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes fully before waiting, so a large output cannot block the child.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+@Suite("nudge, run as a process")
+struct CommandLineTests {
+    @Test("check passes on the repository's own project")
+    func checkExample() throws {
+        let result = try NudgeProcess.run(["check", "--project", NudgeProcess.repositoryRoot.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("ok: "))
+    }
+
+    @Test("check fails with PATH:LINE:COL diagnostics and exit 1")
+    func checkBroken() throws {
+        let project = NudgeProcess.repositoryRoot.appendingPathComponent("Tests/NudgeEngineTests/Golden/broken-project")
+        let result = try NudgeProcess.run(["check"], in: project)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("Workflows/broken.yaml:3:1: error: unknown key 'tigger' in a workflow (did you mean 'trigger'?)"))
+        let json = try NudgeProcess.run(["check", "--format", "json"], in: project)
+        #expect(json.status == 1)
+        let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(decoded?.contains { $0["file"] as? String == "Workflows/broken.yaml" && $0["line"] as? Int == 3 } == true)
+    }
+
+    @Test("usage errors exit with status 2")
+    func usageErrors() throws {
+        let root = NudgeProcess.repositoryRoot.path
+        for arguments in [
+            ["bogus"],
+            ["dry-run", "--project", root, "--now", "yesterday"],
+            ["import", "--project", root, "shoppers", "x.csv"],
+            ["dry-run", "--project", root, "--format", "xml"],
+            ["dry-run", "--project", root, "--workflow", "wellcome"],
+        ] {
+            let result = try NudgeProcess.run(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.isEmpty)
+        }
+        let unknownWorkflow = try NudgeProcess.run(["dry-run", "--project", root, "--workflow", "wellcome"])
+        #expect(unknownWorkflow.stderr.contains("did you mean 'welcome'?"))
+    }
+
+    @Test("import, then dry-run as JSON Lines; a bad file changes nothing")
+    func importAndDryRun() throws {
+        let directory = try NudgeProcess.temporaryDirectory()
+        _ = try NudgeProcess.run(["init", directory.path])
+        let customers = directory.appendingPathComponent("customers.csv")
+        try """
+            id,name,email,email_opt_in,signed_up_at,timezone,favorite_drink
+            c1,Ana Lima,ana@example.com,yes,2026-11-25T08:00:00Z,Europe/London,latte
+            c2,Bo Chen,,no,2026-11-25T09:00:00Z,,tea
+            """.write(to: customers, atomically: true, encoding: .utf8)
+        let imported = try NudgeProcess.run(["import", "customers", "customers.csv"], in: directory)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stderr.contains("imported 2 customers rows"))
+
+        let bad = directory.appendingPathComponent("bad.csv")
+        try """
+            id,name,email,signed_up_at
+            c1,Changed Name,ana@example.com,2026-11-25T08:00:00Z
+            c3,Cy,not-an-email,2026-11-25T08:00:00Z
+            c4,Di,di@example.com,last tuesday
+            """.write(to: bad, atomically: true, encoding: .utf8)
+        let rejected = try NudgeProcess.run(["import", "customers", "bad.csv"], in: directory)
+        #expect(rejected.status == 1)
+        #expect(rejected.stderr.contains("bad.csv:3: 'email' is not an email address"))
+        #expect(rejected.stderr.contains("bad.csv:4: 'signed_up_at' must be an ISO 8601"))
+
+        let result = try NudgeProcess.run(
+            ["dry-run", "--now", "2026-11-25T10:00:00Z", "--workflow", "welcome", "--format", "json", "--render"],
+            in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        let objects = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let first = try #require(objects.first { $0["customer"] as? String == "c1" })
+        #expect(first["workflow"] as? String == "welcome")
+        #expect(first["occurrence"] as? String == "signup")
+        #expect(first["channel"] as? String == "email")
+        #expect(first["status"] as? String == "send")
+        #expect(first["due"] as? String == "2026-11-25T08:00:00Z")
+        #expect(first["to"] as? String == "ana@example.com")
+        #expect((first["subject"] as? String)?.contains("Ana") == true, "the rejected file did not rename Ana")
+        let second = try #require(objects.first { $0["customer"] as? String == "c2" })
+        #expect(second["status"] as? String == "suppressed")
+        #expect(second["channel"] is NSNull)
+        #expect(second["reason"] as? String == "no email address")
+        #expect(result.stderr.contains("1 to send, 1 suppressed"))
+    }
+
+    @Test("dry-run without a database says how to get one")
+    func missingDatabase() throws {
+        let directory = try NudgeProcess.temporaryDirectory()
+        _ = try NudgeProcess.run(["init", directory.path])
+        let result = try NudgeProcess.run(["dry-run"], in: directory)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("no database here"))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("nudge.sqlite").path))
+    }
+
+    @Test("demo writes a database and prints a dry-run of the example workflows")
+    func demo() throws {
+        let directory = try NudgeProcess.temporaryDirectory()
+        _ = try NudgeProcess.run(["init", directory.path])
+        let result = try NudgeProcess.run(["demo", "--customers", "500", "--now", "2026-11-25T15:00:00Z"], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("DUE"))
+        #expect(result.stdout.contains(" to send, "))
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("demo.sqlite").path))
+        let again = try NudgeProcess.run(["init", directory.path])
+        #expect(again.status == 1)
+    }
+}
+
+@Suite("Argument parsing")
+struct ArgumentParsingTests {
+    @Test("dry-run options")
+    func dryRun() throws {
+        let command = try NudgeCommand.parseAsRoot([
+            "dry-run", "--project", "p", "--db", "x.sqlite", "--now", "2026-11-25", "--workflow", "a", "--workflow", "b",
+            "--format", "json", "--render",
+        ])
+        let dryRun = try #require(command as? NudgeCommand.DryRun)
+        #expect(dryRun.global.project == "p")
+        #expect(dryRun.global.db == "x.sqlite")
+        #expect(dryRun.workflows == ["a", "b"])
+        #expect(dryRun.format == .json)
+        #expect(dryRun.render)
+    }
+
+    @Test("a malformed --now is rejected before anything runs")
+    func badNow() {
+        #expect(throws: (any Error).self) { try NudgeCommand.parseAsRoot(["dry-run", "--now", "2026-13-01"]) }
+    }
+
+    @Test("import takes a kind and a file")
+    func importKinds() throws {
+        let command = try #require(try NudgeCommand.parseAsRoot(["import", "visits", "v.csv"]) as? NudgeCommand.Import)
+        #expect(command.kind == .visits)
+        #expect(command.file == "v.csv")
+    }
+}
