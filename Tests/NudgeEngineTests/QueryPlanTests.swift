@@ -1,0 +1,34 @@
+import Foundation
+import GRDB
+import NudgeStore
+import Testing
+
+@testable import NudgeEngine
+
+/// Each trigger's candidate query must be an index range scan, never a whole-table scan, so that
+/// the cost of a run follows the customers who match, not all customers.
+@Suite("Query plans")
+struct QueryPlanTests {
+    static let queries: [(String, String, StatementArguments)] = [
+        ("birthday", TriggerScan.birthdaySQL + "(?, ?, ?)", ["11-24", "11-25", "11-26"]),
+        ("inactivity", TriggerScan.inactivitySQL, [0, 1]),
+        ("milestone", TriggerScan.milestoneSQL, [0, 1]),
+        ("milestone for one offer", TriggerScan.milestoneSQL + " AND p.offer_id = ?", [0, 1, "coffee"]),
+        ("signup", TriggerScan.signupSQL, [0, 1]),
+        ("ledger lookup", "SELECT 1 FROM ledger WHERE workflow_id = ? AND customer_id = ? AND occurrence = ?", ["w", "c", "o"]),
+        ("recent visits", "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?", ["c", 0]),
+    ]
+
+    @Test("no trigger query scans a whole table", arguments: 0..<queries.count)
+    func usesIndexes(_ index: Int) throws {
+        let (name, sql, arguments) = Self.queries[index]
+        let database = try AppDatabase.inMemory()
+        let details = try database.reader.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+        }
+        #expect(!details.isEmpty)
+        for detail in details {
+            #expect(detail.hasPrefix("SEARCH"), "\(name): \(detail)")
+        }
+    }
+}
