@@ -66,7 +66,11 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "NudgeLanguageTests", dependencies: ["NudgeLanguage"], swiftSettings: upcoming),
-        .testTarget(name: "NudgeStoreTests", dependencies: ["NudgeStore", "NudgeLanguage"], swiftSettings: upcoming),
+        .testTarget(
+            name: "NudgeStoreTests",
+            dependencies: ["NudgeStore", "NudgeLanguage", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "NudgeRenderTests", dependencies: ["NudgeRender", "NudgeLanguage"], swiftSettings: upcoming),
         .testTarget(
             name: "NudgeEngineTests",

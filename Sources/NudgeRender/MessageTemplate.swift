@@ -73,7 +73,7 @@ public struct MessageTemplate: Sendable {
                         ? "\(channel.rawValue) templates have no front matter keys"
                         : Suggestion.didYouMean(key, in: allowed)
                     local.error(
-                        "unknown key '\(key)' in the front matter of a \(channel.rawValue) template",
+                        "unknown key '\(key)' in the front matter of \(channel.withArticle) template",
                         at: SourceLocation(file: file, line: lineNumber, column: keyColumn), suggestion: expected)
                     continue
                 }
@@ -96,7 +96,7 @@ public struct MessageTemplate: Sendable {
         }
         if let key = channel.headingKey, headingText == nil {
             local.error(
-                "a \(channel.rawValue) template needs '\(key):' in a front-matter block at its top",
+                "\(channel.withArticle) template needs '\(key):' in a front-matter block at its top",
                 at: SourceLocation(file: file, line: 1, column: 1),
                 suggestion: "start the file with ---, \(key): …, ---")
         }
@@ -124,12 +124,14 @@ public struct MessageTemplate: Sendable {
     static func compile(
         _ text: String, contentType: String, origin: SourceLocation, diagnostics: inout Diagnostics
     ) -> MustacheTemplate? {
+        let pragma = "{{% CONTENT_TYPE: \(contentType)}}"
         do {
-            return try MustacheTemplate(string: "{{% CONTENT_TYPE: \(contentType)}}" + text)
+            return try MustacheTemplate(string: pragma + text)
         } catch let error as MustacheTemplate.ParserError {
             let line = origin.line + error.context.lineNumber - 1
             var column = error.context.columnNumber
-            if error.context.lineNumber == 1 { column = max(1, column - 25) + origin.column - 1 }
+            // The first line starts with the pragma, which is not in the file.
+            if error.context.lineNumber == 1 { column = max(1, column - pragma.count) + origin.column - 1 }
             diagnostics.error(
                 "invalid Mustache: \(describe(error.error))", at: SourceLocation(file: origin.file, line: line, column: column))
             return nil
@@ -140,7 +142,11 @@ public struct MessageTemplate: Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
-        guard let error = error as? MustacheTemplate.Error else { return "\(error)" }
+        guard let error = error as? MustacheTemplate.Error else {
+            // swift-mustache's internal parser error when the text ends inside a tag.
+            if "\(error)" == "overflow" { return "the template ends inside a tag: a '{{' is not closed with '}}'" }
+            return "\(error)"
+        }
         switch error {
         case .sectionCloseNameIncorrect: return "a section is closed with a different name than it was opened"
         case .unfinishedName: return "a tag is not closed with }}"
@@ -191,5 +197,15 @@ extension MessageTemplate {
             (key: $0.key, value: $0.template.render(context).trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return RenderedMessage(heading: headingValue, body: body.render(context))
+    }
+}
+
+extension Channel {
+    /// The channel's name with its indefinite article, for messages: "an email", "a push".
+    var withArticle: String {
+        switch self {
+        case .email, .sms: return "an \(rawValue)"
+        case .push, .wallet: return "a \(rawValue)"
+        }
     }
 }

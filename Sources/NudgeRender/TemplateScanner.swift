@@ -92,25 +92,34 @@ extension TemplateVariable {
         if extraNames.contains(name) { return nil }
         if TemplateVariable.groups.contains(name) {
             if !isSection { return ("'\(name)' is a group of fields; name one, such as '\(name).\(catalog.allPaths.first { $0.hasPrefix(name + ".") }?.split(separator: ".").last ?? "id")'", nil) }
+            if let trigger = catalog.trigger, trigger != .milestone, name == "offer" || name == "progress" {
+                return ("'\(name)' is only available in milestone workflows", nil)
+            }
             return nil
         }
-        var firstFailure: FieldCatalog.Failure?
+        // Try the name as written, then relative to each enclosing group section, innermost first.
+        var failures: [FieldCatalog.Failure] = []
         for prefix in [""] + sections.reversed().filter({ TemplateVariable.groups.contains($0) || $0 == "customer.attributes" }).map({ $0 + "." }) {
             switch catalog.resolve(prefix + name) {
             case .success: return nil
-            case .failure(let failure): if firstFailure == nil { firstFailure = failure }
+            case .failure(let failure): failures.append(failure)
             }
         }
         if name == "customer.attributes" { return nil }
-        switch firstFailure {
-        case .unavailable(let message): return (message, nil)
-        case .unknown(let suggestion):
-            if !name.contains(".") {
-                let match = catalog.allPaths.first { $0.hasSuffix("." + name) }
-                return ("unknown template variable '\(name)'", match.map { "did you mean '\($0)'?" } ?? suggestion)
+        // A field that exists but not for this trigger says more than "unknown".
+        for case .unavailable(let message) in failures { return (message, nil) }
+        // The innermost section's suggestion fits a relative name best; the name as written comes last.
+        var suggestion: String?
+        for failure in failures.dropFirst() + failures.prefix(1) {
+            if case .unknown(let text?) = failure {
+                suggestion = text
+                break
             }
-            return ("unknown template variable '\(name)'", suggestion)
-        case nil: return ("unknown template variable '\(name)'", nil)
         }
+        if !name.contains(".") {
+            let match = catalog.allPaths.first { $0.hasSuffix("." + name) }
+            return ("unknown template variable '\(name)'", match.map { "did you mean '\($0)'?" } ?? suggestion)
+        }
+        return ("unknown template variable '\(name)'", suggestion)
     }
 }

@@ -20,10 +20,15 @@ public struct Condition: Sendable, CustomStringConvertible {
     public var fields: Set<Field>
     let evaluate: @Sendable (any FieldSource) -> Value
 
-    /// Whether the condition holds: a null or non-boolean result is false.
+    /// Whether the condition holds: true, or text that reads as true ("true", "yes", "1": a bare
+    /// `customer.attributes.x`, which arrives as text), as `and`, `or` and `not` read it. Null and
+    /// anything else is false.
     public func holds(for source: any FieldSource) -> Bool {
-        if case .bool(true) = evaluate(source) { return true }
-        return false
+        switch evaluate(source) {
+        case .bool(let value): return value
+        case .string(let text): return Value.string(text).isTrue
+        default: return false
+        }
     }
 
     /// The raw result, for tests.
@@ -293,10 +298,16 @@ struct ConditionCompiler {
                     return .bool(items.contains { ConditionCompiler.equal(needle, $0) == true })
                 }
             case .add, .subtract, .multiply, .divide:
+                // `+` joins text only where the checker typed it as text (a side is text, not just attributes,
+                // which arrive as text but may hold numbers): `attributes.a + attributes.b` adds.
+                let joinsText = op == .add && (staticType(of: lhs) == .text || staticType(of: rhs) == .text)
                 return { source in
                     let a = left(source)
                     let b = right(source)
-                    if op == .add, case .string(let x) = a, case .string(let y) = b { return .string(x + y) }
+                    if joinsText {
+                        guard case .string(let x) = a, case .string(let y) = b else { return .null }
+                        return .string(x + y)
+                    }
                     guard let x = a.numberValue, let y = b.numberValue, !a.isNull, !b.isNull else { return .null }
                     switch op {
                     case .add: return .number(x + y)
@@ -341,6 +352,12 @@ struct ConditionCompiler {
                 }
             }
         }
+    }
+
+    /// The type the checker gives `expression`.
+    func staticType(of expression: Expression) -> ValueType {
+        var checker = TypeChecker(catalog: catalog)
+        return checker.check(expression)
     }
 
     /// Equality with null semantics: nil when either side is null.

@@ -113,8 +113,9 @@ public enum WorkflowParser {
     static func parseTrigger(_ node: YAMLNode, diagnostics: inout Diagnostics) -> Trigger? {
         let kinds = TriggerKind.allCases.map(\.rawValue)
         guard let pairs = node.mapping else {
-            if let name = node.scalar, TriggerKind(rawValue: name) != nil {
-                return parseTriggerBody(TriggerKind(rawValue: name)!, nil, diagnostics: &diagnostics)
+            if let name = node.scalar, let kind = TriggerKind(rawValue: name) {
+                // `trigger: birthday` is the trigger with no parameters; report missing ones at the name.
+                return parseTriggerBody(kind, YAMLNode(.mapping([]), at: node.location), diagnostics: &diagnostics)
             }
             diagnostics.error(
                 "'trigger' must be a mapping with one trigger such as 'birthday: { days_before: 0 }'", at: node.location,
@@ -178,15 +179,21 @@ public enum WorkflowParser {
             else { return nil }
             return .inactivity(days: days)
         case .milestone:
-            guard let offerNode = reader.required("offer", context: context, diagnostics: &diagnostics),
-                let percentNode = reader.required("percent", context: context, diagnostics: &diagnostics)
-            else { return nil }
-            guard let offer = offerNode.scalar, !offer.isEmpty else {
-                diagnostics.error("'offer' must be an offer id or \"*\" for any offer", at: offerNode.location)
-                return nil
+            // Check both parameters before giving up, so that every problem is reported at once.
+            let offerNode = reader.required("offer", context: context, diagnostics: &diagnostics)
+            let percentNode = reader.required("percent", context: context, diagnostics: &diagnostics)
+            var offer: String?
+            if let offerNode {
+                if let text = offerNode.scalar, !text.isEmpty {
+                    offer = text
+                } else {
+                    diagnostics.error("'offer' must be an offer id or \"*\" for any offer", at: offerNode.location)
+                }
             }
-            guard let percents = MappingReader.integers(percentNode, name: "percent", in: 0...100, diagnostics: &diagnostics)
-            else { return nil }
+            let percents = percentNode.flatMap {
+                MappingReader.integers($0, name: "percent", in: 0...100, diagnostics: &diagnostics)
+            }
+            guard let offer, let percents else { return nil }
             return .milestone(offer: offer == "*" ? nil : offer, percents: percents)
         }
     }

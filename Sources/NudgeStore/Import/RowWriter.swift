@@ -57,13 +57,18 @@ struct RowWriter {
             upsert = try db.makeStatement(
                 sql: "INSERT INTO customer (\(names.joined(separator: ", "))) VALUES (\(placeholders)) "
                     + "ON CONFLICT(id) DO UPDATE SET \(updates.joined(separator: ", "))")
-            lookupCustomer = nil
+            // Without a timezone column, a known customer keeps their zone, and their dates are read in it.
+            lookupCustomer =
+                index["timezone"] == nil ? try db.makeStatement(sql: "SELECT timezone FROM customer WHERE id = ?") : nil
             lookupOffer = nil
             touch = nil
         case .visits:
+            // Without an amount column, a known visit keeps its amount.
             upsert = try db.makeStatement(
                 sql: "INSERT INTO visit (customer_id, visited_at, amount_cents) VALUES (?, ?, ?) "
-                    + "ON CONFLICT(customer_id, visited_at) DO UPDATE SET amount_cents = excluded.amount_cents")
+                    + (index["amount"] != nil
+                        ? "ON CONFLICT(customer_id, visited_at) DO UPDATE SET amount_cents = excluded.amount_cents"
+                        : "ON CONFLICT(customer_id, visited_at) DO NOTHING"))
             lookupCustomer = try db.makeStatement(sql: "SELECT timezone FROM customer WHERE id = ?")
             lookupOffer = nil
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS touched_customer (id TEXT PRIMARY KEY) WITHOUT ROWID")
@@ -81,10 +86,12 @@ struct RowWriter {
             lookupOffer = nil
             touch = nil
         case .progress:
+            // Without a rewards_earned column, new progress starts at 0 and known progress keeps its count.
             upsert = try db.makeStatement(
                 sql: "INSERT INTO progress (customer_id, offer_id, stamps, rewards_earned, updated_at) VALUES (?, ?, ?, ?, ?) "
                     + "ON CONFLICT(customer_id, offer_id) DO UPDATE SET stamps = excluded.stamps, "
-                    + "rewards_earned = excluded.rewards_earned, updated_at = excluded.updated_at")
+                    + (index["rewards_earned"] != nil ? "rewards_earned = excluded.rewards_earned, " : "")
+                    + "updated_at = excluded.updated_at")
             lookupCustomer = try db.makeStatement(sql: "SELECT timezone FROM customer WHERE id = ?")
             lookupOffer = try db.makeStatement(sql: "SELECT 1 FROM offer WHERE id = ?")
             touch = nil
@@ -144,9 +151,16 @@ struct RowWriter {
     mutating func writeCustomer(_ fields: [String]) throws {
         var arguments: [(any DatabaseValueConvertible)?] = []
         let id = try requiredField("id", fields)
-        let zoneName = field("timezone", fields)
-        guard let zone = zone(named: zoneName) else {
-            throw RowError("unknown time zone '\(zoneName ?? "")' (use an IANA name such as Europe/London)")
+        let zone: TimeZone
+        if let lookupCustomer, let row = try Row.fetchOne(lookupCustomer, arguments: [id]) {
+            let stored: String? = row[0]
+            zone = self.zone(named: stored) ?? options.defaultZone
+        } else {
+            let zoneName = field("timezone", fields)
+            guard let named = self.zone(named: zoneName) else {
+                throw RowError("unknown time zone '\(zoneName ?? "")' (use an IANA name such as Europe/London)")
+            }
+            zone = named
         }
         let signedUp = try instant("signed_up_at", try requiredField("signed_up_at", fields), zone: zone)
         arguments += [id, signedUp, signedUp]

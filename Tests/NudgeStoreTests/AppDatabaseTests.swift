@@ -1,0 +1,212 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import NudgeStore
+
+@Suite("The database file")
+struct AppDatabaseTests {
+    let workspace: Workspace
+
+    init() throws {
+        workspace = try Workspace()
+    }
+
+    @Test("uses write-ahead logging")
+    func walMode() throws {
+        let mode = try workspace.database.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        #expect(FileManager.default.fileExists(atPath: workspace.path("nudge.sqlite-wal")))
+    }
+
+    @Test("enforces foreign keys")
+    func foreignKeys() throws {
+        let enabled = try workspace.database.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
+        #expect(enabled == 1)
+    }
+
+    @Test("records the migrations it ran")
+    func migrations() throws {
+        let applied = try workspace.database.reader.read { db in
+            try AppDatabase.migrator.appliedMigrations(db)
+        }
+        #expect(applied == ["v1"])
+        let tables = try workspace.strings(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' ORDER BY name")
+        #expect(tables == ["customer", "ledger", "offer", "progress", "visit"])
+    }
+
+    @Test("opens the same file again, keeping its data, even while the first connection is open")
+    func openTwice() throws {
+        try workspace.importCSV(.customers, "id,name,signed_up_at\nc1,Ann,2025-01-10T00:00:00Z\n")
+        let path = workspace.path("nudge.sqlite")
+
+        let second = try AppDatabase.open(path: path)
+        let names = try second.reader.read { db in try String.fetchAll(db, sql: "SELECT name FROM customer") }
+        #expect(names == ["Ann"])
+
+        // A write through the second connection is seen by the first.
+        let options = workspace.options(displayPath: "more.csv")
+        let more = try workspace.write("more.csv", "id,name,signed_up_at\nc2,Bo,2025-01-11T00:00:00Z\n")
+        _ = try second.importCSV(.customers, path: more, options: options)
+        #expect(try workspace.integer("SELECT count(*) FROM customer") == 2)
+
+        let third = try AppDatabase.open(path: path)
+        let applied = try third.reader.read { db in try AppDatabase.migrator.appliedMigrations(db) }
+        #expect(applied == ["v1"])
+        #expect(try third.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer") } == 2)
+    }
+
+    @Test("creates missing parent folders for the file")
+    func createsFolders() throws {
+        let path = workspace.path("deep/er/nudge.sqlite")
+        let database = try AppDatabase.open(path: path)
+        #expect(FileManager.default.fileExists(atPath: path))
+        let mode = try database.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
+    @Test("keeps an in-memory database migrated and importable")
+    func inMemory() throws {
+        let database = try AppDatabase.inMemory()
+        let path = try workspace.write("c.csv", "id,signed_up_at\nc1,2025-01-10T00:00:00Z\n")
+        _ = try database.importCSV(.customers, path: path, options: workspace.options(displayPath: "c.csv"))
+        #expect(try database.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer") } == 1)
+    }
+
+    @Test("stores instants as whole milliseconds")
+    func storedInstant() {
+        #expect(StoredInstant.millis(Date(timeIntervalSince1970: 1_736_467_200.25)) == 1_736_467_200_250)
+        #expect(StoredInstant.millis(Date(timeIntervalSince1970: -1.5)) == -1500)
+        #expect(StoredInstant.date(1_736_467_200_250) == Date(timeIntervalSince1970: 1_736_467_200.25))
+    }
+}
+
+@Suite("Birth dates")
+struct BirthDateTests {
+    @Test(
+        "parses YYYY-MM-DD and --MM-DD",
+        arguments: [
+            ("1990-07-04", 1990, 7, 4), ("2000-02-29", 2000, 2, 29), ("--02-29", nil, 2, 29), ("--12-31", nil, 12, 31),
+            ("--04-30", nil, 4, 30), ("--01-09", nil, 1, 9),
+        ] as [(String, Int?, Int, Int)])
+    func parses(text: String, year: Int?, month: Int, day: Int) throws {
+        let birth = try #require(BirthDate(parsing: text))
+        #expect(birth.year == year)
+        #expect(birth.month == month)
+        #expect(birth.day == day)
+        #expect(birth.monthDay == String(text.suffix(5)))
+    }
+
+    @Test(
+        "rejects impossible or malformed dates",
+        arguments: [
+            "1990-02-30", "1900-02-29", "--13-01", "--00-10", "--02-30", "--04-31", "--1-01", "--01-1", "-01-01",
+            "--01-01-", "07-04", "1990-7-4", "", "--", "--ab-cd",
+        ])
+    func rejects(text: String) {
+        #expect(BirthDate(parsing: text) == nil)
+    }
+}
+
+@Suite("Demo data")
+struct DemoDataTests {
+    let workspace: Workspace
+
+    init() throws {
+        workspace = try Workspace()
+    }
+
+    static let now = Date(timeIntervalSince1970: 1_773_576_000)
+
+    /// Every stored row of every table of `database`, in key order.
+    func content(of database: AppDatabase) throws -> [String] {
+        try database.reader.read { db in
+            var lines: [String] = []
+            for (table, key) in [
+                ("customer", "id"), ("visit", "customer_id, visited_at"), ("offer", "id"),
+                ("progress", "customer_id, offer_id"),
+            ] {
+                lines += try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY \(key)").map { "\(table) \($0)" }
+            }
+            return lines
+        }
+    }
+
+    @Test("creates the requested number of customers, c00001 onwards")
+    func count() throws {
+        try DemoData.populate(workspace.database, count: 300, now: Self.now, seed: 7)
+        let ids = try workspace.strings("SELECT id FROM customer ORDER BY id")
+        #expect(ids.count == 300)
+        #expect(ids.first == "c00001")
+        #expect(ids.last == "c00300")
+        #expect(try workspace.strings("SELECT id FROM offer ORDER BY id") == ["coffee-card", "pastry-card"])
+        #expect(try workspace.integer("SELECT count(*) FROM visit") ?? 0 > 0)
+        #expect(try workspace.integer("SELECT count(*) FROM progress") ?? 0 > 0)
+    }
+
+    @Test("is deterministic for a fixed now and seed")
+    func deterministic() throws {
+        let other = try AppDatabase.open(path: workspace.path("other.sqlite"))
+        try DemoData.populate(workspace.database, count: 200, now: Self.now, seed: 2026)
+        try DemoData.populate(other, count: 200, now: Self.now, seed: 2026)
+        let first = try content(of: workspace.database)
+        #expect(first.count > 200)
+        #expect(try content(of: other) == first)
+
+        // Populating again replaces the content with the same content.
+        try DemoData.populate(workspace.database, count: 200, now: Self.now, seed: 2026)
+        #expect(try content(of: workspace.database) == first)
+    }
+
+    @Test("differs for another seed")
+    func seedMatters() throws {
+        let other = try AppDatabase.open(path: workspace.path("other.sqlite"))
+        try DemoData.populate(workspace.database, count: 50, now: Self.now, seed: 1)
+        try DemoData.populate(other, count: 50, now: Self.now, seed: 2)
+        #expect(try content(of: other) != content(of: workspace.database))
+    }
+
+    @Test("replaces what the database held")
+    func replaces() throws {
+        try workspace.importCSV(.customers, "id,signed_up_at\nzz,2025-01-10T00:00:00Z\n")
+        try DemoData.populate(workspace.database, count: 40, now: Self.now)
+        try DemoData.populate(workspace.database, count: 15, now: Self.now)
+        #expect(try workspace.integer("SELECT count(*) FROM customer") == 15)
+        #expect(try workspace.integer("SELECT count(*) FROM customer WHERE id = 'zz'") == 0)
+        #expect(try workspace.integer("SELECT count(*) FROM visit WHERE customer_id > 'c00015'") == 0)
+    }
+
+    @Test("keeps the derived fields consistent with the visits, and everything in the past of now")
+    func consistent() throws {
+        try DemoData.populate(workspace.database, count: 300, now: Self.now)
+        let nowMillis: Int64 = 1_773_576_000_000
+        #expect(
+            try workspace.integer(
+                """
+                SELECT count(*) FROM customer WHERE
+                  visits_total != (SELECT count(*) FROM visit WHERE customer_id = customer.id)
+                  OR lifetime_value_cents
+                    != (SELECT coalesce(sum(amount_cents), 0) FROM visit WHERE customer_id = customer.id)
+                  OR last_visit_at IS NOT (SELECT max(visited_at) FROM visit WHERE customer_id = customer.id)
+                  OR last_activity_at != max(signed_up_at, coalesce(last_visit_at, signed_up_at))
+                """) == 0)
+        #expect(
+            try workspace.integer("SELECT count(*) FROM customer WHERE signed_up_at >= ?", arguments: [nowMillis]) == 0)
+        #expect(try workspace.integer("SELECT count(*) FROM visit WHERE visited_at >= ?", arguments: [nowMillis]) == 0)
+        // Every stored customer reads back, and its birth date parses.
+        let customers = try workspace.database.reader.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(CustomerState.columns) FROM customer").map { CustomerState(row: $0) }
+        }
+        #expect(customers.count == 300)
+        for customer in customers {
+            if let text = customer.birthDate {
+                let birth = try #require(BirthDate(parsing: text), "\(customer.id): \(text)")
+                #expect(birth.monthDay == customer.birthMonthDay)
+                #expect(birth.year == customer.birthYear)
+            }
+            if let phone = customer.phone { #expect(RowWriter.isE164(phone)) }
+            if let email = customer.email { #expect(RowWriter.isEmail(email), "\(email)") }
+        }
+    }
+}
