@@ -103,6 +103,12 @@ struct RejectedImportTests {
             "bad.csv:2: unknown time zone 'Mars/Olympus' (use an IANA name such as Europe/London)",
             "bad.csv:3: unknown time zone 'EST' (use an IANA name such as Europe/London)"),
         BadFile(
+            .customers, "id,timezone,signed_up_at\nc9,Europe/Lodnon,2025-01-10\n",
+            "bad.csv:2: unknown time zone 'Europe/Lodnon' (did you mean 'Europe/London'?)"),
+        BadFile(
+            .customers, "id,email,phone,birth_date,signed_up_at\nc9,nope,555,1990-02-30,yesterday\n",
+            "bad.csv:2: 'signed_up_at' must be an ISO 8601 date or date-time, not 'yesterday'; 'email' is not an email address: 'nope'; 'phone' must be in E.164 form such as +14155550123, not '555'; 'birth_date' must be YYYY-MM-DD or --MM-DD, not '1990-02-30'"),
+        BadFile(
             .customers, "id,email_opt_in,sms_opt_in,signed_up_at\nc9,maybe,no,2025-01-10\nc10,yes,y,2025-01-10\n",
             "bad.csv:2: 'email_opt_in' must be true/false/1/0/yes/no, not 'maybe'",
             "bad.csv:3: 'sms_opt_in' must be true/false/1/0/yes/no, not 'y'"),

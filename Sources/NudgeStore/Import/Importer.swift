@@ -139,6 +139,8 @@ extension AppDatabase {
                     report(error.line, error.message)
                     break
                 }
+                // A line of only spaces is blank, like an empty one.
+                if record.fields.count == 1, record.fields[0].allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
                 rows += 1
                 if record.fields.count != columns.count {
                     report(record.line, "expected \(columns.count) fields as in the header, found \(record.fields.count)")

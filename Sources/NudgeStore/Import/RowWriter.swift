@@ -148,44 +148,65 @@ struct RowWriter {
         }
     }
 
+    /// Runs one field's validation, collecting its problem instead of stopping at the first.
+    func collect<T>(_ problems: inout [String], _ body: () throws -> T) -> T? {
+        do {
+            return try body()
+        } catch let error as RowError {
+            problems.append(error.message)
+        } catch {
+            problems.append("\(error)")
+        }
+        return nil
+    }
+
     mutating func writeCustomer(_ fields: [String]) throws {
+        var problems: [String] = []
         var arguments: [(any DatabaseValueConvertible)?] = []
-        let id = try requiredField("id", fields)
-        let zone: TimeZone
-        if let lookupCustomer, let row = try Row.fetchOne(lookupCustomer, arguments: [id]) {
+        let id = collect(&problems) { try requiredField("id", fields) }
+        var zone: TimeZone? = options.defaultZone
+        if let id, let lookupCustomer, let row = try Row.fetchOne(lookupCustomer, arguments: [id]) {
             let stored: String? = row[0]
             zone = self.zone(named: stored) ?? options.defaultZone
         } else {
             let zoneName = field("timezone", fields)
-            guard let named = self.zone(named: zoneName) else {
-                throw RowError("unknown time zone '\(zoneName ?? "")' (use an IANA name such as Europe/London)")
+            zone = self.zone(named: zoneName)
+            if zone == nil {
+                let hint =
+                    (zoneName ?? "").contains("/")
+                    ? Suggestion.closest(to: zoneName ?? "", in: TimeZone.knownTimeZoneIdentifiers).map {
+                        "did you mean '\($0)'?"
+                    } ?? "use an IANA name such as Europe/London" : "use an IANA name such as Europe/London"
+                problems.append("unknown time zone '\(zoneName ?? "")' (\(hint))")
             }
-            zone = named
         }
-        let signedUp = try instant("signed_up_at", try requiredField("signed_up_at", fields), zone: zone)
+        let signedUp = collect(&problems) {
+            try instant("signed_up_at", try requiredField("signed_up_at", fields), zone: zone ?? options.defaultZone)
+        }
         arguments += [id, signedUp, signedUp]
         for column in kind.optional where index[column] != nil {
             let value = field(column, fields)
             switch column {
             case "email":
-                if let value, !RowWriter.isEmail(value) { throw RowError("'email' is not an email address: '\(value)'") }
+                if let value, !RowWriter.isEmail(value) { problems.append("'email' is not an email address: '\(value)'") }
                 arguments.append(value)
             case "phone":
                 if let value, !RowWriter.isE164(value) {
-                    throw RowError("'phone' must be in E.164 form such as +14155550123, not '\(value)'")
+                    problems.append("'phone' must be in E.164 form such as +14155550123, not '\(value)'")
                 }
                 arguments.append(value)
             case "birth_date":
                 if let value {
-                    guard let birth = BirthDate(parsing: value) else {
-                        throw RowError("'birth_date' must be YYYY-MM-DD or --MM-DD, not '\(value)'")
+                    if let birth = BirthDate(parsing: value) {
+                        arguments += [value, birth.monthDay, birth.year]
+                    } else {
+                        problems.append("'birth_date' must be YYYY-MM-DD or --MM-DD, not '\(value)'")
                     }
-                    arguments += [value, birth.monthDay, birth.year]
                 } else {
                     arguments += [nil, nil, nil]
                 }
             case "email_opt_in", "sms_opt_in", "push_opt_in":
-                arguments.append(try boolean(column, fields) ?? false)
+                arguments.append(collect(&problems) { try boolean(column, fields) ?? false })
             case "tags":
                 let tags = (value ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
                     .filter { !$0.isEmpty }
@@ -202,6 +223,7 @@ struct RowWriter {
             }
             arguments.append(RowWriter.json(attributes))
         }
+        guard problems.isEmpty else { throw RowError(problems.joined(separator: "; ")) }
         try upsert.execute(arguments: StatementArguments(arguments))
     }
 
