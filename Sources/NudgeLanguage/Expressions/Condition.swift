@@ -75,6 +75,7 @@ func article(_ type: ValueType) -> String {
     switch type {
     case .instant, .any: return "an \(type)"
     case .null: return "null"
+    case .text: return "text"
     default: return "a \(type)"
     }
 }

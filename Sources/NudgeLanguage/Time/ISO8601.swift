@@ -66,9 +66,9 @@ public enum ISO8601 {
 
     /// `2026-11-25T14:00:00Z` (UTC, whole seconds; milliseconds when present).
     public static func format(_ instant: Date) -> String {
-        let total = instant.timeIntervalSince1970
-        let whole = Int(total.rounded(.down))
-        let millis = Int(((total - Double(whole)) * 1000).rounded())
+        let totalMillis = Int((instant.timeIntervalSince1970 * 1000).rounded())
+        let whole = TimeZone.floorDiv(totalMillis, 1000)
+        let millis = totalMillis - whole * 1000
         let days = TimeZone.floorDiv(whole, 86_400)
         let secondsIntoDay = whole - days * 86_400
         let date = LocalDate(daysSinceEpoch: days)

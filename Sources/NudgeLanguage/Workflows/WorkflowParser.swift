@@ -41,7 +41,8 @@ public enum WorkflowParser {
         var triggerKind: TriggerKind?
         if let triggerNode = root.required("trigger", context: "the workflow", diagnostics: &local) {
             trigger = parseTrigger(triggerNode, diagnostics: &local)
-            triggerKind = trigger?.kind ?? triggerNode.mapping?.first?.key.scalar.flatMap(TriggerKind.init(rawValue:))
+            triggerKind =
+                trigger?.kind ?? (triggerNode.mapping?.first?.key.scalar ?? triggerNode.scalar).flatMap(TriggerKind.init(rawValue:))
         }
 
         var conditions: [Condition] = []

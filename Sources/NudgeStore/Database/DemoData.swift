@@ -78,7 +78,7 @@ public enum DemoData {
                 var monthDay: String?
                 var birthYear: Int?
                 if random.chance(0.9) {
-                    let date = LocalDate(daysSinceEpoch: random.int(0...365) + LocalDate(year: 2001, month: 1, day: 1).daysSinceEpoch)
+                    let date = LocalDate(daysSinceEpoch: random.int(0...365) + LocalDate(year: 2000, month: 1, day: 1).daysSinceEpoch)
                     monthDay = date.monthDay
                     if random.chance(0.8) {
                         birthYear = random.int(1950...2006)

@@ -1,0 +1,168 @@
+import Foundation
+import Testing
+
+@testable import NudgeLanguage
+
+/// Parses nudge.yaml text and returns the config and the sorted diagnostics as printed.
+private func parse(_ text: String) -> (config: ProjectConfig, diagnostics: [String]) {
+    var diagnostics = Diagnostics()
+    let config = ProjectConfig.parse(text, file: "nudge.yaml", diagnostics: &diagnostics)
+    return (config, diagnostics.sorted.map(\.description))
+}
+
+/// A nudge.yaml with `business` and the given channel lines under `channels:`.
+private func withChannels(_ lines: String) -> String {
+    "business:\n  name: Café\n  timezone: UTC\nchannels:\n\(lines)\n"
+}
+
+@Suite("Project config")
+struct ProjectConfigTests {
+    @Test("parses a complete nudge.yaml")
+    func valid() throws {
+        let text = """
+            # settings
+            business:
+              name: Bean There Café
+              timezone: America/New_York
+            database: nudge.sqlite
+            send_at: "08:30"
+            channels:
+              email:  { provider: file, path: outbox/email.jsonl }
+              sms:    { provider: webhook, url: "https://example.com/hooks/sms", secret_env: SMS_WEBHOOK_SECRET, timeout: 10s }
+
+            """
+        let (config, diagnostics) = parse(text)
+        #expect(diagnostics == [])
+        #expect(config.businessName == "Bean There Café")
+        #expect(config.timeZone.identifier == "America/New_York")
+        #expect(config.database == "nudge.sqlite")
+        #expect(config.sendAt == TimeOfDay(hour: 8, minute: 30))
+        #expect(Set(config.channels.keys) == [.email, .sms])
+        let email = try #require(config.channels[.email])
+        #expect(email.provider == "file")
+        #expect(email.settings == ["path": "outbox/email.jsonl"])
+        #expect(email.location == SourceLocation(file: "nudge.yaml", line: 8, column: 11))
+        let sms = try #require(config.channels[.sms])
+        #expect(sms.provider == "webhook")
+        #expect(
+            sms.settings == [
+                "url": "https://example.com/hooks/sms", "secret_env": "SMS_WEBHOOK_SECRET", "timeout": "10s",
+            ])
+    }
+
+    @Test("uses defaults for what nudge.yaml leaves out")
+    func defaults() {
+        let (config, diagnostics) = parse("business: {}\n")
+        #expect(diagnostics == [])
+        #expect(config.businessName == "My Business")
+        #expect(config.timeZone.secondsFromGMT(for: instant("2026-07-01T00:00:00Z")) == 0)
+        #expect(config.database == nil)
+        #expect(config.sendAt == TimeOfDay(hour: 9, minute: 0))
+        #expect(config.channels.isEmpty)
+    }
+
+    @Test("reports an unknown time zone with a did-you-mean")
+    func unknownTimeZone() {
+        let (config, diagnostics) = parse("business:\n  name: X\n  timezone: America/New_Yrok\n")
+        #expect(
+            diagnostics == [
+                "nudge.yaml:3:13: error: unknown time zone 'America/New_Yrok' (did you mean 'America/New_York'?)"
+            ])
+        #expect(config.timeZone.secondsFromGMT(for: instant("2026-07-01T00:00:00Z")) == 0)
+    }
+
+    @Test("rejects zone abbreviations and names that are not IANA zones")
+    func notIANA() {
+        let diagnostics = parse("business:\n  timezone: Atlantis\n").diagnostics
+        #expect(diagnostics.count == 1)
+        #expect(diagnostics.first?.hasPrefix("nudge.yaml:2:13: error: unknown time zone 'Atlantis' (") == true)
+        #expect(
+            parse("business:\n  timezone: EST\n").diagnostics.first?.hasPrefix(
+                "nudge.yaml:2:13: error: unknown time zone 'EST'") == true)
+    }
+
+    @Test(
+        "reports bad channel settings at the offending place",
+        arguments: [
+            (
+                "  email: { provider: smtp }",
+                ["5:22: error: unknown provider 'smtp' for channel 'email' (expected one of: file, webhook)"]
+            ),
+            (
+                "  email: { provider: fiel }",
+                ["5:22: error: unknown provider 'fiel' for channel 'email' (did you mean 'file'?)"]
+            ),
+            (
+                "  sms: { provider: webhook }",
+                [
+                    "5:8: error: missing key 'secret_env' in channel 'sms' (provider webhook)",
+                    "5:8: error: missing key 'url' in channel 'sms' (provider webhook)",
+                ]
+            ),
+            (
+                "  sms: { provider: webhook, url: \"https://x.example\" }",
+                ["5:8: error: missing key 'secret_env' in channel 'sms' (provider webhook)"]
+            ),
+            (
+                "  push: { provider: webhook, url: ftp://x.example, secret_env: \"sk live\" }",
+                [
+                    "5:35: error: 'url' must be an http or https URL",
+                    "5:64: error: 'secret_env' names an environment variable (letters, digits, _), not a secret",
+                ]
+            ),
+            ("  emial: { provider: file }", ["5:3: error: unknown channel 'emial' (did you mean 'email'?)"]),
+            (
+                "  fax: { provider: file }",
+                ["5:3: error: unknown channel 'fax' (expected one of: email, push, sms, wallet)"]
+            ),
+            (
+                "  email: { provider: file, pth: x }",
+                ["5:28: error: unknown key 'pth' in channel 'email' (did you mean 'path'?)"]
+            ),
+            ("  email: file", ["5:10: error: channel 'email' must be a mapping such as { provider: file }"]),
+            ("  email: { path: x }", ["5:10: error: missing key 'provider' in channel 'email'"]),
+        ]
+    )
+    func badChannels(lines: String, expected: [String]) {
+        #expect(parse(withChannels(lines)).diagnostics == expected.map { "nudge.yaml:" + $0 })
+    }
+
+    @Test("reports a bad send_at, a missing business and unknown keys")
+    func badTopLevel() {
+        #expect(
+            parse("business:\n  name: X\nsend_at: 9am\n").diagnostics == [
+                "nudge.yaml:3:10: error: 'send_at' must be a time of day as \"HH:MM\", not '9am'"
+            ])
+        #expect(
+            parse("database: x.sqlite\n").diagnostics == ["nudge.yaml:1:1: error: missing key 'business' in nudge.yaml"]
+        )
+        #expect(
+            parse("business: {}\ndatabse: x.sqlite\n").diagnostics == [
+                "nudge.yaml:2:1: error: unknown key 'databse' in nudge.yaml (did you mean 'database'?)"
+            ])
+        #expect(
+            parse("business: {}\nchannels: email\n").diagnostics == [
+                "nudge.yaml:2:11: error: 'channels' must be a mapping of channel to adapter"
+            ])
+        #expect(
+            parse("business:\n  nmae: X\n").diagnostics == [
+                "nudge.yaml:2:3: error: unknown key 'nmae' in business (did you mean 'name'?)"
+            ])
+    }
+
+    @Test("reports YAML errors and keeps the defaults")
+    func yamlError() {
+        let (config, diagnostics) = parse("business:\n  name: [Café\n")
+        #expect(diagnostics.count == 1)
+        #expect(diagnostics.first?.hasPrefix("nudge.yaml:") == true)
+        #expect(diagnostics.first?.contains("error: invalid YAML") == true)
+        #expect(config.businessName == "My Business")
+    }
+
+    @Test("orders channels by preference and names their front-matter keys")
+    func channels() {
+        #expect(Channel.allCases.sorted() == [.email, .sms, .push, .wallet])
+        #expect(Channel.sms < Channel.push)
+        #expect(Channel.allCases.map(\.headingKey) == ["subject", nil, "title", "header"])
+    }
+}
