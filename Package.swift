@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "NudgeStore", targets: ["NudgeStore"]),
         .library(name: "NudgeEngine", targets: ["NudgeEngine"]),
         .library(name: "NudgeRender", targets: ["NudgeRender"]),
+        .library(name: "NudgeDelivery", targets: ["NudgeDelivery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -23,6 +24,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -56,10 +62,25 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .target(
+            name: "NudgeDelivery",
+            dependencies: [
+                "NudgeLanguage", "NudgeStore", "NudgeEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
         .executableTarget(
             name: "nudge",
             dependencies: [
-                "NudgeLanguage", "NudgeStore", "NudgeEngine", "NudgeRender",
+                "NudgeLanguage", "NudgeStore", "NudgeEngine", "NudgeRender", "NudgeDelivery",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,6 +100,18 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Golden"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "NudgeDeliveryTests",
+            dependencies: [
+                "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: upcoming
         ),
         .testTarget(

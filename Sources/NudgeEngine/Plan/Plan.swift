@@ -85,38 +85,3 @@ extension PlannedMessage {
     }
 }
 
-/// Minimal, ordered JSON writing for the plan's flat objects.
-public enum JSONText {
-    /// A JSON string literal.
-    public static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-
-    /// A JSON value for nil, strings, numbers and booleans.
-    public static func encode(_ value: Any?) -> String {
-        switch value {
-        case nil: return "null"
-        case let string as String: return quote(string)
-        case let bool as Bool: return bool ? "true" : "false"
-        case let int as Int: return String(int)
-        case let double as Double: return Value.format(double)
-        default: return quote("\(value!)")
-        }
-    }
-}

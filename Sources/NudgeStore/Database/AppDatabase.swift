@@ -99,6 +99,46 @@ public struct AppDatabase: Sendable {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v2-outbox") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE outbox (
+                      id TEXT PRIMARY KEY NOT NULL,
+                      workflow_id TEXT NOT NULL,
+                      customer_id TEXT NOT NULL,
+                      occurrence TEXT NOT NULL,
+                      action_index INTEGER NOT NULL,
+                      channel TEXT,
+                      recipient TEXT,
+                      template TEXT NOT NULL,
+                      heading_key TEXT,
+                      heading TEXT,
+                      body TEXT,
+                      due_at INTEGER NOT NULL,
+                      created_at INTEGER NOT NULL,
+                      status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'suppressed')),
+                      reason TEXT,
+                      attempts INTEGER NOT NULL DEFAULT 0,
+                      next_attempt_at INTEGER NOT NULL,
+                      lease_owner TEXT,
+                      lease_expires_at INTEGER,
+                      delivered_at INTEGER,
+                      provider_message_id TEXT,
+                      UNIQUE (workflow_id, customer_id, occurrence, action_index)
+                    );
+                    CREATE INDEX outbox_on_pending ON outbox(next_attempt_at) WHERE status = 'pending';
+                    CREATE INDEX outbox_on_customer ON outbox(customer_id, created_at);
+
+                    CREATE TABLE delivery_attempt (
+                      outbox_id TEXT NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+                      attempt INTEGER NOT NULL,
+                      at INTEGER NOT NULL,
+                      outcome TEXT NOT NULL,
+                      detail TEXT,
+                      PRIMARY KEY (outbox_id, attempt)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,66 @@
+public import AsyncHTTPClient
+import Foundation
+import NIOCore
+public import NudgeLanguage
+
+/// Builds the channel adapters of nudge.yaml, reading secrets from the environment.
+public enum Adapters {
+    /// A setting that cannot be used; `description` names the setting, never a secret's value.
+    public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Environment variables that the configuration names but the environment lacks.
+    public static func missingSecrets(_ config: ProjectConfig, environment: [String: String]) -> [(NudgeLanguage.Channel, String)] {
+        config.channels.sorted { $0.key < $1.key }.compactMap { channel, settings in
+            guard let name = settings.settings["secret_env"], (environment[name] ?? "").isEmpty else { return nil }
+            return (channel, name)
+        }
+    }
+
+    /// One adapter per configured channel. `resolve` turns a path of nudge.yaml into an absolute path.
+    public static func make(
+        _ config: ProjectConfig, environment: [String: String], httpClient: @autoclosure () -> HTTPClient,
+        resolve: (String) -> String
+    ) throws -> [NudgeLanguage.Channel: any ChannelAdapter] {
+        var adapters: [NudgeLanguage.Channel: any ChannelAdapter] = [:]
+        var client: HTTPClient?
+        for (channel, settings) in config.channels {
+            let limiter = try settings.settings["rate"].map { text -> RateLimiter in
+                guard let rate = RateLimiter.parse(text) else {
+                    throw ConfigurationError(description: "channel '\(channel.rawValue)': 'rate' must be like 50/s, not '\(text)'")
+                }
+                return RateLimiter(perSecond: rate)
+            }
+            switch settings.provider {
+            case "file":
+                adapters[channel] = FileAdapter(path: resolve(settings.settings["path"] ?? "outbox/\(channel.rawValue).jsonl"))
+            case "webhook":
+                guard let url = settings.settings["url"], let secretName = settings.settings["secret_env"] else {
+                    throw ConfigurationError(description: "channel '\(channel.rawValue)': webhook needs url and secret_env")
+                }
+                guard let secret = environment[secretName], !secret.isEmpty else {
+                    throw ConfigurationError(
+                        description: "channel '\(channel.rawValue)': the environment variable \(secretName) (secret_env) is not set")
+                }
+                if client == nil { client = httpClient() }
+                let timeout = settings.settings["timeout"].flatMap { DurationSpec(parsing: $0)?.seconds }.map(Double.init)
+                    ?? settings.settings["timeout"].flatMap { Double($0.replacingOccurrences(of: "s", with: "")) } ?? 15
+                adapters[channel] = WebhookAdapter(
+                    url: url, secret: secret, client: client!, timeout: timeout,
+                    concurrency: settings.settings["concurrency"].flatMap(Int.init) ?? 8, rateLimiter: limiter)
+            default:
+                throw ConfigurationError(description: "channel '\(channel.rawValue)': unknown provider '\(settings.provider)'")
+            }
+        }
+        return adapters
+    }
+
+    /// An HTTP client with explicit timeouts that never follows redirects (a 3xx is a failure).
+    public static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+}

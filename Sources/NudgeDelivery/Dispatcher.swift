@@ -1,0 +1,179 @@
+public import Foundation
+public import Logging
+public import NudgeLanguage
+public import NudgeStore
+
+/// When to retry a transient failure and when to give up.
+public struct RetryPolicy: Sendable {
+    /// Attempts before a message is marked failed.
+    public var maxAttempts: Int
+    /// Age (since the message was committed) after which it is marked failed instead of retried.
+    public var maxAge: TimeInterval
+    /// The first retry's delay; each retry doubles it, up to `maxDelay`.
+    public var baseDelay: TimeInterval
+    public var maxDelay: TimeInterval
+
+    public init(maxAttempts: Int = 8, maxAge: TimeInterval = 86_400, baseDelay: TimeInterval = 5, maxDelay: TimeInterval = 3600) {
+        self.maxAttempts = maxAttempts
+        self.maxAge = maxAge
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    /// The delay before attempt `attempt + 1`: exponential with "full jitter" in [½·d, d], or the provider's
+    /// `Retry-After` when it asks for longer.
+    public func delay(afterAttempt attempt: Int, retryAfter: TimeInterval?, jitter: Double) -> TimeInterval {
+        let exponential = min(maxDelay, baseDelay * pow(2, Double(max(0, attempt - 1))))
+        let jittered = exponential * (0.5 + 0.5 * min(max(jitter, 0), 1))
+        return max(jittered, retryAfter ?? 0)
+    }
+}
+
+/// Who holds a lease: this process, recognisable after a crash.
+public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var pid: Int32
+    public var nonce: String
+
+    /// This process.
+    public static func current(nonce: String) -> LeaseOwner {
+        LeaseOwner(host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier, nonce: nonce)
+    }
+
+    public var description: String { "\(host)/\(pid)/\(nonce)" }
+
+    /// Whether the owner written as `text` may still be running: false only for a process of this host that no
+    /// longer exists (other hosts' leases are left to expire).
+    public static func isAlive(_ text: String) -> Bool {
+        let parts = text.split(separator: "/")
+        guard parts.count == 3, let pid = Int32(parts[1]) else { return true }
+        guard String(parts[0]) == ProcessInfo.processInfo.hostName else { return true }
+        if pid == ProcessInfo.processInfo.processIdentifier {
+            return String(parts[2]) != "" && text == LeaseOwner.current(nonce: String(parts[2])).description
+        }
+        return kill(pid, 0) == 0 || errno == EPERM
+    }
+}
+
+/// What a drain did.
+public struct DispatchSummary: Sendable, Hashable {
+    public var delivered = 0
+    public var retrying = 0
+    public var failed = 0
+    /// Messages whose earlier attempt had already reached the file before a crash.
+    public var recovered = 0
+
+    public init() {}
+}
+
+/// Drains the outbox: claims due messages under a lease, hands them to the channel adapters with bounded
+/// concurrency, and records each outcome. Messages waiting for a retry do not block the others.
+public struct Dispatcher: Sendable {
+    public var database: AppDatabase
+    public var adapters: [Channel: any ChannelAdapter]
+    public var policy: RetryPolicy
+    public var owner: LeaseOwner
+    public var leaseSeconds: Double
+    public var batchSize: Int
+    public var logger: Logger
+    /// The wall clock (injected for tests).
+    public var clock: @Sendable () -> Date
+    /// A number in [0, 1] for jitter (injected for tests).
+    public var jitter: @Sendable () -> Double
+
+    public init(
+        database: AppDatabase, adapters: [Channel: any ChannelAdapter], policy: RetryPolicy = RetryPolicy(),
+        owner: LeaseOwner, leaseSeconds: Double = 300, batchSize: Int = 500, logger: Logger,
+        clock: @escaping @Sendable () -> Date = { Date() }, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    ) {
+        self.database = database
+        self.adapters = adapters
+        self.policy = policy
+        self.owner = owner
+        self.leaseSeconds = leaseSeconds
+        self.batchSize = batchSize
+        self.logger = logger
+        self.clock = clock
+        self.jitter = jitter
+    }
+
+    /// Delivers every pending message that is due now; returns when none is left due.
+    public func drain() async throws -> DispatchSummary {
+        var summary = DispatchSummary()
+        let released = try database.releaseDeadLeases(isAlive: LeaseOwner.isAlive)
+        if released > 0 { logger.notice("took over messages of a run that stopped", metadata: ["messages": "\(released)"]) }
+        while true {
+            let claimed = try database.claimOutbox(
+                owner: owner.description, now: clock(), leaseSeconds: leaseSeconds, limit: batchSize)
+            if claimed.isEmpty { break }
+            let outcomes = await deliver(claimed)
+            for (message, outcome) in outcomes {
+                switch outcome {
+                case .delivered(let id):
+                    summary.delivered += 1
+                    if id == "already-written" { summary.recovered += 1 }
+                    _ = message
+                case .retry: summary.retrying += 1
+                case .failed: summary.failed += 1
+                }
+            }
+            try database.recordOutcomes(outcomes, at: clock())
+        }
+        return summary
+    }
+
+    /// Sends one claimed batch, all channels at once, and decides each message's outcome.
+    func deliver(_ claimed: [OutboxMessage]) async -> [(message: OutboxMessage, outcome: DeliveryOutcome)] {
+        var byChannel: [Channel: [OutboxMessage]] = [:]
+        var outcomes: [(message: OutboxMessage, outcome: DeliveryOutcome)] = []
+        for message in claimed {
+            guard let name = message.channel, let channel = Channel(rawValue: name), adapters[channel] != nil else {
+                outcomes.append((message, .failed(reason: "channel '\(message.channel ?? "none")' is not configured")))
+                continue
+            }
+            byChannel[channel, default: []].append(message)
+        }
+        let sentAt = clock()
+        await withTaskGroup(of: [(message: OutboxMessage, outcome: DeliveryOutcome)].self) { group in
+            for (channel, messages) in byChannel {
+                guard let adapter = adapters[channel] else { continue }
+                group.addTask {
+                    let outbound = messages.map { OutboundMessage(record: $0, sentAt: sentAt) }
+                    let results = await adapter.deliver(batch: outbound)
+                    return zip(messages, results).map { message, result in
+                        (message, self.outcome(of: result, for: message, channel: channel))
+                    }
+                }
+            }
+            for await part in group { outcomes += part }
+        }
+        return outcomes
+    }
+
+    func outcome(of result: Result<DeliveryReceipt, DeliveryError>, for message: OutboxMessage, channel: Channel)
+        -> DeliveryOutcome
+    {
+        let metadata: Logger.Metadata = [
+            "outbox.id": "\(message.id)", "workflow.id": "\(message.workflowId)", "channel": "\(channel.rawValue)",
+            "attempt": "\(message.attempts)",
+        ]
+        switch result {
+        case .success(let receipt):
+            logger.debug("delivered", metadata: metadata)
+            return .delivered(providerMessageID: receipt.providerMessageID)
+        case .failure(.permanent(let reason)):
+            logger.warning("delivery failed: \(reason)", metadata: metadata)
+            return .failed(reason: reason)
+        case .failure(.transient(let reason, let retryAfter)):
+            let now = clock()
+            let age = now.timeIntervalSince(StoredInstant.date(message.createdAt))
+            if message.attempts >= policy.maxAttempts || age >= policy.maxAge {
+                logger.warning("delivery failed, out of retries: \(reason)", metadata: metadata)
+                return .failed(reason: "\(reason) (gave up after \(message.attempts) attempts)")
+            }
+            let delay = policy.delay(afterAttempt: message.attempts, retryAfter: retryAfter, jitter: jitter())
+            logger.notice("delivery will be retried in \(Int(delay.rounded())) s: \(reason)", metadata: metadata)
+            return .retry(at: now.addingTimeInterval(delay), reason: reason)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// A token bucket: at most `rate` acquisitions per second, bursts up to `rate`.
+public actor RateLimiter {
+    let rate: Double
+    var tokens: Double
+    var last: ContinuousClock.Instant
+    let clock = ContinuousClock()
+
+    /// A limiter of `perSecond` messages a second.
+    public init(perSecond: Double) {
+        rate = max(perSecond, 0.001)
+        tokens = max(1, perSecond)
+        last = clock.now
+    }
+
+    /// Parses `50/s`, `600/m` or `3600/h`.
+    public static func parse(_ text: String) -> Double? {
+        let parts = text.replacingOccurrences(of: " ", with: "").split(separator: "/")
+        guard parts.count == 2, let count = Double(parts[0]), count > 0 else { return nil }
+        switch parts[1] {
+        case "s": return count
+        case "m": return count / 60
+        case "h": return count / 3600
+        default: return nil
+        }
+    }
+
+    /// Waits until a token is available and takes it.
+    public func acquire() async {
+        while true {
+            let now = clock.now
+            let elapsed = last.duration(to: now)
+            last = now
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            tokens = min(max(1, rate), tokens + seconds * rate)
+            if tokens >= 1 {
+                tokens -= 1
+                return
+            }
+            let wait = (1 - tokens) / rate
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
+        }
+    }
+}

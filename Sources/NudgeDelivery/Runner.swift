@@ -1,0 +1,42 @@
+public import Foundation
+public import Logging
+public import NudgeEngine
+import NudgeLanguage
+import NudgeStore
+
+/// One `nudge run`: plan and commit at `now`, then drain the outbox.
+public struct Runner: Sendable {
+    public var planner: Planner
+    public var dispatcher: Dispatcher
+    public var logger: Logger
+    /// Makes outbox ids (injected for tests).
+    public var newID: @Sendable () -> String
+
+    public init(planner: Planner, dispatcher: Dispatcher, logger: Logger, newID: @escaping @Sendable () -> String) {
+        self.planner = planner
+        self.dispatcher = dispatcher
+        self.logger = logger
+        self.newID = newID
+    }
+
+    /// The result of one run.
+    public struct Report: Sendable {
+        public var committed: CommitSummary
+        public var dispatched: DispatchSummary
+    }
+
+    /// Commits the plan at `now` (ledger and outbox in one transaction), then delivers everything due.
+    public func once(now: Date) async throws -> Report {
+        let committed = try planner.commit(now: now, createdAt: dispatcher.clock(), newID: newID)
+        logger.info(
+            "plan committed",
+            metadata: ["messages": "\(committed.pendingIDs.count)", "suppressed": "\(committed.suppressed)"])
+        let dispatched = try await dispatcher.drain()
+        return Report(committed: committed, dispatched: dispatched)
+    }
+
+    /// Outbox ids: `msg_` and 32 hex digits.
+    public static func randomID() -> String {
+        "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    }
+}

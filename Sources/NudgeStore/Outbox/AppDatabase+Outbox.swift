@@ -1,0 +1,147 @@
+public import Foundation
+import GRDB
+
+/// The outcome of one delivery attempt, as the dispatcher records it.
+public enum DeliveryOutcome: Sendable, Hashable {
+    /// Accepted by the provider (with its message id, if any).
+    case delivered(providerMessageID: String?)
+    /// Try again at the given instant.
+    case retry(at: Date, reason: String)
+    /// Given up: a permanent error, or out of retries.
+    case failed(reason: String)
+}
+
+/// Counts of outbox messages by channel and state, for `nudge status`.
+public struct OutboxSummaryRow: Sendable, Hashable {
+    public var channel: String?
+    /// pending, retrying, delivered, failed or suppressed.
+    public var state: String
+    public var count: Int
+}
+
+extension AppDatabase {
+    /// Clears the leases held by owners that `isAlive` says are gone (a crashed run), so their
+    /// messages can be claimed at once instead of when the lease expires.
+    public func releaseDeadLeases(isAlive: (String) -> Bool) throws -> Int {
+        try writer.write { db in
+            let owners = try String.fetchAll(
+                db, sql: "SELECT DISTINCT lease_owner FROM outbox WHERE status = 'pending' AND lease_owner IS NOT NULL")
+            var released = 0
+            for owner in owners where !isAlive(owner) {
+                try db.execute(
+                    sql: "UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'pending' AND lease_owner = ?",
+                    arguments: [owner])
+                released += db.changesCount
+            }
+            return released
+        }
+    }
+
+    /// Claims up to `limit` pending messages due at `now` whose lease is free or expired: sets the lease and
+    /// counts the attempt, in one transaction, so that two dispatchers never hold the same message.
+    public func claimOutbox(owner: String, now: Date, leaseSeconds: Double, limit: Int) throws -> [OutboxMessage] {
+        let nowMillis = StoredInstant.millis(now)
+        let expires = StoredInstant.millis(now.addingTimeInterval(leaseSeconds))
+        return try writer.write { db in
+            try OutboxMessage.fetchAll(
+                db,
+                sql: """
+                    UPDATE outbox SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1
+                    WHERE id IN (
+                      SELECT id FROM outbox
+                      WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                      ORDER BY next_attempt_at, id LIMIT ?)
+                    RETURNING *
+                    """,
+                arguments: [owner, expires, nowMillis, nowMillis, limit]
+            ).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+        }
+    }
+
+    /// Records the outcomes of claimed messages and releases their leases, in one transaction.
+    public func recordOutcomes(_ outcomes: [(message: OutboxMessage, outcome: DeliveryOutcome)], at now: Date) throws {
+        guard !outcomes.isEmpty else { return }
+        let nowMillis = StoredInstant.millis(now)
+        try writer.write { db in
+            for (message, outcome) in outcomes {
+                let detail: String?
+                let label: String
+                switch outcome {
+                case .delivered(let providerID):
+                    try db.execute(
+                        sql: """
+                            UPDATE outbox SET status = 'delivered', delivered_at = ?, provider_message_id = ?, reason = NULL,
+                              lease_owner = NULL, lease_expires_at = NULL
+                            WHERE id = ? AND status = 'pending'
+                            """,
+                        arguments: [nowMillis, providerID, message.id])
+                    label = "delivered"
+                    detail = providerID
+                case .retry(let at, let reason):
+                    try db.execute(
+                        sql: """
+                            UPDATE outbox SET next_attempt_at = ?, reason = ?, lease_owner = NULL, lease_expires_at = NULL
+                            WHERE id = ? AND status = 'pending'
+                            """,
+                        arguments: [StoredInstant.millis(at), reason, message.id])
+                    label = "retry"
+                    detail = reason
+                case .failed(let reason):
+                    try db.execute(
+                        sql: """
+                            UPDATE outbox SET status = 'failed', reason = ?, lease_owner = NULL, lease_expires_at = NULL
+                            WHERE id = ? AND status = 'pending'
+                            """,
+                        arguments: [reason, message.id])
+                    label = "failed"
+                    detail = reason
+                }
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO delivery_attempt (outbox_id, attempt, at, outcome, detail) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [message.id, message.attempts, nowMillis, label, detail])
+            }
+        }
+    }
+
+    /// The earliest next attempt of a pending message, if any.
+    public func nextPendingAttempt() throws -> Date? {
+        try reader.read { db in
+            try Int64.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'")
+                .map(StoredInstant.date)
+        }
+    }
+
+    /// A customer's messages, newest first, with their attempts.
+    public func history(customerID: String) throws -> [(message: OutboxMessage, attempts: [DeliveryAttempt])] {
+        try reader.read { db in
+            let messages = try OutboxMessage.filter(OutboxMessage.Columns.customerId == customerID)
+                .order(OutboxMessage.Columns.createdAt.desc, Column("workflow_id"), Column("action_index"))
+                .fetchAll(db)
+            return try messages.map { message in
+                let attempts = try DeliveryAttempt.filter(Column("outbox_id") == message.id).order(Column("attempt"))
+                    .fetchAll(db)
+                return (message, attempts)
+            }
+        }
+    }
+
+    /// Whether a customer with this id exists.
+    public func customerExists(_ id: String) throws -> Bool {
+        try reader.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM customer WHERE id = ?", arguments: [id]) ?? false }
+    }
+
+    /// Outbox counts by channel and state.
+    public func outboxSummary() throws -> [OutboxSummaryRow] {
+        try reader.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT channel,
+                      CASE WHEN status = 'pending' AND attempts > 0 THEN 'retrying' ELSE status END AS state,
+                      count(*) AS n
+                    FROM outbox GROUP BY 1, 2 ORDER BY 1, 2
+                    """
+            ).map { OutboxSummaryRow(channel: $0["channel"], state: $0["state"], count: $0["n"]) }
+        }
+    }
+}

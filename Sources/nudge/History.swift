@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import NudgeEngine
+import NudgeLanguage
+import NudgeStore
+
+extension NudgeCommand {
+    /// `nudge history CUSTOMER`: what a customer was sent or not sent, when, how, and the outcome.
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a customer's communication history: sent, failed, suppressed or pending, with reasons."
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The customer id.")
+        var customer: String
+
+        @Option(help: "table (default) or json (JSON Lines).")
+        var format: PlanFormat = .table
+
+        func run() async throws {
+            let settings = try loadSettings(global)
+            guard FileManager.default.fileExists(atPath: settings.databasePath) else {
+                Console.error("\(settings.databasePath): error: no database here")
+                throw ExitCode(1)
+            }
+            let database = try openDatabase(path: settings.databasePath)
+            let history = try database.history(customerID: customer)
+            if history.isEmpty {
+                if try !database.customerExists(customer) {
+                    Console.error("error: no customer '\(customer)'")
+                    throw ExitCode(1)
+                }
+                Console.error("no messages for customer '\(customer)' yet")
+                return
+            }
+            switch format {
+            case .json:
+                for (message, attempts) in history {
+                    Console.out(
+                        JSONText.object([
+                            ("id", message.id), ("workflow", message.workflowId), ("occurrence", message.occurrence),
+                            ("channel", message.channel), ("to", message.recipient), ("template", message.template),
+                            ("status", historyState(message)), ("reason", message.reason),
+                            ("created_at", ISO8601.format(StoredInstant.date(message.createdAt))),
+                            ("delivered_at", message.deliveredAt.map { ISO8601.format(StoredInstant.date($0)) }),
+                            ("attempts", attempts.count),
+                        ]))
+                }
+            case .table:
+                var rows = [["WHEN", "WORKFLOW", "OCCURRENCE", "CHANNEL", "STATUS", "DETAIL"]]
+                for (message, _) in history {
+                    let when = message.deliveredAt ?? message.createdAt
+                    var detail = message.reason ?? ""
+                    if message.isRetrying {
+                        detail = "attempt \(message.attempts), next at \(ISO8601.format(StoredInstant.date(message.nextAttemptAt))): \(detail)"
+                    }
+                    rows.append([
+                        ISO8601.format(StoredInstant.date(when)), message.workflowId, message.occurrence,
+                        message.channel ?? "-", historyState(message), detail,
+                    ])
+                }
+                Console.out(formatTable(rows))
+            }
+        }
+    }
+
+    /// `nudge status`: the outbox by channel and state.
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Summarise the outbox: pending, retrying, failed, delivered and suppressed messages by channel."
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let settings = try loadSettings(global)
+            guard FileManager.default.fileExists(atPath: settings.databasePath) else {
+                Console.error("\(settings.databasePath): error: no database here")
+                throw ExitCode(1)
+            }
+            let database = try openDatabase(path: settings.databasePath)
+            let summary = try database.outboxSummary()
+            let states = ["pending", "retrying", "delivered", "failed", "suppressed"]
+            var rows = [["CHANNEL"] + states.map { $0.uppercased() }]
+            let channels = Array(Set(summary.map { $0.channel ?? "-" })).sorted()
+            for channel in channels {
+                rows.append(
+                    [channel]
+                        + states.map { state in
+                            String(summary.filter { ($0.channel ?? "-") == channel && $0.state == state }.map(\.count).reduce(0, +))
+                        })
+            }
+            Console.out(summary.isEmpty ? "the outbox is empty" : formatTable(rows))
+        }
+    }
+}
+
+func historyState(_ message: OutboxMessage) -> String {
+    message.isRetrying ? "retrying" : message.status.rawValue
+}
+
+/// Left-aligned columns separated by two spaces; the last column is not padded.
+func formatTable(_ rows: [[String]]) -> String {
+    guard let width = rows.map(\.count).max() else { return "" }
+    var widths = [Int](repeating: 0, count: width)
+    for row in rows {
+        for (i, cell) in row.enumerated() where i < width - 1 { widths[i] = max(widths[i], cell.count) }
+    }
+    return rows.map { row in
+        row.enumerated().map { i, cell in
+            i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }.joined(separator: "\n")
+}

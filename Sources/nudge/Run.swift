@@ -1,0 +1,186 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NudgeDelivery
+import NudgeEngine
+import NudgeLanguage
+import NudgeStore
+import ServiceLifecycle
+import UnixSignals
+
+extension NudgeCommand {
+    /// `nudge run`: evaluates, commits the plan, delivers; `--every` repeats until SIGTERM/SIGINT.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Commit today's plan and deliver it; with --every, keep doing so on a timer.",
+            discussion: """
+                The ledger and outbox rows of the plan are committed in one transaction, then delivered. A run \
+                killed at any point and started again delivers every committed message exactly once to the file \
+                provider, and at least once with the same webhook-id to webhooks. Overlapping runs never plan the \
+                same occurrence twice. With --every, SIGTERM or SIGINT finishes the deliveries in flight and exits 0.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Evaluate at this instant (ISO 8601; default: now). Not with --every.")
+        var now: String?
+
+        @Option(help: "Repeat on a timer, e.g. 15m; a run that overruns delays the next one.")
+        var every: String?
+
+        @Option(help: .hidden)
+        var batchSize = 500
+
+        @Option(help: .hidden)
+        var leaseSeconds = 300.0
+
+        func validate() throws {
+            if let now, !ISO8601Parsing.isValid(now) {
+                throw ValidationError("'--now \(now)' is not an ISO 8601 instant such as 2026-11-25T09:00:00Z")
+            }
+            if let every {
+                guard let duration = DurationSpec(parsing: every), duration.seconds > 0 else {
+                    throw ValidationError("'--every \(every)' must be a duration such as 30m, 1h or 1d")
+                }
+                if now != nil { throw ValidationError("'--now' and '--every' cannot be combined") }
+            }
+            guard batchSize > 0 else { throw ValidationError("'--batch-size' must be at least 1") }
+        }
+
+        func run() async throws {
+            let project = try loadProject(global)
+            let logger = global.makeLogger()
+            let environment = ProcessInfo.processInfo.environment
+            let missing = Adapters.missingSecrets(project.config, environment: environment)
+            if !missing.isEmpty {
+                for (channel, name) in missing {
+                    Console.error("nudge.yaml: error: channel '\(channel.rawValue)' needs the environment variable \(name) (secret_env)")
+                }
+                throw ExitCode(1)
+            }
+            let path = project.databasePath(override: global.db)
+            guard FileManager.default.fileExists(atPath: path) else {
+                Console.error("\(path): error: no database here; import customers first (nudge import customers FILE.csv) or run 'nudge demo'")
+                throw ExitCode(1)
+            }
+            let database = try openDatabase(path: path)
+            let box = HTTPClientBox()
+            defer { box.shutdown() }
+            let adapters: [NudgeLanguage.Channel: any ChannelAdapter]
+            do {
+                adapters = try Adapters.make(
+                    project.config, environment: environment, httpClient: box.client, resolve: project.resolve)
+            } catch let error as Adapters.ConfigurationError {
+                Console.error("nudge.yaml: error: \(error)")
+                throw ExitCode(1)
+            }
+            let dispatcher = Dispatcher(
+                database: database, adapters: adapters, owner: .current(nonce: Runner.randomID()),
+                leaseSeconds: leaseSeconds, batchSize: batchSize, logger: logger)
+            let runner = Runner(
+                planner: Planner(project: project, database: database, logger: logger), dispatcher: dispatcher,
+                logger: logger, newID: Runner.randomID)
+
+            if let every, let interval = DurationSpec(parsing: every) {
+                let service = RepeatingRun(runner: runner, interval: TimeInterval(interval.seconds), logger: logger)
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                Console.error("running every \(every); stop with SIGTERM or Ctrl-C")
+                try await group.run()
+                Console.error("stopped")
+                return
+            }
+            guard let instant = NowOption.parse(now, zone: project.config.timeZone) else {
+                throw ValidationError("'--now' is not an ISO 8601 instant")
+            }
+            let report = try await runOnce(runner, now: instant)
+            if report.dispatched.failed > 0 { Console.error("some messages failed: see 'nudge status' and 'nudge history CUSTOMER'") }
+        }
+    }
+}
+
+/// One run with its summary on stderr; errors are reported plainly.
+@discardableResult
+func runOnce(_ runner: Runner, now: Date) async throws -> Runner.Report {
+    do {
+        let report = try await runner.once(now: now)
+        let plan = report.committed.plan
+        let sent = report.dispatched
+        var line =
+            "run at \(ISO8601.format(now)): planned \(report.committed.pendingIDs.count) to send, "
+            + "\(report.committed.suppressed) suppressed (\(plan.alreadySent) already sent); "
+            + "delivered \(sent.delivered), retrying \(sent.retrying), failed \(sent.failed)"
+        if sent.recovered > 0 { line += " (\(sent.recovered) found already written after an interruption)" }
+        Console.error(line)
+        return report
+    } catch let error as DatabaseLockedError {
+        Console.error("error: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+/// Placeholder for database errors surfaced with a clear message.
+struct DatabaseLockedError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// `--every`: runs, then sleeps until the next run or the next retry, whichever comes first. A run that
+/// overruns the interval delays the next one; a graceful shutdown lets the run in flight finish.
+struct RepeatingRun: Service {
+    var runner: Runner
+    var interval: TimeInterval
+    var logger: Logger
+
+    func run() async throws {
+        var nextRun = Date()
+        while !Task.isShuttingDownGracefully {
+            let now = Date()
+            do {
+                if now >= nextRun {
+                    try await runOnce(runner, now: now)
+                    nextRun = max(now.addingTimeInterval(interval), Date())
+                } else {
+                    let summary = try await runner.dispatcher.drain()
+                    if summary.delivered + summary.failed + summary.retrying > 0 {
+                        Console.error("retries: delivered \(summary.delivered), retrying \(summary.retrying), failed \(summary.failed)")
+                    }
+                }
+            } catch {
+                logger.error("run failed: \(error)")
+                nextRun = max(nextRun, Date().addingTimeInterval(min(interval, 60)))
+            }
+            let retryAt = (try? runner.dispatcher.database.nextPendingAttempt()) ?? nil
+            let wake = min(nextRun, max(retryAt ?? nextRun, Date().addingTimeInterval(0.5)))
+            let seconds = max(0, wake.timeIntervalSinceNow)
+            try? await cancelWhenGracefulShutdown {
+                try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            }
+        }
+    }
+}
+
+/// Creates the HTTP client only when a webhook needs it, and shuts it down.
+final class HTTPClientBox: @unchecked Sendable {
+    private var created: HTTPClient?
+    private let lock = NSLock()
+
+    var client: HTTPClient {
+        lock.withLock {
+            if let created { return created }
+            let client = Adapters.makeHTTPClient()
+            created = client
+            return client
+        }
+    }
+
+    func shutdown() {
+        lock.withLock {
+            try? created?.syncShutdown()
+            created = nil
+        }
+    }
+}
