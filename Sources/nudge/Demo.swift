@@ -31,9 +31,7 @@ extension NudgeCommand {
         var render = false
 
         func validate() throws {
-            if let now, !ISO8601Parsing.isValid(now) {
-                throw ValidationError("'--now \(now)' is not an ISO 8601 instant such as 2026-11-25T09:00:00Z")
-            }
+            try validateNow(now)
             guard customers > 0 else { throw ValidationError("'--customers' must be at least 1") }
         }
 

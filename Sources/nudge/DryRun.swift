@@ -33,9 +33,7 @@ extension NudgeCommand {
         var render = false
 
         func validate() throws {
-            if let now, !ISO8601Parsing.isValid(now) {
-                throw ValidationError("'--now \(now)' is not an ISO 8601 instant such as 2026-11-25T09:00:00Z")
-            }
+            try validateNow(now)
         }
 
         func run() async throws {
@@ -44,12 +42,7 @@ extension NudgeCommand {
             guard let instant = NowOption.parse(now, zone: project.config.timeZone) else {
                 throw ValidationError("'--now' is not an ISO 8601 instant")
             }
-            let path = project.databasePath(override: global.db)
-            guard FileManager.default.fileExists(atPath: path) else {
-                Console.error("\(path): error: no database here; import customers first (nudge import customers FILE.csv) or run 'nudge demo'")
-                throw ExitCode(1)
-            }
-            let database = try openDatabase(path: path)
+            let database = try openExistingDatabase(path: project.databasePath(override: global.db))
             let planner = Planner(project: project, database: database, logger: global.makeLogger())
             let plan = try planner.plan(
                 now: instant, workflowIDs: workflows.isEmpty ? nil : Set(workflows), render: render)

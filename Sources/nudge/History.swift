@@ -20,12 +20,7 @@ extension NudgeCommand {
         var format: PlanFormat = .table
 
         func run() async throws {
-            let settings = try loadSettings(global)
-            guard FileManager.default.fileExists(atPath: settings.databasePath) else {
-                Console.error("\(settings.databasePath): error: no database here")
-                throw ExitCode(1)
-            }
-            let database = try openDatabase(path: settings.databasePath)
+            let database = try openExistingDatabase(path: try loadSettings(global).databasePath)
             let history = try database.history(customerID: customer)
             if history.isEmpty {
                 if try !database.customerExists(customer) {
@@ -75,12 +70,7 @@ extension NudgeCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let settings = try loadSettings(global)
-            guard FileManager.default.fileExists(atPath: settings.databasePath) else {
-                Console.error("\(settings.databasePath): error: no database here")
-                throw ExitCode(1)
-            }
-            let database = try openDatabase(path: settings.databasePath)
+            let database = try openExistingDatabase(path: try loadSettings(global).databasePath)
             let summary = try database.outboxSummary()
             let states = ["pending", "retrying", "delivered", "failed", "suppressed"]
             var rows = [["CHANNEL"] + states.map { $0.uppercased() }]

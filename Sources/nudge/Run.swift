@@ -37,9 +37,7 @@ extension NudgeCommand {
         var leaseSeconds = 300.0
 
         func validate() throws {
-            if let now, !ISO8601Parsing.isValid(now) {
-                throw ValidationError("'--now \(now)' is not an ISO 8601 instant such as 2026-11-25T09:00:00Z")
-            }
+            try validateNow(now)
             if let every {
                 guard let duration = DurationSpec(parsing: every), duration.seconds > 0 else {
                     throw ValidationError("'--every \(every)' must be a duration such as 30m, 1h or 1d")
@@ -60,12 +58,7 @@ extension NudgeCommand {
                 }
                 throw ExitCode(1)
             }
-            let path = project.databasePath(override: global.db)
-            guard FileManager.default.fileExists(atPath: path) else {
-                Console.error("\(path): error: no database here; import customers first (nudge import customers FILE.csv) or run 'nudge demo'")
-                throw ExitCode(1)
-            }
-            let database = try openDatabase(path: path)
+            let database = try openExistingDatabase(path: project.databasePath(override: global.db))
             let box = HTTPClientBox()
             defer { box.shutdown() }
             let adapters: [NudgeLanguage.Channel: any ChannelAdapter]
