@@ -137,3 +137,21 @@ struct PlannerTests {
         #expect(try fixture.plan(at: "2026-11-25T11:00:00Z").messages.count == 1)
     }
 }
+
+@Suite("Render context")
+struct RenderContextTests {
+    @Test("time zones are named as written, UTC included")
+    func zoneNames() throws {
+        let config = Fixture.defaultConfig.replacingOccurrences(of: "America/New_York", with: "UTC")
+        let fixture = try Fixture(
+            config: config,
+            workflows: [
+                "w.yaml": "id: w\ntrigger: { signup: {} }\nactions: [ { send: { channel: sms, template: z } } ]\n"
+            ], templates: [],
+            extraFiles: ["Templates/z.sms.mustache": "{{business.timezone}} {{customer.timezone}}"])
+        try fixture.add("utc", signedUp: "2026-11-25T10:00:00Z", phone: "+14155550100")
+        try fixture.add("tokyo", zone: "Asia/Tokyo", signedUp: "2026-11-25T10:00:00Z", phone: "+14155550101")
+        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
+        #expect(plan.messages.map { $0.rendered?.body } == ["UTC Asia/Tokyo", "UTC UTC"])
+    }
+}

@@ -62,7 +62,7 @@ public final class CustomerFacts: FieldSource {
             case .email: return customer.email.map(Value.string) ?? .null
             case .phone: return customer.phone.map(Value.string) ?? .null
             case .birth_date: return customer.birthDate.map(Value.string) ?? .null
-            case .timezone: return .string(zone.identifier)
+            case .timezone: return .string(customer.timeZone ?? config.timeZoneName)
             case .signed_up_at: return .instant(customer.signedUpAt)
             case .tags: return .list(customer.tags.map(Value.string))
             case .attributes: return customer.attributes.isEmpty ? .null : .string("")
@@ -109,7 +109,7 @@ public final class CustomerFacts: FieldSource {
             default: return .null
             }
         case .business(let f):
-            return f == .name ? .string(config.businessName) : .string(config.timeZone.identifier)
+            return f == .name ? .string(config.businessName) : .string(config.timeZoneName)
         case .workflow(let f):
             return f == .id ? .string(workflow.id) : .string(workflow.name)
         }
@@ -134,7 +134,7 @@ public final class CustomerFacts: FieldSource {
         customerContext["attributes"] = customer.attributes
         var context: [String: Any] = [
             "customer": customerContext,
-            "business": ["name": config.businessName, "timezone": config.timeZone.identifier],
+            "business": ["name": config.businessName, "timezone": config.timeZoneName],
             "workflow": ["id": workflow.id, "name": workflow.name],
         ]
         var trigger: [String: Any] = [:]

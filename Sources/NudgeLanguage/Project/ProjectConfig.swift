@@ -34,7 +34,11 @@ public struct ProjectConfig: Sendable {
     /// The business name (`business.name`).
     public var businessName: String
     /// The default time zone for customers without one.
-    public var timeZone: TimeZone
+    public var timeZone: TimeZone {
+        didSet { timeZoneName = timeZone.identifier }
+    }
+    /// The zone's IANA name as written in nudge.yaml (Foundation reports "UTC" as "GMT").
+    public var timeZoneName: String
     /// `database:` as written, if present.
     public var database: String?
     /// The local time of day at which date-based triggers fall due.
@@ -49,6 +53,7 @@ public struct ProjectConfig: Sendable {
     ) {
         self.businessName = businessName
         self.timeZone = timeZone
+        self.timeZoneName = timeZone.identifier == "GMT" ? "UTC" : timeZone.identifier
         self.database = database
         self.sendAt = sendAt
         self.channels = channels
@@ -79,6 +84,7 @@ public struct ProjectConfig: Sendable {
             if let (zone, node) = business.string("timezone", diagnostics: &diagnostics) {
                 if let tz = TimeZone(identifier: zone), zone.contains("/") || zone == "UTC" {
                     config.timeZone = tz
+                    config.timeZoneName = zone
                 } else {
                     diagnostics.error(
                         "unknown time zone '\(zone)'", at: node.location,
