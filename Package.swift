@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "nudge", targets: ["nudge"]),
+        .executable(name: "nudge-bench", targets: ["nudge-bench"]),
         .library(name: "NudgeLanguage", targets: ["NudgeLanguage"]),
         .library(name: "NudgeStore", targets: ["NudgeStore"]),
         .library(name: "NudgeEngine", targets: ["NudgeEngine"]),
@@ -86,6 +87,11 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .executableTarget(
+            name: "nudge-bench",
+            dependencies: ["NudgeLanguage", "NudgeEngine"],
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "NudgeLanguageTests", dependencies: ["NudgeLanguage"], swiftSettings: upcoming),
         .testTarget(
             name: "NudgeStoreTests",
@@ -119,6 +125,7 @@ let package = Package(
             dependencies: [
                 "nudge", "NudgeLanguage", "NudgeStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: upcoming
         ),

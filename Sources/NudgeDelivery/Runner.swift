@@ -23,16 +23,28 @@ public struct Runner: Sendable {
     public struct Report: Sendable {
         public var committed: CommitSummary
         public var dispatched: DispatchSummary
+        /// Seconds spent planning and committing.
+        public var commitSeconds: Double
+        /// Seconds spent delivering.
+        public var deliverySeconds: Double
     }
 
     /// Commits the plan at `now` (ledger and outbox in one transaction), then delivers everything due.
     public func once(now: Date) async throws -> Report {
+        let started = ContinuousClock.now
         let committed = try planner.commit(now: now, createdAt: dispatcher.clock(), newID: newID)
+        let planned = ContinuousClock.now
         logger.info(
             "plan committed",
             metadata: ["messages": "\(committed.pendingIDs.count)", "suppressed": "\(committed.suppressed)"])
         let dispatched = try await dispatcher.drain()
-        return Report(committed: committed, dispatched: dispatched)
+        return Report(
+            committed: committed, dispatched: dispatched, commitSeconds: Self.seconds(started.duration(to: planned)),
+            deliverySeconds: Self.seconds(planned.duration(to: .now)))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Outbox ids: `msg_` and 32 hex digits.

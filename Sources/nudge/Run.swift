@@ -108,6 +108,10 @@ func runOnce(_ runner: Runner, now: Date) async throws -> Runner.Report {
             + "\(report.committed.suppressed) suppressed (\(plan.alreadySent) already sent); "
             + "delivered \(sent.delivered), retrying \(sent.retrying), failed \(sent.failed)"
         if sent.recovered > 0 { line += " (\(sent.recovered) found already written after an interruption)" }
+        line += String(format: "; planned in %.3f s, delivered in %.3f s", report.commitSeconds, report.deliverySeconds)
+        if sent.delivered > 0 {
+            line += String(format: " (%.0f messages/s)", Double(sent.delivered) / max(report.deliverySeconds, 1e-9))
+        }
         Console.error(line)
         return report
     } catch let error as DatabaseLockedError {

@@ -1,0 +1,183 @@
+import Foundation
+import NudgeLanguage
+
+/// Writes reproducible CSV files of customers, visits, offers and stamp progress.
+///
+/// `matching` customers are placed so that the example workflows have someone due on the two benchmark days
+/// (`day0`, the first run, and `day1`, the steady-state dry-run); every other customer is placed outside every
+/// trigger window of those days. So the number of due messages stays the same whatever the total, and the
+/// dry-run's cost can be compared across scales "with the same matches".
+struct SyntheticData {
+    var customers: Int
+    var matching: Int
+    var visitsPerCustomer: Int
+    var progressShare: Double
+    /// 15:00 UTC on the first benchmark day.
+    var day0: Date
+    var seed: UInt64 = 2026
+
+    static let zones: [String?] = [
+        nil, nil, nil, "America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London", "Europe/Berlin",
+        "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo",
+    ]
+    static let names = ["Ava", "Ben", "Chloé", "Diego", "Emma", "Felix", "Grace", "Hiro", "Isla", "Jack", "Kai", "Lena"]
+
+    struct Counts {
+        var customers = 0
+        var visits = 0
+        var offers = 0
+        var progress = 0
+    }
+
+    /// Writes customers.csv, visits.csv, offers.csv and progress.csv into `directory`.
+    func write(to directory: URL) throws -> Counts {
+        var random = SplitMix(state: seed)
+        var counts = Counts()
+        let customersFile = try CSVWriter(directory.appendingPathComponent("customers.csv"))
+        let visitsFile = try CSVWriter(directory.appendingPathComponent("visits.csv"))
+        let progressFile = try CSVWriter(directory.appendingPathComponent("progress.csv"))
+        let offersFile = try CSVWriter(directory.appendingPathComponent("offers.csv"))
+        offersFile.line("id,name,stamps_required")
+        offersFile.line("coffee-card,Coffee card,10")
+        offersFile.line("pastry-card,Pastry card,8")
+        counts.offers = 2
+        customersFile.line(
+            "id,name,email,phone,birth_date,timezone,signed_up_at,email_opt_in,sms_opt_in,push_opt_in,push_token,wallet_pass_id,tags,favorite_drink"
+        )
+        visitsFile.line("customer_id,visited_at,amount")
+        progressFile.line("customer_id,offer_id,stamps,rewards_earned,updated_at")
+
+        let utc = TimeZone(identifier: "UTC")!
+        let today = utc.localDate(of: day0)
+        let dayMillis: Int64 = 86_400_000
+        let day0Millis = Int64(day0.timeIntervalSince1970 * 1000)
+        // Birthdays whose month-day falls from 4 days before to 13 days after today are near a benchmark day
+        // (birthday-reminder fires 7 days ahead).
+        func isNearBenchmarkDays(_ birth: LocalDate) -> Bool {
+            let delta = LocalDate(year: today.year, month: birth.month, day: birth.day).daysSinceEpoch - today.daysSinceEpoch
+            let wrapped = ((delta % 365) + 365) % 365
+            return wrapped <= 13 || wrapped >= 361
+        }
+        let stride = max(1, customers / max(1, matching))
+        for n in 0..<customers {
+            let id = "c\(n)"
+            let isMatching = matching > 0 && n % stride == 0 && n / stride < matching
+            let zone = Self.zones[random.int(Self.zones.count)]
+            let name = "\(Self.names[random.int(Self.names.count)]) \(["Lima", "Chen", "Okafor", "Smith", "Rossi"][random.int(5)])"
+            let hasEmail = random.chance(0.9)
+            let hasPhone = random.chance(0.7)
+            let hasPush = random.chance(0.4)
+            // Which trigger a matching customer is placed for, and on which day.
+            let role = isMatching ? random.int(5) : -1
+            let dueDay = random.int(2)
+            var birth: LocalDate
+            repeat {
+                birth = LocalDate(year: 2001, month: 1, day: 1).adding(days: random.int(365))
+            } while isNearBenchmarkDays(birth)
+            if role == 0 {
+                // A birthday today or tomorrow (birthday-treat), or a week later (birthday-reminder).
+                let target = today.adding(days: dueDay + (random.chance(0.5) ? 7 : 0))
+                birth = LocalDate(year: 2001, month: target.month, day: min(target.day, 28))
+            }
+            let birthText =
+                random.chance(0.1) ? "" : (random.chance(0.2) ? "--\(birth.monthDay)" : "\(random.int(50) + 1955)-\(birth.monthDay)")
+            // Sign-up: matching role 1 signs up on a benchmark day (welcome) or 3 days before (second visit).
+            var signedUp: Int64
+            if role == 1 {
+                signedUp = day0Millis + Int64(dueDay) * dayMillis - Int64(random.int(36_000)) * 1000
+                    - (random.chance(0.5) ? 3 * dayMillis : 0)
+            } else {
+                repeat {
+                    signedUp = day0Millis - Int64(20 + random.int(700)) * dayMillis - Int64(random.int(86_400)) * 1000
+                    let age = (day0Millis - signedUp) / dayMillis
+                    if !(age >= 360 && age <= 372) { break }
+                } while true
+            }
+            // Visits: the last one placed for inactivity (role 2) or away from the 30/60/90-day marks.
+            var lastVisit: Int64
+            if role == 2 {
+                let gap = [30, 60, 90][random.int(3)] - dueDay
+                lastVisit = day0Millis - Int64(gap) * dayMillis + Int64(random.int(3600)) * 1000
+            } else {
+                repeat {
+                    lastVisit = day0Millis - Int64(1 + random.int(200)) * dayMillis - Int64(random.int(40_000)) * 1000
+                    let age = Int((day0Millis - lastVisit) / dayMillis)
+                    if ![28, 29, 30, 31, 32, 58, 59, 60, 61, 62, 88, 89, 90, 91, 92].contains(age) { break }
+                } while true
+            }
+            if lastVisit <= signedUp { lastVisit = signedUp + dayMillis / 2 }
+            let visits = role == 1 ? 0 : max(1, visitsPerCustomer + random.int(3) - 1)
+            var at = lastVisit
+            var written = 0
+            while written < visits && at > signedUp {
+                visitsFile.line("\(id),\(ISO8601.format(Date(timeIntervalSince1970: Double(at) / 1000))),\(random.int(2000) + 300)")
+                at -= Int64(1 + random.int(20)) * dayMillis
+                written += 1
+            }
+            counts.visits += written
+            let tags = random.chance(0.02) ? "staff" : (random.chance(0.05) ? "vip;regular" : "")
+            customersFile.line(
+                [
+                    id, name, hasEmail ? "u\(n)@example.com" : "", hasPhone ? "+1555\(1_000_000 + n % 9_000_000)" : "",
+                    birthText, zone ?? "", ISO8601.format(Date(timeIntervalSince1970: Double(signedUp) / 1000)),
+                    random.chance(0.85) ? "yes" : "no", random.chance(0.6) ? "yes" : "no", random.chance(0.8) ? "1" : "0",
+                    hasPush ? "tok\(n)" : "", random.chance(0.2) ? "pass\(n)" : "", tags,
+                    ["latte", "espresso", "chai"][random.int(3)],
+                ].joined(separator: ","))
+            counts.customers += 1
+            // Stamp progress: role 3 crossed a threshold on a benchmark day; others changed long ago.
+            if role == 3 || (role != 3 && random.chance(progressShare)) {
+                let updated =
+                    role == 3
+                    ? day0Millis + Int64(dueDay) * dayMillis - Int64(random.int(20_000)) * 1000
+                    : day0Millis - Int64(6 + random.int(300)) * dayMillis
+                let stamps = role == 3 ? [5, 8, 10][random.int(3)] : random.int(10)
+                progressFile.line(
+                    "\(id),coffee-card,\(stamps),\(random.int(3)),\(ISO8601.format(Date(timeIntervalSince1970: Double(updated) / 1000)))")
+                counts.progress += 1
+            }
+        }
+        for file in [customersFile, visitsFile, progressFile, offersFile] { try file.close() }
+        return counts
+    }
+}
+
+/// A small deterministic generator (SplitMix64).
+struct SplitMix {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    mutating func chance(_ p: Double) -> Bool { Double(next() % 1_000_000) / 1_000_000 < p }
+}
+
+/// Buffered line writer.
+final class CSVWriter {
+    let handle: FileHandle
+    var buffer = Data()
+
+    init(_ url: URL) throws {
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+        handle = try FileHandle(forWritingTo: url)
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    func line(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= 1 << 20 {
+            handle.write(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    func close() throws {
+        handle.write(buffer)
+        try handle.close()
+    }
+}
