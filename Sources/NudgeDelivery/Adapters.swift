@@ -26,6 +26,11 @@ public enum Adapters {
         var adapters: [NudgeLanguage.Channel: any ChannelAdapter] = [:]
         var client: HTTPClient?
         for (channel, settings) in config.channels {
+            for (key, value) in settings.settings.sorted(by: { $0.key < $1.key }) {
+                if let problem = ChannelSetting.problem(key: key, value: value) {
+                    throw ConfigurationError(description: "channel '\(channel.rawValue)': \(problem)")
+                }
+            }
             let limiter = try settings.settings["rate"].map { text -> RateLimiter in
                 guard let rate = RateLimiter.parse(text) else {
                     throw ConfigurationError(description: "channel '\(channel.rawValue)': 'rate' must be like 50/s, not '\(text)'")
@@ -43,17 +48,52 @@ public enum Adapters {
                     throw ConfigurationError(
                         description: "channel '\(channel.rawValue)': the environment variable \(secretName) (secret_env) is not set")
                 }
+                var timeout: TimeInterval = 15
+                if let text = settings.settings["timeout"] {
+                    guard let seconds = Self.seconds(text), seconds > 0, seconds <= 3600 else {
+                        throw ConfigurationError(
+                            description:
+                                "channel '\(channel.rawValue)': 'timeout' must be like 15s, 500ms or 2m (at most 1h), not '\(text)'")
+                    }
+                    timeout = seconds
+                }
+                var concurrency = 8
+                if let text = settings.settings["concurrency"] {
+                    guard let count = Int(text.trimmingCharacters(in: .whitespaces)), count > 0 else {
+                        throw ConfigurationError(
+                            description: "channel '\(channel.rawValue)': 'concurrency' must be a whole number of at least 1, not '\(text)'")
+                    }
+                    concurrency = count
+                }
                 if client == nil { client = httpClient() }
-                let timeout = settings.settings["timeout"].flatMap { DurationSpec(parsing: $0)?.seconds }.map(Double.init)
-                    ?? settings.settings["timeout"].flatMap { Double($0.replacingOccurrences(of: "s", with: "")) } ?? 15
                 adapters[channel] = WebhookAdapter(
-                    url: url, secret: secret, client: client!, timeout: timeout,
-                    concurrency: settings.settings["concurrency"].flatMap(Int.init) ?? 8, rateLimiter: limiter)
+                    url: url, secret: secret, client: client!, timeout: timeout, concurrency: concurrency,
+                    rateLimiter: limiter)
             default:
                 throw ConfigurationError(description: "channel '\(channel.rawValue)': unknown provider '\(settings.provider)'")
             }
         }
         return adapters
+    }
+
+    static func seconds(_ text: String) -> TimeInterval? {
+        ChannelSetting.seconds(text)
+    }
+
+    /// The retry policy of each channel: `max_attempts` and `max_age` from nudge.yaml over `base`.
+    public static func retryPolicies(_ config: ProjectConfig, base: RetryPolicy = RetryPolicy()) -> [NudgeLanguage.Channel: RetryPolicy] {
+        var policies: [NudgeLanguage.Channel: RetryPolicy] = [:]
+        for (channel, settings) in config.channels {
+            var policy = base
+            if let attempts = settings.settings["max_attempts"].flatMap({ Int($0) }), attempts > 0 {
+                policy.maxAttempts = attempts
+            }
+            if let age = settings.settings["max_age"].flatMap(DurationSpec.init(parsing:)), age.seconds > 0 {
+                policy.maxAge = TimeInterval(age.seconds)
+            }
+            policies[channel] = policy
+        }
+        return policies
     }
 
     /// An HTTP client with explicit timeouts that never follows redirects (a 3xx is a failure).

@@ -23,9 +23,11 @@ public struct RetryPolicy: Sendable {
     /// The delay before attempt `attempt + 1`: exponential with "full jitter" in [½·d, d], or the provider's
     /// `Retry-After` when it asks for longer.
     public func delay(afterAttempt attempt: Int, retryAfter: TimeInterval?, jitter: Double) -> TimeInterval {
-        let exponential = min(maxDelay, baseDelay * pow(2, Double(max(0, attempt - 1))))
+        let exponential = min(maxDelay, baseDelay * pow(2, Double(min(max(0, attempt - 1), 60))))
         let jittered = exponential * (0.5 + 0.5 * min(max(jitter, 0), 1))
-        return max(jittered, retryAfter ?? 0)
+        // A provider's Retry-After is honoured up to 30 days (a larger or non-finite one is an error).
+        let asked = retryAfter.flatMap { $0.isFinite && $0 > 0 ? min($0, 30 * 86_400) : nil } ?? 0
+        return max(jittered, asked)
     }
 }
 
@@ -70,6 +72,8 @@ public struct Dispatcher: Sendable {
     public var database: AppDatabase
     public var adapters: [Channel: any ChannelAdapter]
     public var policy: RetryPolicy
+    /// Per-channel policies (`max_attempts`, `max_age` in nudge.yaml); `policy` for the others.
+    public var policies: [Channel: RetryPolicy] = [:]
     public var owner: LeaseOwner
     public var leaseSeconds: Double
     public var batchSize: Int
@@ -165,6 +169,7 @@ public struct Dispatcher: Sendable {
         case .failure(.transient(let reason, let retryAfter)):
             let now = clock()
             let age = now.timeIntervalSince(StoredInstant.date(message.createdAt))
+            let policy = policies[channel] ?? self.policy
             if message.attempts >= policy.maxAttempts || age >= policy.maxAge {
                 logger.warning("delivery failed, out of retries: \(reason)", metadata: metadata)
                 return .failed(reason: "\(reason) (gave up after \(message.attempts) attempts)")

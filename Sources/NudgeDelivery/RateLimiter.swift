@@ -1,4 +1,5 @@
 import Foundation
+import NudgeLanguage
 
 /// A token bucket: at most `rate` acquisitions per second, bursts up to `rate`.
 public actor RateLimiter {
@@ -16,14 +17,7 @@ public actor RateLimiter {
 
     /// Parses `50/s`, `600/m` or `3600/h`.
     public static func parse(_ text: String) -> Double? {
-        let parts = text.replacingOccurrences(of: " ", with: "").split(separator: "/")
-        guard parts.count == 2, let count = Double(parts[0]), count > 0 else { return nil }
-        switch parts[1] {
-        case "s": return count
-        case "m": return count / 60
-        case "h": return count / 3600
-        default: return nil
-        }
+        ChannelSetting.rate(text)
     }
 
     /// Waits until a token is available and takes it.
@@ -39,6 +33,7 @@ public actor RateLimiter {
                 return
             }
             let wait = (1 - tokens) / rate
+            if Task.isCancelled { return }
             try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1))
         }
     }

@@ -35,12 +35,14 @@ public struct WebhookAdapter: ChannelAdapter {
     let timeout: TimeAmount
     let concurrency: Int
     let rateLimiter: RateLimiter?
+    /// The wall clock for `webhook-timestamp` and `sent_at` (injected for tests).
+    let clock: @Sendable () -> Date
     /// Response bodies larger than this are cut (only the first part is kept for error messages).
     static let maxResponseBytes = 64 * 1024
 
     public init(
         url: String, secret: String, client: HTTPClient, timeout: TimeInterval = 15, concurrency: Int = 8,
-        rateLimiter: RateLimiter? = nil
+        rateLimiter: RateLimiter? = nil, clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.url = url
         self.signer = StandardWebhookSigner(secret: secret)
@@ -48,6 +50,7 @@ public struct WebhookAdapter: ChannelAdapter {
         self.timeout = .milliseconds(Int64(timeout * 1000))
         self.concurrency = max(1, concurrency)
         self.rateLimiter = rateLimiter
+        self.clock = clock
     }
 
     public func deliver(batch: [OutboundMessage]) async -> [Result<DeliveryReceipt, DeliveryError>] {
@@ -59,6 +62,10 @@ public struct WebhookAdapter: ChannelAdapter {
     }
 
     public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
+        // Stamp and sign with the time of this request, not of the batch: sending a large or rate-limited batch
+        // can take longer than the receivers' timestamp tolerance (±5 minutes), and a stale timestamp is rejected.
+        var message = message
+        message.sentAt = clock()
         let body = Data(message.json.utf8)
         let timestamp = Int(message.sentAt.timeIntervalSince1970)
         var request = HTTPClientRequest(url: url)
@@ -80,10 +87,19 @@ public struct WebhookAdapter: ChannelAdapter {
         } catch {
             throw DeliveryError.transient("webhook unreachable: \(error)")
         }
-        var text = ""
-        if let buffer = try? await response.body.collect(upTo: Self.maxResponseBytes) {
-            text = String(buffer: buffer)
+        // Keep at most the first 64 KiB of the answer (enough for an error message); ignore the rest.
+        var kept = ByteBuffer()
+        do {
+            for try await var chunk in response.body {
+                let room = Self.maxResponseBytes - kept.readableBytes
+                if chunk.readableBytes > room { chunk = chunk.getSlice(at: chunk.readerIndex, length: room) ?? chunk }
+                kept.writeBuffer(&chunk)
+                if kept.readableBytes >= Self.maxResponseBytes { break }
+            }
+        } catch {
+            // A body cut short still says what it said.
         }
+        let text = String(buffer: kept)
         let status = Int(response.status.code)
         switch status {
         case 200..<300:
@@ -91,7 +107,7 @@ public struct WebhookAdapter: ChannelAdapter {
         case 429, 500..<600, 408:
             throw DeliveryError.transient(
                 "webhook answered \(status)\(Self.summary(text))",
-                retryAfter: response.headers.first(name: "retry-after").flatMap(Self.retryAfter))
+                retryAfter: response.headers.first(name: "retry-after").flatMap { Self.retryAfter($0, now: message.sentAt) })
         case 410:
             throw DeliveryError.permanent("webhook answered 410 Gone: the endpoint is disabled")
         default:
@@ -105,14 +121,21 @@ public struct WebhookAdapter: ChannelAdapter {
         return ": " + String(trimmed.prefix(300))
     }
 
+    /// The longest `Retry-After` honoured; a larger one (or `inf`, `1e300`) is cut to this, so that the next
+    /// attempt's instant stays representable.
+    static let maxRetryAfter: TimeInterval = 30 * 86_400
+
     /// `Retry-After`: delay seconds or an HTTP date.
-    static func retryAfter(_ value: String) -> TimeInterval? {
-        if let seconds = Double(value.trimmingCharacters(in: .whitespaces)), seconds >= 0 { return seconds }
+    static func retryAfter(_ value: String, now: Date) -> TimeInterval? {
+        if let seconds = Double(value.trimmingCharacters(in: .whitespaces)) {
+            guard seconds >= 0 else { return nil }
+            return min(seconds, maxRetryAfter)
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
-        return max(0, date.timeIntervalSinceNow)
+        return min(max(0, date.timeIntervalSince(now)), maxRetryAfter)
     }
 }

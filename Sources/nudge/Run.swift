@@ -69,9 +69,10 @@ extension NudgeCommand {
                 Console.error("nudge.yaml: error: \(error)")
                 throw ExitCode(1)
             }
-            let dispatcher = Dispatcher(
+            var dispatcher = Dispatcher(
                 database: database, adapters: adapters, owner: .current(nonce: Runner.randomID()),
                 leaseSeconds: leaseSeconds, batchSize: batchSize, logger: logger)
+            dispatcher.policies = Adapters.retryPolicies(project.config)
             let runner = Runner(
                 planner: Planner(project: project, database: database, logger: logger), dispatcher: dispatcher,
                 logger: logger, newID: Runner.randomID)

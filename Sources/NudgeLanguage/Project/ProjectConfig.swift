@@ -61,7 +61,7 @@ public struct ProjectConfig: Sendable {
 
     /// Known providers and the settings each takes (required ones first in `required`).
     static let providers: [String: (required: [String], optional: [String])] = [
-        "file": ([], ["path", "rate", "concurrency"]),
+        "file": ([], ["path"]),
         "webhook": (["url", "secret_env"], ["timeout", "rate", "concurrency", "max_attempts", "max_age"]),
     ]
 
@@ -145,6 +145,11 @@ public struct ProjectConfig: Sendable {
         var settings: [String: String] = [:]
         for key in spec.required + spec.optional {
             if let (value, _) = reader.string(key, diagnostics: &diagnostics) { settings[key] = value }
+        }
+        for (key, value) in settings {
+            if let problem = ChannelSetting.problem(key: key, value: value), let node = reader[key] {
+                diagnostics.error(problem, at: node.location)
+            }
         }
         for key in spec.required where settings[key] == nil {
             diagnostics.error("missing key '\(key)' in \(context) (provider \(provider))", at: node.location)

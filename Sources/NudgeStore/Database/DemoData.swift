@@ -45,7 +45,11 @@ public enum DemoData {
         let nowMillis = StoredInstant.millis(now)
         let day: Int64 = 86_400_000
         try database.writer.write { db in
-            try db.execute(sql: "DELETE FROM ledger; DELETE FROM progress; DELETE FROM visit; DELETE FROM offer; DELETE FROM customer")
+            try db.execute(
+                sql: """
+                    DELETE FROM delivery_attempt; DELETE FROM outbox; DELETE FROM ledger;
+                    DELETE FROM progress; DELETE FROM visit; DELETE FROM offer; DELETE FROM customer
+                    """)
             try db.execute(
                 sql: "INSERT INTO offer (id, name, stamps_required) VALUES ('coffee-card', 'Coffee card', 10), ('pastry-card', 'Pastry card', 8)")
             let insertCustomer = try db.makeStatement(

@@ -81,18 +81,18 @@ extension AppDatabase {
                     try db.execute(
                         sql: """
                             UPDATE outbox SET next_attempt_at = ?, reason = ?, lease_owner = NULL, lease_expires_at = NULL
-                            WHERE id = ? AND status = 'pending'
+                            WHERE id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = ?)
                             """,
-                        arguments: [StoredInstant.millis(at), reason, message.id])
+                        arguments: [StoredInstant.millis(at), reason, message.id, message.leaseOwner])
                     label = "retry"
                     detail = reason
                 case .failed(let reason):
                     try db.execute(
                         sql: """
                             UPDATE outbox SET status = 'failed', reason = ?, lease_owner = NULL, lease_expires_at = NULL
-                            WHERE id = ? AND status = 'pending'
+                            WHERE id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = ?)
                             """,
-                        arguments: [reason, message.id])
+                        arguments: [reason, message.id, message.leaseOwner])
                     label = "failed"
                     detail = reason
                 }
@@ -137,7 +137,7 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT channel,
-                      CASE WHEN status = 'pending' AND attempts > 0 THEN 'retrying' ELSE status END AS state,
+                      CASE WHEN status = 'pending' AND attempts > 0 AND lease_owner IS NULL THEN 'retrying' ELSE status END AS state,
                       count(*) AS n
                     FROM outbox GROUP BY 1, 2 ORDER BY 1, 2
                     """

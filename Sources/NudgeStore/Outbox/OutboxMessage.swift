@@ -80,8 +80,8 @@ public struct OutboxMessage: Codable, Sendable, Hashable, FetchableRecord, Persi
         self.nextAttemptAt = createdAt
     }
 
-    /// Pending with at least one attempt made: waiting for a retry.
-    public var isRetrying: Bool { status == .pending && attempts > 0 }
+    /// Pending with at least one attempt made and none in flight: waiting for a retry.
+    public var isRetrying: Bool { status == .pending && attempts > 0 && leaseOwner == nil }
 }
 
 /// One delivery attempt, for history and diagnosis.

@@ -1,0 +1,61 @@
+import Foundation
+
+/// Parsers for the channel settings of nudge.yaml, shared by `check` and the adapters.
+public enum ChannelSetting {
+    /// Seconds in `15`, `15s`, `1.5s`, `500ms` or a duration such as `2m`; nil for anything else.
+    public static func seconds(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let value: Double?
+        if trimmed.hasSuffix("ms") {
+            value = Double(trimmed.dropLast(2)).map { $0 / 1000 }
+        } else if trimmed.hasSuffix("s") {
+            value = Double(trimmed.dropLast())
+        } else {
+            value = Double(trimmed) ?? DurationSpec(parsing: trimmed).map { Double($0.seconds) }
+        }
+        guard let value, value.isFinite else { return nil }
+        return value
+    }
+
+    /// Messages per second in `50/s`, `600/m` or `3600/h`; nil for anything else.
+    public static func rate(_ text: String) -> Double? {
+        let parts = text.replacingOccurrences(of: " ", with: "").split(separator: "/")
+        guard parts.count == 2, let count = Double(parts[0]), count.isFinite, count > 0 else { return nil }
+        switch parts[1] {
+        case "s": return count
+        case "m": return count / 60
+        case "h": return count / 3600
+        default: return nil
+        }
+    }
+
+    /// Checks one setting's value; returns the problem, or nil when it is valid.
+    public static func problem(key: String, value: String) -> String? {
+        switch key {
+        case "rate":
+            return rate(value) == nil ? "'rate' must be a rate such as 50/s, 600/m or 3600/h, not '\(value)'" : nil
+        case "timeout":
+            guard let seconds = seconds(value), seconds > 0, seconds <= 3600 else {
+                return "'timeout' must be like 15s, 500ms or 2m (at most 1h), not '\(value)'"
+            }
+            return nil
+        case "concurrency":
+            guard let count = Int(value), (1...256).contains(count) else {
+                return "'concurrency' must be a whole number from 1 to 256, not '\(value)'"
+            }
+            return nil
+        case "max_attempts":
+            guard let count = Int(value), (1...100).contains(count) else {
+                return "'max_attempts' must be a whole number from 1 to 100, not '\(value)'"
+            }
+            return nil
+        case "max_age":
+            guard let duration = DurationSpec(parsing: value), duration.seconds > 0 else {
+                return "'max_age' must be a duration such as 12h, 1d or 3d, not '\(value)'"
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+}

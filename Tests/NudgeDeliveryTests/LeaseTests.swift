@@ -1,0 +1,117 @@
+import Foundation
+import NudgeDelivery
+import NudgeLanguage
+import NudgeStore
+import Testing
+
+@Suite("Outbox leases")
+struct LeaseTests {
+    /// The owner text of a process of this host that has exited.
+    static func deadOwner() throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return "\(ProcessInfo.processInfo.hostName)/\(process.processIdentifier)/crashed"
+    }
+
+    @Test("a claimed message is not claimed by another owner until its lease expires")
+    func leaseExpiry() throws {
+        let fixture = try DeliveryFixture()
+        try fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
+        let start = DeliveryFixture.start
+        let first = try fixture.database.claimOutbox(owner: "host-a/1/a", now: start, leaseSeconds: 60, limit: 1)
+        #expect(first.map(\.id) == ["msg_1"])
+        #expect(first.first?.leaseOwner == "host-a/1/a" && first.first?.attempts == 1)
+
+        let second = try fixture.database.claimOutbox(owner: "host-b/2/b", now: start, leaseSeconds: 60, limit: 10)
+        #expect(second.map(\.id) == ["msg_2"])
+        #expect(try fixture.database.claimOutbox(owner: "host-b/2/b", now: start.addingTimeInterval(59.999), leaseSeconds: 60, limit: 10).isEmpty)
+
+        let expired = try fixture.database.claimOutbox(
+            owner: "host-c/3/c", now: start.addingTimeInterval(60), leaseSeconds: 60, limit: 10)
+        #expect(expired.map(\.id) == ["msg_1", "msg_2"])
+        #expect(expired.map(\.attempts) == [2, 2])
+        #expect(expired.allSatisfy { $0.leaseOwner == "host-c/3/c" })
+    }
+
+    @Test("a dispatcher leaves a running owner's messages alone until the lease expires")
+    func liveOwner() async throws {
+        let fixture = try DeliveryFixture()
+        try fixture.insert([DeliveryFixture.message("msg_1")])
+        let other = LeaseOwner.current(nonce: "other-run").description
+        _ = try fixture.database.claimOutbox(owner: other, now: DeliveryFixture.start, leaseSeconds: 300, limit: 10)
+        let adapter = ScriptedAdapter()
+        let clock = TestClock()
+        let dispatcher = fixture.dispatcher([.email: adapter], clock: clock)
+
+        #expect(try await dispatcher.drain() == DispatchSummary())
+        #expect(try fixture.record("msg_1").leaseOwner == other)
+        clock.advance(by: 299)
+        #expect(try await dispatcher.drain() == DispatchSummary())
+
+        clock.advance(by: 1)
+        #expect(try await dispatcher.drain().delivered == 1)
+        #expect(adapter.calls.map(\.id) == ["msg_1"])
+        #expect(adapter.calls.first?.isRetry == true)
+        #expect(try fixture.record("msg_1").attempts == 2)
+    }
+
+    @Test("a dead owner's lease is released at once and its message delivered")
+    func deadOwner() async throws {
+        let fixture = try DeliveryFixture()
+        try fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
+        let dead = try Self.deadOwner()
+        #expect(!LeaseOwner.isAlive(dead))
+        _ = try fixture.database.claimOutbox(owner: dead, now: DeliveryFixture.start, leaseSeconds: 300, limit: 1)
+        let adapter = ScriptedAdapter()
+        let summary = try await fixture.dispatcher([.email: adapter], clock: TestClock()).drain()
+        #expect(summary.delivered == 2)
+        #expect(try fixture.ids(.delivered) == ["msg_1", "msg_2"])
+        #expect(try fixture.record("msg_1").attempts == 2)
+    }
+
+    @Test("releaseDeadLeases clears only the leases of owners that are gone")
+    func releaseOnlyDead() throws {
+        let fixture = try DeliveryFixture()
+        try fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
+        let dead = try Self.deadOwner()
+        let alive = LeaseOwner.current(nonce: "alive").description
+        _ = try fixture.database.claimOutbox(owner: dead, now: DeliveryFixture.start, leaseSeconds: 300, limit: 1)
+        _ = try fixture.database.claimOutbox(owner: alive, now: DeliveryFixture.start, leaseSeconds: 300, limit: 1)
+        #expect(try fixture.database.releaseDeadLeases(isAlive: LeaseOwner.isAlive) == 1)
+        #expect(try fixture.record("msg_1").leaseOwner == nil)
+        #expect(try fixture.record("msg_2").leaseOwner == alive)
+    }
+
+    @Test("a file line written before a crash is not written again when the message is taken over")
+    func fileRecovery() async throws {
+        let fixture = try DeliveryFixture()
+        try fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
+        let path = fixture.directory.appendingPathComponent("outbox/email.jsonl").path
+        let file = FileAdapter(path: path)
+        // The crashed run claimed both and wrote msg_1's line, then died before recording it.
+        let claimed = try fixture.database.claimOutbox(
+            owner: try Self.deadOwner(), now: DeliveryFixture.start, leaseSeconds: 300, limit: 10)
+        _ = try await file.deliver(OutboundMessage(record: claimed[0], sentAt: DeliveryFixture.start))
+
+        let summary = try await fixture.dispatcher([.email: file], clock: TestClock()).drain()
+        #expect(summary.delivered == 2 && summary.recovered == 1)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].hasPrefix(#"{"id":"msg_1","#) && lines[1].hasPrefix(#"{"id":"msg_2","#))
+        #expect(try fixture.record("msg_1").providerMessageId == "already-written")
+    }
+
+    @Test(
+        "only a vanished process of this host counts as dead",
+        arguments: [
+            (LeaseOwner.current(nonce: "n").description, true),
+            ("some-other-host/1/n", true),
+            ("not an owner", true),
+            ("\(ProcessInfo.processInfo.hostName)/1/n", true),
+        ])
+    func liveness(owner: String, isAlive: Bool) {
+        #expect(LeaseOwner.isAlive(owner) == isAlive)
+    }
+}
