@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import NudgeStore
 
 #if canImport(Glibc)
@@ -11,13 +11,20 @@ import NudgeStore
 ///
 /// Exactly once through crashes: appends happen under an exclusive `flock`; a torn last line (a crash
 /// mid-write) is cut off before the next append; and a message whose earlier attempt may have written its
-/// line before a crash is looked up in the file by its id and not written again.
+/// line before a crash is looked up in the file by its id and not written again. So is a message whose lease
+/// has run out by the time the lock is held: another run may have claimed it and written it meanwhile.
 public struct FileAdapter: ChannelAdapter {
     /// The file's path.
     public let path: String
+    /// The wall clock, read once the file is locked to tell whether a message's lease has run out.
+    public var clock: @Sendable () -> Date
 
-    public init(path: String) {
+    /// How long before its lease's end a message counts as possibly taken over (clock differences, rounding).
+    static let leaseMarginMillis: Int64 = 1000
+
+    public init(path: String, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.path = path
+        self.clock = clock
     }
 
     public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
@@ -49,8 +56,11 @@ public struct FileAdapter: ChannelAdapter {
         }
         defer { flock(fd, LOCK_UN) }
         try cutTornLine(fd)
+        // While the lock is held and a message's lease has not run out, no other run can have claimed (let alone
+        // written) it; a later claimant counts a further attempt, so it looks the id up itself.
+        let now = StoredInstant.millis(clock())
         var written = Set<String>()
-        if batch.contains(where: \.isRetry) { written = try idsInFile(fd) }
+        if batch.contains(where: { $0.isRetry || mayHaveBeenTakenOver($0, now: now) }) { written = try idsInFile(fd) }
         var data = Data()
         var receipts: [DeliveryReceipt] = []
         for message in batch {
@@ -80,6 +90,12 @@ public struct FileAdapter: ChannelAdapter {
             }
         }
         return receipts
+    }
+
+    /// Whether the message's lease has run out (or nearly), so that another run may have claimed it.
+    func mayHaveBeenTakenOver(_ message: OutboundMessage, now: Int64) -> Bool {
+        guard let expires = message.record.leaseExpiresAt else { return false }
+        return now >= expires - Self.leaseMarginMillis
     }
 
     /// Truncates a last line that has no newline: it was cut short by a crash and was never delivered.

@@ -10,8 +10,10 @@ import Testing
 @Suite("Query plans")
 struct QueryPlanTests {
     static let queries: [(String, String, StatementArguments)] = [
-        ("birthday", TriggerScan.birthdaySQL + "(?, ?, ?)", ["11-24", "11-25", "11-26"]),
-        ("inactivity", TriggerScan.inactivitySQL, [0, 1]),
+        ("birthday", TriggerScan.birthdaySQL(zone: "Asia/Tokyo", monthDays: 3), ["Asia/Tokyo", "11-24", "11-25", "11-26"]),
+        ("birthday without a zone", TriggerScan.birthdaySQL(zone: "", monthDays: 2), ["11-24", "11-25"]),
+        ("inactivity", TriggerScan.inactivitySQL(zone: "Europe/London"), ["Europe/London", 0, 1]),
+        ("inactivity without a zone", TriggerScan.inactivitySQL(zone: ""), [0, 1]),
         ("milestone", TriggerScan.milestoneSQL, [0, 1]),
         ("milestone for one offer", TriggerScan.milestoneSQL + " AND p.offer_id = ?", [0, 1, "coffee"]),
         ("signup", TriggerScan.signupSQL, [0, 1]),

@@ -30,10 +30,23 @@ struct AppDatabaseTests {
         let applied = try workspace.database.reader.read { db in
             try AppDatabase.migrator.appliedMigrations(db)
         }
-        #expect(applied == ["v1"])
+        #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes"])
         let tables = try workspace.strings(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' ORDER BY name")
-        #expect(tables == ["customer", "ledger", "offer", "progress", "visit"])
+        #expect(
+            tables == [
+                "customer", "customer_zone", "delivery_attempt", "ledger", "offer", "outbox", "progress", "visit",
+            ])
+    }
+
+    @Test("keeps the zones in use, with '' for customers without one")
+    func zonesInUse() throws {
+        try workspace.importCSV(
+            .customers, "id,timezone,signed_up_at\nc1,Asia/Tokyo,2025-01-10\nc2,,2025-01-10\nc3,Asia/Tokyo,2025-01-10\n")
+        #expect(try workspace.strings("SELECT timezone FROM customer_zone ORDER BY timezone") == ["", "Asia/Tokyo"])
+        try workspace.importCSV(.customers, "id,timezone,signed_up_at\nc2,Europe/Paris,2025-01-10\n")
+        #expect(
+            try workspace.strings("SELECT timezone FROM customer_zone ORDER BY timezone") == ["", "Asia/Tokyo", "Europe/Paris"])
     }
 
     @Test("opens the same file again, keeping its data, even while the first connection is open")
@@ -53,7 +66,7 @@ struct AppDatabaseTests {
 
         let third = try AppDatabase.open(path: path)
         let applied = try third.reader.read { db in try AppDatabase.migrator.appliedMigrations(db) }
-        #expect(applied == ["v1"])
+        #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes"])
         #expect(try third.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer") } == 2)
     }
 

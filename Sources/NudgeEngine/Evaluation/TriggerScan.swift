@@ -5,16 +5,17 @@ import NudgeStore
 
 /// Finds the occurrences of one workflow's trigger that fall due in `(now − catch_up, now]`.
 ///
-/// Each trigger's candidates come from an index range scan (birthday by local month-day, inactivity by
-/// last-activity instant, milestones by progress update time, sign-ups by sign-up time), widened by the
-/// largest time-zone offsets; the exact due instant is then computed in each candidate's own zone.
+/// Each trigger's candidates come from an index range scan: birthdays by (zone, local month-day), inactivity by
+/// (zone, last-activity instant), milestones by progress update time, sign-ups by sign-up time. Date-based
+/// triggers are scanned zone by zone — the few zones in use, from `customer_zone` — with each zone's exact local
+/// window, so no row is converted to find out whether it is due; the due instant is then computed exactly for
+/// each candidate.
 struct TriggerScan {
     let workflow: Workflow
     let config: ProjectConfig
     let now: Date
-
-    /// Zone offsets lie within −12 h … +14 h; a day of margin on each side covers them and any send_at.
-    static let margin: TimeInterval = 2 * 86_400
+    /// The zones in use: IANA names, "" for customers without one (the business zone).
+    let zones: [String]
 
     var windowStart: Date { now.addingTimeInterval(-Double(workflow.catchUp.seconds)) }
     var sendAtSeconds: Int { (workflow.sendAt ?? config.sendAt).secondsIntoDay }
@@ -27,12 +28,32 @@ struct TriggerScan {
         customer.timeZone.flatMap(TimeZone.init(identifier:)) ?? config.timeZone
     }
 
-    /// UTC calendar dates that a local due date in any zone could have inside the window.
-    var candidateDates: ClosedRange<Int> {
-        let utc = TimeZone(identifier: "UTC")!
-        let low = utc.localDate(of: windowStart.addingTimeInterval(-Self.margin)).daysSinceEpoch
-        let high = utc.localDate(of: now.addingTimeInterval(Self.margin)).daysSinceEpoch
-        return low...high
+    /// The zone a `customer_zone` name stands for.
+    func timeZone(named name: String) -> TimeZone {
+        name.isEmpty ? config.timeZone : TimeZone(identifier: name) ?? config.timeZone
+    }
+
+    /// `timezone = ?` or, for customers without a zone, `timezone IS NULL`.
+    static func zoneCondition(_ name: String) -> (sql: String, arguments: StatementArguments) {
+        name.isEmpty ? ("timezone IS NULL", []) : ("timezone = ?", [name])
+    }
+
+    /// The local dates in `zone` whose send_at falls inside the window.
+    func dueDates(in zone: TimeZone) -> [LocalDate] {
+        let first = zone.localDate(of: windowStart).adding(days: -1)
+        let last = zone.localDate(of: now).adding(days: 1)
+        var dates: [LocalDate] = []
+        var date = first
+        while date <= last {
+            if isInWindow(zone.instant(at: date, secondsIntoDay: sendAtSeconds)) { dates.append(date) }
+            date = date.adding(days: 1)
+        }
+        return dates
+    }
+
+    /// All zones in use, read once per plan.
+    static func zonesInUse(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT timezone FROM customer_zone ORDER BY timezone")
     }
 
     func occurrences(db: Database) throws -> [Occurrence] {
@@ -46,46 +67,46 @@ struct TriggerScan {
 
     // MARK: Birthday
 
-    static let birthdaySQL = "SELECT \(CustomerState.columns) FROM customer WHERE birth_month_day IN "
+    static func birthdaySQL(zone: String, monthDays: Int) -> String {
+        let placeholders = Array(repeating: "?", count: monthDays).joined(separator: ",")
+        return "SELECT \(CustomerState.columns) FROM customer WHERE \(zoneCondition(zone).sql) "
+            + "AND birth_month_day IN (\(placeholders))"
+    }
 
     func birthdays(daysBefore: Int, db: Database) throws -> [Occurrence] {
-        var monthDays = Set<String>()
-        let dates = candidateDates
-        if dates.count > 370 {
-            for month in 1...12 {
-                for day in 1...LocalDate.daysIn(month: month, year: 2000) {
-                    monthDays.insert(LocalDate(year: 2000, month: month, day: day).monthDay)
-                }
-            }
-        } else {
-            for dueDay in dates {
-                let birthday = LocalDate(daysSinceEpoch: dueDay + daysBefore)
+        var result: [Occurrence] = []
+        for zoneName in zones {
+            let zone = timeZone(named: zoneName)
+            let dates = dueDates(in: zone)
+            guard let firstDate = dates.first, let lastDate = dates.last else { continue }
+            var monthDays = Set<String>()
+            for date in dates {
+                let birthday = date.adding(days: daysBefore)
                 monthDays.insert(birthday.monthDay)
                 // 29 February birthdays fall on 28 February in other years.
                 if birthday.month == 2, birthday.day == 28, !LocalDate.isLeapYear(birthday.year) {
                     monthDays.insert("02-29")
                 }
+                if monthDays.count >= 366 { break }
             }
-        }
-        let placeholders = Array(repeating: "?", count: monthDays.count).joined(separator: ",")
-        let rows = try Row.fetchCursor(
-            db, sql: Self.birthdaySQL + "(\(placeholders))", arguments: StatementArguments(monthDays.sorted()))
-        var result: [Occurrence] = []
-        let firstYear = LocalDate(daysSinceEpoch: dates.lowerBound).year - 1
-        let lastYear = LocalDate(daysSinceEpoch: dates.upperBound).year + 1
-        while let row = try rows.next() {
-            let customer = CustomerState(row: row)
-            guard let monthDay = customer.birthMonthDay else { continue }
-            let month = Int(monthDay.prefix(2)) ?? 0
-            let day = Int(monthDay.suffix(2)) ?? 0
-            let zone = zone(of: customer)
-            for year in firstYear...lastYear {
-                var birthday = LocalDate(year: year, month: month, day: day)
-                if month == 2, day == 29, !LocalDate.isLeapYear(year) { birthday.day = 28 }
-                let due = zone.instant(at: birthday.adding(days: -daysBefore), secondsIntoDay: sendAtSeconds)
-                if isInWindow(due) {
-                    result.append(
-                        Occurrence(workflowID: workflow.id, customer: customer, key: "birthday:\(year)", due: due))
+            let rows = try Row.fetchCursor(
+                db, sql: Self.birthdaySQL(zone: zoneName, monthDays: monthDays.count),
+                arguments: Self.zoneCondition(zoneName).arguments + StatementArguments(monthDays.sorted()))
+            let firstYear = firstDate.adding(days: daysBefore).year - 1
+            let lastYear = lastDate.adding(days: daysBefore).year + 1
+            while let row = try rows.next() {
+                let customer = CustomerState(row: row)
+                guard let monthDay = customer.birthMonthDay else { continue }
+                let month = Int(monthDay.prefix(2)) ?? 0
+                let day = Int(monthDay.suffix(2)) ?? 0
+                for year in firstYear...lastYear {
+                    var birthday = LocalDate(year: year, month: month, day: day)
+                    if month == 2, day == 29, !LocalDate.isLeapYear(year) { birthday.day = 28 }
+                    let due = zone.instant(at: birthday.adding(days: -daysBefore), secondsIntoDay: sendAtSeconds)
+                    if isInWindow(due) {
+                        result.append(
+                            Occurrence(workflowID: workflow.id, customer: customer, key: "birthday:\(year)", due: due))
+                    }
                 }
             }
         }
@@ -94,27 +115,34 @@ struct TriggerScan {
 
     // MARK: Inactivity
 
-    static let inactivitySQL =
-        "SELECT \(CustomerState.columns) FROM customer WHERE last_activity_at >= ? AND last_activity_at < ?"
+    static func inactivitySQL(zone: String) -> String {
+        "SELECT \(CustomerState.columns) FROM customer WHERE \(zoneCondition(zone).sql) "
+            + "AND last_activity_at >= ? AND last_activity_at < ?"
+    }
 
     func inactivity(days: [Int], db: Database) throws -> [Occurrence] {
         var result: [Occurrence] = []
-        let dates = candidateDates
-        for n in days {
-            // Local last-activity dates L with L + n inside the candidate dates, widened by a day for zones.
-            let low = Double((dates.lowerBound - n - 1) * 86_400) * 1000
-            let high = Double((dates.upperBound - n + 2) * 86_400) * 1000
-            let rows = try Row.fetchCursor(db, sql: Self.inactivitySQL, arguments: [Int64(low), Int64(high)])
-            while let row = try rows.next() {
-                let customer = CustomerState(row: row)
-                let zone = zone(of: customer)
-                let lastDate = zone.localDate(of: customer.lastActivityAt)
-                let due = zone.instant(at: lastDate.adding(days: n), secondsIntoDay: sendAtSeconds)
-                guard isInWindow(due), due > customer.lastActivityAt else { continue }
-                result.append(
-                    Occurrence(
-                        workflowID: workflow.id, customer: customer, key: "inactivity:\(lastDate):\(n)", due: due,
-                        parameter: n))
+        for zoneName in zones {
+            let zone = timeZone(named: zoneName)
+            let dates = dueDates(in: zone)
+            guard let first = dates.first, let last = dates.last else { continue }
+            for n in days {
+                // Last activity on a local date L with L + n a due date: one instant range per zone and threshold.
+                let low = StoredInstant.millis(zone.startOfDay(first.adding(days: -n)))
+                let high = StoredInstant.millis(zone.startOfDay(last.adding(days: 1 - n)))
+                let rows = try Row.fetchCursor(
+                    db, sql: Self.inactivitySQL(zone: zoneName),
+                    arguments: Self.zoneCondition(zoneName).arguments + [low, high])
+                while let row = try rows.next() {
+                    let customer = CustomerState(row: row)
+                    let lastDate = zone.localDate(of: customer.lastActivityAt)
+                    let due = zone.instant(at: lastDate.adding(days: n), secondsIntoDay: sendAtSeconds)
+                    guard isInWindow(due), due > customer.lastActivityAt else { continue }
+                    result.append(
+                        Occurrence(
+                            workflowID: workflow.id, customer: customer, key: "inactivity:\(lastDate):\(n)", due: due,
+                            parameter: n))
+                }
             }
         }
         return result

@@ -31,10 +31,11 @@ public struct Planner: Sendable {
             sql: "SELECT 1 FROM ledger WHERE workflow_id = ? AND customer_id = ? AND occurrence = ?")
         let visitCount = try db.cachedStatement(
             sql: "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?")
+        let zones = try TriggerScan.zonesInUse(db)
         for workflow in project.workflows where workflow.isEnabled {
             if let workflowIDs, !workflowIDs.contains(workflow.id) { continue }
             plan.workflowIDs.append(workflow.id)
-            let scan = TriggerScan(workflow: workflow, config: project.config, now: now)
+            let scan = TriggerScan(workflow: workflow, config: project.config, now: now, zones: zones)
             let occurrences = try scan.occurrences(db: db)
             logger.debug(
                 "trigger scanned", metadata: ["workflow.id": "\(workflow.id)", "candidates": "\(occurrences.count)"])

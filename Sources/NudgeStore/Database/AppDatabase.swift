@@ -139,6 +139,25 @@ public struct AppDatabase: Sendable {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v3-zone-indexes") { db in
+            // Date-based triggers scan each time zone's exact local window, so their indexes lead with the zone,
+            // and the few zones in use are kept in a small table.
+            try db.execute(
+                sql: """
+                    CREATE TABLE customer_zone (timezone TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+                    INSERT OR IGNORE INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer;
+                    CREATE TRIGGER customer_zone_on_insert AFTER INSERT ON customer BEGIN
+                      INSERT OR IGNORE INTO customer_zone (timezone) VALUES (coalesce(NEW.timezone, ''));
+                    END;
+                    CREATE TRIGGER customer_zone_on_update AFTER UPDATE OF timezone ON customer BEGIN
+                      INSERT OR IGNORE INTO customer_zone (timezone) VALUES (coalesce(NEW.timezone, ''));
+                    END;
+                    DROP INDEX customer_on_birth_month_day;
+                    DROP INDEX customer_on_last_activity_at;
+                    CREATE INDEX customer_on_zone_birthday ON customer(timezone, birth_month_day);
+                    CREATE INDEX customer_on_zone_last_activity ON customer(timezone, last_activity_at);
+                    """)
+        }
         return migrator
     }
 }
