@@ -191,8 +191,8 @@ public struct RenderedMessage: Sendable, Hashable, Codable {
 }
 
 extension MessageTemplate {
-    /// Renders with `context` (nested dictionaries of the fields of design §4).
-    public func render(_ context: [String: Any]) -> RenderedMessage {
+    /// Renders with `context`: nested dictionaries or a `LazyContext` of the fields of design §4.
+    public func render(_ context: Any) -> RenderedMessage {
         let headingValue = heading.map {
             (key: $0.key, value: $0.template.render(context).trimmingCharacters(in: .whitespacesAndNewlines))
         }

@@ -31,7 +31,7 @@ extension NudgeCommand {
         var every: String?
 
         @Option(help: .hidden)
-        var batchSize = 500
+        var batchSize = 1000
 
         @Option(help: .hidden)
         var leaseSeconds = 300.0

@@ -1,6 +1,7 @@
 public import Foundation
 public import NudgeLanguage
 import NudgeStore
+public import NudgeRender
 
 /// The fields of design §4 for one occurrence, computed from stored state at `now`.
 ///
@@ -115,45 +116,40 @@ public final class CustomerFacts: FieldSource {
         }
     }
 
-    /// The rendering context: nested dictionaries of every field, from explicit values.
-    public var renderContext: [String: Any] {
-        func plain(_ value: Value) -> Any? {
-            switch value {
-            case .null: return nil
-            case .bool(let b): return b
-            case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? Int(n) : Value.format(n)
-            case .string(let s): return s
-            case .instant(let d): return ISO8601.format(d, in: zone)
-            case .list(let items): return items.compactMap(plain)
+    /// A field's value as a template shows it: text, whole numbers without a fraction, local instants.
+    func plain(_ value: Value) -> Any? {
+        switch value {
+        case .null: return nil
+        case .bool(let b): return b
+        case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? Int(n) : Value.format(n)
+        case .string(let s): return s
+        case .instant(let d): return ISO8601.format(d, in: zone)
+        case .list(let items): return items.compactMap(plain)
+        }
+    }
+
+    /// The rendering context: the groups of design §4, each field computed only when a template reads it.
+    public var renderContext: LazyContext {
+        LazyContext { [self] group in
+            switch group {
+            case "customer":
+                return LazyContext { name in
+                    if name == "attributes" { return self.customer.attributes }
+                    return Field.CustomerField(rawValue: name).flatMap { self.plain(self.value(of: .customer($0))) }
+                }
+            case "business":
+                return LazyContext { name in Field.BusinessField(rawValue: name).flatMap { self.plain(self.value(of: .business($0))) } }
+            case "workflow":
+                return LazyContext { name in Field.WorkflowField(rawValue: name).flatMap { self.plain(self.value(of: .workflow($0))) } }
+            case "trigger":
+                return LazyContext { name in Field.TriggerField(rawValue: name).flatMap { self.plain(self.value(of: .trigger($0))) } }
+            case "offer" where self.occurrence.progress != nil:
+                return LazyContext { name in Field.OfferField(rawValue: name).flatMap { self.plain(self.value(of: .offer($0))) } }
+            case "progress" where self.occurrence.progress != nil:
+                return LazyContext { name in Field.ProgressField(rawValue: name).flatMap { self.plain(self.value(of: .progress($0))) } }
+            default:
+                return nil
             }
         }
-        var customerContext: [String: Any] = [:]
-        for f in Field.CustomerField.allCases where f != .attributes {
-            if let value = plain(value(of: .customer(f))) { customerContext[f.rawValue] = value }
-        }
-        customerContext["attributes"] = customer.attributes
-        var context: [String: Any] = [
-            "customer": customerContext,
-            "business": ["name": config.businessName, "timezone": config.timeZoneName],
-            "workflow": ["id": workflow.id, "name": workflow.name],
-        ]
-        var trigger: [String: Any] = [:]
-        for f in Field.TriggerField.allCases {
-            if let value = plain(value(of: .trigger(f))) { trigger[f.rawValue] = value }
-        }
-        context["trigger"] = trigger
-        if occurrence.progress != nil {
-            var offer: [String: Any] = [:]
-            for f in Field.OfferField.allCases {
-                if let value = plain(value(of: .offer(f))) { offer[f.rawValue] = value }
-            }
-            var progress: [String: Any] = [:]
-            for f in Field.ProgressField.allCases {
-                if let value = plain(value(of: .progress(f))) { progress[f.rawValue] = value }
-            }
-            context["offer"] = offer
-            context["progress"] = progress
-        }
-        return context
     }
 }

@@ -28,18 +28,23 @@ extension Planner {
             let createdMillis = StoredInstant.millis(createdAt)
             let ledger = try db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO ledger (workflow_id, customer_id, occurrence, committed_at) VALUES (?, ?, ?, ?)")
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, recipient, template,
+                      heading_key, heading, body, due_at, created_at, status, reason, next_attempt_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             for message in plan.messages {
                 try ledger.execute(arguments: [message.workflowID, message.customerID, message.occurrence, createdMillis])
-                let record = OutboxMessage(
-                    id: newID(), workflowId: message.workflowID, customerId: message.customerID,
-                    occurrence: message.occurrence, actionIndex: message.actionIndex, channel: message.channel?.rawValue,
-                    recipient: message.recipient, template: message.template, headingKey: message.rendered?.heading?.key,
-                    heading: message.rendered?.heading?.value, body: message.rendered?.body,
-                    dueAt: StoredInstant.millis(message.due), createdAt: createdMillis,
-                    status: message.status == .send ? .pending : .suppressed, reason: message.reason)
-                try record.insert(db)
+                let id = newID()
+                try insert.execute(arguments: [
+                    id, message.workflowID, message.customerID, message.occurrence, message.actionIndex,
+                    message.channel?.rawValue, message.recipient, message.template, message.rendered?.heading?.key,
+                    message.rendered?.heading?.value, message.rendered?.body, StoredInstant.millis(message.due),
+                    createdMillis, message.status == .send ? "pending" : "suppressed", message.reason, createdMillis,
+                ])
                 if message.status == .send {
-                    pending.append(record.id)
+                    pending.append(id)
                 } else {
                     suppressed += 1
                 }

@@ -9,6 +9,10 @@ public enum JSONText {
 
     /// A JSON string literal.
     public static func quote(_ text: String) -> String {
+        // Fast path: nothing to escape.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -336,9 +336,14 @@ struct RowWriter {
         return negative ? -value : value
     }
 
-    static func json(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
+    /// A JSON array of strings (written by hand: this runs once per imported row).
+    static func json(_ values: [String]) -> String {
+        "[" + values.map(JSONText.quote).joined(separator: ",") + "]"
+    }
+
+    /// A JSON object of strings, keys sorted.
+    static func json(_ values: [String: String]) -> String {
+        "{" + values.sorted { $0.key < $1.key }.map { JSONText.quote($0.key) + ":" + JSONText.quote($0.value) }
+            .joined(separator: ",") + "}"
     }
 }

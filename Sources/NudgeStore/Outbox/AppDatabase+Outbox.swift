@@ -63,42 +63,42 @@ extension AppDatabase {
         guard !outcomes.isEmpty else { return }
         let nowMillis = StoredInstant.millis(now)
         try writer.write { db in
+            let deliveredStatement = try db.cachedStatement(
+                sql: """
+                    UPDATE outbox SET status = 'delivered', delivered_at = ?, provider_message_id = ?, reason = NULL,
+                      lease_owner = NULL, lease_expires_at = NULL
+                    WHERE id = ? AND status = 'pending'
+                    """)
+            let retryStatement = try db.cachedStatement(
+                sql: """
+                    UPDATE outbox SET next_attempt_at = ?, reason = ?, lease_owner = NULL, lease_expires_at = NULL
+                    WHERE id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = ?)
+                    """)
+            let failedStatement = try db.cachedStatement(
+                sql: """
+                    UPDATE outbox SET status = 'failed', reason = ?, lease_owner = NULL, lease_expires_at = NULL
+                    WHERE id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = ?)
+                    """)
+            let attemptStatement = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO delivery_attempt (outbox_id, attempt, at, outcome, detail) VALUES (?, ?, ?, ?, ?)")
             for (message, outcome) in outcomes {
                 let detail: String?
                 let label: String
                 switch outcome {
                 case .delivered(let providerID):
-                    try db.execute(
-                        sql: """
-                            UPDATE outbox SET status = 'delivered', delivered_at = ?, provider_message_id = ?, reason = NULL,
-                              lease_owner = NULL, lease_expires_at = NULL
-                            WHERE id = ? AND status = 'pending'
-                            """,
-                        arguments: [nowMillis, providerID, message.id])
+                    try deliveredStatement.execute(arguments: [nowMillis, providerID, message.id])
                     label = "delivered"
                     detail = providerID
                 case .retry(let at, let reason):
-                    try db.execute(
-                        sql: """
-                            UPDATE outbox SET next_attempt_at = ?, reason = ?, lease_owner = NULL, lease_expires_at = NULL
-                            WHERE id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = ?)
-                            """,
-                        arguments: [StoredInstant.millis(at), reason, message.id, message.leaseOwner])
+                    try retryStatement.execute(arguments: [StoredInstant.millis(at), reason, message.id, message.leaseOwner])
                     label = "retry"
                     detail = reason
                 case .failed(let reason):
-                    try db.execute(
-                        sql: """
-                            UPDATE outbox SET status = 'failed', reason = ?, lease_owner = NULL, lease_expires_at = NULL
-                            WHERE id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = ?)
-                            """,
-                        arguments: [reason, message.id, message.leaseOwner])
+                    try failedStatement.execute(arguments: [reason, message.id, message.leaseOwner])
                     label = "failed"
                     detail = reason
                 }
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO delivery_attempt (outbox_id, attempt, at, outcome, detail) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [message.id, message.attempts, nowMillis, label, detail])
+                try attemptStatement.execute(arguments: [message.id, message.attempts, nowMillis, label, detail])
             }
         }
     }

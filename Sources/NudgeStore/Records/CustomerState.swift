@@ -52,9 +52,11 @@ public struct CustomerState: Sendable, Hashable {
         pushToken = row[offset + 12]
         walletPassID = row[offset + 13]
         let tagsJSON: String = row[offset + 14]
-        tags = (try? JSONDecoder().decode([String].self, from: Data(tagsJSON.utf8))) ?? []
+        tags = tagsJSON == "[]" ? [] : (try? JSONSerialization.jsonObject(with: Data(tagsJSON.utf8)) as? [String]) ?? []
         let attributesJSON: String = row[offset + 15]
-        attributes = (try? JSONDecoder().decode([String: String].self, from: Data(attributesJSON.utf8))) ?? [:]
+        attributes =
+            attributesJSON == "{}"
+            ? [:] : (try? JSONSerialization.jsonObject(with: Data(attributesJSON.utf8)) as? [String: String]) ?? [:]
         lastVisitAt = (row[offset + 16] as Int64?).map(StoredInstant.date)
         visitsTotal = row[offset + 17]
         lifetimeValueCents = row[offset + 18]
