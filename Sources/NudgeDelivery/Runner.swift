@@ -49,6 +49,16 @@ public struct Runner: Sendable {
 
     /// Outbox ids: `msg_` and 32 hex digits.
     public static func randomID() -> String {
-        "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        var generator = SystemRandomNumberGenerator()
+        return "msg_" + hex(generator.next()) + hex(generator.next())
+    }
+
+    /// 16 lowercase hex digits.
+    static func hex(_ value: UInt64) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 16) { buffer in
+            for i in 0..<16 { buffer[i] = digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }
+            return 16
+        }
     }
 }

@@ -81,31 +81,25 @@ struct SyntheticData {
             }
             let birthText =
                 random.chance(0.1) ? "" : (random.chance(0.2) ? "--\(birth.monthDay)" : "\(random.int(50) + 1955)-\(birth.monthDay)")
-            // Sign-up: matching role 1 signs up on a benchmark day (welcome) or 3 days before (second visit).
-            var signedUp: Int64
+            // Background customers: the last visit away from the 30/60/90-day marks of both benchmark days,
+            // the sign-up before it and away from the one-year mark. Role 1 signs up on a benchmark day (welcome)
+            // or three days before (second visit); role 2's last visit is 30, 60 or 90 days before one.
+            var lastVisitAge: Int
+            repeat {
+                lastVisitAge = 1 + random.int(200)
+            } while [27, 28, 29, 30, 31, 32, 57, 58, 59, 60, 61, 62, 87, 88, 89, 90, 91, 92].contains(lastVisitAge)
+            if role == 2 { lastVisitAge = [30, 60, 90][random.int(3)] - dueDay }
+            var signupAge: Int
+            repeat {
+                signupAge = max(20, lastVisitAge + 1) + random.int(520)
+            } while signupAge >= 358 && signupAge <= 374
+            var signedUp = day0Millis - Int64(signupAge) * dayMillis - Int64(random.int(40_000)) * 1000
+            var lastVisit = day0Millis - Int64(lastVisitAge) * dayMillis + Int64(random.int(3600)) * 1000
             if role == 1 {
                 signedUp = day0Millis + Int64(dueDay) * dayMillis - Int64(random.int(36_000)) * 1000
                     - (random.chance(0.5) ? 3 * dayMillis : 0)
-            } else {
-                repeat {
-                    signedUp = day0Millis - Int64(20 + random.int(700)) * dayMillis - Int64(random.int(86_400)) * 1000
-                    let age = (day0Millis - signedUp) / dayMillis
-                    if !(age >= 360 && age <= 372) { break }
-                } while true
+                lastVisit = signedUp
             }
-            // Visits: the last one placed for inactivity (role 2) or away from the 30/60/90-day marks.
-            var lastVisit: Int64
-            if role == 2 {
-                let gap = [30, 60, 90][random.int(3)] - dueDay
-                lastVisit = day0Millis - Int64(gap) * dayMillis + Int64(random.int(3600)) * 1000
-            } else {
-                repeat {
-                    lastVisit = day0Millis - Int64(1 + random.int(200)) * dayMillis - Int64(random.int(40_000)) * 1000
-                    let age = Int((day0Millis - lastVisit) / dayMillis)
-                    if ![28, 29, 30, 31, 32, 58, 59, 60, 61, 62, 88, 89, 90, 91, 92].contains(age) { break }
-                } while true
-            }
-            if lastVisit <= signedUp { lastVisit = signedUp + dayMillis / 2 }
             let visits = role == 1 ? 0 : max(1, visitsPerCustomer + random.int(3) - 1)
             var at = lastVisit
             var written = 0

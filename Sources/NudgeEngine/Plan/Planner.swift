@@ -59,10 +59,18 @@ public struct Planner: Sendable {
                 }
             }
         }
-        plan.messages.sort {
-            ($0.due, $0.workflowID, $0.customerID, $0.occurrence, $0.actionIndex)
-                < ($1.due, $1.workflowID, $1.customerID, $1.occurrence, $1.actionIndex)
+        // Sort indices, not the (large) messages themselves.
+        let messages = plan.messages
+        let order = messages.indices.sorted { a, b in
+            let x = messages[a]
+            let y = messages[b]
+            if x.due != y.due { return x.due < y.due }
+            if x.workflowID != y.workflowID { return x.workflowID < y.workflowID }
+            if x.customerID != y.customerID { return x.customerID < y.customerID }
+            if x.occurrence != y.occurrence { return x.occurrence < y.occurrence }
+            return x.actionIndex < y.actionIndex
         }
+        plan.messages = order.map { messages[$0] }
         return plan
     }
 

@@ -75,7 +75,7 @@ public enum ISO8601 {
         let time =
             "\(LocalDate.pad(secondsIntoDay / 3600)):\(LocalDate.pad(secondsIntoDay % 3600 / 60)):\(LocalDate.pad(secondsIntoDay % 60))"
         if millis > 0 && millis < 1000 {
-            return "\(date)T\(time).\(String(format: "%03d", millis))Z"
+            return "\(date)T\(time)." + (millis < 10 ? "00" : millis < 100 ? "0" : "") + String(millis) + "Z"
         }
         return "\(date)T\(time)Z"
     }

@@ -69,8 +69,8 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// `YYYY-MM-DD`.
     public var description: String {
-        let y = String(format: "%04d", year)
-        return "\(y)-\(LocalDate.pad(month))-\(LocalDate.pad(day))"
+        let y = year >= 1000 ? String(year) : year >= 0 ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
+        return y + "-" + LocalDate.pad(month) + "-" + LocalDate.pad(day)
     }
 
     /// `MM-DD`.

@@ -50,7 +50,7 @@ extension AppDatabase {
                     WHERE id IN (
                       SELECT id FROM outbox
                       WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
-                      ORDER BY next_attempt_at, id LIMIT ?)
+                      ORDER BY next_attempt_at LIMIT ?)
                     RETURNING *
                     """,
                 arguments: [owner, expires, nowMillis, nowMillis, limit]

@@ -21,8 +21,19 @@ public struct CustomerState: Sendable, Hashable {
     public var isPushOptIn: Bool
     public var pushToken: String?
     public var walletPassID: String?
-    public var tags: [String]
-    public var attributes: [String: String]
+    /// The tags as stored: a JSON array, decoded only when read.
+    public var tagsJSON: String
+    /// The attributes as stored: a JSON object, decoded only when read.
+    public var attributesJSON: String
+    /// Tags, decoded from `tagsJSON`.
+    public var tags: [String] {
+        tagsJSON == "[]" ? [] : (try? JSONSerialization.jsonObject(with: Data(tagsJSON.utf8)) as? [String]) ?? []
+    }
+    /// Attributes, decoded from `attributesJSON`.
+    public var attributes: [String: String] {
+        attributesJSON == "{}"
+            ? [:] : (try? JSONSerialization.jsonObject(with: Data(attributesJSON.utf8)) as? [String: String]) ?? [:]
+    }
     public var lastVisitAt: Date?
     public var visitsTotal: Int
     public var lifetimeValueCents: Int
@@ -51,12 +62,8 @@ public struct CustomerState: Sendable, Hashable {
         isPushOptIn = row[offset + 11]
         pushToken = row[offset + 12]
         walletPassID = row[offset + 13]
-        let tagsJSON: String = row[offset + 14]
-        tags = tagsJSON == "[]" ? [] : (try? JSONSerialization.jsonObject(with: Data(tagsJSON.utf8)) as? [String]) ?? []
-        let attributesJSON: String = row[offset + 15]
-        attributes =
-            attributesJSON == "{}"
-            ? [:] : (try? JSONSerialization.jsonObject(with: Data(attributesJSON.utf8)) as? [String: String]) ?? [:]
+        tagsJSON = row[offset + 14]
+        attributesJSON = row[offset + 15]
         lastVisitAt = (row[offset + 16] as Int64?).map(StoredInstant.date)
         visitsTotal = row[offset + 17]
         lifetimeValueCents = row[offset + 18]
@@ -86,12 +93,23 @@ public struct CustomerState: Sendable, Hashable {
         self.isPushOptIn = isPushOptIn
         self.pushToken = pushToken
         self.walletPassID = walletPassID
-        self.tags = tags
-        self.attributes = attributes
+        self.tagsJSON = Self.json(tags)
+        self.attributesJSON = Self.json(attributes)
         self.lastVisitAt = lastVisitAt
         self.visitsTotal = visitsTotal
         self.lifetimeValueCents = lifetimeValueCents
         self.lastActivityAt = max(signedUpAt, lastVisitAt ?? signedUpAt)
+    }
+}
+
+extension CustomerState {
+    static func json(_ values: [String]) -> String {
+        "[" + values.map(JSONText.quote).joined(separator: ",") + "]"
+    }
+
+    static func json(_ values: [String: String]) -> String {
+        "{" + values.sorted { $0.key < $1.key }.map { JSONText.quote($0.key) + ":" + JSONText.quote($0.value) }
+            .joined(separator: ",") + "}"
     }
 }
 
