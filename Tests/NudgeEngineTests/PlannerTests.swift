@@ -155,3 +155,28 @@ struct RenderContextTests {
         #expect(plan.messages.map { $0.rendered?.body } == ["UTC Asia/Tokyo", "UTC UTC"])
     }
 }
+
+@Suite("Shared scans")
+struct SharedScanTests {
+    @Test("workflows with the same trigger share one scan and keep their own ids, conditions and ledger")
+    func sharedTrigger() throws {
+        let fixture = try Fixture(
+            workflows: [
+                "a.yaml": "id: a\ntrigger: { birthday: {} }\nactions: [ { send: { channel: email, template: t } } ]\n",
+                "b.yaml":
+                    "id: b\ntrigger: { birthday: { days_before: 0 } }\nwhen: '\"vip\" in customer.tags'\nactions: [ { send: { channel: email, template: t } } ]\n",
+                "c.yaml":
+                    "id: c\ntrigger: { birthday: {} }\nsend_at: \"07:00\"\nactions: [ { send: { channel: email, template: t } } ]\n",
+            ])
+        try fixture.add("vip", zone: "Europe/London", birthDate: "1990-11-25", tags: ["vip"])
+        try fixture.add("plain", zone: "Europe/London", birthDate: "1991-11-25")
+        try fixture.markSent("a", "plain", "birthday:2026")
+        let plan = try fixture.plan(at: "2026-11-25T10:00:00Z")
+        let sent = plan.messages.map { "\($0.workflowID):\($0.customerID)@\(ISO8601.format($0.due))" }.sorted()
+        #expect(
+            sent == [
+                "a:vip@2026-11-25T09:00:00Z", "b:vip@2026-11-25T09:00:00Z", "c:plain@2026-11-25T07:00:00Z",
+                "c:vip@2026-11-25T07:00:00Z",
+            ])
+    }
+}

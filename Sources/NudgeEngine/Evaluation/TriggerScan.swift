@@ -17,6 +17,17 @@ struct TriggerScan {
     /// The zones in use: IANA names, "" for customers without one (the business zone).
     let zones: [String]
 
+    /// What makes two workflows' scans the same: trigger, catch-up and send time.
+    struct Key: Hashable {
+        var trigger: Trigger
+        var catchUp: Int
+        var sendAt: Int
+    }
+
+    var key: Key {
+        Key(trigger: workflow.trigger, catchUp: workflow.catchUp.seconds, sendAt: sendAtSeconds)
+    }
+
     var windowStart: Date { now.addingTimeInterval(-Double(workflow.catchUp.seconds)) }
     var sendAtSeconds: Int { (workflow.sendAt ?? config.sendAt).secondsIntoDay }
 

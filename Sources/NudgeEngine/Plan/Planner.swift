@@ -32,14 +32,23 @@ public struct Planner: Sendable {
         let visitCount = try db.cachedStatement(
             sql: "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?")
         let zones = try TriggerScan.zonesInUse(db)
+        // The rule graph's shared nodes: workflows with the same trigger, catch-up and send time share one scan.
+        var scans: [TriggerScan.Key: [Occurrence]] = [:]
         for workflow in project.workflows where workflow.isEnabled {
             if let workflowIDs, !workflowIDs.contains(workflow.id) { continue }
             plan.workflowIDs.append(workflow.id)
             let scan = TriggerScan(workflow: workflow, config: project.config, now: now, zones: zones)
-            let occurrences = try scan.occurrences(db: db)
-            logger.debug(
-                "trigger scanned", metadata: ["workflow.id": "\(workflow.id)", "candidates": "\(occurrences.count)"])
-            for occurrence in occurrences {
+            let occurrences: [Occurrence]
+            if let shared = scans[scan.key] {
+                occurrences = shared
+            } else {
+                occurrences = try scan.occurrences(db: db)
+                scans[scan.key] = occurrences
+                logger.debug(
+                    "trigger scanned", metadata: ["workflow.id": "\(workflow.id)", "candidates": "\(occurrences.count)"])
+            }
+            for var occurrence in occurrences {
+                occurrence.workflowID = workflow.id
                 plan.candidates += 1
                 if try Row.fetchOne(ledger, arguments: [workflow.id, occurrence.customer.id, occurrence.key]) != nil {
                     plan.alreadySent += 1
