@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import GRDB
 import NudgeEngine
 import NudgeLanguage
 import NudgeStore
@@ -84,6 +85,9 @@ func loadSettings(_ global: GlobalOptions) throws -> ProjectSettings {
 func openDatabase(path: String) throws -> AppDatabase {
     do {
         return try AppDatabase.open(path: path)
+    } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+        Console.error("\(path): error: the database is locked by another process (waited 10 s); try again")
+        throw ExitCode(1)
     } catch {
         Console.error("\(path): error: cannot open the database: \(error)")
         throw ExitCode(1)

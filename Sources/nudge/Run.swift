@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import GRDB
 import Logging
 import NudgeDelivery
 import NudgeEngine
@@ -115,15 +116,13 @@ func runOnce(_ runner: Runner, now: Date) async throws -> Runner.Report {
         }
         Console.error(line)
         return report
-    } catch let error as DatabaseLockedError {
-        Console.error("error: \(error)")
+    } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+        Console.error("error: the database is locked by another process (waited 10 s); nothing was committed, try again")
+        throw ExitCode(1)
+    } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+        Console.error("error: the disk is full; nothing was committed")
         throw ExitCode(1)
     }
-}
-
-/// Placeholder for database errors surfaced with a clear message.
-struct DatabaseLockedError: Error, CustomStringConvertible {
-    var description: String
 }
 
 /// `--every`: runs, then sleeps until the next run or the next retry, whichever comes first. A run that
