@@ -2,26 +2,60 @@ public import Foundation
 
 /// Parsing and printing of the ISO 8601 instants that CSV files, `--now` and JSON output use.
 public enum ISO8601 {
+    /// What an ISO 8601 text says before a zone is applied: an instant (it carried `Z` or an offset), or a local
+    /// wall time (a bare date is local midnight, a time without an offset is local time).
+    public enum Parts: Sendable, Equatable {
+        /// The text carried its own offset.
+        case instant(Date)
+        /// A local date and time: `secondsIntoDay` whole seconds plus `fraction` after local midnight of `date`.
+        case local(LocalDate, secondsIntoDay: Int, fraction: Double)
+
+        /// The instant, reading a local wall time in `zone`.
+        public func instant(in zone: TimeZone) -> Date {
+            switch self {
+            case .instant(let date): return date
+            case .local(let date, let seconds, let fraction):
+                let start = zone.instant(at: date, secondsIntoDay: seconds)
+                return fraction == 0 ? start : start.addingTimeInterval(fraction)
+            }
+        }
+    }
+
     /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff]]` with an optional `Z` or `±HH[:MM]` offset
     /// (a space may stand for `T`). A bare date is local midnight in `zone`; a time without an offset
     /// is local time in `zone`.
     public static func parse(_ text: some StringProtocol, zone: TimeZone) -> Date? {
-        let bytes = Array(text.utf8)
+        parts(text)?.instant(in: zone)
+    }
+
+    /// Parses UTF-8 bytes as `parse(_:zone:)` does.
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>, zone: TimeZone) -> Date? {
+        parts(utf8: bytes)?.instant(in: zone)
+    }
+
+    /// The parts of `text`, before a zone is applied; nil when it is not an ISO 8601 date or date-time.
+    public static func parts(_ text: some StringProtocol) -> Parts? {
+        if let parsed = text.utf8.withContiguousStorageIfAvailable({ parts(utf8: $0) }) { return parsed }
+        return Array(text.utf8).withUnsafeBufferPointer { parts(utf8: $0) }
+    }
+
+    /// The parts of UTF-8 `bytes`, before a zone is applied; nil when they are not an ISO 8601 date or date-time.
+    public static func parts(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Parts? {
         if bytes.count == 10 {
-            guard let date = LocalDate(parsing: text) else { return nil }
-            return zone.startOfDay(date)
+            guard let date = LocalDate(utf8: bytes) else { return nil }
+            return .local(date, secondsIntoDay: 0, fraction: 0)
         }
-        guard bytes.count >= 16, let date = LocalDate(parsing: String(decoding: bytes[0..<10], as: UTF8.self)),
+        guard bytes.count >= 16, let date = LocalDate(utf8: UnsafeBufferPointer(rebasing: bytes[0..<10])),
             bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " "),
             bytes[13] == UInt8(ascii: ":"),
-            let hour = LocalDate.number(bytes[11..<13]), let minute = LocalDate.number(bytes[14..<16]),
+            let hour = LocalDate.number(bytes, 11, 13), let minute = LocalDate.number(bytes, 14, 16),
             hour <= 23, minute <= 59
         else { return nil }
         var index = 16
         var second = 0
         var fraction = 0.0
         if index < bytes.count, bytes[index] == UInt8(ascii: ":") {
-            guard index + 3 <= bytes.count, let s = LocalDate.number(bytes[(index + 1)..<(index + 3)]), s <= 60 else {
+            guard index + 3 <= bytes.count, let s = LocalDate.number(bytes, index + 1, index + 3), s <= 60 else {
                 return nil
             }
             second = s
@@ -40,20 +74,32 @@ public enum ISO8601 {
         }
         let secondsIntoDay = hour * 3600 + minute * 60 + second
         if index == bytes.count {
-            return zone.instant(at: date, secondsIntoDay: secondsIntoDay).addingTimeInterval(fraction)
+            return .local(date, secondsIntoDay: secondsIntoDay, fraction: fraction)
         }
         var offset = 0
         if bytes[index] == UInt8(ascii: "Z") || bytes[index] == UInt8(ascii: "z") {
             guard index + 1 == bytes.count else { return nil }
         } else if bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
             let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
-            let rest = Array(bytes[(index + 1)...]).filter { $0 != UInt8(ascii: ":") }
-            guard rest.count == 2 || rest.count == 4, let hh = LocalDate.number(rest[0..<2]), hh <= 23 else {
+            // The offset's digits, colons dropped: HH or HHMM.
+            var digits = (0, 0, 0, 0)
+            var count = 0
+            for i in (index + 1)..<bytes.count where bytes[i] != UInt8(ascii: ":") {
+                guard count < 4 else { return nil }
+                switch count {
+                case 0: digits.0 = Int(bytes[i])
+                case 1: digits.1 = Int(bytes[i])
+                case 2: digits.2 = Int(bytes[i])
+                default: digits.3 = Int(bytes[i])
+                }
+                count += 1
+            }
+            guard count == 2 || count == 4, let hh = LocalDate.number(digits.0, digits.1), hh <= 23 else {
                 return nil
             }
             var mm = 0
-            if rest.count == 4 {
-                guard let m = LocalDate.number(rest[2..<4]), m <= 59 else { return nil }
+            if count == 4 {
+                guard let m = LocalDate.number(digits.2, digits.3), m <= 59 else { return nil }
                 mm = m
             }
             offset = sign * (hh * 3600 + mm * 60)
@@ -61,7 +107,7 @@ public enum ISO8601 {
             return nil
         }
         let seconds = Double(date.daysSinceEpoch * 86_400 + secondsIntoDay - offset) + fraction
-        return Date(timeIntervalSince1970: seconds)
+        return .instant(Date(timeIntervalSince1970: seconds))
     }
 
     /// `2026-11-25T14:00:00Z` (UTC, whole seconds; milliseconds when present).

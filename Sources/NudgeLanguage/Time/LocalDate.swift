@@ -84,9 +84,19 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Parses `YYYY-MM-DD`; nil when malformed or not a real date.
     public init?(parsing text: some StringProtocol) {
-        let bytes = Array(text.utf8)
+        if let parsed = text.utf8.withContiguousStorageIfAvailable({ LocalDate(utf8: $0) }) {
+            guard let parsed else { return nil }
+            self = parsed
+            return
+        }
+        guard let parsed = Array(text.utf8).withUnsafeBufferPointer({ LocalDate(utf8: $0) }) else { return nil }
+        self = parsed
+    }
+
+    /// Parses UTF-8 bytes `YYYY-MM-DD`; nil when malformed or not a real date.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-            let y = Self.number(bytes[0..<4]), let m = Self.number(bytes[5..<7]), let d = Self.number(bytes[8..<10])
+            let y = Self.number(bytes, 0, 4), let m = Self.number(bytes, 5, 7), let d = Self.number(bytes, 8, 10)
         else { return nil }
         self.init(year: y, month: m, day: d)
         guard isValid else { return nil }
@@ -99,6 +109,24 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
             value = value * 10 + Int(byte - 48)
         }
         return bytes.isEmpty ? nil : value
+    }
+
+    /// The decimal number in `bytes[from..<to]` (ASCII digits only); nil when empty or not all digits.
+    static func number(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
+        guard from < to else { return nil }
+        var value = 0
+        for i in from..<to {
+            let byte = bytes[i]
+            guard byte >= 48, byte <= 57 else { return nil }
+            value = value * 10 + Int(byte - 48)
+        }
+        return value
+    }
+
+    /// The two-digit number of bytes `a` and `b`; nil unless both are ASCII digits.
+    static func number(_ a: Int, _ b: Int) -> Int? {
+        guard a >= 48, a <= 57, b >= 48, b <= 57 else { return nil }
+        return (a - 48) * 10 + (b - 48)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -153,16 +181,23 @@ extension TimeZone {
     /// A wall time skipped by a daylight-saving change resolves to the same distance after the change
     /// (02:30 on a spring-forward night is 03:30); a repeated wall time resolves to its first occurrence.
     public func instant(at date: LocalDate, secondsIntoDay seconds: Int) -> Date {
+        // The offsets a day before and a day after; a candidate is valid when the zone's offset at it is the
+        // offset it was computed with. (No arrays: this runs once per imported local time.)
         let naive = Double(date.daysSinceEpoch * 86_400 + seconds)
         let before = Double(secondsFromGMT(for: Date(timeIntervalSince1970: naive - 86_400)))
         let after = Double(secondsFromGMT(for: Date(timeIntervalSince1970: naive + 86_400)))
-        var valid: [Double] = []
-        for offset in [before, after] {
-            let candidate = naive - offset
-            if Double(secondsFromGMT(for: Date(timeIntervalSince1970: candidate))) == offset { valid.append(candidate) }
+        let early = naive - before
+        let earlyValid = Double(secondsFromGMT(for: Date(timeIntervalSince1970: early))) == before
+        if after == before {
+            return Date(timeIntervalSince1970: early)
         }
-        if let earliest = valid.min() { return Date(timeIntervalSince1970: earliest) }
-        return Date(timeIntervalSince1970: naive - before)
+        let late = naive - after
+        let lateValid = Double(secondsFromGMT(for: Date(timeIntervalSince1970: late))) == after
+        switch (earlyValid, lateValid) {
+        case (true, true): return Date(timeIntervalSince1970: min(early, late))
+        case (false, true): return Date(timeIntervalSince1970: late)
+        default: return Date(timeIntervalSince1970: early)
+        }
     }
 
     /// The instant of local midnight starting `date`.

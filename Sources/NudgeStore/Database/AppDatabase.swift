@@ -158,6 +158,23 @@ public struct AppDatabase: Sendable {
                     CREATE INDEX customer_on_zone_last_activity ON customer(timezone, last_activity_at);
                     """)
         }
+        migrator.registerMigration("v4-zone-triggers") { db in
+            // Inside an upsert's UPDATE branch SQLite applies the statement's conflict handling to trigger bodies,
+            // so `INSERT OR IGNORE` there failed on a zone already listed; insert only when it is missing.
+            try db.execute(
+                sql: """
+                    DROP TRIGGER customer_zone_on_insert;
+                    DROP TRIGGER customer_zone_on_update;
+                    CREATE TRIGGER customer_zone_on_insert AFTER INSERT ON customer
+                    WHEN NOT EXISTS (SELECT 1 FROM customer_zone WHERE timezone = coalesce(NEW.timezone, '')) BEGIN
+                      INSERT INTO customer_zone (timezone) VALUES (coalesce(NEW.timezone, ''));
+                    END;
+                    CREATE TRIGGER customer_zone_on_update AFTER UPDATE OF timezone ON customer
+                    WHEN NOT EXISTS (SELECT 1 FROM customer_zone WHERE timezone = coalesce(NEW.timezone, '')) BEGIN
+                      INSERT INTO customer_zone (timezone) VALUES (coalesce(NEW.timezone, ''));
+                    END;
+                    """)
+        }
         return migrator
     }
 }

@@ -128,39 +128,184 @@ extension AppDatabase {
         }
 
         var rows = 0
-        try writer.write { db in
-            var writer = try RowWriter(kind: kind, columns: columns, db: db, options: options)
-            while true {
-                let record: CSVRecord
-                do {
-                    guard let next = try reader.next() else { break }
-                    record = next
-                } catch let error as CSVSyntaxError {
-                    report(error.line, error.message)
-                    break
-                }
-                // A line of only spaces is blank, like an empty one.
-                if record.fields.count == 1, record.fields[0].allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-                rows += 1
-                if record.fields.count != columns.count {
-                    report(record.line, "expected \(columns.count) fields as in the header, found \(record.fields.count)")
-                } else {
-                    do {
-                        try writer.write(record.fields, db: db)
-                    } catch let error as RowError {
-                        report(record.line, error.message)
+        try writer.writeWithoutTransaction { db in
+            // A page cache big enough for the tables and indexes a large import touches, for this import only.
+            let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+            try db.execute(sql: "PRAGMA cache_size = \(AppDatabase.importCacheSize)")
+            defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
+            try db.inTransaction {
+                let bulk = try BulkLoad.begin(kind, db: db)
+                var rowWriter = try RowWriter(kind: kind, columns: columns, db: db, options: options, bulk: bulk != nil)
+                let scanner = reader.scanner
+                var pipeline: CustomerPipeline?
+                if kind == .customers, rowWriter.timezoneColumn != nil {
+                    // Rows are checked on a second thread while this one writes (see CustomerPipeline).
+                    let producer = CustomerPipeline(scanner: scanner, writer: rowWriter, columnCount: columns.count)
+                    pipeline = producer
+                    producer.start()
+                    defer { producer.join() }
+                    while let batch = producer.next() {
+                        try batch.arena.withUnsafeBufferPointer { arena in
+                            var from = 0
+                            for row in batch.rows {
+                                rows += 1
+                                if let problem = row.problem {
+                                    report(row.line, problem)
+                                } else if rowWriter.writes {
+                                    rowWriter.upsert.bind(batch.parameters, from, row.parameterEnd, arena: arena)
+                                    try rowWriter.upsert.run()
+                                }
+                                from = row.parameterEnd
+                                // Once a row is bad the file will be rejected: the rest is only checked.
+                                if badRows > 0 { rowWriter.writes = false }
+                                if rows % options.progressInterval == 0 {
+                                    options.progress?(rows, row.bytesRead, scanner.totalBytes)
+                                }
+                            }
+                        }
+                    }
+                    producer.join()
+                    switch producer.end {
+                    case .syntax(let error)?: report(error.line, error.message)
+                    case .failure(let error)?: throw error
+                    case nil: break
                     }
                 }
-                if rows % options.progressInterval == 0 {
-                    options.progress?(rows, reader.bytesRead, reader.totalBytes)
+                while pipeline == nil {
+                    do {
+                        guard try scanner.advance() else { break }
+                    } catch let error as CSVSyntaxError {
+                        report(error.line, error.message)
+                        break
+                    }
+                    let record = scanner.record
+                    // A line of only spaces is blank, like an empty one.
+                    if record.isBlank { continue }
+                    rows += 1
+                    if record.count != columns.count {
+                        report(record.line, "expected \(columns.count) fields as in the header, found \(record.count)")
+                    } else {
+                        do {
+                            try rowWriter.write(record)
+                        } catch let error as RowError {
+                            report(record.line, error.message)
+                        }
+                    }
+                    // Once a row is bad the file will be rejected: the rest is only checked.
+                    if badRows > 0 { rowWriter.writes = false }
+                    if rows % options.progressInterval == 0 {
+                        options.progress?(rows, scanner.bytesRead, scanner.totalBytes)
+                    }
                 }
+                if badRows > 0 {
+                    throw ImportRejected(problems: problems, unlisted: badRows - problems.count)
+                }
+                try rowWriter.finish(db: db)
+                let zones = kind == .customers ? (pipeline?.writer ?? rowWriter).writtenZones : []
+                try bulk?.end(db: db, rows: rows, zones: zones)
+                return .commit
             }
-            if badRows > 0 {
-                throw ImportRejected(problems: problems, unlisted: badRows - problems.count)
-            }
-            try writer.finish(db: db)
         }
         return ImportSummary(kind: kind, rows: rows, seconds: Date().timeIntervalSince(started))
+    }
+}
+
+extension AppDatabase {
+    /// The writer's page cache during an import, in KiB (negative, as `PRAGMA cache_size` takes it).
+    static let importCacheSize = -65_536
+    /// The writer's page cache while indexes are built, in KiB: it sizes the sorter's runs.
+    static let indexBuildCacheSize = -4000
+}
+
+/// Bulk-load mode for an import into an empty table (the common first load): the table's secondary indexes and
+/// triggers are dropped inside the import's transaction and created again before commit (DDL is transactional in
+/// SQLite, so a rejected file still changes nothing). Building an index once from the sorted rows is much cheaper
+/// than growing it row by row, and the rows no longer fire a trigger each: the zones that `customer_zone`'s
+/// triggers would have added are added at the end.
+struct BulkLoad {
+    let table: String
+    let dropped: DroppedSchema
+
+    /// Drops the secondary indexes and triggers of `kind`'s table when it is empty; nil when it is not.
+    static func begin(_ kind: ImportKind, db: Database) throws -> BulkLoad? {
+        let table: String
+        switch kind {
+        case .customers: table = "customer"
+        case .visits: table = "visit"
+        case .progress: table = "progress"
+        case .offers: return nil
+        }
+        guard try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM \(table))") == true else { return nil }
+        return BulkLoad(
+            table: table, dropped: try DroppedSchema.drop(table: table, triggers: BulkLoad.replacedTriggers, db: db))
+    }
+
+    /// The triggers whose work bulk mode does itself (any other trigger stays and fires row by row).
+    static let replacedTriggers: Set<String> = ["customer_zone_on_insert", "customer_zone_on_update"]
+
+    /// Creates the indexes and triggers again (for a table of about `rows` rows) and adds `zones` to
+    /// `customer_zone`.
+    func end(db: Database, rows: Int, zones: [String]) throws {
+        try dropped.restore(db: db, rows: rows)
+        if table == "customer" {
+            let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO customer_zone (timezone) VALUES (?)")
+            for zone in zones { try insert.execute(arguments: [zone]) }
+        }
+    }
+}
+
+/// Secondary indexes (and triggers) dropped for part of an import and created again, from the SQL stored in the
+/// schema, before the import commits: names, definitions and so query plans come out exactly as they were.
+struct DroppedSchema {
+    /// In schema order.
+    var objects: [(type: String, name: String, sql: String)] = []
+
+    /// Drops `table`'s secondary indexes (only those on one of `columns`, when given) and its triggers named in
+    /// `triggers`.
+    static func drop(table: String, indexesOn columns: Set<String>? = nil, triggers: Set<String>, db: Database) throws
+        -> DroppedSchema
+    {
+        var objects = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT type, name, sql FROM sqlite_master
+                WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY rowid
+                """,
+            arguments: [table]
+        ).map { (type: $0["type"] as String, name: $0["name"] as String, sql: $0["sql"] as String) }
+        objects.removeAll { $0.type == "trigger" && !triggers.contains($0.name) }
+        if let columns {
+            objects = try objects.filter { object in
+                guard object.type == "index" else { return true }
+                let indexed = try String.fetchAll(
+                    db, sql: "SELECT name FROM pragma_index_info(?) WHERE name IS NOT NULL", arguments: [object.name])
+                return indexed.contains(where: columns.contains)
+            }
+        }
+        for object in objects {
+            try db.execute(
+                sql: "DROP \(object.type == "index" ? "INDEX" : "TRIGGER") \(object.name.quotedDatabaseIdentifier)")
+        }
+        return DroppedSchema(objects: objects)
+    }
+
+    /// Creates the dropped objects again, for a table of about `rows` rows.
+    ///
+    /// SQLite sizes the sorter that builds an index from the page cache. With the import's big cache it sorts all the
+    /// keys of a large table in one run, about twice as slow (memory cache misses) as many small runs merged, the
+    /// runs sorted by a helper thread: so for a large table the cache is small while its indexes are built. (For a
+    /// small table one run is faster, and shrinking the cache would only write its pages out early.)
+    func restore(db: Database, rows: Int) throws {
+        guard !objects.isEmpty else { return }
+        let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+        let threads = try Int.fetchOne(db, sql: "PRAGMA threads") ?? 0
+        if rows >= 200_000 {
+            try db.execute(sql: "PRAGMA cache_size = \(AppDatabase.indexBuildCacheSize); PRAGMA threads = 1")
+        }
+        defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize); PRAGMA threads = \(threads)") }
+        for object in objects {
+            try db.execute(sql: object.sql)
+        }
     }
 }
 

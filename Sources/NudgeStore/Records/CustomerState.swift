@@ -119,6 +119,13 @@ public struct BirthDate: Sendable, Hashable {
     public var month: Int
     public var day: Int
 
+    /// A birth date from its parts (the caller checks them).
+    init(year: Int?, month: Int, day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
     /// Parses `YYYY-MM-DD` or `--MM-DD`.
     public init?(parsing text: String) {
         if text.hasPrefix("--") {
