@@ -16,7 +16,7 @@ import NudgeLanguage
 
 struct Options {
     var scales: [Int] = [100_000, 1_000_000]
-    var matching = 3000
+    var matching = 7500
     var work = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-bench")
     var keep = false
     var dryRuns = 5
