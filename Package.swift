@@ -90,7 +90,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "nudge-bench",
-            dependencies: ["NudgeLanguage", "NudgeEngine"],
+            dependencies: ["NudgeLanguage", "NudgeEngine", "NudgeStore"],
             swiftSettings: upcoming
         ),
         .testTarget(name: "NudgeLanguageTests", dependencies: ["NudgeLanguage"], swiftSettings: upcoming),

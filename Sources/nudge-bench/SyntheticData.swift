@@ -1,5 +1,6 @@
 import Foundation
 import NudgeLanguage
+import NudgeStore
 
 /// Writes reproducible CSV files of customers, visits, offers and stamp progress.
 ///
@@ -31,7 +32,7 @@ struct SyntheticData {
 
     /// Writes customers.csv, visits.csv, offers.csv and progress.csv into `directory`.
     func write(to directory: URL) throws -> Counts {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(state: seed)
         var counts = Counts()
         let customersFile = try CSVWriter(directory.appendingPathComponent("customers.csv"))
         let visitsFile = try CSVWriter(directory.appendingPathComponent("visits.csv"))
@@ -134,20 +135,6 @@ struct SyntheticData {
         for file in [customersFile, visitsFile, progressFile, offersFile] { try file.close() }
         return counts
     }
-}
-
-/// A small deterministic generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func chance(_ p: Double) -> Bool { Double(next() % 1_000_000) / 1_000_000 < p }
 }
 
 /// Buffered line writer.

@@ -297,18 +297,8 @@ struct MessageKey: Hashable, Comparable, CustomStringConvertible {
     static func < (a: MessageKey, b: MessageKey) -> Bool { a.description < b.description }
 }
 
-/// A small deterministic generator (SplitMix64) so that a failing iteration can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A deterministic generator so that a failing iteration can be replayed.
+typealias SeededGenerator = SplitMix64
 
 /// ISO 8601 instants `days` after `start` (`2026-11-25T15:00:00Z` + 1 day, …).
 func isoInstant(_ start: String, plusDays days: Int) -> String {

@@ -5,24 +5,6 @@ import NudgeLanguage
 /// Realistic synthetic customers for the demo: a fixed seed, dates placed around `now` so that every
 /// example workflow has someone due today.
 public enum DemoData {
-    /// A small deterministic generator (SplitMix64).
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ range: ClosedRange<Int>) -> Int {
-            range.lowerBound + Int(next() % UInt64(range.count))
-        }
-        mutating func chance(_ p: Double) -> Bool {
-            Double(next() % 1_000_000) / 1_000_000 < p
-        }
-        mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
-    }
 
     static let firstNames = [
         "Ava", "Ben", "Chloé", "Daniel", "Emma", "Felix", "Grace", "Hiro", "Isla", "Jack", "Kai", "Lena", "Mateo",
@@ -41,7 +23,7 @@ public enum DemoData {
 
     /// Replaces the database's content with `count` customers, their visits and stamp progress.
     public static func populate(_ database: AppDatabase, count: Int, now: Date, seed: UInt64 = 2026) throws {
-        var random = Generator(state: seed)
+        var random = SplitMix64(state: seed)
         let nowMillis = StoredInstant.millis(now)
         let day: Int64 = 86_400_000
         try database.writer.write { db in
