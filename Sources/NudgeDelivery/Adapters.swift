@@ -31,12 +31,8 @@ public enum Adapters {
                     throw ConfigurationError(description: "channel '\(channel.rawValue)': \(problem)")
                 }
             }
-            let limiter = try settings.settings["rate"].map { text -> RateLimiter in
-                guard let rate = RateLimiter.parse(text) else {
-                    throw ConfigurationError(description: "channel '\(channel.rawValue)': 'rate' must be like 50/s, not '\(text)'")
-                }
-                return RateLimiter(perSecond: rate)
-            }
+            // Every setting was validated just above (the same checks as `nudge check`).
+            let limiter = settings.settings["rate"].flatMap(ChannelSetting.rate).map { RateLimiter(perSecond: $0) }
             switch settings.provider {
             case "file":
                 adapters[channel] = FileAdapter(path: resolve(settings.settings["path"] ?? "outbox/\(channel.rawValue).jsonl"))
@@ -48,23 +44,8 @@ public enum Adapters {
                     throw ConfigurationError(
                         description: "channel '\(channel.rawValue)': the environment variable \(secretName) (secret_env) is not set")
                 }
-                var timeout: TimeInterval = 15
-                if let text = settings.settings["timeout"] {
-                    guard let seconds = Self.seconds(text), seconds > 0, seconds <= 3600 else {
-                        throw ConfigurationError(
-                            description:
-                                "channel '\(channel.rawValue)': 'timeout' must be like 15s, 500ms or 2m (at most 1h), not '\(text)'")
-                    }
-                    timeout = seconds
-                }
-                var concurrency = 8
-                if let text = settings.settings["concurrency"] {
-                    guard let count = Int(text.trimmingCharacters(in: .whitespaces)), count > 0 else {
-                        throw ConfigurationError(
-                            description: "channel '\(channel.rawValue)': 'concurrency' must be a whole number of at least 1, not '\(text)'")
-                    }
-                    concurrency = count
-                }
+                let timeout = settings.settings["timeout"].flatMap(ChannelSetting.seconds) ?? 15
+                let concurrency = settings.settings["concurrency"].flatMap { Int($0) } ?? 8
                 if client == nil { client = httpClient() }
                 adapters[channel] = WebhookAdapter(
                     url: url, secret: secret, client: client!, timeout: timeout, concurrency: concurrency,
@@ -74,10 +55,6 @@ public enum Adapters {
             }
         }
         return adapters
-    }
-
-    static func seconds(_ text: String) -> TimeInterval? {
-        ChannelSetting.seconds(text)
     }
 
     /// The retry policy of each channel: `max_attempts` and `max_age` from nudge.yaml over `base`.

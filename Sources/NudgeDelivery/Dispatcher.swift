@@ -109,12 +109,11 @@ public struct Dispatcher: Sendable {
                 owner: owner.description, now: clock(), leaseSeconds: leaseSeconds, limit: batchSize)
             if claimed.isEmpty { break }
             let outcomes = await deliver(claimed)
-            for (message, outcome) in outcomes {
+            for (_, outcome) in outcomes {
                 switch outcome {
                 case .delivered(let id):
                     summary.delivered += 1
                     if id == "already-written" { summary.recovered += 1 }
-                    _ = message
                 case .retry: summary.retrying += 1
                 case .failed: summary.failed += 1
                 }

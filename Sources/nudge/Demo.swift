@@ -37,7 +37,7 @@ extension NudgeCommand {
 
         func run() async throws {
             let project = try loadProject(global)
-            guard let instant = NowOption.parse(now, zone: project.config.timeZone) else {
+            guard let instant = parseNow(now, zone: project.config.timeZone) else {
                 throw ValidationError("'--now' is not an ISO 8601 instant")
             }
             let path = global.db ?? project.resolve("demo.sqlite")

@@ -39,7 +39,7 @@ extension NudgeCommand {
         func run() async throws {
             let project = try loadProject(global)
             try checkWorkflowIDs(workflows, in: project)
-            guard let instant = NowOption.parse(now, zone: project.config.timeZone) else {
+            guard let instant = parseNow(now, zone: project.config.timeZone) else {
                 throw ValidationError("'--now' is not an ISO 8601 instant")
             }
             let database = try openExistingDatabase(path: project.databasePath(override: global.db))
@@ -99,18 +99,10 @@ struct PlanPrinter {
                 message.status == .send ? message.occurrence : "\(message.occurrence): \(message.reason ?? "")",
             ])
         }
-        var widths = header.map(\.count)
-        for row in rows {
-            for (i, cell) in row.enumerated() where i < row.count - 1 { widths[i] = max(widths[i], cell.count) }
-        }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in
-                i == cells.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }
-        var lines = [line(header)]
-        for (row, message) in zip(rows, plan.messages) {
-            lines.append(line(row))
+        let aligned = tableLines([header] + rows)
+        var lines = [aligned[0]]
+        for (row, message) in zip(aligned.dropFirst(), plan.messages) {
+            lines.append(row)
             if render, let rendered = message.rendered {
                 if let heading = rendered.heading { lines.append("    \(heading.key): \(heading.value)") }
                 for bodyLine in rendered.body.split(separator: "\n", omittingEmptySubsequences: false) {

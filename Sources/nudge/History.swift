@@ -90,17 +90,3 @@ extension NudgeCommand {
 func historyState(_ message: OutboxMessage) -> String {
     message.isRetrying ? "retrying" : message.status.rawValue
 }
-
-/// Left-aligned columns separated by two spaces; the last column is not padded.
-func formatTable(_ rows: [[String]]) -> String {
-    guard let width = rows.map(\.count).max() else { return "" }
-    var widths = [Int](repeating: 0, count: width)
-    for row in rows {
-        for (i, cell) in row.enumerated() where i < width - 1 { widths[i] = max(widths[i], cell.count) }
-    }
-    return rows.map { row in
-        row.enumerated().map { i, cell in
-            i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-        }.joined(separator: "  ")
-    }.joined(separator: "\n")
-}

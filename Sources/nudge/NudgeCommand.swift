@@ -65,12 +65,3 @@ enum Console {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 }
-
-/// `--now` values: ISO 8601 instants, or local date-times in the business zone.
-struct NowOption {
-    /// Parses `text` in `zone`; nil when malformed.
-    static func parse(_ text: String?, zone: TimeZone) -> Date? {
-        guard let text else { return Date() }
-        return ISO8601Parsing.parse(text, zone: zone)
-    }
-}

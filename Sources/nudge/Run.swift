@@ -55,7 +55,8 @@ extension NudgeCommand {
             let missing = Adapters.missingSecrets(project.config, environment: environment)
             if !missing.isEmpty {
                 for (channel, name) in missing {
-                    Console.error("nudge.yaml: error: channel '\(channel.rawValue)' needs the environment variable \(name) (secret_env)")
+                    let place = project.config.channels[channel]?.location.description ?? "nudge.yaml"
+                    Console.error("\(place): error: channel '\(channel.rawValue)' needs the environment variable \(name) (secret_env), which is not set")
                 }
                 throw ExitCode(1)
             }
@@ -89,7 +90,7 @@ extension NudgeCommand {
                 Console.error("stopped")
                 return
             }
-            guard let instant = NowOption.parse(now, zone: project.config.timeZone) else {
+            guard let instant = parseNow(now, zone: project.config.timeZone) else {
                 throw ValidationError("'--now' is not an ISO 8601 instant")
             }
             let report = try await runOnce(runner, now: instant)

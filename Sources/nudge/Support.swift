@@ -3,21 +3,15 @@ import Foundation
 import NudgeLanguage
 import NudgeStore
 
-/// Bridges to the library's ISO 8601 parser (kept separate so commands read plainly).
-enum ISO8601Parsing {
-    static func parse(_ text: String, zone: TimeZone) -> Date? {
-        ISO8601.parse(text, zone: zone)
-    }
-
-    /// Validation in `validate()`, before the project's zone is known.
-    static func isValid(_ text: String) -> Bool {
-        ISO8601.parse(text, zone: TimeZone(identifier: "UTC")!) != nil
-    }
+/// The instant of `--now`: ISO 8601, a date or local time read in `zone`; the current time when absent.
+func parseNow(_ text: String?, zone: TimeZone) -> Date? {
+    guard let text else { return Date() }
+    return ISO8601.parse(text, zone: zone)
 }
 
 /// Throws the usage error for a malformed `--now`.
 func validateNow(_ now: String?) throws {
-    if let now, !ISO8601Parsing.isValid(now) {
+    if let now, ISO8601.parse(now, zone: TimeZone(identifier: "UTC")!) == nil {
         throw ValidationError("'--now \(now)' is not an ISO 8601 instant such as 2026-11-25T09:00:00Z")
     }
 }
@@ -30,4 +24,23 @@ func openExistingDatabase(path: String) throws -> AppDatabase {
         throw ExitCode(1)
     }
     return try openDatabase(path: path)
+}
+
+/// Left-aligned columns separated by two spaces; the last column is not padded.
+func formatTable(_ rows: [[String]]) -> String {
+    tableLines(rows).joined(separator: "\n")
+}
+
+/// The lines of `formatTable`, one per row.
+func tableLines(_ rows: [[String]]) -> [String] {
+    guard let width = rows.map(\.count).max() else { return [] }
+    var widths = [Int](repeating: 0, count: width)
+    for row in rows {
+        for (i, cell) in row.enumerated() where i < width - 1 { widths[i] = max(widths[i], cell.count) }
+    }
+    return rows.map { row in
+        row.enumerated().map { i, cell in
+            i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
 }

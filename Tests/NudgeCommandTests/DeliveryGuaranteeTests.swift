@@ -486,6 +486,9 @@ struct DeliveryGuaranteeTests {
         let run = try project.nudge(["run", "--now", Self.start])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains(variable), "\(run.stderr)")
+        #expect(
+            run.stderr.range(of: #"nudge\.yaml:\d+:\d+: error: channel 'sms'"#, options: .regularExpression) != nil,
+            "names the place: \(run.stderr)")
         #expect(try project.ledgerKeys().isEmpty)
         #expect(try project.outboxRows().isEmpty)
         #expect(try project.outboxFileContents().isEmpty)

@@ -97,4 +97,16 @@ struct GoldenTests {
         #expect(project?.workflows.count == ExampleProject.files.filter { $0.0.hasPrefix("Workflows/") }.count)
         #expect(throws: ExampleProject.ScaffoldError.self) { try ExampleProject.scaffold(into: directory.path) }
     }
+
+    @Test("init that fails midway leaves nothing half-written")
+    func scaffoldFailure() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-init-\(UUID().uuidString)")
+        // A folder where a template file should go makes the last writes fail.
+        let blocker = directory.appendingPathComponent("Templates/welcome.email.mustache")
+        try FileManager.default.createDirectory(at: blocker, withIntermediateDirectories: true)
+        #expect(throws: ExampleProject.ScaffoldError.self) { try ExampleProject.scaffold(into: directory.path) }
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("nudge.yaml").path))
+        #expect(
+            !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Workflows/welcome.yaml").path))
+    }
 }

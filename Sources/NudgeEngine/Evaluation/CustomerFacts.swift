@@ -24,7 +24,7 @@ public final class CustomerFacts: FieldSource {
         self.workflow = workflow
         self.config = config
         self.now = now
-        self.zone = occurrence.customer.timeZone.flatMap(TimeZone.init(identifier:)) ?? config.timeZone
+        self.zone = occurrence.zone
         self.countVisitsSince = countVisitsSince
     }
 

@@ -30,6 +30,8 @@ public struct Occurrence: Sendable {
     public var key: String
     /// When it fell due.
     public var due: Date
+    /// The customer's time zone (their own, else the business zone), resolved once by the scan.
+    public var zone: TimeZone
     /// The trigger parameter of this occurrence: inactivity days or milestone percent.
     public var parameter: Int?
     /// The offer progress (milestones only).

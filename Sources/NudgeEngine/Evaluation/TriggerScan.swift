@@ -116,7 +116,8 @@ struct TriggerScan {
                     let due = zone.instant(at: birthday.adding(days: -daysBefore), secondsIntoDay: sendAtSeconds)
                     if isInWindow(due) {
                         result.append(
-                            Occurrence(workflowID: workflow.id, customer: customer, key: "birthday:\(year)", due: due))
+                            Occurrence(
+                                workflowID: workflow.id, customer: customer, key: "birthday:\(year)", due: due, zone: zone))
                     }
                 }
             }
@@ -151,7 +152,7 @@ struct TriggerScan {
                     guard isInWindow(due), due > customer.lastActivityAt else { continue }
                     result.append(
                         Occurrence(
-                            workflowID: workflow.id, customer: customer, key: "inactivity:\(lastDate):\(n)", due: due,
+                            workflowID: workflow.id, customer: customer, key: "inactivity:\(lastDate):\(n)", due: due, zone: zone,
                             parameter: n))
                 }
             }
@@ -189,7 +190,7 @@ struct TriggerScan {
                 Occurrence(
                     workflowID: workflow.id, customer: customer,
                     key: "milestone:\(progress.offerID):\(progress.rewardsEarned):\(reached)", due: progress.updatedAt,
-                    parameter: reached, progress: progress))
+                    zone: zone(of: customer), parameter: reached, progress: progress))
         }
         return result
     }
@@ -211,7 +212,8 @@ struct TriggerScan {
             let customer = CustomerState(row: row)
             let due = customer.signedUpAt.addingTimeInterval(offset)
             guard isInWindow(due) else { continue }
-            result.append(Occurrence(workflowID: workflow.id, customer: customer, key: "signup", due: due))
+            result.append(
+                Occurrence(workflowID: workflow.id, customer: customer, key: "signup", due: due, zone: zone(of: customer)))
         }
         return result
     }

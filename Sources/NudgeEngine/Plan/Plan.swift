@@ -11,7 +11,6 @@ public struct PlannedMessage: Sendable {
     }
 
     public var workflowID: String
-    public var workflowName: String
     public var customerID: String
     /// The occurrence key (design §5).
     public var occurrence: String
@@ -19,8 +18,6 @@ public struct PlannedMessage: Sendable {
     public var actionIndex: Int
     /// The chosen channel; nil when suppressed.
     public var channel: Channel?
-    /// The channels the action allows, in order.
-    public var channels: [Channel]
     public var template: String
     public var due: Date
     public var status: Status

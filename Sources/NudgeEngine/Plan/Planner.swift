@@ -86,8 +86,8 @@ public struct Planner: Sendable {
     func message(for action: SendAction, index: Int, facts: CustomerFacts, render: Bool) -> PlannedMessage {
         let occurrence = facts.occurrence
         var message = PlannedMessage(
-            workflowID: facts.workflow.id, workflowName: facts.workflow.name, customerID: occurrence.customer.id,
-            occurrence: occurrence.key, actionIndex: index, channel: nil, channels: action.channels,
+            workflowID: facts.workflow.id, customerID: occurrence.customer.id,
+            occurrence: occurrence.key, actionIndex: index, channel: nil,
             template: action.template, due: occurrence.due, status: .suppressed, reason: nil, recipient: nil,
             rendered: nil, timeZone: facts.zone.identifier)
         var reasons: [String] = []

@@ -28,6 +28,8 @@ public enum ExampleProject {
                 written.append(path)
             }
         } catch {
+            // Nothing half-written: remove what this call created.
+            for path in written { try? fileManager.removeItem(at: root.appendingPathComponent(path)) }
             throw ScaffoldError(message: "cannot write the project: \(error.localizedDescription)")
         }
         return written

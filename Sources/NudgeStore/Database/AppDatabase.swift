@@ -179,6 +179,26 @@ public struct AppDatabase: Sendable {
     }
 }
 
+extension AppDatabase {
+    /// Recomputes the visit-derived fields (visits_total, last_visit_at, lifetime_value_cents, last_activity_at) of
+    /// every customer with visits, or only of those in `touched_customer`, in one grouped pass over `visit`.
+    static func refreshVisitTotals(_ db: Database, onlyTouched: Bool) throws {
+        let filter = onlyTouched ? "WHERE customer_id IN (SELECT id FROM touched_customer) " : ""
+        try db.execute(
+            sql: """
+                UPDATE customer SET
+                  visits_total = v.n,
+                  last_visit_at = v.last,
+                  lifetime_value_cents = v.total,
+                  last_activity_at = max(customer.signed_up_at, coalesce(v.last, customer.signed_up_at))
+                FROM (
+                  SELECT customer_id, count(*) AS n, max(visited_at) AS last, coalesce(sum(amount_cents), 0) AS total
+                  FROM visit \(filter)GROUP BY customer_id) AS v
+                WHERE customer.id = v.customer_id
+                """)
+    }
+}
+
 /// Instants are stored as integer milliseconds since 1970 (UTC).
 public enum StoredInstant {
     /// Milliseconds for `date`.

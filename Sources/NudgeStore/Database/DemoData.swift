@@ -113,14 +113,7 @@ public enum DemoData {
                     try insertProgress.execute(arguments: [id, "coffee-card", stamps, random.int(0...3), max(updated, signedUp)])
                 }
             }
-            try db.execute(
-                sql: """
-                    UPDATE customer SET
-                      visits_total = (SELECT count(*) FROM visit WHERE visit.customer_id = customer.id),
-                      last_visit_at = (SELECT max(visited_at) FROM visit WHERE visit.customer_id = customer.id),
-                      lifetime_value_cents = (SELECT coalesce(sum(amount_cents), 0) FROM visit WHERE visit.customer_id = customer.id);
-                    UPDATE customer SET last_activity_at = max(signed_up_at, coalesce(last_visit_at, signed_up_at));
-                    """)
+            try AppDatabase.refreshVisitTotals(db, onlyTouched: false)
         }
     }
 }

@@ -556,23 +556,7 @@ struct RowWriter {
                     indexesOn: ["visits_total", "last_visit_at", "lifetime_value_cents", "last_activity_at"],
                     triggers: [], db: db)
             }
-            // One pass: each touched customer's visits are aggregated once, through the visit primary key.
-            let visits =
-                bulk
-                ? "SELECT customer_id, count(*) AS n, max(visited_at) AS last, coalesce(sum(amount_cents), 0) AS total "
-                    + "FROM visit GROUP BY customer_id"
-                : "SELECT customer_id, count(*) AS n, max(visited_at) AS last, coalesce(sum(amount_cents), 0) AS total "
-                    + "FROM visit WHERE customer_id IN (SELECT id FROM touched_customer) GROUP BY customer_id"
-            try db.execute(
-                sql: """
-                    UPDATE customer SET
-                      visits_total = v.n,
-                      last_visit_at = v.last,
-                      lifetime_value_cents = v.total,
-                      last_activity_at = max(customer.signed_up_at, coalesce(v.last, customer.signed_up_at))
-                    FROM (\(visits)) AS v
-                    WHERE customer.id = v.customer_id
-                    """)
+            try AppDatabase.refreshVisitTotals(db, onlyTouched: !bulk)
             try dropped.restore(db: db, rows: customers)
             if !bulk { try db.execute(sql: "DELETE FROM touched_customer") }
         default:
@@ -656,7 +640,7 @@ struct RowWriter {
         return BirthDate(year: date.year, month: date.month, day: date.day)
     }
 
-    /// The tags JSON array of a `;`-separated value, as `json(_:)` of the split, trimmed, non-empty parts.
+    /// The tags JSON array of a `;`-separated value, as `CustomerState.json(_:)` of the split, trimmed, non-empty parts.
     static func appendTags(_ value: FieldText?, to out: ByteBuffer) {
         guard let value else {
             out.append(UInt8(ascii: "["), UInt8(ascii: "]"))
@@ -665,7 +649,7 @@ struct RowWriter {
         guard let bytes = value.ascii else {
             let tags = value.string.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
-            out.append(Array(json(tags).utf8))
+            out.append(Array(CustomerState.json(tags).utf8))
             return
         }
         out.append(UInt8(ascii: "["))
@@ -746,16 +730,5 @@ struct RowWriter {
         guard i == bytes.count, i > fractionStart else { return nil }
         value += Int64(fraction[0] * 10 + fraction[1]) + (fraction[2] >= 5 ? 1 : 0)
         return negative ? -value : value
-    }
-
-    /// A JSON array of strings (written by hand: this runs once per imported row).
-    static func json(_ values: [String]) -> String {
-        "[" + values.map(JSONText.quote).joined(separator: ",") + "]"
-    }
-
-    /// A JSON object of strings, keys sorted.
-    static func json(_ values: [String: String]) -> String {
-        "{" + values.sorted { $0.key < $1.key }.map { JSONText.quote($0.key) + ":" + JSONText.quote($0.value) }
-            .joined(separator: ",") + "}"
     }
 }
