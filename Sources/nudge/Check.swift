@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
 
@@ -21,7 +22,19 @@ extension NudgeCommand {
         var format: Format = .text
 
         func run() async throws {
-            let (project, diagnostics) = Project.load(directory: global.project)
+            var (project, diagnostics) = Project.load(directory: global.project)
+            if let config = project?.config {
+                // Secrets are read at run time; check names the ones this environment lacks (never their values).
+                for secret in Adapters.missingSecrets(config, environment: ProcessInfo.processInfo.environment) {
+                    diagnostics.append(
+                        Diagnostic(
+                            .warning,
+                            "\(secret.owner) reads its \(secret.key) from the environment variable \(secret.variable), which is not set here",
+                            at: secret.location, suggestion: "set \(secret.variable) where 'nudge run' runs"))
+                }
+                diagnostics.sort()
+                project?.warnings = diagnostics.filter { $0.severity == .warning }
+            }
             switch format {
             case .text:
                 for diagnostic in diagnostics { Console.error(diagnostic.description) }

@@ -43,7 +43,9 @@ extension NudgeCommand {
                 throw ValidationError("'--now' is not an ISO 8601 instant")
             }
             let database = try openExistingDatabase(path: project.databasePath(override: global.db))
-            let planner = Planner(project: project, database: database, logger: global.makeLogger())
+            let planner = Planner(
+                project: project, database: database, logger: global.makeLogger(),
+                unsubscribe: UnsubscribeLinks(config: project.config, environment: ProcessInfo.processInfo.environment))
             let plan = try planner.plan(
                 now: instant, workflowIDs: workflows.isEmpty ? nil : Set(workflows), render: render)
             PlanPrinter(project: project, format: format, render: render).print(plan)

@@ -54,9 +54,9 @@ extension NudgeCommand {
             let environment = ProcessInfo.processInfo.environment
             let missing = Adapters.missingSecrets(project.config, environment: environment)
             if !missing.isEmpty {
-                for (channel, name) in missing {
-                    let place = project.config.channels[channel]?.location.description ?? "nudge.yaml"
-                    Console.error("\(place): error: channel '\(channel.rawValue)' needs the environment variable \(name) (secret_env), which is not set")
+                for secret in missing {
+                    Console.error(
+                        "\(secret.location): error: \(secret.owner) needs the environment variable \(secret.variable) (\(secret.key)), which is not set")
                 }
                 throw ExitCode(1)
             }
@@ -76,7 +76,10 @@ extension NudgeCommand {
                 leaseSeconds: leaseSeconds, batchSize: batchSize, logger: logger)
             dispatcher.policies = Adapters.retryPolicies(project.config)
             let runner = Runner(
-                planner: Planner(project: project, database: database, logger: logger), dispatcher: dispatcher,
+                planner: Planner(
+                    project: project, database: database, logger: logger,
+                    unsubscribe: UnsubscribeLinks(config: project.config, environment: environment)),
+                dispatcher: dispatcher,
                 logger: logger, newID: Runner.randomID)
 
             if let every, let interval = DurationSpec(parsing: every) {

@@ -27,7 +27,7 @@ struct AdaptersTests {
               wallet: { provider: file }
             """)
         let missing = Adapters.missingSecrets(config, environment: Self.environment)
-        #expect(missing.map { "\($0.0.rawValue)=\($0.1)" } == ["sms=EMPTY", "push=NOT_SET"])
+        #expect(missing.map { "\($0.owner)=\($0.variable)" } == ["channel 'sms'=EMPTY", "channel 'push'=NOT_SET"])
     }
 
     @Test("builds a file adapter and a webhook adapter")

@@ -85,8 +85,41 @@ struct ProjectConfigTests {
         "reports bad channel settings at the offending place",
         arguments: [
             (
+                "  email: { provider: postal }",
+                ["5:22: error: unknown provider 'postal' for channel 'email' (expected one of: file, mailgun, sendgrid, smtp, sns, twilio, webhook)"]
+            ),
+            (
                 "  email: { provider: smtp }",
-                ["5:22: error: unknown provider 'smtp' for channel 'email' (expected one of: file, webhook)"]
+                [
+                    "5:10: error: missing key 'from' in channel 'email' (provider smtp)",
+                    "5:10: error: missing key 'host' in channel 'email' (provider smtp)",
+                ]
+            ),
+            (
+                "  sms: { provider: sendgrid, api_key_env: SENDGRID_API_KEY, from: a@b.example }",
+                [
+                    "5:20: error: provider 'sendgrid' cannot carry sms (it sends email) (use one of: file, sns, twilio, webhook)"
+                ]
+            ),
+            (
+                "  email: { provider: sendgrid, api_key_env: SG.abc123, from: not-an-address }",
+                [
+                    "5:10: error: channel 'email' (provider sendgrid): 'from' must be an email address such as offers@example.com, not 'not-an-address'",
+                    "5:45: error: 'api_key_env' names an environment variable (letters, digits, _), not a secret",
+                ]
+            ),
+            (
+                "  sms: { provider: twilio, account_sid: AC1, auth_token_env: TWILIO_TOKEN }",
+                [
+                    "5:8: error: channel 'sms' (provider twilio): set exactly one of 'from' (a number or sender id) and 'messaging_service_sid'"
+                ]
+            ),
+            (
+                "  email: { provider: smtp, host: mail.example, from: a@b.example, port: 99999, security: ssl }",
+                [
+                    "5:73: error: 'port' must be a TCP port from 1 to 65535, not '99999'",
+                    "5:90: error: 'security' must be starttls (port 587), tls (port 465) or none, not 'ssl'",
+                ]
             ),
             (
                 "  email: { provider: fiel }",
@@ -106,7 +139,7 @@ struct ProjectConfigTests {
             (
                 "  push: { provider: webhook, url: ftp://x.example, secret_env: \"sk live\" }",
                 [
-                    "5:35: error: 'url' must be an http or https URL",
+                    "5:35: error: 'url' must be an http or https URL, not 'ftp://x.example'",
                     "5:64: error: 'secret_env' names an environment variable (letters, digits, _), not a secret",
                 ]
             ),

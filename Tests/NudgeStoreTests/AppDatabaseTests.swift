@@ -30,12 +30,13 @@ struct AppDatabaseTests {
         let applied = try workspace.database.reader.read { db in
             try AppDatabase.migrator.appliedMigrations(db)
         }
-        #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes", "v4-zone-triggers"])
+        #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes", "v4-zone-triggers", "v5-delivery-events"])
         let tables = try workspace.strings(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' ORDER BY name")
         #expect(
             tables == [
-                "customer", "customer_zone", "delivery_attempt", "ledger", "offer", "outbox", "progress", "visit",
+                "consent_change", "customer", "customer_zone", "delivery_attempt", "delivery_event", "ledger", "offer", "outbox",
+                "progress", "visit",
             ])
     }
 
@@ -66,7 +67,7 @@ struct AppDatabaseTests {
 
         let third = try AppDatabase.open(path: path)
         let applied = try third.reader.read { db in try AppDatabase.migrator.appliedMigrations(db) }
-        #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes", "v4-zone-triggers"])
+        #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes", "v4-zone-triggers", "v5-delivery-events"])
         #expect(try third.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer") } == 2)
     }
 

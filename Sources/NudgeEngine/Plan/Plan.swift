@@ -29,6 +29,8 @@ public struct PlannedMessage: Sendable {
     public var rendered: RenderedMessage?
     /// The customer's time zone.
     public var timeZone: String
+    /// For an SMS: its encoding and segment count.
+    public var segments: SMSSegments?
 }
 
 /// What a run at `now` would send, and why: the output of dry-run and the input of run.
@@ -66,6 +68,10 @@ extension PlannedMessage {
             ("reason", reason),
             ("to", recipient),
         ]
+        if let segments {
+            fields.append(("segments", segments.count))
+            fields.append(("encoding", segments.encoding.rawValue))
+        }
         if includeRendered, let rendered {
             if let heading = rendered.heading { fields.append((heading.key, heading.value)) }
             fields.append(("body", rendered.body))

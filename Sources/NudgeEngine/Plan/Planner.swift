@@ -12,11 +12,17 @@ public struct Planner: Sendable {
     public let project: Project
     public let database: AppDatabase
     public let logger: Logger
+    /// Makes `{{unsubscribe_url}}` for email templates (unsigned links when the secret is not given).
+    public let unsubscribe: UnsubscribeLinks?
 
-    public init(project: Project, database: AppDatabase, logger: Logger = Logger(label: "nudge.engine")) {
+    public init(
+        project: Project, database: AppDatabase, logger: Logger = Logger(label: "nudge.engine"),
+        unsubscribe: UnsubscribeLinks? = nil
+    ) {
         self.project = project
         self.database = database
         self.logger = logger
+        self.unsubscribe = unsubscribe ?? UnsubscribeLinks(config: project.config, environment: [:])
     }
 
     /// Plans at `now` for the enabled workflows (only those in `workflowIDs` when given).
@@ -97,8 +103,15 @@ public struct Planner: Sendable {
                 message.channel = channel
                 message.recipient = recipient
                 message.status = .send
-                if render, let template = project.templates[TemplateKey(name: action.template, channel: channel)] {
-                    message.rendered = template.render(facts.renderContext)
+                guard let template = project.templates[TemplateKey(name: action.template, channel: channel)] else {
+                    return message
+                }
+                if render {
+                    message.rendered = template.render(context(for: channel, facts: facts))
+                    if channel == .sms, let body = message.rendered?.body { message.segments = SMSSegments(body) }
+                } else if channel == .sms {
+                    // Dry-run shows what each SMS costs, rendered or not.
+                    message.segments = SMSSegments(template.render(facts.renderContext).body)
                 }
                 return message
             case .failure(let reason):
@@ -107,6 +120,16 @@ public struct Planner: Sendable {
         }
         message.reason = reasons.joined(separator: "; ")
         return message
+    }
+}
+
+extension Planner {
+    /// The rendering context of a message on `channel`: the fields of §4, and `unsubscribe_url` in emails.
+    func context(for channel: Channel, facts: CustomerFacts) -> LazyContext {
+        let base = facts.renderContext
+        guard channel == .email else { return base }
+        let link = unsubscribe?.url(customerID: facts.occurrence.customer.id) ?? ""
+        return LazyContext { name in name == UnsubscribeLinks.variable ? link : base.child(named: name) }
     }
 }
 

@@ -99,6 +99,24 @@ public struct Project: Sendable {
                 text, name: key.name, channel: channel, file: display(relative), diagnostics: &diagnostics)
             templates[key] = template
             templateVariables[key] = variables
+            let place = SourceLocation(file: display(relative), line: 1, column: 1)
+            if channel == .email, !variables.contains(where: { $0.name == UnsubscribeLinks.variable }) {
+                diagnostics.warning(
+                    "this email has no unsubscribe link", at: place,
+                    suggestion: "add <a href=\"{{unsubscribe_url}}\">Unsubscribe</a> to the body")
+            }
+            if channel == .sms, let template {
+                // The text that is there whatever the customer: every variable rendered empty.
+                let fixed = SMSSegments(template.render(LazyContext { _ in nil }).body)
+                if fixed.count > 1 {
+                    diagnostics.warning(
+                        "the fixed text of this SMS alone takes \(fixed); every message will cost at least \(fixed.count)",
+                        at: place,
+                        suggestion: fixed.encoding == .ucs2
+                            ? "a single character outside GSM-7 (an emoji, curly quotes) makes the whole SMS UCS-2 (70 per segment)"
+                            : "keep SMS text within 160 GSM-7 characters")
+                }
+            }
         }
 
         // Workflows
@@ -147,7 +165,10 @@ public struct Project: Sendable {
                         continue
                     }
                     for variable in templateVariables[key] ?? [] {
-                        guard let (message, suggestion) = variable.check(against: catalog) else { continue }
+                        guard
+                            let (message, suggestion) = variable.check(
+                                against: catalog, extraNames: channel == .email ? [UnsubscribeLinks.variable] : [])
+                        else { continue }
                         let isTriggerSpecific = message.contains("only available") || message.contains("not a parameter")
                         let text =
                             isTriggerSpecific ? message + " (template used by workflow '\(draft.id ?? "?")')" : message
@@ -161,7 +182,9 @@ public struct Project: Sendable {
         let used = Set(drafts.flatMap { w in w.actions.flatMap { a in a.channels.map { TemplateKey(name: a.template, channel: $0) } } })
         for (key, variables) in templateVariables where !used.contains(key) {
             for variable in variables {
-                if let (message, suggestion) = variable.check(against: FieldCatalog(trigger: nil)) {
+                if let (message, suggestion) = variable.check(
+                    against: FieldCatalog(trigger: nil), extraNames: key.channel == .email ? [UnsubscribeLinks.variable] : [])
+                {
                     diagnostics.error(message, at: variable.location, suggestion: suggestion)
                 }
             }

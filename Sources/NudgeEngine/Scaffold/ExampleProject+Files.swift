@@ -22,8 +22,24 @@ extension ExampleProject {
             # own time zone. A workflow can override it with its own send_at.
             send_at: "09:00"                  # local time of day at which date-based triggers fall due
 
+            # Where `nudge serve` can be reached from outside: email unsubscribe links and SMS status
+            # callbacks point there. Links are signed with the secret in NUDGE_UNSUBSCRIBE_SECRET
+            # (without it, dry-run shows unsigned links and serve refuses to start).
+            serve:
+              public_url: https://nudge.beanthere.example
+              unsubscribe_secret_env: NUDGE_UNSUBSCRIBE_SECRET
+
             # Which adapter delivers each channel. `file` appends one JSON line per message,
-            # handy for trying things out; switch to `webhook` (url + secret_env) in production.
+            # handy for trying things out. In production switch to a provider, for example:
+            #   email: { provider: sendgrid, api_key_env: SENDGRID_API_KEY, from: hello@beanthere.example }
+            #   email: { provider: mailgun, api_key_env: MAILGUN_API_KEY, domain: mg.beanthere.example, from: hello@mg.beanthere.example }
+            #   email: { provider: smtp, host: smtp.example.com, port: 587, username: hello@beanthere.example,
+            #            password_env: SMTP_PASSWORD, from: hello@beanthere.example }
+            #   sms:   { provider: twilio, account_sid: AC..., auth_token_env: TWILIO_AUTH_TOKEN, from: "+15551234567" }
+            #   sms:   { provider: sns, region: us-east-1, access_key_id_env: AWS_ACCESS_KEY_ID,
+            #            secret_access_key_env: AWS_SECRET_ACCESS_KEY }
+            #   push:  { provider: webhook, url: https://..., secret_env: PUSH_WEBHOOK_SECRET }
+            # Secrets are only ever read from the environment variables named by *_env settings.
             channels:                         # channel -> adapter; `file` is the embedded default
               email:  { provider: file, path: outbox/email.jsonl }
               sms:    { provider: file, path: outbox/sms.jsonl }
@@ -173,6 +189,7 @@ extension ExampleProject {
             <p>On the day, look out for a message from us with a free drink of your choice. If you're
             celebrating with friends, bring them along: our corner table is perfect for a birthday catch-up.</p>
             <p>See you soon,<br>The {{business.name}} team</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
             """##
         ),
         (
@@ -187,6 +204,7 @@ extension ExampleProject {
             foam you like. Just give your name at the counter any time this week.</p>
             <p>We hope your day is as warm as a fresh pour-over.</p>
             <p>Cheers,<br>The {{business.name}} team</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
             """##
         ),
         (
@@ -215,6 +233,7 @@ extension ExampleProject {
             {{customer.visits_total}} visits later we're still happy every time you walk in.</p>
             <p>As a thank-you, your next pastry is on us. Just mention your anniversary at the counter.</p>
             <p>Here's to the next year of great coffee,<br>The {{business.name}} team</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
             """##
         ),
         (
@@ -247,6 +266,7 @@ extension ExampleProject {
             </ul>
             <p>Every visit counts. Thanks for being a regular!</p>
             <p>The {{business.name}} team</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
             """##
         ),
         (
@@ -283,6 +303,7 @@ extension ExampleProject {
             </ul>
             <p>Your first stamp is waiting at the counter. See you soon!</p>
             <p>Warmly,<br>The {{business.name}} team</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
             """##
         ),
         (
@@ -297,6 +318,7 @@ extension ExampleProject {
             <p>Drop by this week and we'll add a bonus stamp to your card with your next order. We have a
             new seasonal roast we think you'll love.</p>
             <p>Hope to see you soon,<br>The {{business.name}} team</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
             """##
         ),
         (

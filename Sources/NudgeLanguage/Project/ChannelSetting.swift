@@ -31,7 +31,28 @@ public enum ChannelSetting {
 
     /// Checks one setting's value; returns the problem, or nil when it is valid.
     public static func problem(key: String, value: String) -> String? {
+        if key.hasSuffix("_env") {
+            let valid = !value.isEmpty && !value.first!.isNumber
+                && value.unicodeScalars.allSatisfy { ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || $0 == "_" }
+            return valid ? nil : "'\(key)' names an environment variable (letters, digits, _), not a secret"
+        }
         switch key {
+        case "url", "base_url", "public_url":
+            guard let url = URL(string: value), let scheme = url.scheme, ["http", "https"].contains(scheme),
+                url.host?.isEmpty == false
+            else { return "'\(key)' must be an http or https URL, not '\(value)'" }
+            return nil
+        case "port":
+            guard let port = Int(value), (1...65535).contains(port) else {
+                return "'port' must be a TCP port from 1 to 65535, not '\(value)'"
+            }
+            return nil
+        case "security":
+            return ["starttls", "tls", "none"].contains(value)
+                ? nil : "'security' must be starttls (port 587), tls (port 465) or none, not '\(value)'"
+        case "sms_type":
+            return ["Transactional", "Promotional"].contains(value)
+                ? nil : "'sms_type' must be Transactional or Promotional, not '\(value)'"
         case "rate":
             return rate(value) == nil ? "'rate' must be a rate such as 50/s, 600/m or 3600/h, not '\(value)'" : nil
         case "timeout":

@@ -45,6 +45,8 @@ public struct ProjectConfig: Sendable {
     public var sendAt: TimeOfDay
     /// Configured channels.
     public var channels: [Channel: ChannelConfig]
+    /// `serve:`: how providers and customers reach `nudge serve`, and the unsubscribe-link secret.
+    public var serve: ServeConfig?
 
     /// Defaults used when nudge.yaml is missing parts.
     public init(
@@ -59,11 +61,8 @@ public struct ProjectConfig: Sendable {
         self.channels = channels
     }
 
-    /// Known providers and the settings each takes (required ones first in `required`).
-    static let providers: [String: (required: [String], optional: [String])] = [
-        "file": ([], ["path"]),
-        "webhook": (["url", "secret_env"], ["timeout", "rate", "concurrency", "max_attempts", "max_age"]),
-    ]
+    /// Known providers: the settings each takes and the channels it can carry.
+    static let providers: [String: ProviderSpec] = ProviderSpec.all
 
     /// Parses nudge.yaml text, reporting every problem.
     public static func parse(_ text: String, file: String, diagnostics: inout Diagnostics) -> ProjectConfig {
@@ -72,7 +71,7 @@ public struct ProjectConfig: Sendable {
         diagnostics.append(contentsOf: yamlDiagnostics)
         guard let node = parsed,
             let root = MappingReader(
-                node, context: "nudge.yaml", allowed: ["business", "database", "send_at", "channels"],
+                node, context: "nudge.yaml", allowed: ["business", "database", "send_at", "channels", "serve"],
                 diagnostics: &diagnostics)
         else { return config }
 
@@ -100,6 +99,9 @@ public struct ProjectConfig: Sendable {
             } else {
                 diagnostics.error("'send_at' must be a time of day as \"HH:MM\", not '\(sendAt)'", at: node.location)
             }
+        }
+        if let serveNode = root["serve"] {
+            config.serve = ServeConfig.parse(serveNode, diagnostics: &diagnostics)
         }
         if let channelsNode = root["channels"] {
             guard let pairs = channelsNode.mapping else {
@@ -138,6 +140,12 @@ public struct ProjectConfig: Sendable {
                 suggestion: Suggestion.didYouMean(provider, in: providers.keys.sorted()))
             return nil
         }
+        if !spec.channels.contains(channel) {
+            let fits = providers.filter { $0.value.channels.contains(channel) }.keys.sorted()
+            diagnostics.error(
+                "provider '\(provider)' cannot carry \(channel.rawValue) (it sends \(spec.channels.sorted().map(\.rawValue).joined(separator: ", ")))",
+                at: providerNode.location, suggestion: "use one of: \(fits.joined(separator: ", "))")
+        }
         guard
             let reader = MappingReader(
                 node, context: context, allowed: ["provider"] + spec.required + spec.optional, diagnostics: &diagnostics)
@@ -154,16 +162,8 @@ public struct ProjectConfig: Sendable {
         for key in spec.required where settings[key] == nil {
             diagnostics.error("missing key '\(key)' in \(context) (provider \(provider))", at: node.location)
         }
-        if let url = settings["url"], let urlNode = reader["url"],
-            URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) != true
-        {
-            diagnostics.error("'url' must be an http or https URL", at: urlNode.location)
-        }
-        if let env = settings["secret_env"], let envNode = reader["secret_env"],
-            env.isEmpty || !env.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
-        {
-            diagnostics.error(
-                "'secret_env' names an environment variable (letters, digits, _), not a secret", at: envNode.location)
+        if let problem = spec.check?(settings) {
+            diagnostics.error("\(context) (provider \(provider)): \(problem)", at: node.location)
         }
         return ChannelConfig(provider: provider, settings: settings, location: node.location)
     }

@@ -175,6 +175,38 @@ public struct AppDatabase: Sendable {
                     END;
                     """)
         }
+        migrator.registerMigration("v5-delivery-events") { db in
+            // What providers report after delivery (webhooks received by `nudge serve`), deduplicated by the
+            // provider's event id, and every consent change with its cause.
+            try db.execute(
+                sql: """
+                    CREATE TABLE delivery_event (
+                      provider TEXT NOT NULL,
+                      event_id TEXT NOT NULL,
+                      outbox_id TEXT,
+                      customer_id TEXT,
+                      channel TEXT,
+                      kind TEXT NOT NULL,
+                      at INTEGER NOT NULL,
+                      received_at INTEGER NOT NULL,
+                      detail TEXT,
+                      PRIMARY KEY (provider, event_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX delivery_event_on_customer ON delivery_event(customer_id, at);
+                    CREATE INDEX delivery_event_on_outbox ON delivery_event(outbox_id);
+
+                    CREATE TABLE consent_change (
+                      id INTEGER PRIMARY KEY,
+                      customer_id TEXT NOT NULL,
+                      channel TEXT NOT NULL,
+                      opt_in INTEGER NOT NULL,
+                      reason TEXT NOT NULL,
+                      at INTEGER NOT NULL
+                    );
+                    CREATE INDEX consent_change_on_customer ON consent_change(customer_id, at);
+                    CREATE INDEX customer_on_phone ON customer(phone);
+                    """)
+        }
         return migrator
     }
 }
