@@ -31,14 +31,11 @@ public struct StandardWebhookSigner: Sendable {
 public struct WebhookAdapter: ChannelAdapter {
     public let url: String
     let signer: StandardWebhookSigner
-    let client: HTTPClient
-    let timeout: TimeAmount
+    let http: ProviderHTTP
     let concurrency: Int
     let rateLimiter: RateLimiter?
     /// The wall clock for `webhook-timestamp` and `sent_at` (injected for tests).
     let clock: @Sendable () -> Date
-    /// Response bodies larger than this are cut (only the first part is kept for error messages).
-    static let maxResponseBytes = 64 * 1024
 
     public init(
         url: String, secret: String, client: HTTPClient, timeout: TimeInterval = 15, concurrency: Int = 8,
@@ -46,8 +43,7 @@ public struct WebhookAdapter: ChannelAdapter {
     ) {
         self.url = url
         self.signer = StandardWebhookSigner(secret: secret)
-        self.client = client
-        self.timeout = .milliseconds(Int64(timeout * 1000))
+        self.http = ProviderHTTP(name: "webhook", client: client, timeout: timeout)
         self.concurrency = max(1, concurrency)
         self.rateLimiter = rateLimiter
         self.clock = clock
@@ -76,66 +72,20 @@ public struct WebhookAdapter: ChannelAdapter {
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
         request.headers.add(name: "webhook-signature", value: signer.signature(id: message.id, timestamp: timestamp, body: body))
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(request, timeout: timeout)
-        } catch let error as HTTPClientError {
-            if error == .deadlineExceeded || error == .readTimeout {
-                throw DeliveryError.transient("webhook timed out after \(timeout.nanoseconds / 1_000_000) ms")
-            }
-            throw DeliveryError.transient("webhook unreachable: \(error)")
-        } catch {
-            throw DeliveryError.transient("webhook unreachable: \(error)")
-        }
-        // Keep at most the first 64 KiB of the answer (enough for an error message); ignore the rest.
-        var kept = ByteBuffer()
-        do {
-            for try await var chunk in response.body {
-                let room = Self.maxResponseBytes - kept.readableBytes
-                if chunk.readableBytes > room { chunk = chunk.getSlice(at: chunk.readerIndex, length: room) ?? chunk }
-                kept.writeBuffer(&chunk)
-                if kept.readableBytes >= Self.maxResponseBytes { break }
-            }
-        } catch {
-            // A body cut short still says what it said.
-        }
-        let text = String(buffer: kept)
-        let status = Int(response.status.code)
+        let answer = try await http.send(request)
+        let text = answer.body
+        let status = answer.status
         switch status {
         case 200..<300:
-            return DeliveryReceipt(providerMessageID: response.headers.first(name: "x-message-id"))
+            return DeliveryReceipt(providerMessageID: answer.headers.first(name: "x-message-id"))
         case 429, 500..<600, 408:
             throw DeliveryError.transient(
-                "webhook answered \(status)\(Self.summary(text))",
-                retryAfter: response.headers.first(name: "retry-after").flatMap { Self.retryAfter($0, now: message.sentAt) })
+                "webhook answered \(status)\(ProviderHTTP.summary(text))",
+                retryAfter: answer.headers.first(name: "retry-after").flatMap { ProviderHTTP.retryAfter($0, now: message.sentAt) })
         case 410:
             throw DeliveryError.permanent("webhook answered 410 Gone: the endpoint is disabled")
         default:
-            throw DeliveryError.permanent("webhook answered \(status)\(Self.summary(text))")
+            throw DeliveryError.permanent("webhook answered \(status)\(ProviderHTTP.summary(text))")
         }
-    }
-
-    static func summary(_ text: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { return "" }
-        return ": " + String(trimmed.prefix(300))
-    }
-
-    /// The longest `Retry-After` honoured; a larger one (or `inf`, `1e300`) is cut to this, so that the next
-    /// attempt's instant stays representable.
-    static let maxRetryAfter: TimeInterval = 30 * 86_400
-
-    /// `Retry-After`: delay seconds or an HTTP date.
-    static func retryAfter(_ value: String, now: Date) -> TimeInterval? {
-        if let seconds = Double(value.trimmingCharacters(in: .whitespaces)) {
-            guard seconds >= 0 else { return nil }
-            return min(seconds, maxRetryAfter)
-        }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
-        return min(max(0, date.timeIntervalSince(now)), maxRetryAfter)
     }
 }

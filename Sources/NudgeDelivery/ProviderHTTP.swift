@@ -1,0 +1,106 @@
+public import AsyncHTTPClient
+public import Foundation
+public import NIOCore
+public import NIOHTTP1
+
+/// One provider's HTTP calls: explicit timeouts, answers capped at 64 KiB, transport failures mapped to
+/// transient `DeliveryError`s that name the provider (never a secret or a customer value).
+public struct ProviderHTTP: Sendable {
+    /// What the provider answered.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        /// The first 64 KiB of the body.
+        public var body: String
+    }
+
+    /// The provider's name in error messages, e.g. `SendGrid`.
+    public var name: String
+    public var client: HTTPClient
+    public var timeout: TimeAmount
+
+    /// Answers larger than this are cut (only the first part is kept for error messages).
+    public static let maxResponseBytes = 64 * 1024
+
+    public init(name: String, client: HTTPClient, timeout: TimeInterval) {
+        self.name = name
+        self.client = client
+        self.timeout = .milliseconds(Int64(timeout * 1000))
+    }
+
+    /// Sends `request`; a timeout or connection failure throws `DeliveryError.transient`.
+    public func send(_ request: HTTPClientRequest) async throws -> Answer {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: timeout)
+        } catch let error as HTTPClientError {
+            if error == .deadlineExceeded || error == .readTimeout {
+                throw DeliveryError.transient("\(name) timed out after \(timeout.nanoseconds / 1_000_000) ms")
+            }
+            throw DeliveryError.transient("\(name) unreachable: \(error)")
+        } catch {
+            throw DeliveryError.transient("\(name) unreachable: \(error)")
+        }
+        // Keep at most the first 64 KiB of the answer (enough for an error message); ignore the rest.
+        var kept = ByteBuffer()
+        do {
+            for try await var chunk in response.body {
+                let room = Self.maxResponseBytes - kept.readableBytes
+                if chunk.readableBytes > room { chunk = chunk.getSlice(at: chunk.readerIndex, length: room) ?? chunk }
+                kept.writeBuffer(&chunk)
+                if kept.readableBytes >= Self.maxResponseBytes { break }
+            }
+        } catch {
+            // A body cut short still says what it said.
+        }
+        return Answer(status: Int(response.status.code), headers: response.headers, body: String(buffer: kept))
+    }
+
+    /// `": text"` of a provider's answer, trimmed and cut to 300 characters; empty for an empty answer.
+    public static func summary(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return "" }
+        return ": " + String(trimmed.prefix(300))
+    }
+
+    /// The longest `Retry-After` honoured; a larger one (or `inf`, `1e300`) is cut to this, so that the next
+    /// attempt's instant stays representable.
+    public static let maxRetryAfter: TimeInterval = 30 * 86_400
+
+    /// `Retry-After`: delay seconds or an HTTP date.
+    public static func retryAfter(_ value: String, now: Date) -> TimeInterval? {
+        if let seconds = Double(value.trimmingCharacters(in: .whitespaces)) {
+            guard seconds >= 0 else { return nil }
+            return min(seconds, maxRetryAfter)
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return min(max(0, date.timeIntervalSince(now)), maxRetryAfter)
+    }
+
+    /// An epoch-seconds reset instant (`X-RateLimit-Reset`) as a delay from `now`.
+    public static func resetDelay(_ value: String, now: Date) -> TimeInterval? {
+        guard let epoch = Double(value.trimmingCharacters(in: .whitespaces)), epoch.isFinite else { return nil }
+        return min(max(0, epoch - now.timeIntervalSince1970), maxRetryAfter)
+    }
+
+    /// `application/x-www-form-urlencoded` of `pairs` (repeated keys allowed), in order.
+    public static func formEncoded(_ pairs: [(String, String)]) -> String {
+        pairs.map { "\(formEscape($0.0))=\(formEscape($0.1))" }.joined(separator: "&")
+    }
+
+    /// Percent-encodes all but RFC 3986 unreserved characters (space as %20), as form bodies and SigV4 want.
+    public static func formEscape(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    /// `Basic base64(user:password)`.
+    public static func basicAuthorization(user: String, password: String) -> String {
+        "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+    }
+}
