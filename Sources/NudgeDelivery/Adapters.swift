@@ -140,6 +140,16 @@ public enum Adapters {
             return WebhookAdapter(
                 url: try context.setting("url"), secret: try context.secret("secret_env"), client: context.client,
                 timeout: context.timeout, concurrency: context.concurrency, rateLimiter: context.rateLimiter)
+        case "sendgrid":
+            return try SendGridAdapter(context: context)
+        case "mailgun":
+            return try MailgunAdapter(context: context)
+        case "twilio":
+            return try TwilioAdapter(context: context)
+        case "sns":
+            return try SNSAdapter(context: context)
+        case "smtp":
+            return try SMTPAdapter(context: context)
         default:
             throw ConfigurationError(
                 description: "channel '\(context.channel.rawValue)': provider '\(provider)' is not available in this build")

@@ -82,6 +82,8 @@ public struct Dispatcher: Sendable {
     public var clock: @Sendable () -> Date
     /// A number in [0, 1] for jitter (injected for tests).
     public var jitter: @Sendable () -> Double
+    /// Hides secrets in failure reasons before they are logged or recorded.
+    public var mask = SecretMask([])
 
     public init(
         database: AppDatabase, adapters: [Channel: any ChannelAdapter], policy: RetryPolicy = RetryPolicy(),
@@ -158,7 +160,7 @@ public struct Dispatcher: Sendable {
             "outbox.id": "\(message.id)", "workflow.id": "\(message.workflowId)", "channel": "\(channel.rawValue)",
             "attempt": "\(message.attempts)",
         ]
-        switch result {
+        switch result.mapError(mask.apply) {
         case .success(let receipt):
             logger.debug("delivered", metadata: metadata)
             return .delivered(providerMessageID: receipt.providerMessageID)

@@ -73,34 +73,10 @@ final class FakeWebhookReceiver: Sendable {
         let receiver = FakeWebhookReceiver(secret: secret, clock: clock)
         let router = Router()
         router.post("/hooks") { request, _ in try await receiver.handle(request) }
-        var logger = Logger(label: "fake-webhook-receiver")
-        logger.logLevel = .error
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                await group.triggerGracefulShutdown()
-                throw ReceiverError(description: "the fake webhook receiver did not start")
-            }
-            let result: Result<T, any Error>
-            do {
-                result = .success(try await body(receiver, "http://127.0.0.1:\(port)/hooks"))
-            } catch {
-                result = .failure(error)
-            }
-            receiver.state.withLock { $0.isStopping = true }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return try result.get()
+        return try await withLoopbackServer(
+            router, label: "the fake webhook receiver", stopping: { receiver.state.withLock { $0.isStopping = true } }
+        ) { base in
+            try await body(receiver, base + "/hooks")
         }
     }
 

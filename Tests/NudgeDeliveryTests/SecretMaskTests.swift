@@ -1,0 +1,43 @@
+import Foundation
+import NudgeDelivery
+import NudgeLanguage
+import NudgeStore
+import Testing
+
+@Suite("Secrets never reach logs or the database")
+struct SecretMaskTests {
+    @Test("every configured secret value is masked, longest first; short values are left alone")
+    func mask() throws {
+        var diagnostics = Diagnostics()
+        let config = ProjectConfig.parse(
+            """
+            business: { name: T, timezone: UTC }
+            serve: { public_url: "https://h.example", unsubscribe_secret_env: UNSUB }
+            channels:
+              email: { provider: sendgrid, api_key_env: SG_KEY, from: a@b.example }
+              sms: { provider: twilio, account_sid: AC1, auth_token_env: TW_TOKEN, from: "+15550001111" }
+            """, file: "nudge.yaml", diagnostics: &diagnostics)
+        #expect(diagnostics.all.isEmpty, "\(diagnostics.all)")
+        let mask = SecretMask(
+            config: config,
+            environment: ["SG_KEY": "SG.abcdef", "TW_TOKEN": "tok-123456", "UNSUB": "unsub-secret", "OTHER": "visible"])
+        #expect(mask.apply("key SG.abcdef and SG.abcdefXYZ, token tok-123456, unsub-secret, visible")
+            == "key **** and ****XYZ, token ****, ****, visible")
+        #expect(SecretMask(["abc", "abcdef"]).apply("abc abcdef") == "abc ****")
+    }
+
+    @Test("a provider that echoes the key in its error gets a masked reason in the outbox")
+    func dispatcherMasks() async throws {
+        let fixture = try DeliveryFixture()
+        try fixture.insert([DeliveryFixture.message("msg_1")])
+        let adapter = ScriptedAdapter()
+        adapter.script("msg_1", .failure(.permanent("401: bad key SG.leaked-key-value")))
+        var dispatcher = fixture.dispatcher([.email: adapter], clock: TestClock())
+        dispatcher.mask = SecretMask(["SG.leaked-key-value"])
+        _ = try await dispatcher.drain()
+        let record = try fixture.record("msg_1")
+        #expect(record.status == .failed)
+        #expect(record.reason == "401: bad key ****")
+        #expect(try fixture.attempts("msg_1").allSatisfy { $0.detail?.contains("leaked") != true })
+    }
+}
