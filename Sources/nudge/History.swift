@@ -22,7 +22,9 @@ extension NudgeCommand {
         func run() async throws {
             let database = try openExistingDatabase(path: try loadSettings(global).databasePath)
             let history = try database.history(customerID: customer)
-            if history.isEmpty {
+            let events = try database.deliveryEvents(customerID: customer)
+            let consent = try database.consentChanges(customerID: customer)
+            if history.isEmpty && events.isEmpty && consent.isEmpty {
                 if try !database.customerExists(customer) {
                     Console.error("error: no customer '\(customer)'")
                     throw ExitCode(1)
@@ -41,21 +43,69 @@ extension NudgeCommand {
                             ("created_at", ISO8601.format(StoredInstant.date(message.createdAt))),
                             ("delivered_at", message.deliveredAt.map { ISO8601.format(StoredInstant.date($0)) }),
                             ("attempts", attempts.count),
+                            (
+                                "events",
+                                JSONText.Raw.array(events.filter { $0.outboxID == message.id }.reversed().map(Self.eventJSON))
+                            ),
+                        ]))
+                }
+                // Events that name no message of ours (an inbound STOP) and consent changes, as lines of their own.
+                let ids = Set(history.map(\.message.id))
+                for event in events where event.outboxID.map({ !ids.contains($0) }) ?? true {
+                    Console.out(JSONText.object([("event", JSONText.Raw(Self.eventJSON(event)))]))
+                }
+                for (change, at) in consent {
+                    Console.out(
+                        JSONText.object([
+                            ("consent", change.channel), ("opt_in", change.optIn), ("reason", change.reason),
+                            ("at", ISO8601.format(at)),
                         ]))
                 }
             case .table:
                 var rows = [["WHEN", "WORKFLOW", "OCCURRENCE", "CHANNEL", "STATUS", "DETAIL"]]
+                var lines: [(Date, [String])] = []
+                let byID = Dictionary(history.map { ($0.message.id, $0.message) }, uniquingKeysWith: { a, _ in a })
+                for event in events {
+                    let message = event.outboxID.flatMap { byID[$0] }
+                    lines.append(
+                        (
+                            event.at,
+                            [
+                                ISO8601.format(event.at), message?.workflowId ?? "-", message?.occurrence ?? "-",
+                                event.channel ?? "-", event.kind.rawValue,
+                                event.provider + (event.detail.map { ": \($0)" } ?? ""),
+                            ]
+                        ))
+                }
+                for (change, at) in consent {
+                    lines.append(
+                        (
+                            at,
+                            [
+                                ISO8601.format(at), "-", "-", change.channel, change.optIn ? "opted in" : "opted out",
+                                change.reason,
+                            ]
+                        ))
+                }
                 for (message, _) in history {
                     let when = message.deliveredAt ?? message.createdAt
                     var detail = message.reason ?? ""
                     if message.isRetrying {
                         detail = "attempt \(message.attempts), next at \(ISO8601.format(StoredInstant.date(message.nextAttemptAt))): \(detail)"
                     }
-                    rows.append([
-                        ISO8601.format(StoredInstant.date(when)), message.workflowId, message.occurrence,
-                        message.channel ?? "-", historyState(message), detail,
-                    ])
+                    lines.append(
+                        (
+                            StoredInstant.date(when),
+                            [
+                                ISO8601.format(StoredInstant.date(when)), message.workflowId, message.occurrence,
+                                message.channel ?? "-", historyState(message), detail,
+                            ]
+                        ))
                 }
+                // Newest first, like the messages.
+                rows += lines.enumerated().sorted { a, b in
+                    a.element.0 != b.element.0 ? a.element.0 > b.element.0 : a.offset < b.offset
+                }.map(\.element.1)
                 Console.out(formatTable(rows))
             }
         }
@@ -84,6 +134,15 @@ extension NudgeCommand {
             }
             Console.out(summary.isEmpty ? "the outbox is empty" : formatTable(rows))
         }
+    }
+}
+
+extension NudgeCommand.History {
+    static func eventJSON(_ event: DeliveryEvent) -> String {
+        JSONText.object([
+            ("kind", event.kind.rawValue), ("provider", event.provider), ("at", ISO8601.format(event.at)),
+            ("detail", event.detail), ("outbox_id", event.outboxID), ("channel", event.channel),
+        ])
     }
 }
 

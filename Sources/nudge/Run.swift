@@ -75,6 +75,7 @@ extension NudgeCommand {
                 database: database, adapters: adapters, owner: .current(nonce: Runner.randomID()),
                 leaseSeconds: leaseSeconds, batchSize: batchSize, logger: logger)
             dispatcher.policies = Adapters.retryPolicies(project.config)
+            dispatcher.mask = SecretMask(config: project.config, environment: environment)
             let runner = Runner(
                 planner: Planner(
                     project: project, database: database, logger: logger,

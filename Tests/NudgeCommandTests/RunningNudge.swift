@@ -19,10 +19,14 @@ final class RunningNudge: @unchecked Sendable {
     private var errData = Data()
     private let readers = DispatchGroup()
 
-    init(_ arguments: [String], in directory: URL?) throws {
+    /// Starts `nudge ARGUMENTS` in `directory`, with `environment` added to this process's environment.
+    init(_ arguments: [String], in directory: URL?, environment: [String: String] = [:]) throws {
         self.arguments = arguments
         process.executableURL = NudgeProcess.executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe()
         let err = Pipe()
@@ -152,8 +156,8 @@ struct DemoProject {
     }
 
     /// Starts `nudge COMMAND --db demo.sqlite ARGUMENTS…` in the project folder without waiting.
-    func start(_ arguments: [String]) throws -> RunningNudge {
-        try NudgeProcess.start(withDatabase(arguments), in: directory)
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> RunningNudge {
+        try RunningNudge(withDatabase(arguments), in: directory, environment: environment)
     }
 
     private func withDatabase(_ arguments: [String]) -> [String] {

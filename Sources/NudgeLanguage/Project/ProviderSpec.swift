@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What a provider of nudge.yaml takes: its settings (secrets only as `…_env` names) and the channels it carries.
 public struct ProviderSpec: Sendable {

@@ -32,7 +32,15 @@ public enum JSONText {
         return out + "\""
     }
 
-    /// A JSON value for nil, strings, numbers and booleans.
+    /// JSON written already (a nested object or array), embedded as is.
+    public struct Raw: Sendable {
+        public var json: String
+        public init(_ json: String) { self.json = json }
+        /// An array of JSON texts.
+        public static func array(_ items: [String]) -> Raw { Raw("[" + items.joined(separator: ",") + "]") }
+    }
+
+    /// A JSON value for nil, strings, numbers, booleans and `Raw` JSON.
     public static func encode(_ value: Any?) -> String {
         switch value {
         case nil: return "null"
@@ -40,6 +48,7 @@ public enum JSONText {
         case let bool as Bool: return bool ? "true" : "false"
         case let int as Int: return String(int)
         case let double as Double: return Value.format(double)
+        case let raw as Raw: return raw.json
         default: return quote("\(value!)")
         }
     }

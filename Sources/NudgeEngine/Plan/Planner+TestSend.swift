@@ -1,0 +1,101 @@
+public import Foundation
+import GRDB
+public import NudgeLanguage
+import NudgeRender
+import NudgeStore
+
+/// A message rendered for `nudge send-test`: one workflow's template for one customer, on one channel.
+public struct TestMessage: Sendable {
+    public var workflowID: String
+    public var customerID: String
+    public var channel: Channel
+    public var template: String
+    /// `subject`, `title` or `header`, with its rendered value.
+    public var heading: (key: String, value: String)?
+    public var body: String
+}
+
+extension Planner {
+    /// Why a test message cannot be made.
+    public struct TestSendError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Renders workflow `workflowID`'s message on `channel` for customer `customerID` at `now`, as if its trigger
+    /// had fired then (inactivity: its first number of days; milestone: the customer's fullest card of the offer),
+    /// whatever the trigger, `when` conditions, consent and ledger say. Nothing is written.
+    public func testMessage(workflowID: String, customerID: String, channel: Channel?, to address: String, now: Date) throws
+        -> TestMessage
+    {
+        guard let workflow = project.workflows.first(where: { $0.id == workflowID }) else {
+            throw TestSendError(
+                description: "no workflow '\(workflowID)'"
+                    + (Suggestion.closest(to: workflowID, in: project.workflows.map(\.id)).map { " (did you mean '\($0)'?)" } ?? ""))
+        }
+        let channels = workflow.actions.flatMap(\.channels)
+        let chosen: Channel
+        if let channel {
+            guard channels.contains(channel) else {
+                throw TestSendError(
+                    description: "workflow '\(workflowID)' sends no \(channel.rawValue) (it sends \(Set(channels).sorted().map(\.rawValue).joined(separator: ", ")))")
+            }
+            chosen = channel
+        } else {
+            let fitting: Channel? = address.contains("@") ? .email : address.hasPrefix("+") ? .sms : nil
+            guard let fitting, channels.contains(fitting) else {
+                throw TestSendError(
+                    description: "cannot tell which channel '--to' is for; name it with --channel (workflow '\(workflowID)' sends \(Set(channels).sorted().map(\.rawValue).joined(separator: ", ")))")
+            }
+            chosen = fitting
+        }
+        guard let action = workflow.actions.first(where: { $0.channels.contains(chosen) }),
+            let template = project.templates[TemplateKey(name: action.template, channel: chosen)]
+        else { throw TestSendError(description: "workflow '\(workflowID)' has no \(chosen.rawValue) template") }
+
+        return try database.reader.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT \(CustomerState.columns) FROM customer WHERE id = ?", arguments: [customerID])
+            else { throw TestSendError(description: "no customer '\(customerID)'") }
+            let customer = CustomerState(row: row)
+            let zone = customer.timeZone.flatMap(TimeZone.init(identifier:)) ?? project.config.timeZone
+            var occurrence = Occurrence(
+                workflowID: workflow.id, customer: customer, key: "test", due: now, zone: zone)
+            switch workflow.trigger {
+            case .inactivity(let days):
+                occurrence.parameter = days.first
+            case .milestone(let offer, let percents):
+                var sql = """
+                    SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at
+                    FROM progress p JOIN offer o ON o.id = p.offer_id WHERE p.customer_id = ?
+                    """
+                var arguments: StatementArguments = [customerID]
+                if let offer {
+                    sql += " AND p.offer_id = ?"
+                    arguments += [offer]
+                }
+                let cards = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                    ProgressState(
+                        offerID: row[0], offerName: row[1], stampsRequired: row[2], stamps: row[3], rewardsEarned: row[4],
+                        updatedAt: StoredInstant.date(row[5]))
+                }
+                guard let card = cards.max(by: { $0.percent < $1.percent }) else {
+                    throw TestSendError(
+                        description: "customer '\(customerID)' has no stamp card\(offer.map { " for offer '\($0)'" } ?? ""), which this milestone workflow needs")
+                }
+                occurrence.progress = card
+                occurrence.parameter = percents.filter { Double($0) <= card.percent }.max() ?? percents.min()
+            case .birthday, .signup:
+                break
+            }
+            let visitCount = try db.cachedStatement(sql: "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?")
+            let facts = CustomerFacts(occurrence: occurrence, workflow: workflow, config: project.config, now: now) { since in
+                (try? Int.fetchOne(visitCount, arguments: [customerID, StoredInstant.millis(since)])) ?? 0
+            }
+            let rendered = template.render(context(for: chosen, facts: facts))
+            return TestMessage(
+                workflowID: workflow.id, customerID: customerID, channel: chosen, template: action.template,
+                heading: rendered.heading, body: rendered.body)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import NudgeStore
+
+extension EventReceiver {
+    /// `POST /webhooks/mailgun`: `{"signature": {timestamp, token, signature}, "event-data": {…}}`.
+    func mailgun(_ request: Request, context: some RequestContext) async throws -> ReceiptSummary {
+        guard let verifier = settings.mailgun else { throw Self.notConfigured }
+        let body = try await body(of: request)
+        guard let root = JSONFields(JSONFields.parse(body)) else {
+            throw HTTPError(.badRequest, message: "expected a JSON object with 'signature' and 'event-data'")
+        }
+        guard let signature = root.object("signature"), let timestamp = signature.string("timestamp"),
+            let token = signature.string("token"), let mac = signature.string("signature")
+        else { throw rejected("mailgun", "missing signature", logger: context.logger) }
+        guard let seconds = Double(timestamp), isFresh(seconds) else {
+            throw rejected("mailgun", "timestamp outside \(Int(settings.tolerance)) s", logger: context.logger)
+        }
+        guard verifier.isValid(timestamp: timestamp, token: token, signature: mac) else {
+            throw rejected("mailgun", "signature does not verify", logger: context.logger)
+        }
+        guard let data = root.object("event-data"), let mapped = Self.mailgunEvent(data, now: now()) else {
+            throw HTTPError(.badRequest, message: "'event-data' needs 'event' and 'id'")
+        }
+        // The signature does not cover event-data: a token may serve once.
+        guard await replays.claim(token, timestamp: Date(timeIntervalSince1970: seconds), now: now()) else {
+            throw rejected("mailgun", "token seen before", logger: context.logger)
+        }
+        do {
+            return try record([mapped], logger: context.logger)
+        } catch {
+            await replays.release(token)
+            throw error
+        }
+    }
+
+    /// One Mailgun event in Nudge's terms; nil when it lacks its type or id. The outbox id is the variable
+    /// `v:nudge_id`, echoed in `user-variables`.
+    static func mailgunEvent(_ data: JSONFields, now: Date) -> MappedEvent? {
+        guard let type = data.string("event"), let id = data.string("id") else { return nil }
+        let at = data.number("timestamp").map { Date(timeIntervalSince1970: $0) } ?? now
+        let event = EventFactory(
+            provider: "mailgun", eventID: id, outboxID: data.object("user-variables")?.string("nudge_id"),
+            channel: "email", at: at)
+        switch type {
+        case "accepted": return event(.processed)
+        case "delivered": return event(.delivered)
+        case "opened": return event(.opened)
+        case "clicked": return event(.clicked)
+        case "failed":
+            let status = data.object("delivery-status")
+            let detail = [data.string("reason"), status?.string("code"), status?.string("message")]
+                .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+            return data.string("severity") == "permanent"
+                ? event(.bounced, detail: detail, consent: optOut("email", reason: "hard bounce"))
+                : event(.deferred, detail: detail)
+        case "complained": return event(.complained, consent: optOut("email", reason: "spam complaint"))
+        case "unsubscribed": return event(.unsubscribed, consent: optOut("email", reason: "unsubscribed at Mailgun"))
+        default: return .ignore
+        }
+    }
+}

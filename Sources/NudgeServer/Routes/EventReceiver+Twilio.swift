@@ -1,0 +1,97 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NudgeStore
+
+extension EventReceiver {
+    /// Replies that opt a number out of SMS (Twilio's defaults), compared trimmed and uppercased.
+    static let stopWords: Set<String> = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
+    /// Replies that opt a number back in.
+    static let startWords: Set<String> = ["START", "YES", "UNSTOP"]
+    /// Twilio's error for a message to a number that replied STOP.
+    static let optedOutError = "21610"
+
+    /// `POST /webhooks/twilio/status?nudge_id=…`: a message's status callback.
+    func twilioStatus(_ request: Request, context: some RequestContext) async throws -> ReceiptSummary {
+        let parameters = try await verifiedForm(request, context: context)
+        guard let sid = parameters[first: "MessageSid"] ?? parameters[first: "SmsSid"],
+            let status = parameters[first: "MessageStatus"] ?? parameters[first: "SmsStatus"]
+        else { throw HTTPError(.badRequest, message: "a status callback needs MessageSid and MessageStatus") }
+        let eventID = request.headers[named: "I-Twilio-Idempotency-Token"] ?? "\(sid):\(status)"
+        let outboxID = request.uri.queryParameters["nudge_id"].map(String.init)
+        let mapped = Self.twilioStatusEvent(
+            status: status, errorCode: parameters[first: "ErrorCode"],
+            event: EventFactory(provider: "twilio", eventID: eventID, outboxID: outboxID, channel: "sms", at: now()))
+        return try record([mapped], logger: context.logger)
+    }
+
+    /// A `MessageStatus` in Nudge's terms; statuses on the way (queued, sending, …) are not recorded.
+    static func twilioStatusEvent(status: String, errorCode: String?, event: EventFactory) -> MappedEvent {
+        switch status {
+        case "sent": return event(.sent)
+        case "delivered": return event(.delivered)
+        case "read": return event(.opened)
+        case "canceled": return event(.dropped)
+        case "failed", "undelivered":
+            let detail = errorCode.map { "\(status): error \($0)" } ?? status
+            let consent =
+                errorCode == optedOutError ? optOut("sms", reason: "replied STOP (Twilio \(optedOutError))") : []
+            return event(.failed, detail: detail, consent: consent)
+        default: return .ignore
+        }
+    }
+
+    /// `POST /webhooks/twilio/inbound`: an SMS to the business's number. STOP and START words change the SMS
+    /// consent of every customer with the sender's number; the answer is an empty TwiML reply (Twilio answers
+    /// STOP and START itself).
+    func twilioInbound(_ request: Request, context: some RequestContext) async throws -> EditedResponse<String> {
+        let parameters = try await verifiedForm(request, context: context)
+        guard let sid = parameters[first: "MessageSid"] ?? parameters[first: "SmsSid"],
+            let from = parameters[first: "From"]
+        else { throw HTTPError(.badRequest, message: "an incoming message needs MessageSid and From") }
+        let word = (parameters[first: "Body"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        let kind: DeliveryEvent.Kind? =
+            Self.stopWords.contains(word) ? .stopped : Self.startWords.contains(word) ? .started : nil
+        if let kind {
+            let customers = try database.customerIDs(phone: from)
+            let at = now()
+            // One event per customer with the number (several may share one), or one naming nobody.
+            let mapped: [MappedEvent]
+            if customers.isEmpty {
+                mapped = [EventFactory(provider: "twilio", eventID: sid, channel: "sms", at: at)(kind, detail: word)]
+            } else {
+                mapped = customers.map { customer in
+                    let event = EventFactory(
+                        provider: "twilio", eventID: "\(sid):\(customer)", customerID: customer, channel: "sms", at: at)
+                    let change = ConsentChange(
+                        customerID: customer, channel: "sms", optIn: kind == .started, reason: word)
+                    return event(kind, detail: word, consent: [change])
+                }
+            }
+            _ = try record(mapped, logger: context.logger)
+        }
+        return EditedResponse(
+            headers: [.contentType: "text/xml; charset=utf-8"],
+            response: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>")
+    }
+
+    /// The form parameters of a request whose `X-Twilio-Signature` verifies against the public URL it was sent to
+    /// (`serve.public_url` + path + query).
+    private func verifiedForm(
+        _ request: Request, context: some RequestContext
+    ) async throws -> [(name: String, value: String)] {
+        guard let verifier = settings.twilio, let publicURL = settings.publicURL else { throw Self.notConfigured }
+        let body = try await body(of: request, limit: 64 << 10)
+        guard let parameters = FormParameters.parse(String(decoding: body, as: UTF8.self)) else {
+            throw HTTPError(.badRequest, message: "expected a form-encoded body")
+        }
+        guard let signature = request.headers[named: "X-Twilio-Signature"] else {
+            throw rejected("twilio", "missing X-Twilio-Signature", logger: context.logger)
+        }
+        guard verifier.isValid(signature, url: publicURL + request.uri.string, parameters: parameters) else {
+            throw rejected(
+                "twilio", "signature does not verify for \(publicURL)\(request.uri.path)", logger: context.logger)
+        }
+        return parameters
+    }
+}

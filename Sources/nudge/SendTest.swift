@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import NudgeDelivery
+import NudgeEngine
+import NudgeLanguage
+import NudgeStore
+
+extension NudgeCommand {
+    /// `nudge send-test`: renders one workflow's message for one customer and sends it to a test address.
+    struct SendTest: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "send-test",
+            abstract: "Render a workflow's message for a customer and send it to a test address through the real adapter.",
+            discussion: """
+                The message is rendered as if the workflow's trigger fired for the customer now (whatever its \
+                conditions, consent and the ledger say) and sent to --to instead of the customer's address, through \
+                the channel's configured provider. Nothing is written to the ledger or the outbox.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "The workflow id.")
+        var workflow: String
+
+        @Option(help: "The customer id whose data fills the template.")
+        var customer: String
+
+        @Option(help: "Where to send it: an email address, a phone number (E.164) or a push token.")
+        var to: String
+
+        @Option(help: "The channel (default: email for an address with @, sms for +number).")
+        var channel: String?
+
+        @Option(help: "Render at this instant (ISO 8601; default: now).")
+        var now: String?
+
+        func validate() throws {
+            try validateNow(now)
+            if let channel, NudgeLanguage.Channel(rawValue: channel) == nil {
+                throw ValidationError("'--channel \(channel)' must be one of: email, sms, push, wallet")
+            }
+            guard !to.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("'--to' is empty") }
+        }
+
+        func run() async throws {
+            let project = try loadProject(global)
+            let environment = ProcessInfo.processInfo.environment
+            let database = try openExistingDatabase(path: project.databasePath(override: global.db))
+            guard let instant = parseNow(now, zone: project.config.timeZone) else { throw ExitCode(2) }
+            let planner = Planner(
+                project: project, database: database, logger: global.makeLogger(),
+                unsubscribe: UnsubscribeLinks(config: project.config, environment: environment))
+            let message: TestMessage
+            do {
+                message = try planner.testMessage(
+                    workflowID: workflow, customerID: customer, channel: channel.flatMap(NudgeLanguage.Channel.init(rawValue:)),
+                    to: to, now: instant)
+            } catch let error as Planner.TestSendError {
+                Console.error("error: \(error)")
+                throw ExitCode(1)
+            }
+            // Only the chosen channel's adapter is built, so only its secrets are needed.
+            var config = project.config
+            config.channels = config.channels.filter { $0.key == message.channel }
+            guard let settings = config.channels[message.channel] else {
+                Console.error("nudge.yaml: error: no adapter is configured for \(message.channel.rawValue)")
+                throw ExitCode(1)
+            }
+            for secret in Adapters.missingSecrets(config, environment: environment) {
+                Console.error(
+                    "\(secret.location): error: \(secret.owner) needs the environment variable \(secret.variable) (\(secret.key)), which is not set")
+                throw ExitCode(1)
+            }
+            let box = HTTPClientBox()
+            defer { box.shutdown() }
+            let adapter: any ChannelAdapter
+            do {
+                guard
+                    let made = try Adapters.make(
+                        config, environment: environment, httpClient: box.client, resolve: project.resolve)[message.channel]
+                else { throw ExitCode(1) }
+                adapter = made
+            } catch let error as Adapters.ConfigurationError {
+                Console.error("\(settings.location): error: \(error)")
+                throw ExitCode(1)
+            }
+
+            if let heading = message.heading { Console.out("\(heading.key): \(heading.value)") }
+            Console.out(message.body)
+            let millis = StoredInstant.millis(Date())
+            var record = OutboxMessage(
+                id: "test-" + Runner.randomID(), workflowId: message.workflowID, customerId: message.customerID,
+                occurrence: "test", actionIndex: 0, channel: message.channel.rawValue, recipient: to,
+                template: message.template, headingKey: message.heading?.key, heading: message.heading?.value,
+                body: message.body, dueAt: millis, createdAt: millis, status: .pending, reason: nil)
+            record.attempts = 1
+            do {
+                let receipt = try await adapter.deliver(OutboundMessage(record: record, sentAt: Date()))
+                Console.error(
+                    "sent \(message.channel.rawValue) to \(to) through \(settings.provider)"
+                        + (receipt.providerMessageID.map { " (provider id \($0))" } ?? "") + "; id \(record.id)")
+            } catch let error as DeliveryError {
+                let mask = SecretMask(config: config, environment: environment)
+                Console.error("error: \(settings.provider) did not take the message: \(mask.apply(error))")
+                throw ExitCode(1)
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import NudgeEngine
+import NudgeLanguage
+import NudgeServer
+import NudgeStore
+import UnixSignals
+
+extension NudgeCommand {
+    /// `nudge serve`: receives delivery events, SMS opt-outs and unsubscribes until SIGTERM/SIGINT.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Receive delivery events, SMS opt-outs and unsubscribe clicks over HTTP.",
+            discussion: """
+                Routes: POST /webhooks/sendgrid, /webhooks/mailgun, /webhooks/twilio/status and \
+                /webhooks/twilio/inbound (each verifies its provider's signature with a key named in nudge.yaml \
+                and read from the environment, and answers 503 without one), GET and POST /unsubscribe/TOKEN, \
+                GET /healthz. Binds the loopback address unless --host says otherwise; put it behind a TLS proxy \
+                at serve.public_url. SIGTERM or SIGINT finishes the requests in flight and exits 0.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "The port to listen on (0: any free port).")
+        var port = 8025
+
+        @Option(help: "The address to bind; 0.0.0.0 or :: to accept connections from other machines.")
+        var host = "127.0.0.1"
+
+        func validate() throws {
+            guard (0...65535).contains(port) else { throw ValidationError("'--port \(port)' must be 0 to 65535") }
+            guard !host.isEmpty else { throw ValidationError("'--host' must be an address such as 127.0.0.1") }
+        }
+
+        func run() async throws {
+            let project = try loadProject(global)
+            let logger = global.makeLogger()
+            let settings: ServerSettings
+            do {
+                settings = try ServerSettings(config: project.config, environment: ProcessInfo.processInfo.environment)
+            } catch {
+                Console.error(error.description)
+                throw ExitCode(1)
+            }
+            let database = try openExistingDatabase(path: project.databasePath(override: global.db))
+            let routes = settings.routes.map { route in
+                ["\(route.method) \(route.path)", route.problem.map { "off (503): \($0)" } ?? "live"]
+            }
+            for line in tableLines(routes) { Console.error("  " + line) }
+            let shownHost = host.contains(":") ? "[\(host)]" : host
+            let app = buildApplication(
+                settings: settings, database: database,
+                configuration: ApplicationConfiguration(address: .hostname(host, port: port)), now: { Date() },
+                logger: logger, onListening: { port in Console.error("listening on http://\(shownHost):\(port)") })
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            Console.error("stopped")
+        }
+    }
+}

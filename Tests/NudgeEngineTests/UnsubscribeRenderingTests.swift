@@ -1,0 +1,59 @@
+import Foundation
+import NudgeEngine
+import NudgeLanguage
+import NudgeRender
+import NudgeStore
+import Testing
+
+@Suite("Unsubscribe links in emails")
+struct UnsubscribeRenderingTests {
+    static let config = Fixture.defaultConfig + """
+
+        serve:
+          public_url: https://hooks.cafe.example/
+          unsubscribe_secret_env: CAFE_UNSUBSCRIBE_SECRET
+        """
+
+    static let template = "---\nsubject: Hi\n---\n<p>Bye? <a href=\"{{unsubscribe_url}}\">Unsubscribe</a></p>\n"
+
+    func fixture() throws -> Fixture {
+        try Fixture(
+            config: Self.config,
+            workflows: ["w.yaml": "id: w\ntrigger: { signup: {} }\nactions:\n  - send: { channel: email, template: bye }\n"],
+            templates: [],
+            extraFiles: ["Templates/bye.email.mustache": Self.template])
+    }
+
+    @Test("an email renders the customer's signed link, which verifies back to the customer")
+    func signed() throws {
+        let fixture = try fixture()
+        try fixture.add("c 1", signedUp: "2026-11-25T10:00:00Z", email: "c1@example.com")
+        let project = try fixture.project()
+        let links = try #require(UnsubscribeLinks(config: project.config, environment: ["CAFE_UNSUBSCRIBE_SECRET": "k"]))
+        let plan = try Planner(project: project, database: fixture.database, unsubscribe: links)
+            .plan(now: try #require(ISO8601.parse("2026-11-25T11:00:00Z", zone: .gmt)), render: true)
+        let body = try #require(plan.messages.first?.rendered?.body)
+        let url = try #require(body.split(separator: "\"").first { $0.hasPrefix("https://") }.map(String.init))
+        #expect(url.hasPrefix("https://hooks.cafe.example/unsubscribe/"))
+        let token = String(url.dropFirst("https://hooks.cafe.example/unsubscribe/".count))
+        #expect(links.customerID(fromToken: token) == "c 1")
+    }
+
+    @Test("without the secret the link is visibly unsigned, and check is clean")
+    func unsigned() throws {
+        let fixture = try fixture()
+        try fixture.add("c1", signedUp: "2026-11-25T10:00:00Z", email: "c1@example.com")
+        #expect(try fixture.project().warnings.isEmpty)
+        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
+        #expect(plan.messages.first?.rendered?.body.contains("https://hooks.cafe.example/unsubscribe/YzE.unsigned") == true)
+    }
+
+    @Test("{{unsubscribe_url}} is an unknown variable outside email templates")
+    func onlyEmail() throws {
+        let fixture = try Fixture(
+            config: Self.config,
+            workflows: ["w.yaml": "id: w\ntrigger: { signup: {} }\nactions:\n  - send: { channel: sms, template: bye }\n"],
+            templates: [], extraFiles: ["Templates/bye.sms.mustache": "Stop: {{unsubscribe_url}}\n"])
+        #expect(throws: FixtureError.self) { try fixture.project() }
+    }
+}

@@ -1,0 +1,187 @@
+import Crypto
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import NudgeEngine
+import NudgeServer
+import NudgeStore
+import Synchronization
+import Testing
+
+/// A temporary file-backed store with three customers and their outbox messages, and a clock that stands still,
+/// for route tests. The folder is removed when the fixture goes away.
+///
+/// Customers: `c1` and `c2` share the phone `+15550001111`; `c3` has `+15550002222`; all opted in to email and
+/// SMS. Outbox: `msg_email` (c1, email), `msg_sms` (c1, sms), `msg_c3` (c3, sms).
+final class ServerFixture: Sendable {
+    let directory: URL
+    let database: AppDatabase
+    let clock = TestClock()
+
+    /// 2026-11-25T10:00:00Z.
+    static let start = Date(timeIntervalSince1970: 1_795_600_800)
+    static let sharedPhone = "+15550001111"
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-server-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        database = try AppDatabase.open(path: directory.appendingPathComponent("nudge.sqlite").path)
+        let signedUp = StoredInstant.millis(Self.start.addingTimeInterval(-86_400 * 30))
+        try database.writer.write { db in
+            for (id, phone) in [("c1", Self.sharedPhone), ("c2", Self.sharedPhone), ("c3", "+15550002222")] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO customer (id, name, email, phone, signed_up_at, email_opt_in, sms_opt_in, last_activity_at)
+                        VALUES (?, ?, ?, ?, ?, 1, 1, ?)
+                        """,
+                    arguments: [id, "Ana \(id)", "\(id)@example.com", phone, signedUp, signedUp])
+            }
+            for (id, customer, channel) in [
+                ("msg_email", "c1", "email"), ("msg_sms", "c1", "sms"), ("msg_c3", "c3", "sms"),
+            ] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, recipient,
+                          template, body, due_at, created_at, status, next_attempt_at)
+                        VALUES (?, 'w', ?, ?, 0, ?, 'someone', 't', 'Hello', ?, ?, 'delivered', ?)
+                        """,
+                    arguments: [id, customer, "occ-\(id)", channel, signedUp, signedUp, signedUp])
+            }
+        }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The application over this store and clock.
+    func app(_ settings: ServerSettings, configuration: ApplicationConfiguration = ApplicationConfiguration())
+        -> some ApplicationProtocol
+    {
+        let clock = self.clock
+        return buildApplication(
+            settings: settings, database: database, configuration: configuration, now: { clock.now },
+            logger: Self.logger)
+    }
+
+    /// A customer's consent columns.
+    func optIns(_ customerID: String) throws -> (email: Bool, sms: Bool) {
+        let row = try #require(
+            try database.reader.read { db in
+                try Row.fetchOne(
+                    db, sql: "SELECT email_opt_in, sms_opt_in FROM customer WHERE id = ?", arguments: [customerID])
+            })
+        return (row["email_opt_in"], row["sms_opt_in"])
+    }
+
+    /// How many delivery events and consent changes are stored.
+    func counts() throws -> (events: Int, consentChanges: Int) {
+        try database.reader.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery_event") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM consent_change") ?? 0
+            )
+        }
+    }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "nudge.server.tests")
+        logger.logLevel = .critical
+        return logger
+    }()
+}
+
+/// A clock that stands still until a test moves it.
+final class TestClock: Sendable {
+    private let instant = Mutex(ServerFixture.start)
+
+    var now: Date { instant.withLock { $0 } }
+
+    func advance(by seconds: TimeInterval) {
+        instant.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+}
+
+/// Signs requests as the providers do, with keys made for the test.
+struct ProviderKeys: Sendable {
+    /// A fresh SendGrid key pair (kept as bytes: the key type is not `Sendable`).
+    private let sendGridKey = P256.Signing.PrivateKey().rawRepresentation
+    var sendGrid: P256.Signing.PrivateKey {
+        // The bytes come from a valid key.
+        try! P256.Signing.PrivateKey(rawRepresentation: sendGridKey)
+    }
+    static let mailgunKey = "test-signing-key"
+    static let twilioToken = "twilio-auth-token"
+    static let unsubscribeSecret = "unsubscribe-secret"
+    static let publicURL = "https://hooks.example.com"
+
+    /// Settings with every route live.
+    var settings: ServerSettings {
+        ServerSettings(
+            businessName: "Bean There Café", publicURL: Self.publicURL,
+            sendGrid: SendGridSignature(publicKey: sendGrid.publicKey.derRepresentation.base64EncodedString()),
+            mailgun: MailgunSignature(signingKey: Self.mailgunKey),
+            twilio: TwilioSignature(authToken: Self.twilioToken),
+            unsubscribe: Self.links)
+    }
+
+    static let links = UnsubscribeLinks(baseURL: publicURL, secret: unsubscribeSecret)
+
+    /// The SendGrid headers for `body` sent at `timestamp`.
+    func sendGridHeaders(_ body: String, timestamp: Date) throws -> HTTPFields {
+        let seconds = String(Int(timestamp.timeIntervalSince1970))
+        let signature = try sendGrid.signature(for: Data((seconds + body).utf8)).derRepresentation.base64EncodedString()
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers[HTTPField.Name("X-Twilio-Email-Event-Webhook-Signature")!] = signature
+        headers[HTTPField.Name("X-Twilio-Email-Event-Webhook-Timestamp")!] = seconds
+        return headers
+    }
+
+    /// A Mailgun webhook body for `eventData` (JSON text), signed with `token` at `timestamp`.
+    static func mailgunBody(_ eventData: String, token: String, timestamp: Date, key: String = mailgunKey) -> String {
+        let seconds = String(Int(timestamp.timeIntervalSince1970))
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data((seconds + token).utf8), using: SymmetricKey(data: Data(key.utf8)))
+        let hex = mac.map { String(format: "%02x", $0) }.joined()
+        return """
+            {"signature":{"timestamp":"\(seconds)","token":"\(token)","signature":"\(hex)"},"event-data":\(eventData)}
+            """
+    }
+
+    /// The form body and headers of a Twilio callback to `pathAndQuery`, signed for `url` (default: the public URL).
+    static func twilioRequest(
+        _ pathAndQuery: String, parameters: [(name: String, value: String)], signedURL: String? = nil,
+        token: String = twilioToken
+    ) -> (headers: HTTPFields, body: String) {
+        let url = signedURL ?? publicURL + pathAndQuery
+        let signature = TwilioSignature(authToken: token).signature(url: url, parameters: parameters)
+        var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        headers[HTTPField.Name("X-Twilio-Signature")!] = signature
+        return (headers, formEncode(parameters))
+    }
+
+    static func formEncode(_ parameters: [(name: String, value: String)]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return parameters.map { name, value in
+            let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text }
+            return encode(name) + "=" + encode(value)
+        }.joined(separator: "&")
+    }
+}
+
+extension TestClientProtocol {
+    /// POSTs `body` to `uri`.
+    func post(_ uri: String, headers: HTTPFields = [:], body: String) async throws -> TestResponse {
+        try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+}
+
+extension TestResponse {
+    /// The body as text.
+    var text: String { String(buffer: body) }
+}
