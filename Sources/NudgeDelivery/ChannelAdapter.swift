@@ -34,6 +34,9 @@ public struct OutboundMessage: Sendable {
         if let key = record.headingKey { fields.append((key, record.heading ?? "")) }
         fields += [
             ("body", record.body ?? ""),
+        ]
+        if let text = record.textBody { fields.append(("text", text)) }
+        fields += [
             ("due", ISO8601.format(StoredInstant.date(record.dueAt))),
             ("sent_at", ISO8601.format(sentAt)),
         ]

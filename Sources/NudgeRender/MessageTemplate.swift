@@ -171,22 +171,27 @@ public struct RenderedMessage: Sendable, Hashable, Codable {
     var headingValue: String?
     /// The rendered body.
     public var body: String
+    /// An email's plain-text alternative, from `<template>.email.text.mustache` when the project has one.
+    public var text: String?
 
     /// Creates a rendered message.
-    public init(heading: (key: String, value: String)?, body: String) {
+    public init(heading: (key: String, value: String)?, body: String, text: String? = nil) {
         self.headingKey = heading?.key
         self.headingValue = heading?.value
         self.body = body
+        self.text = text
     }
 
     public static func == (lhs: RenderedMessage, rhs: RenderedMessage) -> Bool {
         lhs.headingKey == rhs.headingKey && lhs.headingValue == rhs.headingValue && lhs.body == rhs.body
+            && lhs.text == rhs.text
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(headingKey)
         hasher.combine(headingValue)
         hasher.combine(body)
+        hasher.combine(text)
     }
 }
 

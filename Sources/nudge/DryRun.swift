@@ -98,7 +98,9 @@ struct PlanPrinter {
                 message.customerID,
                 message.channel?.rawValue ?? "-",
                 message.status.rawValue,
-                message.status == .send ? message.occurrence : "\(message.occurrence): \(message.reason ?? "")",
+                message.status == .send
+                    ? message.occurrence + (message.segments.map { " (\($0.count) \($0.encoding.rawValue) segment\($0.count == 1 ? "" : "s"))" } ?? "")
+                    : "\(message.occurrence): \(message.reason ?? "")",
             ])
         }
         let aligned = tableLines([header] + rows)

@@ -56,4 +56,39 @@ struct UnsubscribeRenderingTests {
             templates: [], extraFiles: ["Templates/bye.sms.mustache": "Stop: {{unsubscribe_url}}\n"])
         #expect(throws: FixtureError.self) { try fixture.project() }
     }
+
+    @Test("a <template>.email.text.mustache file gives the email its plain-text part, with the same fields and link")
+    func textTemplate() throws {
+        let fixture = try Fixture(
+            config: Self.config,
+            workflows: ["w.yaml": "id: w\ntrigger: { signup: {} }\nactions:\n  - send: { channel: email, template: bye }\n"],
+            templates: [],
+            extraFiles: [
+                "Templates/bye.email.mustache": Self.template,
+                "Templates/bye.email.text.mustache": "Hi {{customer.first_name}} & co. Leave: {{unsubscribe_url}}\n",
+            ])
+        try fixture.add("c1", signedUp: "2026-11-25T10:00:00Z", email: "c1@example.com")
+        #expect(try fixture.project().warnings.isEmpty)
+        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
+        #expect(plan.messages.first?.rendered?.text == "Hi Ana & co. Leave: https://hooks.cafe.example/unsubscribe/YzE.unsigned\n")
+        #expect(plan.messages.first?.jsonLine(includeRendered: true).contains(#""text":"Hi Ana & co."#) == true)
+    }
+
+    @Test("a text template with an unknown field is a check error; one without its HTML email is a warning")
+    func textTemplateChecks() throws {
+        let fixture = try Fixture(
+            config: Self.config,
+            workflows: ["w.yaml": "id: w\ntrigger: { signup: {} }\nactions:\n  - send: { channel: email, template: bye }\n"],
+            templates: [],
+            extraFiles: [
+                "Templates/bye.email.mustache": Self.template,
+                "Templates/bye.email.text.mustache": "Hi {{customer.frist_name}}\n",
+                "Templates/orphan.email.text.mustache": "Hi\n",
+            ])
+        let (project, diagnostics) = Project.load(directory: fixture.directory.path)
+        #expect(project == nil)
+        let lines = diagnostics.map(\.description)
+        #expect(lines.contains { $0.hasSuffix("Templates/bye.email.text.mustache:1:4: error: unknown template variable 'customer.frist_name' (did you mean 'customer.first_name'?)") }, "\(lines)")
+        #expect(lines.contains { $0.hasSuffix("Templates/orphan.email.text.mustache:1:1: warning: plain-text part of an email template that does not exist: Templates/orphan.email.mustache") }, "\(lines)")
+    }
 }

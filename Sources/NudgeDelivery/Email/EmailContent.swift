@@ -45,7 +45,8 @@ public struct EmailContent: Sendable, Hashable {
     ) {
         self.init(
             from: from, fromName: fromName, replyTo: replyTo, to: message.record.recipient ?? "",
-            subject: message.record.heading ?? "", html: message.record.body ?? "", outboxID: message.id,
+            subject: message.record.heading ?? "", html: message.record.body ?? "", text: message.record.textBody,
+            outboxID: message.id,
             unsubscribeURL: unsubscribe?.url(customerID: message.record.customerId))
     }
 
@@ -73,7 +74,7 @@ public struct EmailContent: Sendable, Hashable {
 
 /// Plain text from the HTML of an email body, for the text/plain alternative.
 public enum HTMLText {
-    /// Drops tags, keeps line structure (`<br>`, paragraphs, list items, headings), writes links as
+    /// Drops tags, breaks lines where the HTML does (`<br>`, paragraphs, list items, headings), writes links as
     /// `text (url)`, decodes entities and collapses runs of blank space.
     public static func plainText(fromHTML html: String) -> String {
         var output = ""
@@ -100,7 +101,7 @@ public enum HTMLText {
                 case "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "ul", "ol", "blockquote":
                     output += "\n\n"
                 case "li":
-                    output += isClosing ? "\n" : "\n- "
+                    if !isClosing { output += "\n- " }
                 case "td", "th":
                     if isClosing { output += " " }
                 case "a":
@@ -117,7 +118,8 @@ public enum HTMLText {
                 }
                 continue
             }
-            if skipping == nil { output.append(character) }
+            // As in HTML, line breaks and tabs in the source are spaces; only tags break lines.
+            if skipping == nil { output.append(character == "\n" || character == "\r\n" || character == "\t" ? " " : character) }
             index = html.index(after: index)
         }
         return tidy(decodeEntities(output))

@@ -75,6 +75,7 @@ extension PlannedMessage {
         if includeRendered, let rendered {
             if let heading = rendered.heading { fields.append((heading.key, heading.value)) }
             fields.append(("body", rendered.body))
+            if let text = rendered.text { fields.append(("text", text)) }
         }
         return fields
     }

@@ -31,8 +31,8 @@ extension Planner {
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, recipient, template,
-                      heading_key, heading, body, due_at, created_at, status, reason, next_attempt_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      heading_key, heading, body, text_body, due_at, created_at, status, reason, next_attempt_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for message in plan.messages {
                 try ledger.execute(arguments: [message.workflowID, message.customerID, message.occurrence, createdMillis])
@@ -40,7 +40,8 @@ extension Planner {
                 try insert.execute(arguments: [
                     id, message.workflowID, message.customerID, message.occurrence, message.actionIndex,
                     message.channel?.rawValue, message.recipient, message.template, message.rendered?.heading?.key,
-                    message.rendered?.heading?.value, message.rendered?.body, StoredInstant.millis(message.due),
+                    message.rendered?.heading?.value, message.rendered?.body, message.rendered?.text,
+                    StoredInstant.millis(message.due),
                     createdMillis, message.status == .send ? "pending" : "suppressed", message.reason, createdMillis,
                 ])
                 if message.status == .send {

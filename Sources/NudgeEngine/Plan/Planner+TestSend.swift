@@ -13,6 +13,8 @@ public struct TestMessage: Sendable {
     /// `subject`, `title` or `header`, with its rendered value.
     public var heading: (key: String, value: String)?
     public var body: String
+    /// An email's plain-text part, when the project has a text template.
+    public var text: String?
 }
 
 extension Planner {
@@ -92,10 +94,10 @@ extension Planner {
             let facts = CustomerFacts(occurrence: occurrence, workflow: workflow, config: project.config, now: now) { since in
                 (try? Int.fetchOne(visitCount, arguments: [customerID, StoredInstant.millis(since)])) ?? 0
             }
-            let rendered = template.render(context(for: chosen, facts: facts))
+            let rendered = render(template, on: chosen, facts: facts)
             return TestMessage(
                 workflowID: workflow.id, customerID: customerID, channel: chosen, template: action.template,
-                heading: rendered.heading, body: rendered.body)
+                heading: rendered.heading, body: rendered.body, text: rendered.text)
         }
     }
 }

@@ -107,7 +107,7 @@ public struct Planner: Sendable {
                     return message
                 }
                 if render {
-                    message.rendered = template.render(context(for: channel, facts: facts))
+                    message.rendered = self.render(template, on: channel, facts: facts)
                     if channel == .sms, let body = message.rendered?.body { message.segments = SMSSegments(body) }
                 } else if channel == .sms {
                     // Dry-run shows what each SMS costs, rendered or not.
@@ -124,6 +124,16 @@ public struct Planner: Sendable {
 }
 
 extension Planner {
+    /// Renders `template` for the occurrence, with the plain-text alternative of an email when the project has one.
+    func render(_ template: MessageTemplate, on channel: Channel, facts: CustomerFacts) -> RenderedMessage {
+        let context = context(for: channel, facts: facts)
+        var rendered = template.render(context)
+        if channel == .email, let text = project.textTemplates[template.name] {
+            rendered.text = text.render(context).body
+        }
+        return rendered
+    }
+
     /// The rendering context of a message on `channel`: the fields of §4, and `unsubscribe_url` in emails.
     func context(for channel: Channel, facts: CustomerFacts) -> LazyContext {
         let base = facts.renderContext

@@ -28,6 +28,8 @@ public struct Project: Sendable {
     public var workflows: [Workflow]
     /// The templates by name and channel.
     public var templates: [TemplateKey: MessageTemplate]
+    /// Plain-text alternatives of email templates (`<template>.email.text.mustache`), by template name.
+    public var textTemplates: [String: MessageTemplate] = [:]
     /// Warnings found while loading (errors prevent loading).
     public var warnings: [Diagnostic]
 
@@ -77,9 +79,25 @@ public struct Project: Sendable {
         var templateVariables: [TemplateKey: [TemplateVariable]] = [:]
         let templatesDirectory = root.appendingPathComponent("Templates")
         let templateNames = ((try? fileManager.contentsOfDirectory(atPath: templatesDirectory.path)) ?? []).sorted()
+        var textTemplates: [String: MessageTemplate] = [:]
+        var textVariables: [String: (file: String, variables: [TemplateVariable])] = [:]
         for fileName in templateNames where fileName.hasSuffix(".mustache") {
             let relative = "Templates/\(fileName)"
             let stem = String(fileName.dropLast(".mustache".count))
+            if stem.hasSuffix(".email.text") {
+                // The plain-text part of an email, rendered like an SMS (no HTML escaping, no front matter).
+                let name = String(stem.dropLast(".email.text".count))
+                guard let text = try? String(contentsOf: templatesDirectory.appendingPathComponent(fileName), encoding: .utf8)
+                else {
+                    diagnostics.error("cannot read the template (is it UTF-8 text?)", at: SourceLocation(file: display(relative)))
+                    continue
+                }
+                let (template, variables) = MessageTemplate.parseDraft(
+                    text, name: name, channel: .sms, file: display(relative), diagnostics: &diagnostics)
+                textTemplates[name] = template
+                textVariables[name] = (display(relative), variables)
+                continue
+            }
             guard let dot = stem.lastIndex(of: "."), let channel = Channel(rawValue: String(stem[stem.index(after: dot)...]))
             else {
                 diagnostics.warning(
@@ -178,6 +196,20 @@ public struct Project: Sendable {
                 }
             }
         }
+        for (name, (file, variables)) in textVariables.sorted(by: { $0.key < $1.key }) {
+            if templateFiles[TemplateKey(name: name, channel: .email)] == nil {
+                diagnostics.warning(
+                    "plain-text part of an email template that does not exist: Templates/\(name).email.mustache",
+                    at: SourceLocation(file: file, line: 1, column: 1))
+            }
+            for variable in variables {
+                if let (message, suggestion) = variable.check(
+                    against: FieldCatalog(trigger: nil), extraNames: [UnsubscribeLinks.variable])
+                {
+                    diagnostics.error(message, at: variable.location, suggestion: suggestion)
+                }
+            }
+        }
         // Templates no workflow uses are still checked against every field.
         let used = Set(drafts.flatMap { w in w.actions.flatMap { a in a.channels.map { TemplateKey(name: a.template, channel: $0) } } })
         for (key, variables) in templateVariables where !used.contains(key) {
@@ -193,9 +225,10 @@ public struct Project: Sendable {
         let workflows = drafts.compactMap(\.workflow)
         let sorted = diagnostics.sorted
         guard !diagnostics.hasErrors else { return (nil, sorted) }
-        let project = Project(
+        var project = Project(
             directory: root, displayPrefix: prefix, config: config, workflows: workflows.sorted { $0.id < $1.id },
             templates: templates, warnings: sorted)
+        project.textTemplates = textTemplates
         return (project, sorted)
     }
 }

@@ -207,6 +207,10 @@ public struct AppDatabase: Sendable {
                     CREATE INDEX customer_on_phone ON customer(phone);
                     """)
         }
+        migrator.registerMigration("v6-outbox-text") { db in
+            // An email's plain-text part when the project has a text template (else it is derived from the HTML).
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN text_body TEXT")
+        }
         return migrator
     }
 }

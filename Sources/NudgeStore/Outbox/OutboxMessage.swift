@@ -32,6 +32,8 @@ public struct OutboxMessage: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var headingKey: String?
     public var heading: String?
     public var body: String?
+    /// An email's plain-text part from a text template (nil: derived from the HTML body when sent).
+    public var textBody: String?
     /// Milliseconds since 1970.
     public var dueAt: Int64
     public var createdAt: Int64
@@ -93,6 +95,7 @@ public struct OutboxMessage: Codable, Sendable, Hashable, FetchableRecord, Persi
         headingKey = row["heading_key"]
         heading = row["heading"]
         body = row["body"]
+        textBody = row["text_body"]
         dueAt = row["due_at"]
         createdAt = row["created_at"]
         let statusText: String = row["status"]
