@@ -84,6 +84,9 @@ extension ChannelAdapter {
     }
 
     /// Delivers each message through `deliver(_:)`, at most `limit` at a time, results in input order.
+    ///
+    /// Once the provider asks to wait (a transient failure with a Retry-After, such as a 429), the messages not yet
+    /// started are not sent: they are put back with the same delay instead of each drawing the same answer.
     public func deliverConcurrently(
         _ batch: [OutboundMessage], limit: Int, before: (@Sendable () async -> Void)? = nil
     ) async -> [Result<DeliveryReceipt, DeliveryError>] {
@@ -107,9 +110,19 @@ extension ChannelAdapter {
                 start(next)
                 next += 1
             }
+            var pause: (reason: String, delay: TimeInterval)?
             while let (index, result) = await group.next() {
                 results[index] = result
-                if next < batch.count {
+                if pause == nil, case .failure(.transient(let reason, let delay?)) = result, delay > 0 {
+                    pause = (reason, delay)
+                }
+                if let pause {
+                    while next < batch.count {
+                        results[next] = .failure(
+                            .transient("not sent: the provider asked to wait (\(pause.reason))", retryAfter: pause.delay))
+                        next += 1
+                    }
+                } else if next < batch.count {
                     start(next)
                     next += 1
                 }

@@ -18,6 +18,9 @@ public struct ProviderHTTP: Sendable {
     public var name: String
     public var client: HTTPClient
     public var timeout: TimeAmount
+    /// Whether a request whose outcome is unknown (a timeout after it was sent) may be retried: true for providers
+    /// whose requests carry the outbox id, so a retry that duplicates can still be traced and deduplicated.
+    public var retriesUnknownOutcomes = true
 
     /// Answers larger than this are cut (only the first part is kept for error messages).
     public static let maxResponseBytes = 64 * 1024
@@ -35,7 +38,8 @@ public struct ProviderHTTP: Sendable {
             response = try await client.execute(request, timeout: timeout)
         } catch let error as HTTPClientError {
             if error == .deadlineExceeded || error == .readTimeout {
-                throw DeliveryError.transient("\(name) timed out after \(timeout.nanoseconds / 1_000_000) ms")
+                let text = "\(name) timed out after \(timeout.nanoseconds / 1_000_000) ms"
+                throw retriesUnknownOutcomes ? DeliveryError.transient(text) : Self.unknownOutcome(text)
             }
             throw DeliveryError.transient("\(name) unreachable: \(error)")
         } catch {
@@ -54,6 +58,12 @@ public struct ProviderHTTP: Sendable {
             // A body cut short still says what it said.
         }
         return Answer(status: Int(response.status.code), headers: response.headers, body: String(buffer: kept))
+    }
+
+    /// A failure after the request may have reached the provider, for a provider that cannot carry the outbox id:
+    /// not retried, since a retry could send the message twice with nothing to tell the copies apart.
+    public static func unknownOutcome(_ text: String) -> DeliveryError {
+        .permanent(text + " (not retried: the message may have been sent, and this request cannot carry the outbox id)")
     }
 
     /// `": text"` of a provider's answer, trimmed and cut to 300 characters; empty for an empty answer.

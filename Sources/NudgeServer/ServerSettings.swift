@@ -76,7 +76,11 @@ public struct ServerSettings: Sendable {
         case .missing(let reason): reasons[Route.mailgun] = reason
         }
 
-        switch Self.secret("auth_token_env", of: sms, provider: "twilio", environment: environment) {
+        // Twilio signs callbacks with the account's auth token; with an API key (api_key_sid) `auth_token_env` holds
+        // the key's secret instead, and `webhook_auth_token_env` names the auth token.
+        let twilioKey = sms?.settings["api_key_sid"] != nil || sms?.settings["webhook_auth_token_env"] != nil
+            ? "webhook_auth_token_env" : "auth_token_env"
+        switch Self.secret(twilioKey, of: sms, provider: "twilio", environment: environment) {
         case .value(let text, _): twilio = TwilioSignature(authToken: text)
         case .missing(let reason):
             reasons[Route.twilioStatus] = reason

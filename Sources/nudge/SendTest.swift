@@ -50,7 +50,9 @@ extension NudgeCommand {
             guard let instant = parseNow(now, zone: project.config.timeZone) else { throw ExitCode(2) }
             let planner = Planner(
                 project: project, database: database, logger: global.makeLogger(),
-                unsubscribe: UnsubscribeLinks(config: project.config, environment: environment))
+                // The customer's real unsubscribe link must not reach a tester's inbox (one click would opt the
+                // customer out): the test shows an unsigned link, which `nudge serve` refuses.
+                unsubscribe: UnsubscribeLinks(config: project.config, environment: [:]))
             let message: TestMessage
             do {
                 message = try planner.testMessage(
@@ -63,6 +65,7 @@ extension NudgeCommand {
             // Only the chosen channel's adapter is built, so only its secrets are needed.
             var config = project.config
             config.channels = config.channels.filter { $0.key == message.channel }
+            config.serve = nil
             guard let settings = config.channels[message.channel] else {
                 Console.error("nudge.yaml: error: no adapter is configured for \(message.channel.rawValue)")
                 throw ExitCode(1)
@@ -94,6 +97,7 @@ extension NudgeCommand {
                 occurrence: "test", actionIndex: 0, channel: message.channel.rawValue, recipient: to,
                 template: message.template, headingKey: message.heading?.key, heading: message.heading?.value,
                 body: message.body, dueAt: millis, createdAt: millis, status: .pending, reason: nil)
+            record.textBody = message.text
             record.attempts = 1
             do {
                 let receipt = try await adapter.deliver(OutboundMessage(record: record, sentAt: Date()))

@@ -265,6 +265,32 @@ extension SMSProviderTests {
             }
         }
 
+        @Test("without a public URL the request carries no outbox id, so a 500 or a timeout is not retried")
+        func unknownOutcomeWithoutCallback() async throws {
+            try await FakeTwilio.with { twilio, url, client in
+                let adapter = Self.adapter(url, client: client, publicURL: nil, timeout: 0.3)
+                twilio.server.enqueue(.serverError)
+                let failed = try #require(await deliveryError(adapter, sms("msg_u")))
+                guard case .permanent(let text) = failed else {
+                    Issue.record("expected a permanent failure, got \(failed)")
+                    return
+                }
+                #expect(text.contains("not retried"))
+                twilio.server.enqueue(.hang)
+                let hung = try #require(await deliveryError(adapter, sms("msg_h")))
+                guard case .permanent = hung else {
+                    Issue.record("expected a permanent failure, got \(hung)")
+                    return
+                }
+                twilio.server.enqueue(.serverError)
+                let retried = try #require(await deliveryError(Self.adapter(url, client: client), sms("msg_v", attempt: 1)))
+                guard case .transient = retried else {
+                    Issue.record("with the outbox id in the callback a 500 is retried, got \(retried)")
+                    return
+                }
+            }
+        }
+
         @Test("every attempt of a message carries its outbox id in the StatusCallback URL")
         func statusCallbackOnEveryAttempt() async throws {
             try await FakeTwilio.with { twilio, url, client in
@@ -551,12 +577,13 @@ extension SMSProviderTests {
                 ErrorCase(
                     name: "429 Throttling with Retry-After", reply: .tooManyRequests(retryAfter: "3"),
                     expected: .transient(containing: "SNS error Throttling", retryAfter: 3)),
+                // SNS cannot carry the outbox id: an answer lost after sending is not retried.
                 ErrorCase(
                     name: "500 InternalError", reply: .serverError,
-                    expected: .transient(containing: "SNS error InternalError", retryAfter: nil)),
+                    expected: .permanent(containing: "SNS error InternalError")),
                 ErrorCase(
                     name: "hang past the timeout", reply: .hang,
-                    expected: .transient(containing: "SNS timed out after 300 ms", retryAfter: nil)),
+                    expected: .permanent(containing: "SNS timed out after 300 ms")),
             ]
         }()
 

@@ -40,4 +40,22 @@ struct SecretMaskTests {
         #expect(record.reason == "401: bad key ****")
         #expect(try fixture.attempts("msg_1").allSatisfy { $0.detail?.contains("leaked") != true })
     }
+
+    @Test("once the provider asks to wait, the rest of the batch is put back with the same delay, not sent")
+    func throttledBatch() async throws {
+        let adapter = ScriptedAdapter()
+        adapter.script("msg_2", .failure(.transient("429 slow down", retryAfter: 60)))
+        let batch = (1...5).map { OutboundMessage(record: DeliveryFixture.message("msg_\($0)"), sentAt: DeliveryFixture.start) }
+        let results = await adapter.deliverConcurrently(batch, limit: 1)
+        #expect(adapter.calls.map(\.id) == ["msg_1", "msg_2"])
+        #expect((try? results[0].get()) != nil)
+        for result in results.dropFirst(2) {
+            guard case .failure(.transient(let reason, let delay)) = result else {
+                Issue.record("expected a transient failure, got \(result)")
+                continue
+            }
+            #expect(delay == 60)
+            #expect(reason.contains("the provider asked to wait"))
+        }
+    }
 }

@@ -91,4 +91,23 @@ struct UnsubscribeRenderingTests {
         #expect(lines.contains { $0.hasSuffix("Templates/bye.email.text.mustache:1:4: error: unknown template variable 'customer.frist_name' (did you mean 'customer.first_name'?)") }, "\(lines)")
         #expect(lines.contains { $0.hasSuffix("Templates/orphan.email.text.mustache:1:1: warning: plain-text part of an email template that does not exist: Templates/orphan.email.mustache") }, "\(lines)")
     }
+
+    @Test(
+        "check warns when a real email provider has no working unsubscribe link, and when Twilio has no public URL",
+        arguments: [
+            ("", "emails sent through sendgrid will carry no unsubscribe link"),
+            ("serve: { public_url: https://h.example }\n", "unsubscribe links will be unsigned"),
+        ])
+    func providerWarnings(serve: String, warning: String) throws {
+        let config = """
+            business: { name: Test Café, timezone: UTC }
+            \(serve)channels:
+              email: { provider: sendgrid, api_key_env: SG_KEY, from: hello@cafe.example }
+              sms: { provider: twilio, account_sid: AC1, auth_token_env: TW, from: "+15557122661" }
+            """
+        let fixture = try Fixture(config: config, workflows: [:], templates: ["t"])
+        let warnings = try fixture.project().warnings.map(\.message)
+        #expect(warnings.contains { $0.contains(warning) }, "\(warnings)")
+        #expect(warnings.contains { $0.hasPrefix("without serve.public_url Twilio sends no delivery status") } == serve.isEmpty)
+    }
 }

@@ -89,6 +89,12 @@ struct ProjectConfigTests {
                 ["5:22: error: unknown provider 'postal' for channel 'email' (expected one of: file, mailgun, sendgrid, smtp, sns, twilio, webhook)"]
             ),
             (
+                "  email: { provider: sendgrid, api_key_env: K, from: a@b.example, base_url: \"http://api.example\" }",
+                [
+                    "5:77: error: 'base_url' must be https (every request carries the API credentials); http is only for 127.0.0.1"
+                ]
+            ),
+            (
                 "  email: { provider: smtp }",
                 [
                     "5:10: error: missing key 'from' in channel 'email' (provider smtp)",

@@ -38,7 +38,7 @@ struct MailgunWebhookTests {
     }
 
     @Test(
-        "consent follows the event: a permanent failure, a complaint or an unsubscribe turns email off",
+        "consent follows the event: a hard bounce, a complaint or an unsubscribe turns email off; a block or an expiry does not",
         arguments: [
             (
                 "failed",
@@ -46,6 +46,9 @@ struct MailgunWebhookTests {
                 false, DeliveryEvent.Kind.bounced
             ),
             ("failed", #","severity":"temporary","reason":"generic","delivery-status":{"code":421}"#, true, .deferred),
+            ("failed", #","severity":"permanent","reason":"esp-block","delivery-status":{"code":554}"#, true, .failed),
+            ("failed", #","severity":"permanent","reason":"old","delivery-status":{"code":421}"#, true, .failed),
+            ("failed", #","severity":"permanent","reason":"generic","delivery-status":{"code":551}"#, false, .bounced),
             ("complained", "", false, .complained),
             ("unsubscribed", "", false, .unsubscribed),
             ("opened", "", true, .opened),

@@ -42,6 +42,27 @@ struct ServerSettingsTests {
         #expect(settings.businessName == "Bean There Café")
     }
 
+    @Test("with a Twilio API key, callbacks are verified with the account's auth token from webhook_auth_token_env")
+    func twilioAPIKey() throws {
+        let yaml = Self.yaml.replacingOccurrences(
+            of: "auth_token_env: TWILIO_TOKEN,", with: "auth_token_env: TWILIO_KEY_SECRET, api_key_sid: SK1,")
+        let withoutToken = try ServerSettings(
+            config: Self.config(yaml), environment: ["TWILIO_KEY_SECRET": "key-secret", "NUDGE_UNSUBSCRIBE_SECRET": "s"])
+        #expect(withoutToken.twilio == nil, "the API key's secret does not verify Twilio's signatures")
+        #expect(
+            withoutToken.routes.first { $0.path == "/webhooks/twilio/status" }?.problem?.contains("webhook_auth_token_env")
+                == true)
+        let configured = yaml.replacingOccurrences(of: "api_key_sid: SK1,", with: "api_key_sid: SK1, webhook_auth_token_env: TWILIO_AUTH,")
+        let settings = try ServerSettings(
+            config: Self.config(configured),
+            environment: ["TWILIO_KEY_SECRET": "key-secret", "TWILIO_AUTH": "auth-token", "NUDGE_UNSUBSCRIBE_SECRET": "s"])
+        let url = "https://hooks.example.com/webhooks/twilio/status?nudge_id=m1"
+        #expect(
+            settings.twilio?.isValid(
+                TwilioSignature(authToken: "auth-token").signature(url: url, parameters: []), url: url, parameters: [])
+                == true)
+    }
+
     @Test("a key missing from the environment turns its route off and says which variable")
     func missingKey() throws {
         let settings = try ServerSettings(config: Self.config(), environment: ["NUDGE_UNSUBSCRIBE_SECRET": "s"])

@@ -56,7 +56,9 @@ public struct SNSAdapter: ChannelAdapter {
         self.smsType = smsType
         self.senderID = senderID
         self.signer = SigV4(credentials: credentials, region: region, service: "sns")
-        self.http = ProviderHTTP(name: "SNS", client: client, timeout: timeout)
+        var http = ProviderHTTP(name: "SNS", client: client, timeout: timeout)
+        http.retriesUnknownOutcomes = false
+        self.http = http
         self.concurrency = max(1, concurrency)
         self.rateLimiter = rateLimiter
         self.clock = clock
@@ -163,7 +165,8 @@ public struct SNSAdapter: ChannelAdapter {
             }
             return .transient(text, retryAfter: retryAfter)
         }
-        if answer.status == 408 || answer.status >= 500 { return .transient(text) }
+        // SNS Publish has no field for the outbox id: a 5xx may have been sent, and is not retried.
+        if answer.status == 408 || answer.status >= 500 { return ProviderHTTP.unknownOutcome(text) }
         return .permanent(text)
     }
 

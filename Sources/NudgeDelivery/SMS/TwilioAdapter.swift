@@ -58,7 +58,9 @@ public struct TwilioAdapter: ChannelAdapter {
         }
         self.authorization = ProviderHTTP.basicAuthorization(user: apiKeySID ?? accountSID, password: authToken)
         self.secret = authToken
-        self.http = ProviderHTTP(name: "Twilio", client: client, timeout: timeout)
+        var http = ProviderHTTP(name: "Twilio", client: client, timeout: timeout)
+        http.retriesUnknownOutcomes = self.publicURL != nil
+        self.http = http
         self.concurrency = max(1, concurrency)
         self.rateLimiter = rateLimiter
         self.clock = clock
@@ -153,7 +155,10 @@ public struct TwilioAdapter: ChannelAdapter {
             }
             return .transient(text, retryAfter: retryAfter)
         }
-        if answer.status == 408 || answer.status >= 500 { return .transient(text) }
+        if answer.status == 408 || answer.status >= 500 {
+            // Retried only when the request carries the outbox id (in its StatusCallback URL).
+            return publicURL == nil ? ProviderHTTP.unknownOutcome(text) : .transient(text)
+        }
         return .permanent(text)
     }
 }

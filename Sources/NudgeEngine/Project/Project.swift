@@ -156,6 +156,24 @@ public struct Project: Sendable {
             }
         }
 
+        // A real email provider needs working unsubscribe links; Twilio needs the public URL for status callbacks.
+        if let email = config.channels[.email], ["sendgrid", "mailgun", "smtp"].contains(email.provider) {
+            if config.serve?.publicURL == nil {
+                diagnostics.warning(
+                    "emails sent through \(email.provider) will carry no unsubscribe link", at: email.location,
+                    suggestion: "add serve: { public_url: …, unsubscribe_secret_env: … } and run 'nudge serve' there")
+            } else if let serve = config.serve, serve.unsubscribeSecretEnv == nil {
+                diagnostics.warning(
+                    "unsubscribe links will be unsigned, and 'nudge serve' cannot honour them", at: serve.location,
+                    suggestion: "add unsubscribe_secret_env: NAME (an environment variable holding a random secret)")
+            }
+        }
+        if let sms = config.channels[.sms], sms.provider == "twilio", config.serve?.publicURL == nil {
+            diagnostics.warning(
+                "without serve.public_url Twilio sends no delivery status, and an answer lost to a 5xx or a timeout "
+                    + "is not retried (the request could not carry the outbox id)", at: sms.location)
+        }
+
         // Cross-checks, also for workflows with errors: unique ids, templates for every channel, template variables.
         var firstByID: [String: WorkflowDraft] = [:]
         for draft in drafts {

@@ -41,6 +41,10 @@ public enum ChannelSetting {
             guard let url = URL(string: value), let scheme = url.scheme, ["http", "https"].contains(scheme),
                 url.host?.isEmpty == false
             else { return "'\(key)' must be an http or https URL, not '\(value)'" }
+            // A provider's API key travels with every request: plain http only to a server on this machine.
+            if key == "base_url", scheme == "http", !["127.0.0.1", "localhost", "::1", "[::1]"].contains(url.host ?? "") {
+                return "'base_url' must be https (every request carries the API credentials); http is only for 127.0.0.1"
+            }
             return nil
         case "port":
             guard let port = Int(value), (1...65535).contains(port) else {

@@ -55,7 +55,8 @@ public struct ProviderSpec: Sendable {
             }),
         "twilio": ProviderSpec(
             required: ["account_sid", "auth_token_env"],
-            optional: ["from", "messaging_service_sid", "api_key_sid", "base_url"] + network, channels: [.sms],
+            optional: ["from", "messaging_service_sid", "api_key_sid", "webhook_auth_token_env", "base_url"] + network,
+            channels: [.sms],
             check: { settings in
                 if let from = settings["from"], !SMSSender.isPlausible(from) {
                     return "'from' must be an E.164 number such as +15551234567 or a sender id of 1-11 letters and digits"

@@ -7,6 +7,11 @@ public enum JSONText {
         "{" + fields.map { "\(quote($0.0)):\(encode($0.1))" }.joined(separator: ",") + "}"
     }
 
+    /// A JSON array of strings.
+    public static func array(_ strings: [String]) -> String {
+        "[" + strings.map(quote).joined(separator: ",") + "]"
+    }
+
     /// A JSON string literal.
     public static func quote(_ text: String) -> String {
         // Fast path: nothing to escape.

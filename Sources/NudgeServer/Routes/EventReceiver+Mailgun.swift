@@ -49,11 +49,18 @@ extension EventReceiver {
         case "clicked": return event(.clicked)
         case "failed":
             let status = data.object("delivery-status")
-            let detail = [data.string("reason"), status?.string("code"), status?.string("message")]
+            let code = status?.number("code").map { Int($0) } ?? status?.string("code").flatMap { Int($0) }
+            let reason = data.string("reason")
+            let detail = [reason, code.map(String.init), status?.string("message")]
                 .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
-            return data.string("severity") == "permanent"
+            guard data.string("severity") == "permanent" else { return event(.deferred, detail: detail) }
+            // Only a dead address is a hard bounce; a permanent failure for other reasons (a block by the receiving
+            // provider, a message too old to retry) fails this message without touching consent.
+            let isHardBounce =
+                ["bounce", "suppress-bounce", "hardfail"].contains(reason ?? "") || [550, 551, 553].contains(code ?? 0)
+            return isHardBounce
                 ? event(.bounced, detail: detail, consent: optOut("email", reason: "hard bounce"))
-                : event(.deferred, detail: detail)
+                : event(.failed, detail: detail)
         case "complained": return event(.complained, consent: optOut("email", reason: "spam complaint"))
         case "unsubscribed": return event(.unsubscribed, consent: optOut("email", reason: "unsubscribed at Mailgun"))
         default: return .ignore

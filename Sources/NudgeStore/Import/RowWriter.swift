@@ -132,7 +132,18 @@ struct RowWriter {
                 default: preconditionFailure("customer column \(column) has no binding")
                 }
                 names.append(column)
-                updates.append("\(column) = excluded.\(column)")
+                if let channel = ["email_opt_in": "email", "sms_opt_in": "sms", "push_opt_in": "push"][column] {
+                    // An opt-out the customer made through Nudge (a STOP, an unsubscribe, a hard bounce) outlives
+                    // re-imports of the platform's older opt-in; only a later opt-in (START) lifts it.
+                    updates.append(
+                        """
+                        \(column) = CASE WHEN (SELECT opt_in FROM consent_change WHERE customer_id = excluded.id \
+                        AND channel = '\(channel)' ORDER BY at DESC, id DESC LIMIT 1) = 0 THEN 0 \
+                        ELSE excluded.\(column) END
+                        """)
+                } else {
+                    updates.append("\(column) = excluded.\(column)")
+                }
             }
             if !attributeColumns.isEmpty {
                 names.append("attributes")

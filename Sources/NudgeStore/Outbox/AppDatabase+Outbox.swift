@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import NudgeLanguage
 
 /// The outcome of one delivery attempt, as the dispatcher records it.
 public enum DeliveryOutcome: Sendable, Hashable {
@@ -43,17 +44,38 @@ extension AppDatabase {
         let nowMillis = StoredInstant.millis(now)
         let expires = StoredInstant.millis(now.addingTimeInterval(leaseSeconds))
         return try writer.write { db in
-            try OutboxMessage.fetchAll(
+            // The due messages, each with whether its customer still accepts its channel: one who opted out after
+            // the plan was committed (STOP, unsubscribe, hard bounce) is not sent to; the message is suppressed.
+            let due = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT o.id, coalesce(CASE o.channel WHEN 'email' THEN c.email_opt_in WHEN 'sms' THEN c.sms_opt_in
+                      WHEN 'push' THEN c.push_opt_in END, 1) AS accepts
+                    FROM (SELECT id, channel, customer_id FROM outbox
+                      WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                      ORDER BY next_attempt_at LIMIT ?) AS o
+                    LEFT JOIN customer c ON c.id = o.customer_id
+                    """,
+                arguments: [nowMillis, nowMillis, limit])
+            let optedOut = due.filter { !($0["accepts"] as Bool) }.map { $0["id"] as String }
+            if !optedOut.isEmpty {
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET status = 'suppressed', reason = 'opted out of ' || channel || ' before delivery',
+                          lease_owner = NULL, lease_expires_at = NULL
+                        WHERE id IN (SELECT value FROM json_each(?))
+                        """, arguments: [JSONText.array(optedOut)])
+            }
+            let claimable = due.filter { $0["accepts"] as Bool }.map { $0["id"] as String }
+            guard !claimable.isEmpty else { return [] }
+            return try OutboxMessage.fetchAll(
                 db,
                 sql: """
                     UPDATE outbox SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1
-                    WHERE id IN (
-                      SELECT id FROM outbox
-                      WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
-                      ORDER BY next_attempt_at LIMIT ?)
+                    WHERE id IN (SELECT value FROM json_each(?))
                     RETURNING *
                     """,
-                arguments: [owner, expires, nowMillis, nowMillis, limit]
+                arguments: [owner, expires, JSONText.array(claimable)]
             ).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
         }
     }
