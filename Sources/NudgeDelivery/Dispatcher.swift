@@ -110,7 +110,20 @@ public struct Dispatcher: Sendable {
             let claimed = try database.claimOutbox(
                 owner: owner.description, now: clock(), leaseSeconds: leaseSeconds, limit: batchSize)
             if claimed.isEmpty { break }
+            // A slow or rate-limited provider can take longer than the lease to get through a batch; renew it while
+            // delivering, so that an overlapping run does not take these messages over and send them again.
+            let renewal = Task { [database, owner, leaseSeconds, clock] in
+                let ids = claimed.map(\.id)
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(max(0.05, leaseSeconds / 3)))
+                    if Task.isCancelled { break }
+                    _ = try? database.renewLeases(
+                        ids: ids, owner: owner.description, until: clock().addingTimeInterval(leaseSeconds))
+                }
+            }
             let outcomes = await deliver(claimed)
+            renewal.cancel()
+            await renewal.value
             for (_, outcome) in outcomes {
                 switch outcome {
                 case .delivered(let id):

@@ -2,6 +2,7 @@ import Foundation
 import NudgeDelivery
 import NudgeLanguage
 import NudgeStore
+import Synchronization
 import Testing
 
 @Suite("Outbox leases")
@@ -101,6 +102,41 @@ struct LeaseTests {
         #expect(lines.count == 2)
         #expect(lines[0].hasPrefix(#"{"id":"msg_1","#) && lines[1].hasPrefix(#"{"id":"msg_2","#))
         #expect(try fixture.record("msg_1").providerMessageId == "already-written")
+    }
+
+    /// An adapter that takes longer than the lease: the clock jumps past the lease's end, wall time passes, and
+    /// another owner tries to take the message over before the delivery finishes.
+    final class SlowAdapter: ChannelAdapter {
+        let database: AppDatabase
+        let clock: TestClock
+        let lease: Double
+        let takenOver = Mutex<[String]>([])
+
+        init(database: AppDatabase, clock: TestClock, lease: Double) {
+            self.database = database
+            self.clock = clock
+            self.lease = lease
+        }
+
+        func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
+            clock.advance(by: 2 * lease)
+            try await Task.sleep(for: .seconds(lease))
+            let stolen = try database.claimOutbox(owner: "host-b/2/b", now: clock.now, leaseSeconds: lease, limit: 10)
+            takenOver.withLock { $0 += stolen.map(\.id) }
+            return DeliveryReceipt()
+        }
+    }
+
+    @Test("a delivery that outlasts its lease renews it, so an overlapping run cannot take the message over")
+    func renewal() async throws {
+        let fixture = try DeliveryFixture()
+        try fixture.insert([DeliveryFixture.message("msg_1")])
+        let clock = TestClock()
+        let adapter = SlowAdapter(database: fixture.database, clock: clock, lease: 0.6)
+        let summary = try await fixture.dispatcher([.email: adapter], clock: clock, leaseSeconds: 0.6).drain()
+        #expect(summary.delivered == 1)
+        #expect(adapter.takenOver.withLock { $0 }.isEmpty)
+        #expect(try fixture.record("msg_1").status == .delivered)
     }
 
     @Test(

@@ -80,6 +80,19 @@ extension AppDatabase {
         }
     }
 
+    /// Extends the leases `owner` holds on messages `ids` (still pending) to `until`; returns how many it extended.
+    @discardableResult
+    public func renewLeases(ids: [String], owner: String, until: Date) throws -> Int {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET lease_expires_at = ?
+                    WHERE lease_owner = ? AND status = 'pending' AND id IN (SELECT value FROM json_each(?))
+                    """, arguments: [StoredInstant.millis(until), owner, JSONText.array(ids)])
+            return db.changesCount
+        }
+    }
+
     /// Records the outcomes of claimed messages and releases their leases, in one transaction.
     public func recordOutcomes(_ outcomes: [(message: OutboxMessage, outcome: DeliveryOutcome)], at now: Date) throws {
         guard !outcomes.isEmpty else { return }
