@@ -60,11 +60,15 @@ public enum DeliveryError: Error, Sendable, CustomStringConvertible {
     case transient(String, retryAfter: TimeInterval? = nil)
     /// Will not succeed: other 4xx, a misconfiguration.
     case permanent(String)
+    /// Not sent at all: the provider asked to wait (for another message of the batch). Tried again after
+    /// `retryAfter`, without counting as an attempt.
+    case postponed(String, retryAfter: TimeInterval)
 
     public var description: String {
         switch self {
         case .transient(let message, _): return message
         case .permanent(let message): return message
+        case .postponed(let message, _): return message
         }
     }
 }
@@ -86,7 +90,7 @@ extension ChannelAdapter {
     /// Delivers each message through `deliver(_:)`, at most `limit` at a time, results in input order.
     ///
     /// Once the provider asks to wait (a transient failure with a Retry-After, such as a 429), the messages not yet
-    /// started are not sent: they are put back with the same delay instead of each drawing the same answer.
+    /// started are not sent: they are postponed by the same delay instead of each drawing the same answer.
     public func deliverConcurrently(
         _ batch: [OutboundMessage], limit: Int, before: (@Sendable () async -> Void)? = nil
     ) async -> [Result<DeliveryReceipt, DeliveryError>] {
@@ -119,7 +123,7 @@ extension ChannelAdapter {
                 if let pause {
                     while next < batch.count {
                         results[next] = .failure(
-                            .transient("not sent: the provider asked to wait (\(pause.reason))", retryAfter: pause.delay))
+                            .postponed("not sent: the provider asked to wait (\(pause.reason))", retryAfter: pause.delay))
                         next += 1
                     }
                 } else if next < batch.count {

@@ -129,7 +129,7 @@ public struct Dispatcher: Sendable {
                 case .delivered(let id):
                     summary.delivered += 1
                     if id == "already-written" { summary.recovered += 1 }
-                case .retry: summary.retrying += 1
+                case .retry, .postponed: summary.retrying += 1
                 case .failed: summary.failed += 1
                 }
             }
@@ -180,6 +180,9 @@ public struct Dispatcher: Sendable {
         case .failure(.permanent(let reason)):
             logger.warning("delivery failed: \(reason)", metadata: metadata)
             return .failed(reason: reason)
+        case .failure(.postponed(let reason, let delay)):
+            logger.debug("postponed: \(reason)", metadata: metadata)
+            return .postponed(at: clock().addingTimeInterval(delay), reason: reason)
         case .failure(.transient(let reason, let retryAfter)):
             let now = clock()
             let age = now.timeIntervalSince(StoredInstant.date(message.createdAt))

@@ -26,6 +26,7 @@ public struct SecretMask: Sendable {
         switch error {
         case .transient(let message, let retryAfter): return .transient(apply(message), retryAfter: retryAfter)
         case .permanent(let message): return .permanent(apply(message))
+        case .postponed(let message, let retryAfter): return .postponed(apply(message), retryAfter: retryAfter)
         }
     }
 }

@@ -41,7 +41,7 @@ struct SecretMaskTests {
         #expect(try fixture.attempts("msg_1").allSatisfy { $0.detail?.contains("leaked") != true })
     }
 
-    @Test("once the provider asks to wait, the rest of the batch is put back with the same delay, not sent")
+    @Test("once the provider asks to wait, the rest of the batch is postponed by the same delay, not sent")
     func throttledBatch() async throws {
         let adapter = ScriptedAdapter()
         adapter.script("msg_2", .failure(.transient("429 slow down", retryAfter: 60)))
@@ -50,12 +50,41 @@ struct SecretMaskTests {
         #expect(adapter.calls.map(\.id) == ["msg_1", "msg_2"])
         #expect((try? results[0].get()) != nil)
         for result in results.dropFirst(2) {
-            guard case .failure(.transient(let reason, let delay)) = result else {
-                Issue.record("expected a transient failure, got \(result)")
+            guard case .failure(.postponed(let reason, let delay)) = result else {
+                Issue.record("expected the message to be postponed, got \(result)")
                 continue
             }
             #expect(delay == 60)
             #expect(reason.contains("the provider asked to wait"))
         }
+    }
+
+    /// Delivers one message at a time through a scripted adapter.
+    struct OneAtATime: ChannelAdapter {
+        let base: ScriptedAdapter
+        func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt { try await base.deliver(message) }
+        func deliver(batch: [OutboundMessage]) async -> [Result<DeliveryReceipt, DeliveryError>] {
+            await deliverConcurrently(batch, limit: 1)
+        }
+    }
+
+    @Test("a postponed message waits as asked without using up an attempt")
+    func postponedKeepsAttempts() async throws {
+        let fixture = try DeliveryFixture()
+        try fixture.insert(["msg_1", "msg_2", "msg_3"].map { DeliveryFixture.message($0) })
+        let scripted = ScriptedAdapter()
+        scripted.script("msg_2", .failure(.transient("429 slow down", retryAfter: 60)))
+        let clock = TestClock()
+        let summary = try await fixture.dispatcher([.email: OneAtATime(base: scripted)], clock: clock).drain()
+        #expect(summary.delivered == 1 && summary.retrying == 2)
+        let postponed = try fixture.record("msg_3")
+        #expect(postponed.attempts == 0)
+        #expect(postponed.nextAttemptAt == StoredInstant.millis(clock.now.addingTimeInterval(60)))
+        #expect(try fixture.attempts("msg_3").isEmpty)
+        #expect(try fixture.record("msg_2").attempts == 1)
+        clock.advance(by: 60)
+        let later = try await fixture.dispatcher([.email: OneAtATime(base: scripted)], clock: clock).drain()
+        #expect(later.delivered == 2)
+        #expect(try fixture.record("msg_3").attempts == 1)
     }
 }

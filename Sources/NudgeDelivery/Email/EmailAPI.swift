@@ -94,6 +94,7 @@ extension DeliveryError {
         switch self {
         case .transient(let message, let retryAfter): return .transient(mask(message), retryAfter: retryAfter)
         case .permanent(let message): return .permanent(mask(message))
+        case .postponed(let message, let retryAfter): return .postponed(mask(message), retryAfter: retryAfter)
         }
     }
 }

@@ -10,6 +10,8 @@ public enum DeliveryOutcome: Sendable, Hashable {
     case retry(at: Date, reason: String)
     /// Given up: a permanent error, or out of retries.
     case failed(reason: String)
+    /// Not sent (the provider asked to wait): try at the given instant, and the claim does not count as an attempt.
+    case postponed(at: Date, reason: String)
 }
 
 /// Counts of outbox messages by channel and state, for `nudge status`.
@@ -114,6 +116,12 @@ extension AppDatabase {
                     UPDATE outbox SET status = 'failed', reason = ?, lease_owner = NULL, lease_expires_at = NULL
                     WHERE id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = ?)
                     """)
+            let postponedStatement = try db.cachedStatement(
+                sql: """
+                    UPDATE outbox SET next_attempt_at = ?, reason = ?, attempts = max(0, attempts - 1), lease_owner = NULL,
+                      lease_expires_at = NULL
+                    WHERE id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = ?)
+                    """)
             let attemptStatement = try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO delivery_attempt (outbox_id, attempt, at, outcome, detail) VALUES (?, ?, ?, ?, ?)")
             for (message, outcome) in outcomes {
@@ -132,6 +140,10 @@ extension AppDatabase {
                     try failedStatement.execute(arguments: [reason, message.id, message.leaseOwner])
                     label = "failed"
                     detail = reason
+                case .postponed(let at, let reason):
+                    try postponedStatement.execute(
+                        arguments: [StoredInstant.millis(at), reason, message.id, message.leaseOwner])
+                    continue
                 }
                 try attemptStatement.execute(arguments: [message.id, message.attempts, nowMillis, label, detail])
             }
