@@ -181,8 +181,14 @@ public struct Dispatcher: Sendable {
             logger.warning("delivery failed: \(reason)", metadata: metadata)
             return .failed(reason: reason)
         case .failure(.postponed(let reason, let delay)):
+            let now = clock()
+            let policy = policies[channel] ?? self.policy
+            if now.timeIntervalSince(StoredInstant.date(message.createdAt)) >= policy.maxAge {
+                logger.warning("delivery failed, too old to send: \(reason)", metadata: metadata)
+                return .failed(reason: "\(reason) (gave up: older than max_age)")
+            }
             logger.debug("postponed: \(reason)", metadata: metadata)
-            return .postponed(at: clock().addingTimeInterval(delay), reason: reason)
+            return .postponed(at: now.addingTimeInterval(delay), reason: reason)
         case .failure(.transient(let reason, let retryAfter)):
             let now = clock()
             let age = now.timeIntervalSince(StoredInstant.date(message.createdAt))

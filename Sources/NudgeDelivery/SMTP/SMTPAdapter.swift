@@ -122,6 +122,8 @@ public struct SMTPAdapter: ChannelAdapter {
     /// Whether `error` will happen again however often the message is sent: a 5xx answer or a refusal.
     static func isPermanent(_ error: SMTPError) -> Bool {
         switch error {
+        // RFC 5321 §4.5.3.1.10: a 552 to RCPT (too many recipients) is to be treated as the temporary 452.
+        case .rejected(.recipient, let reply) where reply.code == 552: false
         case .rejected(_, let reply): (500..<600).contains(reply.code)
         case .refused: true
         case .unreachable, .timedOut, .closed, .malformed: false

@@ -196,8 +196,9 @@ public final class SMTPClient: Sendable {
                     if let implicitTLS {
                         try pipeline.addHandler(NIOSSLClientHandler(context: implicitTLS, serverHostname: serverName))
                     }
-                    try pipeline.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: 64 * 1024))
                     let handler = SMTPReplyHandler()
+                    try pipeline.addHandler(LineBoundaryTracker(replies: handler))
+                    try pipeline.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: 64 * 1024))
                     replies.value = handler
                     try pipeline.addHandler(handler)
                 }
@@ -374,8 +375,13 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     /// Why the connection can no longer be used.
     private var failure: SMTPError?
 
-    /// No reply is pending, half-read or unasked, and the connection has not failed.
-    var isIdle: Bool { waiting == nil && partial == nil && unasked.isEmpty && failure == nil }
+    /// Whether the bytes received so far end with a line break (else part of a line waits in the line decoder).
+    var endsAtLineBoundary = true
+
+    /// No reply is pending, half-read (not even part of a line) or unasked, and the connection has not failed.
+    var isIdle: Bool {
+        waiting == nil && partial == nil && unasked.isEmpty && failure == nil && endsAtLineBoundary
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -392,7 +398,16 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     ) -> EventLoopFuture<SMTPReply> {
         if let failure { return eventLoop.makeFailedFuture(failure.at(step)) }
         guard let context else { return eventLoop.makeFailedFuture(SMTPError.closed(step)) }
-        if !unasked.isEmpty { return context.eventLoop.makeSucceededFuture(unasked.removeFirst()) }
+        if !unasked.isEmpty {
+            // A server closing down (421) may say so out of turn; any other reply that came before a command was
+            // sent means the dialogue is out of step (it would be taken for the answer to a command that was never
+            // sent): the connection is given up.
+            let reply = unasked.removeFirst()
+            // Nothing to send (the greeting, the answer after the data) or a closing 421: the reply is the answer.
+            if bytes == nil || reply.code == 421 { return context.eventLoop.makeSucceededFuture(reply) }
+            fail(.malformed("the server answered \(reply.code) before it was asked"))
+            return context.eventLoop.makeFailedFuture(failure?.at(step) ?? SMTPError.closed(step))
+        }
         guard waiting == nil else {
             return context.eventLoop.makeFailedFuture(
                 SMTPError.refused("one SMTP command at a time: \(step.rawValue) must wait"))
@@ -469,5 +484,26 @@ final class SMTPReplyHandler: ChannelInboundHandler {
             waiting.promise.fail(error)
         }
         context?.close(promise: nil)
+    }
+}
+
+/// Sits before the line decoder and tells the reply handler whether the bytes so far end at a line break, so that
+/// a partial line sent before STARTTLS (an injection attempt) is noticed: it would be glued to the first line
+/// read after the handshake.
+final class LineBoundaryTracker: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let replies: SMTPReplyHandler
+
+    init(replies: SMTPReplyHandler) {
+        self.replies = replies
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if let last = unwrapInboundIn(data).readableBytesView.last {
+            replies.endsAtLineBoundary = last == UInt8(ascii: "\n")
+        }
+        context.fireChannelRead(data)
     }
 }

@@ -48,37 +48,43 @@ extension AppDatabase {
         return try writer.write { db in
             // The due messages, each with whether its customer still accepts its channel: one who opted out after
             // the plan was committed (STOP, unsubscribe, hard bounce) is not sent to; the message is suppressed.
-            let due = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT o.id, coalesce(CASE o.channel WHEN 'email' THEN c.email_opt_in WHEN 'sms' THEN c.sms_opt_in
-                      WHEN 'push' THEN c.push_opt_in END, 1) AS accepts
-                    FROM (SELECT id, channel, customer_id FROM outbox
-                      WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
-                      ORDER BY next_attempt_at LIMIT ?) AS o
-                    LEFT JOIN customer c ON c.id = o.customer_id
-                    """,
-                arguments: [nowMillis, nowMillis, limit])
-            let optedOut = due.filter { !($0["accepts"] as Bool) }.map { $0["id"] as String }
-            if !optedOut.isEmpty {
-                try db.execute(
+            while true {
+                let due = try Row.fetchAll(
+                    db,
                     sql: """
-                        UPDATE outbox SET status = 'suppressed', reason = 'opted out of ' || channel || ' before delivery',
-                          lease_owner = NULL, lease_expires_at = NULL
+                        SELECT o.id, coalesce(CASE o.channel WHEN 'email' THEN c.email_opt_in WHEN 'sms' THEN c.sms_opt_in
+                          WHEN 'push' THEN c.push_opt_in END, 1) AS accepts
+                        FROM (SELECT id, channel, customer_id FROM outbox
+                          WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                          ORDER BY next_attempt_at LIMIT ?) AS o
+                        LEFT JOIN customer c ON c.id = o.customer_id
+                        """,
+                    arguments: [nowMillis, nowMillis, limit])
+                let optedOut = due.filter { !($0["accepts"] as Bool) }.map { $0["id"] as String }
+                if !optedOut.isEmpty {
+                    try db.execute(
+                        sql: """
+                            UPDATE outbox SET status = 'suppressed', reason = 'opted out of ' || channel || ' before delivery',
+                              lease_owner = NULL, lease_expires_at = NULL
+                            WHERE id IN (SELECT value FROM json_each(?))
+                            """, arguments: [JSONText.array(optedOut)])
+                }
+                let claimable = due.filter { $0["accepts"] as Bool }.map { $0["id"] as String }
+                // A window that was all opted out says nothing about the messages after it: look again.
+                if claimable.isEmpty {
+                    if due.count == limit { continue }
+                    return []
+                }
+                return try OutboxMessage.fetchAll(
+                    db,
+                    sql: """
+                        UPDATE outbox SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1
                         WHERE id IN (SELECT value FROM json_each(?))
-                        """, arguments: [JSONText.array(optedOut)])
+                        RETURNING *
+                        """,
+                    arguments: [owner, expires, JSONText.array(claimable)]
+                ).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
             }
-            let claimable = due.filter { $0["accepts"] as Bool }.map { $0["id"] as String }
-            guard !claimable.isEmpty else { return [] }
-            return try OutboxMessage.fetchAll(
-                db,
-                sql: """
-                    UPDATE outbox SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1
-                    WHERE id IN (SELECT value FROM json_each(?))
-                    RETURNING *
-                    """,
-                arguments: [owner, expires, JSONText.array(claimable)]
-            ).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
         }
     }
 
@@ -120,7 +126,7 @@ extension AppDatabase {
                 sql: """
                     UPDATE outbox SET next_attempt_at = ?, reason = ?, attempts = max(0, attempts - 1), lease_owner = NULL,
                       lease_expires_at = NULL
-                    WHERE id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = ?)
+                    WHERE id = ? AND status = 'pending' AND lease_owner = ? AND attempts = ?
                     """)
             let attemptStatement = try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO delivery_attempt (outbox_id, attempt, at, outcome, detail) VALUES (?, ?, ?, ?, ?)")
@@ -142,7 +148,7 @@ extension AppDatabase {
                     detail = reason
                 case .postponed(let at, let reason):
                     try postponedStatement.execute(
-                        arguments: [StoredInstant.millis(at), reason, message.id, message.leaseOwner])
+                        arguments: [StoredInstant.millis(at), reason, message.id, message.leaseOwner, message.attempts])
                     continue
                 }
                 try attemptStatement.execute(arguments: [message.id, message.attempts, nowMillis, label, detail])
