@@ -277,6 +277,15 @@ struct SMTPAdapterTests {
         #expect(try server.received().map(\.connection) == [1, 2, 3])
     }
 
+    @Test("bytes injected after the STARTTLS go-ahead are refused before the handshake: no AUTH, nothing sent")
+    func startTLSInjection() async throws {
+        let server = try await SMTPTestServer(["--inject"])
+        let adapter = try Self.adapter(server, timeout: 2)
+        Expected.transient(containing: "before the TLS handshake", retryAfter: nil).check(
+            try await Self.failure(adapter, email("msg_injected")))
+        #expect(try server.commands(connection: 1) == ["connect", "EHLO", "STARTTLS"])
+    }
+
     @Test("a server that says nothing times out (transient)")
     func silentServer() async throws {
         let server = try await SMTPTestServer(["--mute"])

@@ -11,7 +11,8 @@ line per connection and per command: "1 connect", "1 EHLO", "1 AUTH", ... (never
 --tls starttls offers STARTTLS (a certificate made at start, signed by a CA made at start); implicit speaks TLS from
 the first byte; none offers no TLS. AUTH is offered only over TLS. --reply answers RCPT TO for ADDRESS with the given
 code and text (421 also closes the connection). --drop-after N closes a connection silently after its Nth message;
---busy-after N answers the MAIL FROM after the Nth message with 421 and closes. --mute accepts connections and
+--busy-after N answers the MAIL FROM after the Nth message with 421 and closes. --inject answers STARTTLS with its
+220 and the start of a forged line (a STARTTLS injection). --mute accepts connections and
 never says a word (for timeouts).
 
 When ready it prints one JSON line on stdout: {"port": PORT, "ca": CA_PEM_PATH or null}. It exits when stdin closes.
@@ -207,6 +208,7 @@ def main():
     parser.add_argument("--drop-after", type=int, default=0)
     parser.add_argument("--busy-after", type=int, default=0)
     parser.add_argument("--mute", action="store_true")
+    parser.add_argument("--inject", action="store_true")
     options = parser.parse_args()
 
     os.makedirs(options.folder, exist_ok=True)
@@ -245,10 +247,36 @@ def main():
             recorder.connections += 1
             recorder.event(recorder.connections, "connect")
 
+    class Inject(asyncio.Protocol):
+        """Offers STARTTLS, then answers it with its 220 followed by the start of a forged line (CVE-2011-0411 style)."""
+
+        def connection_made(self, transport):
+            recorder.connections += 1
+            self.connection = recorder.connections
+            recorder.event(self.connection, "connect")
+            self.transport = transport
+            self.buffer = b""
+            transport.write(b"220 inject.test ESMTP\r\n")
+
+        def data_received(self, data):
+            self.buffer += data
+            while b"\r\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\r\n", 1)
+                verb = line.split(b" ")[0].decode().upper()
+                recorder.event(self.connection, verb)
+                if verb == "EHLO":
+                    self.transport.write(b"250-inject.test\r\n250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n")
+                elif verb == "STARTTLS":
+                    self.transport.write(b"220 go ahead\r\n250 forged")
+                else:
+                    self.transport.write(b"500 unexpected\r\n")
+
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     if options.mute:
         factory = Mute  # noqa: F811
+    if options.inject:
+        factory = Inject  # noqa: F811
     server = loop.run_until_complete(loop.create_server(
         factory, host="127.0.0.1", port=0, ssl=context if options.tls == "implicit" else None))
     port = server.sockets[0].getsockname()[1]
