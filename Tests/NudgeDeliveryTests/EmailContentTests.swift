@@ -17,7 +17,7 @@ struct EmailContentTests {
                 "Bye? Unsubscribe (https://x.example/unsubscribe/abc)"
             ),
             ("<a href=\"https://x.example\">https://x.example</a>", "https://x.example"),
-            ("Caf&eacute;? Caf&#233; &amp; tea &lt;3 &#x1F382; &nbsp;ok", "Caf&eacute;? Café & tea <3 🎂 ok"),
+            ("Caf&eacute;? Caf&#233; &amp; tea &lt;3 &#x1F382; &nbsp;ok &copy; &Uuml;ber &yuml; &bogus;", "Café? Café & tea <3 🎂 ok © Über ÿ &bogus;"),
             ("<style>p { color: red }</style><p>Shown</p><script>alert(1)</script>", "Shown"),
             ("<p>A    lot\n\n\n\n  of   space</p><p>Next</p>", "A lot of space\n\nNext"),
         ])

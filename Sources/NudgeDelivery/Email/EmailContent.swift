@@ -136,11 +136,27 @@ public enum HTMLText {
         return String(rest.prefix { !$0.isWhitespace && $0 != ">" })
     }
 
-    static let entities: [String: String] = [
-        "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "#39": "'", "nbsp": " ", "copy": "©",
-        "reg": "®", "hellip": "…", "mdash": "—", "ndash": "–", "euro": "€", "pound": "£", "rsquo": "’", "lsquo": "‘",
-        "rdquo": "”", "ldquo": "“",
-    ]
+    /// The Latin-1 entities (`&nbsp;` … `&yuml;`, code points 160–255, in order).
+    static let latin1Names = """
+        nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn sup2 sup3 acute \
+        micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave Aacute Acirc Atilde Auml Aring \
+        AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml \
+        times Oslash Ugrave Uacute Ucirc Uuml Yacute THORN szlig agrave aacute acirc atilde auml aring aelig ccedil \
+        egrave eacute ecirc euml igrave iacute icirc iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash \
+        ugrave uacute ucirc uuml yacute thorn yuml
+        """.split(separator: " ")
+
+    static let entities: [String: String] = {
+        var table: [String: String] = [
+            "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "hellip": "…", "mdash": "—", "ndash": "–",
+            "euro": "€", "rsquo": "’", "lsquo": "‘", "rdquo": "”", "ldquo": "“", "bull": "•", "trade": "™",
+        ]
+        for (offset, name) in latin1Names.enumerated() {
+            table[String(name)] = String(Character(Unicode.Scalar(UInt8(160 + offset))))
+        }
+        table["nbsp"] = " "
+        return table
+    }()
 
     static func decodeEntities(_ text: String) -> String {
         guard text.contains("&") else { return text }
