@@ -355,6 +355,20 @@ struct SMTPSettingsTests {
         #expect(defaults.pool.configuration.credentials == nil)
         #expect(defaults.pool.configuration.helo == "localhost")
         #expect(defaults.pool.limit == 3)
+
+        // A relay on this machine that needs no login (a local Postfix, a test server) is spoken to in plain, on 25
+        // unless told otherwise; with a login, TLS stays required.
+        let local = try SMTPAdapter(context: Self.context(["host": "127.0.0.1", "from": "offers@cafe.example"]))
+        #expect(local.pool.configuration.security == SMTPConfiguration.Security.none)
+        #expect(local.pool.configuration.port == 25)
+        let localPort = try SMTPAdapter(
+            context: Self.context(["host": "localhost", "port": "8025", "from": "offers@cafe.example"]))
+        #expect(localPort.pool.configuration.security == SMTPConfiguration.Security.none)
+        let localLogin = try SMTPAdapter(
+            context: Self.context(
+                ["host": "127.0.0.1", "from": "offers@cafe.example", "username": "ana", "password_env": "SMTP_PASSWORD"],
+                environment: ["SMTP_PASSWORD": "pw"]))
+        #expect(localLogin.pool.configuration.security == .starttls)
     }
 
     @Test(

@@ -60,14 +60,16 @@ public struct SMTPAdapter: ChannelAdapter {
     public init(context: Adapters.Context) throws {
         let settings = context.settings
         let port = settings["port"].flatMap { Int($0) }
+        let host = try context.setting("host")
         let security =
-            settings["security"].flatMap(SMTPConfiguration.Security.init(rawValue:)) ?? (port == 465 ? .tls : .starttls)
+            settings["security"].flatMap(SMTPConfiguration.Security.init(rawValue:))
+            ?? Self.defaultSecurity(host: host, port: port, hasCredentials: settings["username"] != nil)
         var credentials: SMTPConfiguration.Credentials?
         if let username = settings["username"] {
             credentials = .init(username: username, password: try context.secret("password_env"))
         }
         let configuration = SMTPConfiguration(
-            host: try context.setting("host"), port: port, security: security, credentials: credentials,
+            host: host, port: port, security: security, credentials: credentials,
             helo: settings["helo"] ?? "localhost", timeout: context.timeout)
         do {
             try self.init(
@@ -106,6 +108,14 @@ public struct SMTPAdapter: ChannelAdapter {
             throw Self.deliveryError(error)
         }
         return DeliveryReceipt(providerMessageID: mime.messageID)
+    }
+
+    /// The security when nudge.yaml names none: implicit TLS on port 465; plain for a relay on this machine that
+    /// needs no login (a local Postfix, a test server); STARTTLS, required, everywhere else.
+    static func defaultSecurity(host: String, port: Int?, hasCredentials: Bool) -> SMTPConfiguration.Security {
+        if port == 465 { return .tls }
+        if !hasCredentials, ["127.0.0.1", "localhost", "::1"].contains(host.lowercased()) { return .none }
+        return .starttls
     }
 
     /// Says `QUIT` on the idle connections and closes them.
