@@ -14,6 +14,9 @@ struct ServeProcessTests {
     @Test("an emailed unsubscribe link, one-click POSTed to nudge serve on loopback, turns email off for the next plan")
     func unsubscribeRoundTrip() async throws {
         let project = try DemoProject.make(customers: 400, now: "2026-11-25T15:00:00Z")
+        try project.editConfig(
+            replacing: "# unsubscribe_secret_env: NUDGE_UNSUBSCRIBE_SECRET",
+            with: "unsubscribe_secret_env: NUDGE_UNSUBSCRIBE_SECRET")
         // The link as the email carries it (signed: the secret is in the environment).
         let dryRun = try project.start(
             ["dry-run", "--format", "json", "--render", "--now", "2026-11-25T15:00:00Z"], environment: Self.environment)
@@ -67,9 +70,12 @@ struct ServeProcessTests {
         #expect(!after.contains { $0["customer"] as? String == customer && $0["channel"] as? String == "email" })
     }
 
-    @Test("serve refuses to start without the unsubscribe secret, naming the variable")
+    @Test("serve refuses to start when the unsubscribe secret it is told to use is not set, naming the variable")
     func missingSecret() throws {
         let project = try DemoProject.make(customers: 20, now: "2026-11-25T15:00:00Z")
+        try project.editConfig(
+            replacing: "# unsubscribe_secret_env: NUDGE_UNSUBSCRIBE_SECRET",
+            with: "unsubscribe_secret_env: NUDGE_UNSUBSCRIBE_SECRET")
         let server = try project.start(["serve", "--port", "0"], environment: ["NUDGE_UNSUBSCRIBE_SECRET": ""])
         let result = server.wait(timeout: 60).result
         #expect(result.status == 1)
@@ -80,5 +86,16 @@ struct ServeProcessTests {
         try project.database().writer.read { db in
             try Bool.fetchOne(db, sql: "SELECT email_opt_in FROM customer WHERE id = ?", arguments: [customer])
         }
+    }
+
+    @Test("the example project as `nudge init` writes it serves webhooks without an unsubscribe secret (that route off)")
+    func servesWithoutSecret() throws {
+        let project = try DemoProject.make(customers: 20, now: "2026-11-25T15:00:00Z")
+        let server = try project.start(["serve", "--port", "0"], environment: ["NUDGE_UNSUBSCRIBE_SECRET": ""])
+        defer { server.send(SIGKILL) }
+        #expect(server.waitForStderr(containing: "listening on http://127.0.0.1:", timeout: 60), "\(server.stderr)")
+        #expect(server.stderr.contains("/unsubscribe/{token}  off (503)"), "\(server.stderr)")
+        server.send(SIGTERM)
+        #expect(server.wait(timeout: 30).result.status == 0)
     }
 }

@@ -23,11 +23,12 @@ extension ExampleProject {
             send_at: "09:00"                  # local time of day at which date-based triggers fall due
 
             # Where `nudge serve` can be reached from outside: email unsubscribe links and SMS status
-            # callbacks point there. Links are signed with the secret in NUDGE_UNSUBSCRIBE_SECRET
-            # (without it, dry-run shows unsigned links and serve refuses to start).
+            # callbacks point there. Before sending real email, uncomment unsubscribe_secret_env and put
+            # a long random secret in that variable: it signs the links, and serve honours only signed ones
+            # (until then links are unsigned, and `nudge check` warns once a real email provider is set).
             serve:
               public_url: https://nudge.beanthere.example
-              unsubscribe_secret_env: NUDGE_UNSUBSCRIBE_SECRET
+              # unsubscribe_secret_env: NUDGE_UNSUBSCRIBE_SECRET
 
             # Which adapter delivers each channel. `file` appends one JSON line per message,
             # handy for trying things out. In production switch to a provider, for example:
