@@ -56,8 +56,30 @@ final class SMTPTestServer {
     private let process: Process
     private let input: Pipe
 
+    /// Whether Python has aiosmtpd and cryptography, installing them with pip once when it has not (so that
+    /// `swift test` alone works on a fresh machine; `.ci/run` installs them beforehand).
+    static let pythonPackagesReady: Bool = {
+        func run(_ arguments: [String]) -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3"] + arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return -1 }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        if run(["-c", "import aiosmtpd, cryptography"]) == 0 { return true }
+        _ = run(["-m", "pip", "install", "--quiet", "aiosmtpd", "cryptography"])
+        return run(["-c", "import aiosmtpd, cryptography"]) == 0
+    }()
+
     /// Starts the server with `arguments` (see `smtp_server.py`) and waits until it listens.
     init(_ arguments: [String] = []) async throws {
+        guard Self.pythonPackagesReady else {
+            throw ReceiverError(
+                description: "the SMTP tests need python3 with aiosmtpd and cryptography (pip install aiosmtpd cryptography)")
+        }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let process = Process()
