@@ -64,6 +64,15 @@ public enum DeliveryError: Error, Sendable, CustomStringConvertible {
     /// `retryAfter`, without counting as an attempt.
     case postponed(String, retryAfter: TimeInterval)
 
+    /// The same error with `transform` applied to its message.
+    public func mapMessage(_ transform: (String) -> String) -> DeliveryError {
+        switch self {
+        case .transient(let message, let retryAfter): return .transient(transform(message), retryAfter: retryAfter)
+        case .permanent(let message): return .permanent(transform(message))
+        case .postponed(let message, let retryAfter): return .postponed(transform(message), retryAfter: retryAfter)
+        }
+    }
+
     public var description: String {
         switch self {
         case .transient(let message, _): return message
@@ -87,12 +96,13 @@ extension ChannelAdapter {
         await deliverConcurrently(batch, limit: 8)
     }
 
-    /// Delivers each message through `deliver(_:)`, at most `limit` at a time, results in input order.
+    /// Delivers each message through `deliver(_:)`, at most `limit` at a time (each when `rateLimiter` allows),
+    /// results in input order.
     ///
     /// Once the provider asks to wait (a transient failure with a Retry-After, such as a 429), the messages not yet
     /// started are not sent: they are postponed by the same delay instead of each drawing the same answer.
     public func deliverConcurrently(
-        _ batch: [OutboundMessage], limit: Int, before: (@Sendable () async -> Void)? = nil
+        _ batch: [OutboundMessage], limit: Int, rateLimiter: RateLimiter? = nil
     ) async -> [Result<DeliveryReceipt, DeliveryError>] {
         var results = [Result<DeliveryReceipt, DeliveryError>?](repeating: nil, count: batch.count)
         await withTaskGroup(of: (Int, Result<DeliveryReceipt, DeliveryError>).self) { group in
@@ -100,7 +110,7 @@ extension ChannelAdapter {
             func start(_ index: Int) {
                 let message = batch[index]
                 group.addTask {
-                    await before?()
+                    await rateLimiter?.acquire()
                     do {
                         return (index, .success(try await self.deliver(message)))
                     } catch let error as DeliveryError {

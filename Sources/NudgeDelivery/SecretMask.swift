@@ -6,28 +6,28 @@ public import NudgeLanguage
 public struct SecretMask: Sendable {
     /// The secret values, longest first (so a secret containing another is masked whole).
     let secrets: [String]
+    /// What each secret is replaced with.
+    let replacement: String
 
-    /// A mask for `values`; values shorter than 4 characters are not masked (they would garble ordinary text).
-    public init(_ values: [String]) {
-        secrets = Set(values.filter { $0.count >= 4 }).sorted { $0.count > $1.count }
+    /// A mask for `values`; values shorter than `minimumLength` are not masked (short ones such as a setting's
+    /// secret would garble ordinary text; an adapter masking a known key and address can mask any non-empty one).
+    public init(_ values: [String], replacement: String = "****", minimumLength: Int = 4) {
+        secrets = Set(values.filter { $0.count >= max(1, minimumLength) }).sorted { $0.count > $1.count }
+        self.replacement = replacement
     }
 
-    /// `text` with every secret replaced by `****`.
+    /// `text` with every secret replaced.
     public func apply(_ text: String) -> String {
         var masked = text
         for secret in secrets where masked.contains(secret) {
-            masked = masked.replacingOccurrences(of: secret, with: "****")
+            masked = masked.replacingOccurrences(of: secret, with: replacement)
         }
         return masked
     }
 
     /// The error with its message masked.
     public func apply(_ error: DeliveryError) -> DeliveryError {
-        switch error {
-        case .transient(let message, let retryAfter): return .transient(apply(message), retryAfter: retryAfter)
-        case .permanent(let message): return .permanent(apply(message))
-        case .postponed(let message, let retryAfter): return .postponed(apply(message), retryAfter: retryAfter)
-        }
+        error.mapMessage(apply)
     }
 }
 

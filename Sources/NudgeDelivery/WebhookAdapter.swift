@@ -50,11 +50,7 @@ public struct WebhookAdapter: ChannelAdapter {
     }
 
     public func deliver(batch: [OutboundMessage]) async -> [Result<DeliveryReceipt, DeliveryError>] {
-        var before: (@Sendable () async -> Void)?
-        if let limiter = rateLimiter {
-            before = { await limiter.acquire() }
-        }
-        return await deliverConcurrently(batch, limit: concurrency, before: before)
+        await deliverConcurrently(batch, limit: concurrency, rateLimiter: rateLimiter)
     }
 
     public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {

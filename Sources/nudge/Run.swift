@@ -52,14 +52,7 @@ extension NudgeCommand {
             let project = try loadProject(global)
             let logger = global.makeLogger()
             let environment = ProcessInfo.processInfo.environment
-            let missing = Adapters.missingSecrets(project.config, environment: environment)
-            if !missing.isEmpty {
-                for secret in missing {
-                    Console.error(
-                        "\(secret.location): error: \(secret.owner) needs the environment variable \(secret.variable) (\(secret.key)), which is not set")
-                }
-                throw ExitCode(1)
-            }
+            try requireSecrets(project.config, environment: environment)
             let database = try openExistingDatabase(path: project.databasePath(override: global.db))
             let box = HTTPClientBox()
             defer { box.shutdown() }

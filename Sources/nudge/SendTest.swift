@@ -70,11 +70,7 @@ extension NudgeCommand {
                 Console.error("nudge.yaml: error: no adapter is configured for \(message.channel.rawValue)")
                 throw ExitCode(1)
             }
-            for secret in Adapters.missingSecrets(config, environment: environment) {
-                Console.error(
-                    "\(secret.location): error: \(secret.owner) needs the environment variable \(secret.variable) (\(secret.key)), which is not set")
-                throw ExitCode(1)
-            }
+            try requireSecrets(config, environment: environment)
             let box = HTTPClientBox()
             defer { box.shutdown() }
             let adapter: any ChannelAdapter

@@ -1,7 +1,20 @@
 import ArgumentParser
 import Foundation
+import NudgeDelivery
 import NudgeLanguage
 import NudgeStore
+
+/// Fails with exit 1 when the configuration names secrets the environment lacks, naming each at its place in
+/// nudge.yaml (never a value), before anything is read or written.
+func requireSecrets(_ config: ProjectConfig, environment: [String: String]) throws {
+    let missing = Adapters.missingSecrets(config, environment: environment)
+    for secret in missing {
+        Console.error(
+            "\(secret.location): error: \(secret.owner) needs the environment variable \(secret.variable) "
+                + "(\(secret.key)), which is not set")
+    }
+    if !missing.isEmpty { throw ExitCode(1) }
+}
 
 /// The instant of `--now`: ISO 8601, a date or local time read in `zone`; the current time when absent.
 func parseNow(_ text: String?, zone: TimeZone) -> Date? {

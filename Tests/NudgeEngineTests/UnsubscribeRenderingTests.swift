@@ -16,12 +16,13 @@ struct UnsubscribeRenderingTests {
 
     static let template = "---\nsubject: Hi\n---\n<p>Bye? <a href=\"{{unsubscribe_url}}\">Unsubscribe</a></p>\n"
 
-    func fixture() throws -> Fixture {
+    /// A signup workflow emailing template `bye`, with `files` beside its HTML template.
+    func fixture(_ files: [String: String] = [:]) throws -> Fixture {
         try Fixture(
             config: Self.config,
             workflows: ["w.yaml": "id: w\ntrigger: { signup: {} }\nactions:\n  - send: { channel: email, template: bye }\n"],
             templates: [],
-            extraFiles: ["Templates/bye.email.mustache": Self.template])
+            extraFiles: files.merging(["Templates/bye.email.mustache": Self.template]) { own, _ in own })
     }
 
     @Test("an email renders the customer's signed link, which verifies back to the customer")
@@ -59,14 +60,9 @@ struct UnsubscribeRenderingTests {
 
     @Test("a <template>.email.text.mustache file gives the email its plain-text part, with the same fields and link")
     func textTemplate() throws {
-        let fixture = try Fixture(
-            config: Self.config,
-            workflows: ["w.yaml": "id: w\ntrigger: { signup: {} }\nactions:\n  - send: { channel: email, template: bye }\n"],
-            templates: [],
-            extraFiles: [
-                "Templates/bye.email.mustache": Self.template,
-                "Templates/bye.email.text.mustache": "Hi {{customer.first_name}} & co. Leave: {{unsubscribe_url}}\n",
-            ])
+        let fixture = try fixture([
+            "Templates/bye.email.text.mustache": "Hi {{customer.first_name}} & co. Leave: {{unsubscribe_url}}\n"
+        ])
         try fixture.add("c1", signedUp: "2026-11-25T10:00:00Z", email: "c1@example.com")
         #expect(try fixture.project().warnings.isEmpty)
         let plan = try fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
@@ -76,15 +72,10 @@ struct UnsubscribeRenderingTests {
 
     @Test("a text template with an unknown field is a check error; one without its HTML email is a warning")
     func textTemplateChecks() throws {
-        let fixture = try Fixture(
-            config: Self.config,
-            workflows: ["w.yaml": "id: w\ntrigger: { signup: {} }\nactions:\n  - send: { channel: email, template: bye }\n"],
-            templates: [],
-            extraFiles: [
-                "Templates/bye.email.mustache": Self.template,
-                "Templates/bye.email.text.mustache": "Hi {{customer.frist_name}}\n",
-                "Templates/orphan.email.text.mustache": "Hi\n",
-            ])
+        let fixture = try fixture([
+            "Templates/bye.email.text.mustache": "Hi {{customer.frist_name}}\n",
+            "Templates/orphan.email.text.mustache": "Hi\n",
+        ])
         let (project, diagnostics) = Project.load(directory: fixture.directory.path)
         #expect(project == nil)
         let lines = diagnostics.map(\.description)

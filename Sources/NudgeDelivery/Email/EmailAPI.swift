@@ -54,8 +54,7 @@ struct EmailAPI: Sendable {
     func deliver(batch: [OutboundMessage], with adapter: some ChannelAdapter) async -> [Result<
         DeliveryReceipt, DeliveryError
     >] {
-        let before = rateLimiter.map { limiter -> @Sendable () async -> Void in { await limiter.acquire() } }
-        return await adapter.deliverConcurrently(batch, limit: concurrency, before: before)
+        await adapter.deliverConcurrently(batch, limit: concurrency, rateLimiter: rateLimiter)
     }
 
     /// Sends `request` for `email` and reads the answer with `receipt`; the API key and the recipient's address are
@@ -67,7 +66,7 @@ struct EmailAPI: Sendable {
         do {
             return try receipt(try await http.send(request))
         } catch let error as DeliveryError {
-            throw error.masking([apiKey, email.to])
+            throw SecretMask([apiKey, email.to], replacement: "***", minimumLength: 1).apply(error)
         }
     }
 
@@ -81,20 +80,6 @@ struct EmailAPI: Sendable {
         case 401: return .permanent("\(name) refused the API key (401)\(detail)")
         case 403: return .permanent("\(name) refused the request (403)\(detail)")
         default: return .permanent("\(name) answered \(status)\(detail)")
-        }
-    }
-}
-
-extension DeliveryError {
-    /// The same error with every occurrence of `values` (an API key, the recipient's address) replaced by `***`.
-    func masking(_ values: [String]) -> DeliveryError {
-        func mask(_ text: String) -> String {
-            values.filter { !$0.isEmpty }.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
-        }
-        switch self {
-        case .transient(let message, let retryAfter): return .transient(mask(message), retryAfter: retryAfter)
-        case .permanent(let message): return .permanent(mask(message))
-        case .postponed(let message, let retryAfter): return .postponed(mask(message), retryAfter: retryAfter)
         }
     }
 }

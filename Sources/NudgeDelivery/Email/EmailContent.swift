@@ -59,17 +59,6 @@ public struct EmailContent: Sendable, Hashable {
         }
         return headers
     }
-
-    public static func == (lhs: EmailContent, rhs: EmailContent) -> Bool {
-        lhs.from == rhs.from && lhs.fromName == rhs.fromName && lhs.replyTo == rhs.replyTo && lhs.to == rhs.to
-            && lhs.subject == rhs.subject && lhs.html == rhs.html && lhs.text == rhs.text
-            && lhs.outboxID == rhs.outboxID && lhs.unsubscribeURL == rhs.unsubscribeURL
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(outboxID)
-        hasher.combine(to)
-    }
 }
 
 /// Plain text from the HTML of an email body, for the text/plain alternative.

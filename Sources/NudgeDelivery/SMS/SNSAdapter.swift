@@ -110,7 +110,7 @@ public struct SNSAdapter: ChannelAdapter {
     }
 
     public func deliver(batch: [OutboundMessage]) async -> [Result<DeliveryReceipt, DeliveryError>] {
-        await deliverConcurrently(batch, limit: concurrency, before: SMSDelivery.waiting(for: rateLimiter))
+        await deliverConcurrently(batch, limit: concurrency, rateLimiter: rateLimiter)
     }
 
     public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {

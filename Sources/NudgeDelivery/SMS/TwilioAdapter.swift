@@ -104,7 +104,7 @@ public struct TwilioAdapter: ChannelAdapter {
     }
 
     public func deliver(batch: [OutboundMessage]) async -> [Result<DeliveryReceipt, DeliveryError>] {
-        await deliverConcurrently(batch, limit: concurrency, before: SMSDelivery.waiting(for: rateLimiter))
+        await deliverConcurrently(batch, limit: concurrency, rateLimiter: rateLimiter)
     }
 
     public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
@@ -165,12 +165,6 @@ public struct TwilioAdapter: ChannelAdapter {
 
 /// What the SMS adapters share.
 enum SMSDelivery {
-    /// What to await before each request: a token of `limiter`, if any.
-    static func waiting(for limiter: RateLimiter?) -> (@Sendable () async -> Void)? {
-        guard let limiter else { return nil }
-        return { await limiter.acquire() }
-    }
-
     /// The recipient's phone number, or a permanent error when the outbox row has none.
     static func phoneNumber(of message: OutboundMessage) throws -> String {
         guard let number = message.record.recipient, !number.isEmpty else {
@@ -182,11 +176,7 @@ enum SMSDelivery {
     /// `text` without phone numbers (`+` and digits, possibly grouped by spaces, dashes, dots or parentheses, and
     /// runs of 7 or more digits), without any of `secrets`, and without the double spaces this leaves.
     static func redact(_ text: String, secrets: [String]) -> String {
-        var text = text
-        for secret in secrets where !secret.isEmpty {
-            text = text.replacingOccurrences(of: secret, with: "[secret]")
-        }
-        let characters = Array(text)
+        let characters = Array(SecretMask(secrets, replacement: "[secret]", minimumLength: 1).apply(text))
         var kept = ""
         var index = 0
         while index < characters.count {

@@ -84,11 +84,7 @@ public struct SMTPAdapter: ChannelAdapter {
 
     /// Delivers the batch over at most `connections` connections, then says `QUIT` on the idle ones.
     public func deliver(batch: [OutboundMessage]) async -> [Result<DeliveryReceipt, DeliveryError>] {
-        var before: (@Sendable () async -> Void)?
-        if let limiter = rateLimiter {
-            before = { await limiter.acquire() }
-        }
-        let results = await deliverConcurrently(batch, limit: pool.limit, before: before)
+        let results = await deliverConcurrently(batch, limit: pool.limit, rateLimiter: rateLimiter)
         await pool.closeIdle()
         return results
     }

@@ -48,14 +48,17 @@ public struct UnsubscribeLinks: Sendable {
         guard parts.count == 2, let idData = Self.data(base64URL: String(parts[0])),
             let customerID = String(data: idData, encoding: .utf8), let mac = Self.data(base64URL: String(parts[1]))
         else { return nil }
-        let message = Data("nudge-unsubscribe:v1:\(customerID)".utf8)
-        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: SymmetricKey(data: key))
-            ? customerID : nil
+        return HMAC<SHA256>.isValidAuthenticationCode(
+            mac, authenticating: Self.signed(customerID), using: SymmetricKey(data: key)) ? customerID : nil
     }
 
     static func mac(customerID: String, key: Data) -> HMAC<SHA256>.MAC {
-        HMAC<SHA256>.authenticationCode(
-            for: Data("nudge-unsubscribe:v1:\(customerID)".utf8), using: SymmetricKey(data: key))
+        HMAC<SHA256>.authenticationCode(for: signed(customerID), using: SymmetricKey(data: key))
+    }
+
+    /// What a token's MAC signs: the purpose, a version and the customer id.
+    static func signed(_ customerID: String) -> Data {
+        Data("nudge-unsubscribe:v1:\(customerID)".utf8)
     }
 
     static func base64URL(_ data: Data) -> String {

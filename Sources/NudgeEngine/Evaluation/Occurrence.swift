@@ -1,4 +1,5 @@
 public import Foundation
+import GRDB
 import NudgeLanguage
 public import NudgeStore
 
@@ -18,6 +19,15 @@ public struct ProgressState: Sendable, Hashable {
 
     /// Stamps still needed for the next reward.
     public var stampsRemaining: Int { max(0, stampsRequired - stamps) }
+}
+
+extension ProgressState {
+    /// Reads `offer_id, offer name, stamps_required, stamps, rewards_earned, updated_at` from the start of `row`.
+    init(row: Row) {
+        self.init(
+            offerID: row[0], offerName: row[1], stampsRequired: row[2], stamps: row[3], rewardsEarned: row[4],
+            updatedAt: StoredInstant.date(row[5]))
+    }
 }
 
 /// One firing of a trigger for one customer: the unit the ledger records.

@@ -36,6 +36,11 @@ struct TriggerScan {
     }
 
     func zone(of customer: CustomerState) -> TimeZone {
+        Self.zone(of: customer, config: config)
+    }
+
+    /// The customer's own zone, else the business zone.
+    static func zone(of customer: CustomerState, config: ProjectConfig) -> TimeZone {
         customer.timeZone.flatMap(TimeZone.init(identifier:)) ?? config.timeZone
     }
 
@@ -180,9 +185,7 @@ struct TriggerScan {
         let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         var result: [Occurrence] = []
         while let row = try rows.next() {
-            let progress = ProgressState(
-                offerID: row[0], offerName: row[1], stampsRequired: row[2], stamps: row[3], rewardsEarned: row[4],
-                updatedAt: StoredInstant.date(row[5]))
+            let progress = ProgressState(row: row)
             guard let reached = percents.filter({ Double($0) <= progress.percent }).max() else { continue }
             let customer = CustomerState(row: row, offset: 6)
             guard isInWindow(progress.updatedAt) else { continue }

@@ -60,9 +60,9 @@ extension Planner {
                     db, sql: "SELECT \(CustomerState.columns) FROM customer WHERE id = ?", arguments: [customerID])
             else { throw TestSendError(description: "no customer '\(customerID)'") }
             let customer = CustomerState(row: row)
-            let zone = customer.timeZone.flatMap(TimeZone.init(identifier:)) ?? project.config.timeZone
             var occurrence = Occurrence(
-                workflowID: workflow.id, customer: customer, key: "test", due: now, zone: zone)
+                workflowID: workflow.id, customer: customer, key: "test", due: now,
+                zone: TriggerScan.zone(of: customer, config: project.config))
             switch workflow.trigger {
             case .inactivity(let days):
                 occurrence.parameter = days.first
@@ -76,11 +76,7 @@ extension Planner {
                     sql += " AND p.offer_id = ?"
                     arguments += [offer]
                 }
-                let cards = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                    ProgressState(
-                        offerID: row[0], offerName: row[1], stampsRequired: row[2], stamps: row[3], rewardsEarned: row[4],
-                        updatedAt: StoredInstant.date(row[5]))
-                }
+                let cards = try Row.fetchAll(db, sql: sql, arguments: arguments).map(ProgressState.init(row:))
                 guard let card = cards.max(by: { $0.percent < $1.percent }) else {
                     throw TestSendError(
                         description: "customer '\(customerID)' has no stamp card\(offer.map { " for offer '\($0)'" } ?? ""), which this milestone workflow needs")
@@ -90,10 +86,7 @@ extension Planner {
             case .birthday, .signup:
                 break
             }
-            let visitCount = try db.cachedStatement(sql: "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?")
-            let facts = CustomerFacts(occurrence: occurrence, workflow: workflow, config: project.config, now: now) { since in
-                (try? Int.fetchOne(visitCount, arguments: [customerID, StoredInstant.millis(since)])) ?? 0
-            }
+            let facts = try self.facts(for: occurrence, of: workflow, now: now, db: db)
             let rendered = render(template, on: chosen, facts: facts)
             return TestMessage(
                 workflowID: workflow.id, customerID: customerID, channel: chosen, template: action.template,

@@ -35,8 +35,6 @@ public struct Planner: Sendable {
         var plan = Plan(now: now, messages: [], candidates: 0, alreadySent: 0, filteredOut: 0, workflowIDs: [])
         let ledger = try db.cachedStatement(
             sql: "SELECT 1 FROM ledger WHERE workflow_id = ? AND customer_id = ? AND occurrence = ?")
-        let visitCount = try db.cachedStatement(
-            sql: "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?")
         let zones = try TriggerScan.zonesInUse(db)
         // The rule graph's shared nodes: workflows with the same trigger, catch-up and send time share one scan.
         var scans: [TriggerScan.Key: [Occurrence]] = [:]
@@ -60,11 +58,7 @@ public struct Planner: Sendable {
                     plan.alreadySent += 1
                     continue
                 }
-                let customerID = occurrence.customer.id
-                let facts = CustomerFacts(occurrence: occurrence, workflow: workflow, config: project.config, now: now) {
-                    since in
-                    (try? Int.fetchOne(visitCount, arguments: [customerID, StoredInstant.millis(since)])) ?? 0
-                }
+                let facts = try self.facts(for: occurrence, of: workflow, now: now, db: db)
                 guard workflow.conditions.allSatisfy({ $0.holds(for: facts) }) else {
                     plan.filteredOut += 1
                     continue
@@ -124,6 +118,16 @@ public struct Planner: Sendable {
 }
 
 extension Planner {
+    /// The fields of `occurrence` at `now`; visit counts are queried only if a condition or template reads them.
+    func facts(for occurrence: Occurrence, of workflow: Workflow, now: Date, db: Database) throws -> CustomerFacts {
+        let visitCount = try db.cachedStatement(
+            sql: "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?")
+        let customerID = occurrence.customer.id
+        return CustomerFacts(occurrence: occurrence, workflow: workflow, config: project.config, now: now) { since in
+            (try? Int.fetchOne(visitCount, arguments: [customerID, StoredInstant.millis(since)])) ?? 0
+        }
+    }
+
     /// Renders `template` for the occurrence, with the plain-text alternative of an email when the project has one.
     func render(_ template: MessageTemplate, on channel: Channel, facts: CustomerFacts) -> RenderedMessage {
         let context = context(for: channel, facts: facts)

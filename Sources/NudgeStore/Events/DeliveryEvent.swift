@@ -48,6 +48,9 @@ public struct ConsentChange: Sendable, Hashable {
     /// Why: "hard bounce", "spam complaint", "STOP", "unsubscribe link".
     public var reason: String
 
+    /// The customer column holding each channel's consent.
+    public static let columns = ["email": "email_opt_in", "sms": "sms_opt_in", "push": "push_opt_in"]
+
     public init(customerID: String, channel: String, optIn: Bool, reason: String) {
         self.customerID = customerID
         self.channel = channel
@@ -91,13 +94,7 @@ extension AppDatabase {
 
     /// Sets the customer's opt-in column and logs the change (a no-op for an unknown customer).
     static func apply(_ change: ConsentChange, customerID: String, at: Date, db: Database) throws {
-        let column: String
-        switch change.channel {
-        case "email": column = "email_opt_in"
-        case "sms": column = "sms_opt_in"
-        case "push": column = "push_opt_in"
-        default: return
-        }
+        guard let column = ConsentChange.columns[change.channel] else { return }
         try db.execute(
             sql: "UPDATE customer SET \(column) = ? WHERE id = ?", arguments: [change.optIn, customerID])
         guard db.changesCount > 0 else { return }

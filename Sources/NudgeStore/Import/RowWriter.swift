@@ -132,7 +132,7 @@ struct RowWriter {
                 default: preconditionFailure("customer column \(column) has no binding")
                 }
                 names.append(column)
-                if let channel = ["email_opt_in": "email", "sms_opt_in": "sms", "push_opt_in": "push"][column] {
+                if let channel = ConsentChange.columns.first(where: { $0.value == column })?.key {
                     // An opt-out the customer made through Nudge (a STOP, an unsubscribe, a hard bounce) outlives
                     // re-imports of the platform's older opt-in; only a later opt-in (START) lifts it.
                     updates.append(
