@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "nudge-bench", targets: ["nudge-bench"]),
         .library(name: "NudgeLanguage", targets: ["NudgeLanguage"]),
         .library(name: "NudgeStore", targets: ["NudgeStore"]),
+        .library(name: "NudgePostgres", targets: ["NudgePostgres"]),
         .library(name: "NudgeEngine", targets: ["NudgeEngine"]),
         .library(name: "NudgeRender", targets: ["NudgeRender"]),
         .library(name: "NudgeDelivery", targets: ["NudgeDelivery"]),
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -51,6 +53,18 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "NudgePostgres",
+            dependencies: [
+                "NudgeLanguage", "NudgeStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "NudgeRender",
             dependencies: [
                 "NudgeLanguage",
@@ -62,7 +76,6 @@ let package = Package(
             name: "NudgeEngine",
             dependencies: [
                 "NudgeLanguage", "NudgeStore", "NudgeRender",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -98,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "nudge",
             dependencies: [
-                "NudgeLanguage", "NudgeStore", "NudgeEngine", "NudgeRender", "NudgeDelivery", "NudgeServer",
+                "NudgeLanguage", "NudgeStore", "NudgePostgres", "NudgeEngine", "NudgeRender", "NudgeDelivery", "NudgeServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -118,6 +131,15 @@ let package = Package(
         .testTarget(
             name: "NudgeStoreTests",
             dependencies: ["NudgeStore", "NudgeLanguage", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "NudgePostgresTests",
+            dependencies: [
+                "NudgePostgres", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: upcoming
         ),
         .testTarget(name: "NudgeRenderTests", dependencies: ["NudgeRender", "NudgeLanguage"], swiftSettings: upcoming),

@@ -69,7 +69,8 @@ public struct DispatchSummary: Sendable, Hashable {
 /// Drains the outbox: claims due messages under a lease, hands them to the channel adapters with bounded
 /// concurrency, and records each outcome. Messages waiting for a retry do not block the others.
 public struct Dispatcher: Sendable {
-    public var database: AppDatabase
+    /// The outbox (either store).
+    public var outbox: any OutboxQueue
     public var adapters: [Channel: any ChannelAdapter]
     public var policy: RetryPolicy
     /// Per-channel policies (`max_attempts`, `max_age` in nudge.yaml); `policy` for the others.
@@ -86,11 +87,11 @@ public struct Dispatcher: Sendable {
     public var mask = SecretMask([])
 
     public init(
-        database: AppDatabase, adapters: [Channel: any ChannelAdapter], policy: RetryPolicy = RetryPolicy(),
+        outbox: any OutboxQueue, adapters: [Channel: any ChannelAdapter], policy: RetryPolicy = RetryPolicy(),
         owner: LeaseOwner, leaseSeconds: Double = 300, batchSize: Int = 500, logger: Logger,
         clock: @escaping @Sendable () -> Date = { Date() }, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
     ) {
-        self.database = database
+        self.outbox = outbox
         self.adapters = adapters
         self.policy = policy
         self.owner = owner
@@ -104,20 +105,20 @@ public struct Dispatcher: Sendable {
     /// Delivers every pending message that is due now; returns when none is left due.
     public func drain() async throws -> DispatchSummary {
         var summary = DispatchSummary()
-        let released = try database.releaseDeadLeases(isAlive: LeaseOwner.isAlive)
+        let released = try await outbox.releaseDeadLeases(isAlive: LeaseOwner.isAlive)
         if released > 0 { logger.notice("took over messages of a run that stopped", metadata: ["messages": "\(released)"]) }
         while true {
-            let claimed = try database.claimOutbox(
+            let claimed = try await outbox.claimOutbox(
                 owner: owner.description, now: clock(), leaseSeconds: leaseSeconds, limit: batchSize)
             if claimed.isEmpty { break }
             // A slow or rate-limited provider can take longer than the lease to get through a batch; renew it while
             // delivering, so that an overlapping run does not take these messages over and send them again.
-            let renewal = Task { [database, owner, leaseSeconds, clock] in
+            let renewal = Task { [outbox, owner, leaseSeconds, clock] in
                 let ids = claimed.map(\.id)
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(max(0.05, leaseSeconds / 3)))
                     if Task.isCancelled { break }
-                    _ = try? database.renewLeases(
+                    _ = try? await outbox.renewLeases(
                         ids: ids, owner: owner.description, until: clock().addingTimeInterval(leaseSeconds))
                 }
             }
@@ -133,7 +134,7 @@ public struct Dispatcher: Sendable {
                 case .failed: summary.failed += 1
                 }
             }
-            try database.recordOutcomes(outcomes, at: clock())
+            try await outbox.recordOutcomes(outcomes, at: clock())
         }
         return summary
     }

@@ -11,12 +11,19 @@ public struct Runner: Sendable {
     public var logger: Logger
     /// Makes outbox ids (injected for tests).
     public var newID: @Sendable () -> String
+    /// How long `once` keeps draining after its first pass for retries that fall due meanwhile
+    /// (`delivery.drain_window`); 0 leaves every retry to the next run.
+    public var drainWindow: TimeInterval
 
-    public init(planner: Planner, dispatcher: Dispatcher, logger: Logger, newID: @escaping @Sendable () -> String) {
+    public init(
+        planner: Planner, dispatcher: Dispatcher, logger: Logger, newID: @escaping @Sendable () -> String,
+        drainWindow: TimeInterval = 0
+    ) {
         self.planner = planner
         self.dispatcher = dispatcher
         self.logger = logger
         self.newID = newID
+        self.drainWindow = drainWindow
     }
 
     /// The result of one run.
@@ -32,12 +39,29 @@ public struct Runner: Sendable {
     /// Commits the plan at `now` (ledger and outbox in one transaction), then delivers everything due.
     public func once(now: Date) async throws -> Report {
         let started = ContinuousClock.now
-        let committed = try planner.commit(now: now, createdAt: dispatcher.clock(), newID: newID)
+        let committed = try await planner.commit(now: now, createdAt: dispatcher.clock(), newID: newID)
         let planned = ContinuousClock.now
         logger.info(
             "plan committed",
             metadata: ["messages": "\(committed.pendingIDs.count)", "suppressed": "\(committed.suppressed)"])
-        let dispatched = try await dispatcher.drain()
+        var dispatched = try await dispatcher.drain()
+        // A retry due within the drain window (a 429 with a short Retry-After) is waited for and sent now, rather
+        // than left to a run that may be a timer interval away.
+        let deadline = dispatcher.clock().addingTimeInterval(drainWindow)
+        while drainWindow > 0, let next = try await dispatcher.outbox.nextPendingAttempt(), next <= deadline {
+            let wait = next.timeIntervalSince(dispatcher.clock())
+            if wait > 0 {
+                logger.info("waiting for retries", metadata: ["seconds": "\(Int(wait.rounded(.up)))"])
+                try await Task.sleep(for: .milliseconds(Int((wait * 1000).rounded(.up)) + 10))
+            }
+            let again = try await dispatcher.drain()
+            // What is due but claimed by nobody here is held by an overlapping run: leave it to that run.
+            if wait <= 0, again.delivered + again.failed + again.retrying == 0 { break }
+            dispatched.delivered += again.delivered
+            dispatched.failed += again.failed
+            dispatched.recovered += again.recovered
+            dispatched.retrying = again.retrying
+        }
         return Report(
             committed: committed, dispatched: dispatched, commitSeconds: Self.seconds(started.duration(to: planned)),
             deliverySeconds: Self.seconds(planned.duration(to: .now)))

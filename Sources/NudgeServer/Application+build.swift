@@ -15,7 +15,7 @@ public import NudgeStore
 ///   - logger: the server's logger (metadata keys dotted; never addresses or secrets).
 ///   - onListening: called with the bound port once the server accepts connections.
 public func buildApplication(
-    settings: ServerSettings, database: AppDatabase,
+    settings: ServerSettings, database: any EventStore,
     configuration: ApplicationConfiguration = ApplicationConfiguration(),
     now: @escaping @Sendable () -> Date, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {

@@ -47,9 +47,9 @@ extension NudgeCommand {
             Console.error(
                 "demo: \(customers) customers written to \(path) in "
                     + String(format: "%.2f s", Date().timeIntervalSince(started)))
-            let planner = Planner(project: project, database: database, logger: global.makeLogger())
+            let planner = Planner(project: project, store: database, logger: global.makeLogger())
             let planStarted = Date()
-            let plan = try planner.plan(now: instant, render: render)
+            let plan = try await planner.plan(now: instant, render: render)
             PlanPrinter(project: project, format: format, render: render).print(plan)
             Console.error(
                 "dry-run took " + String(format: "%.1f ms", Date().timeIntervalSince(planStarted) * 1000)

@@ -42,12 +42,14 @@ extension NudgeCommand {
             guard let instant = parseNow(now, zone: project.config.timeZone) else {
                 throw ValidationError("'--now' is not an ISO 8601 instant")
             }
-            let database = try openExistingDatabase(path: project.databasePath(override: global.db))
-            let planner = Planner(
-                project: project, database: database, logger: global.makeLogger(),
-                unsubscribe: UnsubscribeLinks(config: project.config, environment: ProcessInfo.processInfo.environment))
-            let plan = try planner.plan(
-                now: instant, workflowIDs: workflows.isEmpty ? nil : Set(workflows), render: render)
+            let plan = try await withStore(project.databasePath(override: global.db), config: project.config, global: global) {
+                store in
+                let planner = Planner(
+                    project: project, store: store, logger: global.makeLogger(),
+                    unsubscribe: UnsubscribeLinks(config: project.config, environment: ProcessInfo.processInfo.environment))
+                return try await planner.plan(
+                    now: instant, workflowIDs: workflows.isEmpty ? nil : Set(workflows), render: render)
+            }
             PlanPrinter(project: project, format: format, render: render).print(plan)
         }
     }

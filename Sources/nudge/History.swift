@@ -20,12 +20,17 @@ extension NudgeCommand {
         var format: PlanFormat = .table
 
         func run() async throws {
-            let database = try openExistingDatabase(path: try loadSettings(global).databasePath)
-            let history = try database.history(customerID: customer)
-            let events = try database.deliveryEvents(customerID: customer)
-            let consent = try database.consentChanges(customerID: customer)
+            let settings = try loadSettings(global)
+            let (history, events, consent, exists) = try await withStore(
+                settings.databasePath, config: settings.config, global: global
+            ) { store in
+                (
+                    try await store.history(customerID: customer), try await store.deliveryEvents(customerID: customer),
+                    try await store.consentChanges(customerID: customer), try await store.customerExists(customer)
+                )
+            }
             if history.isEmpty && events.isEmpty && consent.isEmpty {
-                if try !database.customerExists(customer) {
+                if !exists {
                     Console.error("error: no customer '\(customer)'")
                     throw ExitCode(1)
                 }
@@ -119,10 +124,25 @@ extension NudgeCommand {
 
         @OptionGroup var global: GlobalOptions
 
+        @Option(help: "table (default) or json (one JSON object per channel).")
+        var format: PlanFormat = .table
+
         func run() async throws {
-            let database = try openExistingDatabase(path: try loadSettings(global).databasePath)
-            let summary = try database.outboxSummary()
+            let settings = try loadSettings(global)
+            let summary = try await withStore(settings.databasePath, config: settings.config, global: global) {
+                try await $0.outboxSummary()
+            }
             let states = ["pending", "retrying", "delivered", "failed", "suppressed"]
+            if format == .json {
+                // One line per channel ("channel": null for messages no channel could carry), every state counted.
+                for channel in Array(Set(summary.map(\.channel))).sorted(by: { ($0 ?? "") < ($1 ?? "") }) {
+                    let counts = states.map { state in
+                        (state, summary.filter { $0.channel == channel && $0.state == state }.map(\.count).reduce(0, +))
+                    }
+                    Console.out(JSONText.object([("channel", channel)] + counts.map { ($0.0, $0.1 as Any?) }))
+                }
+                return
+            }
             var rows = [["CHANNEL"] + states.map { $0.uppercased() }]
             let channels = Array(Set(summary.map { $0.channel ?? "-" })).sorted()
             for channel in channels {

@@ -32,7 +32,6 @@ extension NudgeCommand {
                 Console.error("\(file): error: cannot read the file")
                 throw ExitCode(1)
             }
-            let database = try openDatabase(path: settings.databasePath)
             var options = ImportOptions(defaultZone: settings.config.timeZone, now: Date(), displayPath: file)
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
             if size > 16 << 20 {
@@ -42,7 +41,9 @@ extension NudgeCommand {
                 }
             }
             do {
-                let summary = try database.importCSV(kind, path: file, options: options)
+                let summary = try await withStore(settings.databasePath, config: settings.config, global: global, create: true) {
+                    try await $0.importCSV(kind, path: file, options: options)
+                }
                 Console.error(
                     "imported \(summary.rows) \(kind.rawValue) rows from \(file) in "
                         + String(format: "%.2f s", summary.seconds))
@@ -77,19 +78,8 @@ func loadSettings(_ global: GlobalOptions) throws -> ProjectSettings {
     }
     let database = global.db ?? {
         let name = config.database ?? "nudge.sqlite"
-        return name.hasPrefix("/") ? name : directory.appendingPathComponent(name).path
+        return name.hasPrefix("/") || DatabaseURL.looksLikeURL(name) ? name : directory.appendingPathComponent(name).path
     }()
     return ProjectSettings(config: config, databasePath: database)
 }
 
-func openDatabase(path: String) throws -> AppDatabase {
-    do {
-        return try AppDatabase.open(path: path)
-    } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
-        Console.error("\(path): error: the database is locked by another process (waited 10 s); try again")
-        throw ExitCode(1)
-    } catch {
-        Console.error("\(path): error: cannot open the database: \(error)")
-        throw ExitCode(1)
-    }
-}

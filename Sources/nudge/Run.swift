@@ -53,45 +53,47 @@ extension NudgeCommand {
             let logger = global.makeLogger()
             let environment = ProcessInfo.processInfo.environment
             try requireSecrets(project.config, environment: environment)
-            let database = try openExistingDatabase(path: project.databasePath(override: global.db))
-            let box = HTTPClientBox()
-            defer { box.shutdown() }
-            let adapters: [NudgeLanguage.Channel: any ChannelAdapter]
-            do {
-                adapters = try Adapters.make(
-                    project.config, environment: environment, httpClient: box.client, resolve: project.resolve)
-            } catch let error as Adapters.ConfigurationError {
-                Console.error("nudge.yaml: error: \(error)")
-                throw ExitCode(1)
-            }
-            var dispatcher = Dispatcher(
-                database: database, adapters: adapters, owner: .current(nonce: Runner.randomID()),
-                leaseSeconds: leaseSeconds, batchSize: batchSize, logger: logger)
-            dispatcher.policies = Adapters.retryPolicies(project.config)
-            dispatcher.mask = SecretMask(config: project.config, environment: environment)
-            let runner = Runner(
-                planner: Planner(
-                    project: project, database: database, logger: logger,
-                    unsubscribe: UnsubscribeLinks(config: project.config, environment: environment)),
-                dispatcher: dispatcher,
-                logger: logger, newID: Runner.randomID)
+            try await withStore(project.databasePath(override: global.db), config: project.config, global: global) { store in
+                let box = HTTPClientBox()
+                defer { box.shutdown() }
+                let adapters: [NudgeLanguage.Channel: any ChannelAdapter]
+                do {
+                    adapters = try Adapters.make(
+                        project.config, environment: environment, httpClient: box.client, resolve: project.resolve)
+                } catch let error as Adapters.ConfigurationError {
+                    Console.error("nudge.yaml: error: \(error)")
+                    throw ExitCode(1)
+                }
+                var dispatcher = Dispatcher(
+                    outbox: store, adapters: adapters, owner: .current(nonce: Runner.randomID()),
+                    leaseSeconds: leaseSeconds, batchSize: batchSize, logger: logger)
+                dispatcher.policies = Adapters.retryPolicies(project.config)
+                dispatcher.mask = SecretMask(config: project.config, environment: environment)
+                let runner = Runner(
+                    planner: Planner(
+                        project: project, store: store, logger: logger,
+                        unsubscribe: UnsubscribeLinks(config: project.config, environment: environment)),
+                    dispatcher: dispatcher,
+                    logger: logger, newID: Runner.randomID,
+                    drainWindow: every == nil ? project.config.drainWindow : 0)
 
-            if let every, let interval = DurationSpec(parsing: every) {
-                let service = RepeatingRun(runner: runner, interval: TimeInterval(interval.seconds), logger: logger)
-                let group = ServiceGroup(
-                    configuration: .init(
-                        services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-                        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-                Console.error("running every \(every); stop with SIGTERM or Ctrl-C")
-                try await group.run()
-                Console.error("stopped")
-                return
+                if let every, let interval = DurationSpec(parsing: every) {
+                    let service = RepeatingRun(runner: runner, interval: TimeInterval(interval.seconds), logger: logger)
+                    let group = ServiceGroup(
+                        configuration: .init(
+                            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    Console.error("running every \(every); stop with SIGTERM or Ctrl-C")
+                    try await group.run()
+                    Console.error("stopped")
+                    return
+                }
+                guard let instant = parseNow(now, zone: project.config.timeZone) else {
+                    throw ValidationError("'--now' is not an ISO 8601 instant")
+                }
+                let report = try await runOnce(runner, now: instant)
+                if report.dispatched.failed > 0 { Console.error("some messages failed: see 'nudge status' and 'nudge history CUSTOMER'") }
             }
-            guard let instant = parseNow(now, zone: project.config.timeZone) else {
-                throw ValidationError("'--now' is not an ISO 8601 instant")
-            }
-            let report = try await runOnce(runner, now: instant)
-            if report.dispatched.failed > 0 { Console.error("some messages failed: see 'nudge status' and 'nudge history CUSTOMER'") }
         }
     }
 }
@@ -148,7 +150,7 @@ struct RepeatingRun: Service {
                 logger.error("run failed: \(error)")
                 nextRun = max(nextRun, Date().addingTimeInterval(min(interval, 60)))
             }
-            let retryAt = (try? runner.dispatcher.database.nextPendingAttempt()) ?? nil
+            let retryAt = (try? await runner.dispatcher.outbox.nextPendingAttempt()) ?? nil
             let wake = min(nextRun, max(retryAt ?? nextRun, Date().addingTimeInterval(0.5)))
             let seconds = max(0, wake.timeIntervalSinceNow)
             try? await cancelWhenGracefulShutdown {

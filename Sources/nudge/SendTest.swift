@@ -46,18 +46,20 @@ extension NudgeCommand {
         func run() async throws {
             let project = try loadProject(global)
             let environment = ProcessInfo.processInfo.environment
-            let database = try openExistingDatabase(path: project.databasePath(override: global.db))
             guard let instant = parseNow(now, zone: project.config.timeZone) else { throw ExitCode(2) }
-            let planner = Planner(
-                project: project, database: database, logger: global.makeLogger(),
-                // The customer's real unsubscribe link must not reach a tester's inbox (one click would opt the
-                // customer out): the test shows an unsigned link, which `nudge serve` refuses.
-                unsubscribe: UnsubscribeLinks(config: project.config, environment: [:]))
             let message: TestMessage
             do {
-                message = try planner.testMessage(
-                    workflowID: workflow, customerID: customer, channel: channel.flatMap(NudgeLanguage.Channel.init(rawValue:)),
-                    to: to, now: instant)
+                message = try await withStore(project.databasePath(override: global.db), config: project.config, global: global) {
+                    store in
+                    let planner = Planner(
+                        project: project, store: store, logger: global.makeLogger(),
+                        // The customer's real unsubscribe link must not reach a tester's inbox (one click would opt
+                        // the customer out): the test shows an unsigned link, which `nudge serve` refuses.
+                        unsubscribe: UnsubscribeLinks(config: project.config, environment: [:]))
+                    return try await planner.testMessage(
+                        workflowID: workflow, customerID: customer,
+                        channel: channel.flatMap(NudgeLanguage.Channel.init(rawValue:)), to: to, now: instant)
+                }
             } catch let error as Planner.TestSendError {
                 Console.error("error: \(error)")
                 throw ExitCode(1)

@@ -44,17 +44,18 @@ extension NudgeCommand {
                 Console.error(error.description)
                 throw ExitCode(1)
             }
-            let database = try openExistingDatabase(path: project.databasePath(override: global.db))
             let routes = settings.routes.map { route in
                 ["\(route.method) \(route.path)", route.problem.map { "off (503): \($0)" } ?? "live"]
             }
             for line in tableLines(routes) { Console.error("  " + line) }
             let shownHost = host.contains(":") ? "[\(host)]" : host
-            let app = buildApplication(
-                settings: settings, database: database,
-                configuration: ApplicationConfiguration(address: .hostname(host, port: port)), now: { Date() },
-                logger: logger, onListening: { port in Console.error("listening on http://\(shownHost):\(port)") })
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            try await withStore(project.databasePath(override: global.db), config: project.config, global: global) { store in
+                let app = buildApplication(
+                    settings: settings, database: store,
+                    configuration: ApplicationConfiguration(address: .hostname(host, port: port)), now: { Date() },
+                    logger: logger, onListening: { port in Console.error("listening on http://\(shownHost):\(port)") })
+                try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            }
             Console.error("stopped")
         }
     }

@@ -29,16 +29,6 @@ func validateNow(_ now: String?) throws {
     }
 }
 
-/// Opens the database at `path`, which must exist (commands that read it never create one).
-func openExistingDatabase(path: String) throws -> AppDatabase {
-    guard FileManager.default.fileExists(atPath: path) else {
-        Console.error(
-            "\(path): error: no database here; import customers first (nudge import customers FILE.csv) or run 'nudge demo'")
-        throw ExitCode(1)
-    }
-    return try openDatabase(path: path)
-}
-
 /// Left-aligned columns separated by two spaces; the last column is not padded.
 func formatTable(_ rows: [[String]]) -> String {
     tableLines(rows).joined(separator: "\n")

@@ -142,6 +142,11 @@ struct DemoProject {
         let initialized = try NudgeProcess.run(["init", directory.path])
         try #require(initialized.status == 0, "\(initialized.stderr)")
         let project = DemoProject(directory: directory)
+        // Each run leaves its retries to the next one here (the tests drive retries run by run); the drain window
+        // has tests of its own.
+        let config = directory.appendingPathComponent("nudge.yaml")
+        try (try String(contentsOf: config, encoding: .utf8) + "\ndelivery:\n  drain_window: 0s\n")
+            .write(to: config, atomically: true, encoding: .utf8)
         let demo = try project.nudge(["demo", "--customers", "\(customers)"] + (now.map { ["--now", $0] } ?? []))
         try #require(demo.status == 0, "\(demo.stderr)")
         return project

@@ -67,10 +67,10 @@ struct Fixture {
         return project
     }
 
-    func plan(at now: String, workflows: Set<String>? = nil, render: Bool = false) throws -> Plan {
+    func plan(at now: String, workflows: Set<String>? = nil, render: Bool = false) async throws -> Plan {
         let project = try project()
         let instant = try #require(ISO8601.parse(now, zone: project.config.timeZone))
-        return try Planner(project: project, database: database).plan(now: instant, workflowIDs: workflows, render: render)
+        return try await Planner(project: project, store: database).plan(now: instant, workflowIDs: workflows, render: render)
     }
 
     /// Inserts a customer; `visits` are instants, which also set the derived fields.

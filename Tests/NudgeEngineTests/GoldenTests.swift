@@ -54,13 +54,13 @@ struct GoldenTests {
     }
 
     @Test("a dry-run of the example project on fixed data at a fixed instant")
-    func exampleDryRun() throws {
+    func exampleDryRun() async throws {
         let (loaded, _) = Project.load(directory: Golden.repositoryRoot.path)
         let project = try #require(loaded)
         let database = try AppDatabase.inMemory()
         let now = try #require(ISO8601.parse("2026-11-25T15:00:00Z", zone: TimeZone(identifier: "UTC")!))
         try DemoData.populate(database, count: 3000, now: now, seed: 2026)
-        let plan = try Planner(project: project, database: database).plan(now: now, render: true)
+        let plan = try await Planner(project: project, store: database).plan(now: now, render: true)
         #expect(Set(plan.messages.map(\.workflowID)).count >= 6, "every kind of example workflow has someone due")
         #expect(plan.suppressedCount > 0)
         let lines = plan.messages.map { $0.jsonLine(includeRendered: true) }

@@ -49,11 +49,11 @@ struct InactivityTriggerTests {
     ]
 
     @Test("occurrence key and due time", arguments: cases)
-    func inactivity(_ c: Case) throws {
+    func inactivity(_ c: Case) async throws {
         let fixture = try Fixture(workflow: Self.workflow)
         try fixture.add("c1", zone: c.zone, signedUp: "2026-01-01T00:00:00Z", visits: [c.lastVisit])
         try fixture.add("busy", zone: c.zone, signedUp: "2026-01-01T00:00:00Z", visits: ["2026-11-20T12:00:00Z"])
-        let plan = try fixture.plan(at: c.now)
+        let plan = try await fixture.plan(at: c.now)
         if let occurrence = c.occurrence {
             #expect(plan.messages.map(\.occurrence) == [occurrence])
             #expect(plan.messages.map { ISO8601.format($0.due) } == [c.due!])
@@ -63,31 +63,31 @@ struct InactivityTriggerTests {
     }
 
     @Test("a customer without visits is inactive since sign-up")
-    func signupCountsAsActivity() throws {
+    func signupCountsAsActivity() async throws {
         let fixture = try Fixture(workflow: Self.workflow)
         try fixture.add("c1", zone: "Europe/London", signedUp: "2026-10-26T10:00:00Z")
-        let plan = try fixture.plan(at: "2026-11-25T09:00:00Z")
+        let plan = try await fixture.plan(at: "2026-11-25T09:00:00Z")
         #expect(plan.messages.map(\.occurrence) == ["inactivity:2026-10-26:30"])
     }
 
     @Test("coming back and going quiet again starts a new spell")
-    func newSpell() throws {
+    func newSpell() async throws {
         let fixture = try Fixture(workflow: Self.workflow)
         try fixture.add(
             "c1", zone: "Europe/London", signedUp: "2026-01-01T00:00:00Z",
             visits: ["2026-08-01T12:00:00Z", "2026-10-26T12:00:00Z"])
         try fixture.markSent("w", "c1", "inactivity:2026-08-01:30")
-        let plan = try fixture.plan(at: "2026-11-25T09:00:00Z")
+        let plan = try await fixture.plan(at: "2026-11-25T09:00:00Z")
         #expect(plan.messages.map(\.occurrence) == ["inactivity:2026-10-26:30"])
         try fixture.markSent("w", "c1", "inactivity:2026-10-26:30")
-        #expect(try fixture.plan(at: "2026-11-25T09:00:00Z").messages.isEmpty)
+        #expect(try await fixture.plan(at: "2026-11-25T09:00:00Z").messages.isEmpty)
     }
 
     @Test("a runner down for a week sends no burst of stale messages")
-    func noStaleBurst() throws {
+    func noStaleBurst() async throws {
         let fixture = try Fixture(workflow: Self.workflow)
         try fixture.add("c1", zone: "Europe/London", signedUp: "2026-01-01T00:00:00Z", visits: ["2026-10-20T12:00:00Z"])
         // Due 2026-11-19 09:00; a run a week later sends nothing.
-        #expect(try fixture.plan(at: "2026-11-26T09:00:00Z").messages.isEmpty)
+        #expect(try await fixture.plan(at: "2026-11-26T09:00:00Z").messages.isEmpty)
     }
 }

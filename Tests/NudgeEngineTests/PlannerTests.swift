@@ -15,7 +15,7 @@ struct PlannerTests {
         """
 
     @Test("the first channel the customer can receive is chosen")
-    func fallback() throws {
+    func fallback() async throws {
         let fixture = try Fixture(workflow: Self.signupWorkflow)
         try fixture.add("push", signedUp: "2026-11-25T10:00:00Z", pushToken: "tok1")
         try fixture.add("pushOff", signedUp: "2026-11-25T10:00:00Z", phone: "+14155550100", pushToken: "tok2", pushOptIn: false)
@@ -23,7 +23,7 @@ struct PlannerTests {
         try fixture.add(
             "none", signedUp: "2026-11-25T10:00:00Z", email: "n@example.com", emailOptIn: false, phone: "+14155550102",
             smsOptIn: false)
-        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z")
+        let plan = try await fixture.plan(at: "2026-11-25T11:00:00Z")
         let byCustomer = Dictionary(uniqueKeysWithValues: plan.messages.map { ($0.customerID, $0) })
         #expect(byCustomer["push"]?.channel == .push)
         #expect(byCustomer["push"]?.recipient == "tok1")
@@ -40,7 +40,7 @@ struct PlannerTests {
     }
 
     @Test("wallet needs a pass; email needs an address")
-    func singleChannelReasons() throws {
+    func singleChannelReasons() async throws {
         let fixture = try Fixture(
             workflow: """
                 trigger: { signup: {} }
@@ -49,14 +49,14 @@ struct PlannerTests {
                 """)
         try fixture.add("nopass", signedUp: "2026-11-25T10:00:00Z")
         try fixture.add("pass", signedUp: "2026-11-25T10:00:00Z", wallet: "pass-1")
-        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z")
+        let plan = try await fixture.plan(at: "2026-11-25T11:00:00Z")
         #expect(plan.messages.map(\.customerID) == ["nopass", "pass"])
         #expect(plan.messages[0].reason == "no wallet pass")
         #expect(plan.messages[1].recipient == "pass-1")
     }
 
     @Test("when conditions filter customers, evaluated at now")
-    func conditions() throws {
+    func conditions() async throws {
         let fixture = try Fixture(
             workflow: """
                 trigger: { signup: { days_after: 30 } }
@@ -73,13 +73,13 @@ struct PlannerTests {
         try fixture.add("staff", signedUp: signedUp, tags: ["staff"], visits: ["2026-10-27T12:00:00Z", "2026-11-20T12:00:00Z"])
         try fixture.add("once", signedUp: signedUp, visits: ["2026-11-20T12:00:00Z"])
         try fixture.add("old", signedUp: signedUp, visits: ["2026-10-26T13:00:00Z", "2026-10-26T14:00:00Z"])
-        let plan = try fixture.plan(at: "2026-11-25T13:00:00Z")
+        let plan = try await fixture.plan(at: "2026-11-25T13:00:00Z")
         #expect(plan.messages.map(\.customerID) == ["yes"])
         #expect(plan.filteredOut == 3)
     }
 
     @Test("age and birthdays without a year")
-    func age() throws {
+    func age() async throws {
         let fixture = try Fixture(
             workflow: """
                 trigger: { birthday: {} }
@@ -90,12 +90,12 @@ struct PlannerTests {
         try fixture.add("adult", zone: "Europe/London", birthDate: "2008-11-25")
         try fixture.add("minor", zone: "Europe/London", birthDate: "2009-11-25")
         try fixture.add("noyear", zone: "Europe/London", birthDate: "--11-25")
-        let plan = try fixture.plan(at: "2026-11-25T10:00:00Z")
+        let plan = try await fixture.plan(at: "2026-11-25T10:00:00Z")
         #expect(plan.messages.map(\.customerID) == ["adult"])
     }
 
     @Test("disabled workflows are skipped and --workflow filters")
-    func selection() throws {
+    func selection() async throws {
         let fixture = try Fixture(
             workflows: [
                 "a.yaml": "id: a\ntrigger: { signup: {} }\nactions: [ { send: { channel: email, template: t } } ]\n",
@@ -104,12 +104,12 @@ struct PlannerTests {
                     "id: c\nenabled: false\ntrigger: { signup: {} }\nactions: [ { send: { channel: email, template: t } } ]\n",
             ])
         try fixture.add("c1", signedUp: "2026-11-25T10:00:00Z")
-        #expect(try fixture.plan(at: "2026-11-25T11:00:00Z").messages.map(\.workflowID) == ["a", "b"])
-        #expect(try fixture.plan(at: "2026-11-25T11:00:00Z", workflows: ["b"]).messages.map(\.workflowID) == ["b"])
+        #expect(try await fixture.plan(at: "2026-11-25T11:00:00Z").messages.map(\.workflowID) == ["a", "b"])
+        #expect(try await fixture.plan(at: "2026-11-25T11:00:00Z", workflows: ["b"]).messages.map(\.workflowID) == ["b"])
     }
 
     @Test("several actions plan one message each; rendering escapes HTML in email only")
-    func renderAndActions() throws {
+    func renderAndActions() async throws {
         let fixture = try Fixture(
             workflow: """
                 trigger: { signup: {} }
@@ -118,7 +118,7 @@ struct PlannerTests {
                   - send: { channel: sms, template: t }
                 """)
         try fixture.add("c1", signedUp: "2026-11-25T10:00:00Z", phone: "+14155550100", name: "Bo <b>Jones</b>")
-        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
+        let plan = try await fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
         #expect(plan.messages.map(\.channel) == [.email, .sms])
         #expect(plan.messages[0].rendered?.heading?.value == "Hi Bo")
         #expect(plan.messages[0].rendered?.body == "<p>Hello Bo &lt;b&gt;Jones&lt;/b&gt;</p>\n")
@@ -128,20 +128,20 @@ struct PlannerTests {
     }
 
     @Test("dry-run changes nothing")
-    func readOnly() throws {
+    func readOnly() async throws {
         let fixture = try Fixture(workflow: Self.signupWorkflow)
         try fixture.add("c1", signedUp: "2026-11-25T10:00:00Z")
-        _ = try fixture.plan(at: "2026-11-25T11:00:00Z")
-        let ledgerRows = try fixture.database.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM ledger") }
+        _ = try await fixture.plan(at: "2026-11-25T11:00:00Z")
+        let ledgerRows = try await fixture.database.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM ledger") }
         #expect(ledgerRows == 0)
-        #expect(try fixture.plan(at: "2026-11-25T11:00:00Z").messages.count == 1)
+        #expect(try await fixture.plan(at: "2026-11-25T11:00:00Z").messages.count == 1)
     }
 }
 
 @Suite("Render context")
 struct RenderContextTests {
     @Test("time zones are named as written, UTC included")
-    func zoneNames() throws {
+    func zoneNames() async throws {
         let config = Fixture.defaultConfig.replacingOccurrences(of: "America/New_York", with: "UTC")
         let fixture = try Fixture(
             config: config,
@@ -151,7 +151,7 @@ struct RenderContextTests {
             extraFiles: ["Templates/z.sms.mustache": "{{business.timezone}} {{customer.timezone}}"])
         try fixture.add("utc", signedUp: "2026-11-25T10:00:00Z", phone: "+14155550100")
         try fixture.add("tokyo", zone: "Asia/Tokyo", signedUp: "2026-11-25T10:00:00Z", phone: "+14155550101")
-        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
+        let plan = try await fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
         #expect(plan.messages.map { $0.rendered?.body } == ["UTC Asia/Tokyo", "UTC UTC"])
     }
 }
@@ -159,7 +159,7 @@ struct RenderContextTests {
 @Suite("Shared scans")
 struct SharedScanTests {
     @Test("workflows with the same trigger share one scan and keep their own ids, conditions and ledger")
-    func sharedTrigger() throws {
+    func sharedTrigger() async throws {
         let fixture = try Fixture(
             workflows: [
                 "a.yaml": "id: a\ntrigger: { birthday: {} }\nactions: [ { send: { channel: email, template: t } } ]\n",
@@ -171,7 +171,7 @@ struct SharedScanTests {
         try fixture.add("vip", zone: "Europe/London", birthDate: "1990-11-25", tags: ["vip"])
         try fixture.add("plain", zone: "Europe/London", birthDate: "1991-11-25")
         try fixture.markSent("a", "plain", "birthday:2026")
-        let plan = try fixture.plan(at: "2026-11-25T10:00:00Z")
+        let plan = try await fixture.plan(at: "2026-11-25T10:00:00Z")
         let sent = plan.messages.map { "\($0.workflowID):\($0.customerID)@\(ISO8601.format($0.due))" }.sorted()
         #expect(
             sent == [

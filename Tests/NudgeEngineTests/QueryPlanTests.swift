@@ -10,13 +10,13 @@ import Testing
 @Suite("Query plans")
 struct QueryPlanTests {
     static let queries: [(String, String, StatementArguments)] = [
-        ("birthday", TriggerScan.birthdaySQL(zone: "Asia/Tokyo", monthDays: 3), ["Asia/Tokyo", "11-24", "11-25", "11-26"]),
-        ("birthday without a zone", TriggerScan.birthdaySQL(zone: "", monthDays: 2), ["11-24", "11-25"]),
-        ("inactivity", TriggerScan.inactivitySQL(zone: "Europe/London"), ["Europe/London", 0, 1]),
-        ("inactivity without a zone", TriggerScan.inactivitySQL(zone: ""), [0, 1]),
-        ("milestone", TriggerScan.milestoneSQL, [0, 1]),
-        ("milestone for one offer", TriggerScan.milestoneSQL + " AND p.offer_id = ?", [0, 1, "coffee"]),
-        ("signup", TriggerScan.signupSQL, [0, 1]),
+        ("birthday", AppDatabase.birthdaySQL(zone: "Asia/Tokyo", monthDays: 3), ["Asia/Tokyo", "11-24", "11-25", "11-26"]),
+        ("birthday without a zone", AppDatabase.birthdaySQL(zone: "", monthDays: 2), ["11-24", "11-25"]),
+        ("inactivity", AppDatabase.inactivitySQL(zone: "Europe/London"), ["Europe/London", 0, 1]),
+        ("inactivity without a zone", AppDatabase.inactivitySQL(zone: ""), [0, 1]),
+        ("milestone", AppDatabase.milestoneSQL, [0, 1]),
+        ("milestone for one offer", AppDatabase.milestoneSQL + " AND p.offer_id = ?", [0, 1, "coffee"]),
+        ("signup", AppDatabase.signupSQL, [0, 1]),
         ("ledger lookup", "SELECT 1 FROM ledger WHERE workflow_id = ? AND customer_id = ? AND occurrence = ?", ["w", "c", "o"]),
         ("recent visits", "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?", ["c", 0]),
     ]

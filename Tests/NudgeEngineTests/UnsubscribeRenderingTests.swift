@@ -26,12 +26,12 @@ struct UnsubscribeRenderingTests {
     }
 
     @Test("an email renders the customer's signed link, which verifies back to the customer")
-    func signed() throws {
+    func signed() async throws {
         let fixture = try fixture()
         try fixture.add("c 1", signedUp: "2026-11-25T10:00:00Z", email: "c1@example.com")
         let project = try fixture.project()
         let links = try #require(UnsubscribeLinks(config: project.config, environment: ["CAFE_UNSUBSCRIBE_SECRET": "k"]))
-        let plan = try Planner(project: project, database: fixture.database, unsubscribe: links)
+        let plan = try await Planner(project: project, store: fixture.database, unsubscribe: links)
             .plan(now: try #require(ISO8601.parse("2026-11-25T11:00:00Z", zone: .gmt)), render: true)
         let body = try #require(plan.messages.first?.rendered?.body)
         let url = try #require(body.split(separator: "\"").first { $0.hasPrefix("https://") }.map(String.init))
@@ -41,11 +41,11 @@ struct UnsubscribeRenderingTests {
     }
 
     @Test("without the secret the link is visibly unsigned, and check is clean")
-    func unsigned() throws {
+    func unsigned() async throws {
         let fixture = try fixture()
         try fixture.add("c1", signedUp: "2026-11-25T10:00:00Z", email: "c1@example.com")
         #expect(try fixture.project().warnings.isEmpty)
-        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
+        let plan = try await fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
         #expect(plan.messages.first?.rendered?.body.contains("https://hooks.cafe.example/unsubscribe/YzE.unsigned") == true)
     }
 
@@ -59,13 +59,13 @@ struct UnsubscribeRenderingTests {
     }
 
     @Test("a <template>.email.text.mustache file gives the email its plain-text part, with the same fields and link")
-    func textTemplate() throws {
+    func textTemplate() async throws {
         let fixture = try fixture([
             "Templates/bye.email.text.mustache": "Hi {{customer.first_name}} & co. Leave: {{unsubscribe_url}}\n"
         ])
         try fixture.add("c1", signedUp: "2026-11-25T10:00:00Z", email: "c1@example.com")
         #expect(try fixture.project().warnings.isEmpty)
-        let plan = try fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
+        let plan = try await fixture.plan(at: "2026-11-25T11:00:00Z", render: true)
         #expect(plan.messages.first?.rendered?.text == "Hi Ana & co. Leave: https://hooks.cafe.example/unsubscribe/YzE.unsigned\n")
         #expect(plan.messages.first?.jsonLine(includeRendered: true).contains(#""text":"Hi Ana & co."#) == true)
     }

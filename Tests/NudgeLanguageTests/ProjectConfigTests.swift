@@ -91,7 +91,7 @@ struct ProjectConfigTests {
             (
                 "  email: { provider: sendgrid, api_key_env: K, from: a@b.example, base_url: \"http://api.example\" }",
                 [
-                    "5:77: error: 'base_url' must be https (every request carries the API credentials); http is only for 127.0.0.1"
+                    "5:77: error: 'base_url' must be https (every request carries the API credentials); http is only for this machine (127.0.0.1, localhost, ::1)"
                 ]
             ),
             (

@@ -65,9 +65,9 @@ struct EndToEndTests {
             logger.logLevel = .error
             let links = UnsubscribeLinks(config: project.config, environment: environment)
             let runner = Runner(
-                planner: Planner(project: project, database: database, logger: logger, unsubscribe: links),
+                planner: Planner(project: project, store: database, logger: logger, unsubscribe: links),
                 dispatcher: Dispatcher(
-                    database: database, adapters: adapters, owner: .current(nonce: "e2e"), logger: logger,
+                    outbox: database, adapters: adapters, owner: .current(nonce: "e2e"), logger: logger,
                     clock: { Self.now }),
                 logger: logger, newID: { "msg_welcome" })
             let report = try await runner.once(now: Self.now)
@@ -112,7 +112,7 @@ struct EndToEndTests {
             #expect(try database.consentChanges(customerID: "c1").first?.change.optIn == false)
 
             // A day later the follow-up workflow plans nothing for the bounced address.
-            let next = try Planner(project: project, database: database, logger: logger, unsubscribe: links)
+            let next = try await Planner(project: project, store: database, logger: logger, unsubscribe: links)
                 .plan(now: Self.now.addingTimeInterval(86_400))
             let followUp = try #require(next.messages.first { $0.workflowID == "follow-up" })
             #expect(followUp.status == .suppressed)

@@ -5,37 +5,32 @@ public import NudgeRender
 
 /// The fields of design §4 for one occurrence, computed from stored state at `now`.
 ///
-/// A class so that derived values that need a query (visits in the last 30 or 90 days) are computed once, lazily.
+/// A class: the render context and the conditions share one instance per occurrence.
 public final class CustomerFacts: FieldSource {
     public let occurrence: Occurrence
     public let workflow: Workflow
     public let config: ProjectConfig
     public let now: Date
     public let zone: TimeZone
-    let countVisitsSince: (Date) -> Int
-    private var visitCounts: [Int: Int] = [:]
+    /// Visits in the last 30 and 90 days, by number of days (read in one batch by the plan's `when` stage).
+    let recentVisits: [Int: Int]
 
-    /// Facts for `occurrence` of `workflow`; `countVisitsSince` counts the customer's visits after an instant.
+    /// Facts for `occurrence` of `workflow`; `recentVisits` holds the customer's visit counts of the last 30 and
+    /// 90 days, keyed by days.
     public init(
-        occurrence: Occurrence, workflow: Workflow, config: ProjectConfig, now: Date,
-        countVisitsSince: @escaping (Date) -> Int
+        occurrence: Occurrence, workflow: Workflow, config: ProjectConfig, now: Date, recentVisits: [Int: Int]
     ) {
         self.occurrence = occurrence
         self.workflow = workflow
         self.config = config
         self.now = now
         self.zone = occurrence.zone
-        self.countVisitsSince = countVisitsSince
+        self.recentVisits = recentVisits
     }
 
     var customer: CustomerState { occurrence.customer }
 
-    func visits(inLast days: Int) -> Int {
-        if let cached = visitCounts[days] { return cached }
-        let count = countVisitsSince(now.addingTimeInterval(-Double(days) * 86_400))
-        visitCounts[days] = count
-        return count
-    }
+    func visits(inLast days: Int) -> Int { recentVisits[days] ?? 0 }
 
     /// Whole years of age on the local date of `now`; nil without a birth year.
     var age: Int? {

@@ -1,34 +1,6 @@
 public import Foundation
-import GRDB
 import NudgeLanguage
 public import NudgeStore
-
-/// Stamp progress on an offer, for milestone occurrences.
-public struct ProgressState: Sendable, Hashable {
-    public var offerID: String
-    public var offerName: String?
-    public var stampsRequired: Int
-    public var stamps: Int
-    public var rewardsEarned: Int
-    public var updatedAt: Date
-
-    /// Percent of the card filled, capped at 100.
-    public var percent: Double {
-        min(100, Double(stamps) * 100 / Double(max(1, stampsRequired)))
-    }
-
-    /// Stamps still needed for the next reward.
-    public var stampsRemaining: Int { max(0, stampsRequired - stamps) }
-}
-
-extension ProgressState {
-    /// Reads `offer_id, offer name, stamps_required, stamps, rewards_earned, updated_at` from the start of `row`.
-    init(row: Row) {
-        self.init(
-            offerID: row[0], offerName: row[1], stampsRequired: row[2], stamps: row[3], rewardsEarned: row[4],
-            updatedAt: StoredInstant.date(row[5]))
-    }
-}
 
 /// One firing of a trigger for one customer: the unit the ledger records.
 public struct Occurrence: Sendable {
@@ -46,4 +18,9 @@ public struct Occurrence: Sendable {
     public var parameter: Int?
     /// The offer progress (milestones only).
     public var progress: ProgressState?
+}
+
+extension Occurrence {
+    /// The ledger's key of this occurrence.
+    public var ledgerKey: LedgerKey { LedgerKey(workflowID: workflowID, customerID: customer.id, occurrence: key) }
 }

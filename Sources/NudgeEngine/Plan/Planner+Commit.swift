@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 import NudgeLanguage
 import NudgeRender
 import NudgeStore
@@ -15,41 +14,39 @@ public struct CommitSummary: Sendable {
 }
 
 extension Planner {
-    /// Plans at `now` and commits the plan in ONE write transaction: a ledger row per occurrence and a
-    /// rendered outbox row per message (suppressed ones with their reason).
+    /// The commit stage: plans at `now` and commits the plan in one transaction, a ledger row per occurrence
+    /// and a rendered outbox row per message (suppressed ones with their reason).
     ///
-    /// Planning happens inside the write transaction, so overlapping runs on one database serialize here and
-    /// the second sees the first's ledger: no occurrence is planned twice.
-    public func commit(now: Date, createdAt: Date, newID: @Sendable () -> String) throws -> CommitSummary {
-        try database.writer.write { db in
-            let plan = try plan(now: now, workflowIDs: nil, render: true, db: db)
+    /// Planning and commit hold the store's planning lock, so overlapping runs on one database plan one after
+    /// the other and the second finds the first's occurrences in the ledger. The ledger's unique key is the
+    /// backstop: an occurrence another runner committed first is dropped from this plan, never sent twice.
+    public func commit(now: Date, createdAt: Date, newID: @escaping @Sendable () -> String) async throws -> CommitSummary {
+        try await store.withPlanningLock {
+            var plan = try await plan(now: now, workflowIDs: nil, render: true)
+            let drafts = plan.messages.map { message in
+                OutboxDraft(
+                    id: newID(),
+                    key: LedgerKey(workflowID: message.workflowID, customerID: message.customerID, occurrence: message.occurrence),
+                    actionIndex: message.actionIndex, channel: message.channel?.rawValue, recipient: message.recipient,
+                    template: message.template, headingKey: message.rendered?.heading?.key,
+                    heading: message.rendered?.heading?.value, body: message.rendered?.body, textBody: message.rendered?.text,
+                    due: message.due, isSuppressed: message.status != .send, reason: message.reason)
+            }
+            let committed = try await store.commit(drafts, at: createdAt)
             var pending: [String] = []
             var suppressed = 0
-            let createdMillis = StoredInstant.millis(createdAt)
-            let ledger = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO ledger (workflow_id, customer_id, occurrence, committed_at) VALUES (?, ?, ?, ?)")
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, recipient, template,
-                      heading_key, heading, body, text_body, due_at, created_at, status, reason, next_attempt_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            for message in plan.messages {
-                try ledger.execute(arguments: [message.workflowID, message.customerID, message.occurrence, createdMillis])
-                let id = newID()
-                try insert.execute(arguments: [
-                    id, message.workflowID, message.customerID, message.occurrence, message.actionIndex,
-                    message.channel?.rawValue, message.recipient, message.template, message.rendered?.heading?.key,
-                    message.rendered?.heading?.value, message.rendered?.body, message.rendered?.text,
-                    StoredInstant.millis(message.due),
-                    createdMillis, message.status == .send ? "pending" : "suppressed", message.reason, createdMillis,
-                ])
-                if message.status == .send {
-                    pending.append(id)
-                } else {
-                    suppressed += 1
+            var kept: [PlannedMessage] = []
+            var lost = Set<LedgerKey>()
+            for (message, draft) in zip(plan.messages, drafts) {
+                guard committed.contains(draft.id) else {
+                    lost.insert(draft.key)
+                    continue
                 }
+                kept.append(message)
+                if message.status == .send { pending.append(draft.id) } else { suppressed += 1 }
             }
+            plan.messages = kept
+            plan.alreadySent += lost.count
             return CommitSummary(plan: plan, pendingIDs: pending, suppressed: suppressed)
         }
     }

@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 public import NudgeLanguage
 import NudgeRender
 import NudgeStore
@@ -26,7 +25,7 @@ extension Planner {
     /// Renders workflow `workflowID`'s message on `channel` for customer `customerID` at `now`, as if its trigger
     /// had fired then (inactivity: its first number of days; milestone: the customer's fullest card of the offer),
     /// whatever the trigger, `when` conditions, consent and ledger say. Nothing is written.
-    public func testMessage(workflowID: String, customerID: String, channel: Channel?, to address: String, now: Date) throws
+    public func testMessage(workflowID: String, customerID: String, channel: Channel?, to address: String, now: Date) async throws
         -> TestMessage
     {
         guard let workflow = project.workflows.first(where: { $0.id == workflowID }) else {
@@ -54,43 +53,32 @@ extension Planner {
             let template = project.templates[TemplateKey(name: action.template, channel: chosen)]
         else { throw TestSendError(description: "workflow '\(workflowID)' has no \(chosen.rawValue) template") }
 
-        return try database.reader.read { db in
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT \(CustomerState.columns) FROM customer WHERE id = ?", arguments: [customerID])
-            else { throw TestSendError(description: "no customer '\(customerID)'") }
-            let customer = CustomerState(row: row)
-            var occurrence = Occurrence(
-                workflowID: workflow.id, customer: customer, key: "test", due: now,
-                zone: TriggerScan.zone(of: customer, config: project.config))
-            switch workflow.trigger {
-            case .inactivity(let days):
-                occurrence.parameter = days.first
-            case .milestone(let offer, let percents):
-                var sql = """
-                    SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at
-                    FROM progress p JOIN offer o ON o.id = p.offer_id WHERE p.customer_id = ?
-                    """
-                var arguments: StatementArguments = [customerID]
-                if let offer {
-                    sql += " AND p.offer_id = ?"
-                    arguments += [offer]
-                }
-                let cards = try Row.fetchAll(db, sql: sql, arguments: arguments).map(ProgressState.init(row:))
-                guard let card = cards.max(by: { $0.percent < $1.percent }) else {
-                    throw TestSendError(
-                        description: "customer '\(customerID)' has no stamp card\(offer.map { " for offer '\($0)'" } ?? ""), which this milestone workflow needs")
-                }
-                occurrence.progress = card
-                occurrence.parameter = percents.filter { Double($0) <= card.percent }.max() ?? percents.min()
-            case .birthday, .signup:
-                break
-            }
-            let facts = try self.facts(for: occurrence, of: workflow, now: now, db: db)
-            let rendered = render(template, on: chosen, facts: facts)
-            return TestMessage(
-                workflowID: workflow.id, customerID: customerID, channel: chosen, template: action.template,
-                heading: rendered.heading, body: rendered.body, text: rendered.text)
+        guard let customer = try await store.customer(id: customerID) else {
+            throw TestSendError(description: "no customer '\(customerID)'")
         }
+        var occurrence = Occurrence(
+            workflowID: workflow.id, customer: customer, key: "test", due: now,
+            zone: TriggerScan.zone(of: customer, config: project.config))
+        switch workflow.trigger {
+        case .inactivity(let days):
+            occurrence.parameter = days.first
+        case .milestone(let offer, let percents):
+            let cards = try await store.progress(customerID: customerID, offer: offer)
+            guard let card = cards.max(by: { $0.percent < $1.percent }) else {
+                throw TestSendError(
+                    description: "customer '\(customerID)' has no stamp card\(offer.map { " for offer '\($0)'" } ?? ""), which this milestone workflow needs")
+            }
+            occurrence.progress = card
+            occurrence.parameter = percents.filter { Double($0) <= card.percent }.max() ?? percents.min()
+        case .birthday, .signup:
+            break
+        }
+        let counts = try await store.visitCounts(
+            customerIDs: [customerID], since: Self.recentVisitWindows.map { now.addingTimeInterval(-Double($0) * 86_400) })
+        let facts = self.facts(for: occurrence, of: workflow, now: now, counts: counts[customerID])
+        let rendered = render(template, on: chosen, facts: facts)
+        return TestMessage(
+            workflowID: workflow.id, customerID: customerID, channel: chosen, template: action.template,
+            heading: rendered.heading, body: rendered.body, text: rendered.text)
     }
 }

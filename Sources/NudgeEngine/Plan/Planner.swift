@@ -1,75 +1,109 @@
 public import Foundation
-public import GRDB
 public import Logging
 public import NudgeLanguage
 import NudgeRender
 public import NudgeStore
 
-/// Evaluates a project's rule graph against the store at `now` and produces the Plan.
+/// Evaluates a project's rule graph against a store at `now` and produces the Plan.
 ///
-/// Dry-run and run share this code path, so what dry-run shows is what run sends.
+/// The plan is made in named stages, in the order they apply: **evaluate** (trigger scans, shared between
+/// workflows with the same trigger) → **dedup** (the ledger) → **when** (conditions) → **policy** (consent and
+/// channel choice) → **render** → and, for `run` only, **commit**. Dry-run and run share every stage up to commit,
+/// so what dry-run shows is what run sends. The planner speaks to the store only through `PlanningStore`.
 public struct Planner: Sendable {
     public let project: Project
-    public let database: AppDatabase
+    public let store: any PlanningStore
     public let logger: Logger
     /// Makes `{{unsubscribe_url}}` for email templates (unsigned links when the secret is not given).
     public let unsubscribe: UnsubscribeLinks?
 
     public init(
-        project: Project, database: AppDatabase, logger: Logger = Logger(label: "nudge.engine"),
+        project: Project, store: any PlanningStore, logger: Logger = Logger(label: "nudge.engine"),
         unsubscribe: UnsubscribeLinks? = nil
     ) {
         self.project = project
-        self.database = database
+        self.store = store
         self.logger = logger
         self.unsubscribe = unsubscribe ?? UnsubscribeLinks(config: project.config, environment: [:])
     }
 
     /// Plans at `now` for the enabled workflows (only those in `workflowIDs` when given).
-    public func plan(now: Date, workflowIDs: Set<String>? = nil, render: Bool = false) throws -> Plan {
-        try database.reader.read { db in try plan(now: now, workflowIDs: workflowIDs, render: render, db: db) }
+    public func plan(now: Date, workflowIDs: Set<String>? = nil, render: Bool = false) async throws -> Plan {
+        var plan = Plan(now: now, messages: [], candidates: 0, alreadySent: 0, filteredOut: 0, workflowIDs: [])
+        let evaluated = try await evaluate(now: now, workflowIDs: workflowIDs, plan: &plan)
+        let fresh = try await dedup(evaluated, plan: &plan)
+        let holding = try await when(fresh, now: now, plan: &plan)
+        for facts in holding {
+            for (index, action) in facts.workflow.actions.enumerated() {
+                var message = policy(action, index: index, facts: facts)
+                self.render(&message, facts: facts, full: render)
+                plan.messages.append(message)
+            }
+        }
+        plan.messages = Self.sorted(plan.messages)
+        return plan
     }
 
-    /// Plans inside an open database access (run uses this inside its write transaction).
-    public func plan(now: Date, workflowIDs: Set<String>?, render: Bool, db: Database) throws -> Plan {
-        var plan = Plan(now: now, messages: [], candidates: 0, alreadySent: 0, filteredOut: 0, workflowIDs: [])
-        let ledger = try db.cachedStatement(
-            sql: "SELECT 1 FROM ledger WHERE workflow_id = ? AND customer_id = ? AND occurrence = ?")
-        let zones = try TriggerScan.zonesInUse(db)
-        // The rule graph's shared nodes: workflows with the same trigger, catch-up and send time share one scan.
+    // MARK: Stages
+
+    /// Evaluate: each enabled workflow's trigger scan. Workflows with the same trigger, catch-up and send time
+    /// share one scan (the rule graph's shared nodes).
+    func evaluate(now: Date, workflowIDs: Set<String>?, plan: inout Plan) async throws -> [(Workflow, [Occurrence])] {
+        let zones = try await store.zonesInUse()
         var scans: [TriggerScan.Key: [Occurrence]] = [:]
+        var result: [(Workflow, [Occurrence])] = []
         for workflow in project.workflows where workflow.isEnabled {
             if let workflowIDs, !workflowIDs.contains(workflow.id) { continue }
             plan.workflowIDs.append(workflow.id)
             let scan = TriggerScan(workflow: workflow, config: project.config, now: now, zones: zones)
-            let occurrences: [Occurrence]
+            var occurrences: [Occurrence]
             if let shared = scans[scan.key] {
                 occurrences = shared
             } else {
-                occurrences = try scan.occurrences(db: db)
+                occurrences = try await scan.occurrences(store: store)
                 scans[scan.key] = occurrences
                 logger.debug(
                     "trigger scanned", metadata: ["workflow.id": "\(workflow.id)", "candidates": "\(occurrences.count)"])
             }
-            for var occurrence in occurrences {
-                occurrence.workflowID = workflow.id
-                plan.candidates += 1
-                if try Row.fetchOne(ledger, arguments: [workflow.id, occurrence.customer.id, occurrence.key]) != nil {
-                    plan.alreadySent += 1
-                    continue
-                }
-                let facts = try self.facts(for: occurrence, of: workflow, now: now, db: db)
+            for index in occurrences.indices { occurrences[index].workflowID = workflow.id }
+            plan.candidates += occurrences.count
+            result.append((workflow, occurrences))
+        }
+        return result
+    }
+
+    /// Dedup: drops the occurrences the ledger holds (they fired before), in one batch.
+    func dedup(_ evaluated: [(Workflow, [Occurrence])], plan: inout Plan) async throws -> [(Workflow, [Occurrence])] {
+        let keys = evaluated.flatMap { $0.1.map(\.ledgerKey) }
+        let hits = try await store.ledgerHits(keys)
+        guard !hits.isEmpty else { return evaluated }
+        plan.alreadySent += hits.count
+        return evaluated.map { workflow, occurrences in (workflow, occurrences.filter { !hits.contains($0.ledgerKey) }) }
+    }
+
+    /// When: each workflow's conditions, on the facts of §4 at `now` (recent visit counts read in one batch).
+    func when(_ fresh: [(Workflow, [Occurrence])], now: Date, plan: inout Plan) async throws -> [CustomerFacts] {
+        let counts = try await store.visitCounts(
+            customerIDs: fresh.flatMap { $0.1.map(\.customer.id) }, since: Self.recentVisitWindows.map { now.addingTimeInterval(-Double($0) * 86_400) })
+        var holding: [CustomerFacts] = []
+        for (workflow, occurrences) in fresh {
+            for occurrence in occurrences {
+                let facts = facts(for: occurrence, of: workflow, now: now, counts: counts[occurrence.customer.id])
                 guard workflow.conditions.allSatisfy({ $0.holds(for: facts) }) else {
                     plan.filteredOut += 1
                     continue
                 }
-                for (index, action) in workflow.actions.enumerated() {
-                    plan.messages.append(message(for: action, index: index, facts: facts, render: render))
-                }
+                holding.append(facts)
             }
         }
-        // Sort indices, not the (large) messages themselves.
-        let messages = plan.messages
+        return holding
+    }
+
+    /// The day counts of `visits_30d` and `visits_90d`.
+    static let recentVisitWindows = [30, 90]
+
+    /// Planned messages by due time, workflow, customer, occurrence and action (sorting indices, not the messages).
+    static func sorted(_ messages: [PlannedMessage]) -> [PlannedMessage] {
         let order = messages.indices.sorted { a, b in
             let x = messages[a]
             let y = messages[b]
@@ -79,11 +113,12 @@ public struct Planner: Sendable {
             if x.occurrence != y.occurrence { return x.occurrence < y.occurrence }
             return x.actionIndex < y.actionIndex
         }
-        plan.messages = order.map { messages[$0] }
-        return plan
+        return order.map { messages[$0] }
     }
 
-    func message(for action: SendAction, index: Int, facts: CustomerFacts, render: Bool) -> PlannedMessage {
+    /// Policy: the first channel of the action that the customer can receive (consent and address, decided by
+    /// `ChannelPolicy` alone), or suppressed with every channel's reason. Frequency caps and quiet hours go here.
+    func policy(_ action: SendAction, index: Int, facts: CustomerFacts) -> PlannedMessage {
         let occurrence = facts.occurrence
         var message = PlannedMessage(
             workflowID: facts.workflow.id, customerID: occurrence.customer.id,
@@ -97,16 +132,6 @@ public struct Planner: Sendable {
                 message.channel = channel
                 message.recipient = recipient
                 message.status = .send
-                guard let template = project.templates[TemplateKey(name: action.template, channel: channel)] else {
-                    return message
-                }
-                if render {
-                    message.rendered = self.render(template, on: channel, facts: facts)
-                    if channel == .sms, let body = message.rendered?.body { message.segments = SMSSegments(body) }
-                } else if channel == .sms {
-                    // Dry-run shows what each SMS costs, rendered or not.
-                    message.segments = SMSSegments(template.render(facts.renderContext).body)
-                }
                 return message
             case .failure(let reason):
                 reasons.append(action.channels.count > 1 ? "\(channel.rawValue): \(reason.text)" : reason.text)
@@ -115,17 +140,29 @@ public struct Planner: Sendable {
         message.reason = reasons.joined(separator: "; ")
         return message
     }
+
+    /// Render: the message in full (`full`, as run and `dry-run --render` need it), else only what dry-run shows
+    /// of it (an SMS's segment count).
+    func render(_ message: inout PlannedMessage, facts: CustomerFacts, full: Bool) {
+        guard let channel = message.channel,
+            let template = project.templates[TemplateKey(name: message.template, channel: channel)]
+        else { return }
+        if full {
+            message.rendered = render(template, on: channel, facts: facts)
+            if channel == .sms, let body = message.rendered?.body { message.segments = SMSSegments(body) }
+        } else if channel == .sms {
+            message.segments = SMSSegments(template.render(facts.renderContext).body)
+        }
+    }
 }
 
 extension Planner {
-    /// The fields of `occurrence` at `now`; visit counts are queried only if a condition or template reads them.
-    func facts(for occurrence: Occurrence, of workflow: Workflow, now: Date, db: Database) throws -> CustomerFacts {
-        let visitCount = try db.cachedStatement(
-            sql: "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?")
-        let customerID = occurrence.customer.id
-        return CustomerFacts(occurrence: occurrence, workflow: workflow, config: project.config, now: now) { since in
-            (try? Int.fetchOne(visitCount, arguments: [customerID, StoredInstant.millis(since)])) ?? 0
-        }
+    /// The fields of `occurrence` at `now`; `counts` are the customer's recent visit counts, in the order of
+    /// `recentVisitWindows` (nil: no recent visits).
+    func facts(for occurrence: Occurrence, of workflow: Workflow, now: Date, counts: [Int]?) -> CustomerFacts {
+        var recent: [Int: Int] = [:]
+        for (index, days) in Self.recentVisitWindows.enumerated() { recent[days] = counts?[index] ?? 0 }
+        return CustomerFacts(occurrence: occurrence, workflow: workflow, config: project.config, now: now, recentVisits: recent)
     }
 
     /// Renders `template` for the occurrence, with the plain-text alternative of an email when the project has one.
@@ -147,7 +184,7 @@ extension Planner {
     }
 }
 
-/// Consent and address rules, enforced for every workflow (design §5).
+/// Consent and address rules, enforced for every workflow (design §5): the one place consent is decided.
 public enum ChannelPolicy {
     /// Why a channel cannot carry a message to a customer.
     public struct Refusal: Error, Sendable {

@@ -33,10 +33,11 @@ public struct Project: Sendable {
     /// Warnings found while loading (errors prevent loading).
     public var warnings: [Diagnostic]
 
-    /// The database path: `override`, else `database:` of nudge.yaml, else `nudge.sqlite`, relative to the project.
+    /// The database path or PostgreSQL URL: `override`, else `database:` of nudge.yaml, else `nudge.sqlite`, relative to the project.
     public func databasePath(override: String? = nil) -> String {
         if let override { return override }
-        return resolve(config.database ?? "nudge.sqlite")
+        let database = config.database ?? "nudge.sqlite"
+        return DatabaseURL.looksLikeURL(database) ? database : resolve(database)
     }
 
     /// A path from nudge.yaml, resolved against the project folder.

@@ -42,8 +42,8 @@ public enum ChannelSetting {
                 url.host?.isEmpty == false
             else { return "'\(key)' must be an http or https URL, not '\(value)'" }
             // A provider's API key travels with every request: plain http only to a server on this machine.
-            if key == "base_url", scheme == "http", !["127.0.0.1", "localhost", "::1", "[::1]"].contains(url.host ?? "") {
-                return "'base_url' must be https (every request carries the API credentials); http is only for 127.0.0.1"
+            if key == "base_url", scheme == "http", !["127.0.0.1", "localhost", "::1", "[::1]"].contains((url.host ?? "").lowercased()) {
+                return "'base_url' must be https (every request carries the API credentials); http is only for this machine (127.0.0.1, localhost, ::1)"
             }
             return nil
         case "port":

@@ -39,8 +39,14 @@ public struct ProjectConfig: Sendable {
     }
     /// The zone's IANA name as written in nudge.yaml (Foundation reports "UTC" as "GMT").
     public var timeZoneName: String
-    /// `database:` as written, if present.
+    /// `database:` as written, if present: a SQLite file path or a `postgres://` URL.
     public var database: String?
+    /// Where `database:` is written (for errors about the database it names).
+    public var databaseLocation: SourceLocation?
+    /// `database_password_env:`: the environment variable holding the PostgreSQL password (else `PGPASSWORD`).
+    public var databasePasswordEnv: String?
+    /// `delivery.drain_window`: how long a one-off `nudge run` keeps draining for retries that fall due soon.
+    public var drainWindow: Double = 60
     /// The local time of day at which date-based triggers fall due.
     public var sendAt: TimeOfDay
     /// Configured channels.
@@ -71,7 +77,7 @@ public struct ProjectConfig: Sendable {
         diagnostics.append(contentsOf: yamlDiagnostics)
         guard let node = parsed,
             let root = MappingReader(
-                node, context: "nudge.yaml", allowed: ["business", "database", "send_at", "channels", "serve"],
+                node, context: "nudge.yaml", allowed: ["business", "database", "database_password_env", "send_at", "channels", "serve", "delivery"],
                 diagnostics: &diagnostics)
         else { return config }
 
@@ -92,7 +98,35 @@ public struct ProjectConfig: Sendable {
                 }
             }
         }
-        if let (database, _) = root.string("database", diagnostics: &diagnostics) { config.database = database }
+        if let (database, node) = root.string("database", diagnostics: &diagnostics) {
+            config.database = database
+            config.databaseLocation = node.location
+            if DatabaseURL.looksLikeURL(database) {
+                do {
+                    _ = try DatabaseURL(parsing: database)
+                } catch {
+                    diagnostics.error("\(error)", at: node.location)
+                }
+            }
+        }
+        if let (variable, node) = root.string("database_password_env", diagnostics: &diagnostics) {
+            if let problem = ChannelSetting.problem(key: "database_password_env", value: variable) {
+                diagnostics.error(problem, at: node.location)
+            } else {
+                config.databasePasswordEnv = variable
+            }
+        }
+        if let deliveryNode = root["delivery"],
+            let delivery = MappingReader(deliveryNode, context: "delivery", allowed: ["drain_window"], diagnostics: &diagnostics),
+            let (window, node) = delivery.string("drain_window", diagnostics: &diagnostics)
+        {
+            if let seconds = ChannelSetting.seconds(window), seconds >= 0, seconds <= 3600 {
+                config.drainWindow = seconds
+            } else {
+                diagnostics.error(
+                    "'drain_window' must be like 60s, 2m or 0 (at most 1h), not '\(window)'", at: node.location)
+            }
+        }
         if let (sendAt, node) = root.string("send_at", diagnostics: &diagnostics) {
             if let time = TimeOfDay(parsing: sendAt) {
                 config.sendAt = time

@@ -27,7 +27,7 @@ extension EventReceiver {
             throw rejected("mailgun", "token seen before", logger: context.logger)
         }
         do {
-            return try record([mapped], logger: context.logger)
+            return try await record([mapped], logger: context.logger)
         } catch {
             await replays.release(token)
             throw error

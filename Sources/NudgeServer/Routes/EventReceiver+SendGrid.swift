@@ -27,7 +27,7 @@ extension EventReceiver {
             }
             mapped.append(event)
         }
-        return try record(mapped, logger: context.logger)
+        return try await record(mapped, logger: context.logger)
     }
 
     /// One Event Webhook event in Nudge's terms; nil when it lacks its type or id. The outbox id is the custom

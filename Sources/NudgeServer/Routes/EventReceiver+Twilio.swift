@@ -22,7 +22,7 @@ extension EventReceiver {
         let mapped = Self.twilioStatusEvent(
             status: status, errorCode: parameters[first: "ErrorCode"],
             event: EventFactory(provider: "twilio", eventID: eventID, outboxID: outboxID, channel: "sms", at: now()))
-        return try record([mapped], logger: context.logger)
+        return try await record([mapped], logger: context.logger)
     }
 
     /// A `MessageStatus` in Nudge's terms; statuses on the way (queued, sending, …) are not recorded.
@@ -53,7 +53,7 @@ extension EventReceiver {
         let kind: DeliveryEvent.Kind? =
             Self.stopWords.contains(word) ? .stopped : Self.startWords.contains(word) ? .started : nil
         if let kind {
-            let customers = try database.customerIDs(phone: from)
+            let customers = try await database.customerIDs(phone: from)
             let at = now()
             // One event per customer with the number (several may share one), or one naming nobody.
             let mapped: [MappedEvent]
@@ -68,7 +68,7 @@ extension EventReceiver {
                     return event(kind, detail: word, consent: [change])
                 }
             }
-            _ = try record(mapped, logger: context.logger)
+            _ = try await record(mapped, logger: context.logger)
         }
         return EditedResponse(
             headers: [.contentType: "text/xml; charset=utf-8"],

@@ -9,7 +9,7 @@ extension EventReceiver {
     /// scanners fetch the links in a message.
     func unsubscribePage(_ request: Request, context: some RequestContext) async throws -> EditedResponse<String> {
         let token = try context.parameters.require("token")
-        guard try customer(fromToken: token) != nil else { return Self.invalidLinkPage() }
+        guard try await customer(fromToken: token) != nil else { return Self.invalidLinkPage() }
         let sender = settings.businessName.isEmpty ? "us" : HTMLText.escape(settings.businessName)
         return Self.page(
             title: "Unsubscribe",
@@ -25,7 +25,7 @@ extension EventReceiver {
     /// (`List-Unsubscribe=One-Click`). Turns the customer's email consent off; answering again is harmless.
     func unsubscribe(_ request: Request, context: some RequestContext) async throws -> EditedResponse<String> {
         let token = try context.parameters.require("token")
-        guard let customerID = try customer(fromToken: token) else { return Self.invalidLinkPage() }
+        guard let customerID = try await customer(fromToken: token) else { return Self.invalidLinkPage() }
         let form = String(decoding: try await body(of: request, limit: 16 << 10), as: UTF8.self)
         let at = now()
         let event = EventFactory(
@@ -33,15 +33,15 @@ extension EventReceiver {
             customerID: customerID, channel: "email", at: at)
         let detail = form.contains("List-Unsubscribe=One-Click") ? "one-click (RFC 8058)" : "unsubscribe page"
         let change = ConsentChange(customerID: customerID, channel: "email", optIn: false, reason: "unsubscribe link")
-        _ = try record([event(.unsubscribed, detail: detail, consent: [change])], logger: context.logger)
+        _ = try await record([event(.unsubscribed, detail: detail, consent: [change])], logger: context.logger)
         let sender = settings.businessName.isEmpty ? "us" : HTMLText.escape(settings.businessName)
         return Self.page(title: "Unsubscribed", body: "<p>You will no longer receive emails from \(sender).</p>")
     }
 
     /// The customer a token names, when the token is signed by our secret and the customer exists.
-    private func customer(fromToken token: String) throws -> String? {
+    private func customer(fromToken token: String) async throws -> String? {
         guard let links = settings.unsubscribe, links.isSigned else { throw Self.notConfigured }
-        guard let customerID = links.customerID(fromToken: token), try database.customerExists(customerID) else {
+        guard let customerID = links.customerID(fromToken: token), try await database.customerExists(customerID) else {
             return nil
         }
         return customerID

@@ -48,7 +48,7 @@ struct ReceiptSummary: ResponseEncodable, Equatable {
 /// What the routes share: the settings, the store, the clock and the memory of Mailgun tokens.
 struct EventReceiver: Sendable {
     let settings: ServerSettings
-    let database: AppDatabase
+    let database: any EventStore
     let now: @Sendable () -> Date
     let replays: ReplayGuard
 
@@ -57,7 +57,7 @@ struct EventReceiver: Sendable {
 
     /// Records `mapped` events, each in its own transaction (a duplicate changes nothing), and logs each by its
     /// provider, kind and outbox id, never by address.
-    func record(_ mapped: [MappedEvent], logger: Logger) throws -> ReceiptSummary {
+    func record(_ mapped: [MappedEvent], logger: Logger) async throws -> ReceiptSummary {
         var summary = ReceiptSummary()
         let receivedAt = now()
         for item in mapped {
@@ -70,7 +70,7 @@ struct EventReceiver: Sendable {
                 "event.provider": "\(event.provider)", "event.kind": "\(event.kind.rawValue)",
             ]
             if let outboxID = event.outboxID { metadata["outbox.id"] = "\(outboxID)" }
-            guard try database.record(event, consent: received.consent, receivedAt: receivedAt) else {
+            guard try await database.record(event, consent: received.consent, receivedAt: receivedAt) else {
                 summary.duplicates += 1
                 logger.debug("duplicate delivery event ignored", metadata: metadata)
                 continue

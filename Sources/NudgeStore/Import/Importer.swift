@@ -59,6 +59,12 @@ public struct ImportSummary: Sendable {
     /// Data rows read (header excluded).
     public var rows: Int
     public var seconds: Double
+
+    public init(kind: ImportKind, rows: Int, seconds: Double) {
+        self.kind = kind
+        self.rows = rows
+        self.seconds = seconds
+    }
 }
 
 /// Settings for one import.

@@ -20,6 +20,12 @@ public struct OutboxSummaryRow: Sendable, Hashable {
     /// pending, retrying, delivered, failed or suppressed.
     public var state: String
     public var count: Int
+
+    public init(channel: String?, state: String, count: Int) {
+        self.channel = channel
+        self.state = state
+        self.count = count
+    }
 }
 
 extension AppDatabase {

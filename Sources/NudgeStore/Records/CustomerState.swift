@@ -70,6 +70,35 @@ public struct CustomerState: Sendable, Hashable {
         lastActivityAt = StoredInstant.date(row[offset + 19])
     }
 
+    /// A customer from its stored columns, in `columns` order (for stores that decode rows themselves).
+    public init(
+        stored id: String, name: String?, email: String?, phone: String?, birthDate: String?, birthMonthDay: String?,
+        birthYear: Int?, timeZone: String?, signedUpAt: Date, isEmailOptIn: Bool, isSMSOptIn: Bool, isPushOptIn: Bool,
+        pushToken: String?, walletPassID: String?, tagsJSON: String, attributesJSON: String, lastVisitAt: Date?,
+        visitsTotal: Int, lifetimeValueCents: Int, lastActivityAt: Date
+    ) {
+        self.id = id
+        self.name = name
+        self.email = email
+        self.phone = phone
+        self.birthDate = birthDate
+        self.birthMonthDay = birthMonthDay
+        self.birthYear = birthYear
+        self.timeZone = timeZone
+        self.signedUpAt = signedUpAt
+        self.isEmailOptIn = isEmailOptIn
+        self.isSMSOptIn = isSMSOptIn
+        self.isPushOptIn = isPushOptIn
+        self.pushToken = pushToken
+        self.walletPassID = walletPassID
+        self.tagsJSON = tagsJSON
+        self.attributesJSON = attributesJSON
+        self.lastVisitAt = lastVisitAt
+        self.visitsTotal = visitsTotal
+        self.lifetimeValueCents = lifetimeValueCents
+        self.lastActivityAt = lastActivityAt
+    }
+
     /// Creates a customer in memory (tests, fixtures).
     public init(
         id: String, name: String? = nil, email: String? = nil, phone: String? = nil, birthDate: String? = nil,
@@ -78,27 +107,14 @@ public struct CustomerState: Sendable, Hashable {
         attributes: [String: String] = [:], lastVisitAt: Date? = nil, visitsTotal: Int = 0,
         lifetimeValueCents: Int = 0
     ) {
-        self.id = id
-        self.name = name
-        self.email = email
-        self.phone = phone
-        self.birthDate = birthDate
         let parsed = birthDate.flatMap(BirthDate.init(parsing:))
-        self.birthMonthDay = parsed?.monthDay
-        self.birthYear = parsed?.year
-        self.timeZone = timeZone
-        self.signedUpAt = signedUpAt
-        self.isEmailOptIn = isEmailOptIn
-        self.isSMSOptIn = isSMSOptIn
-        self.isPushOptIn = isPushOptIn
-        self.pushToken = pushToken
-        self.walletPassID = walletPassID
-        self.tagsJSON = Self.json(tags)
-        self.attributesJSON = Self.json(attributes)
-        self.lastVisitAt = lastVisitAt
-        self.visitsTotal = visitsTotal
-        self.lifetimeValueCents = lifetimeValueCents
-        self.lastActivityAt = max(signedUpAt, lastVisitAt ?? signedUpAt)
+        self.init(
+            stored: id, name: name, email: email, phone: phone, birthDate: birthDate, birthMonthDay: parsed?.monthDay,
+            birthYear: parsed?.year, timeZone: timeZone, signedUpAt: signedUpAt, isEmailOptIn: isEmailOptIn,
+            isSMSOptIn: isSMSOptIn, isPushOptIn: isPushOptIn, pushToken: pushToken, walletPassID: walletPassID,
+            tagsJSON: Self.json(tags), attributesJSON: Self.json(attributes), lastVisitAt: lastVisitAt,
+            visitsTotal: visitsTotal, lifetimeValueCents: lifetimeValueCents,
+            lastActivityAt: max(signedUpAt, lastVisitAt ?? signedUpAt))
     }
 }
 

@@ -72,7 +72,7 @@ final class DeliveryFixture: Sendable {
         leaseSeconds: Double = 300
     ) -> Dispatcher {
         Dispatcher(
-            database: database, adapters: adapters, policy: policy, owner: owner, leaseSeconds: leaseSeconds,
+            outbox: database, adapters: adapters, policy: policy, owner: owner, leaseSeconds: leaseSeconds,
             batchSize: batchSize, logger: Self.logger, clock: { clock.now }, jitter: { jitter })
     }
 
@@ -187,7 +187,7 @@ struct WebhookProject {
         }
     }
 
-    var planner: Planner { Planner(project: project, database: fixture.database, logger: DeliveryFixture.logger) }
+    var planner: Planner { Planner(project: project, store: fixture.database, logger: DeliveryFixture.logger) }
 }
 
 /// Sequential outbox ids for tests: `msg_0001`, `msg_0002`, …

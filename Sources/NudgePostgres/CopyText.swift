@@ -1,0 +1,44 @@
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Rows in COPY's text format: fields separated by tabs, `\N` for NULL, backslash escapes for the rest.
+struct CopyText: Sendable {
+    var buffer = ByteBuffer()
+    var rows = 0
+
+    mutating func row(_ fields: [String?]) {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+            guard let field else {
+                buffer.writeStaticString("\\N")
+                continue
+            }
+            for byte in field.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+                default: buffer.writeInteger(byte)
+                }
+            }
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        rows += 1
+    }
+}
+
+extension PostgresConnection {
+    /// Streams `text` into `table` with `COPY … FROM STDIN`, in chunks of 1 MiB.
+    func copy(_ text: CopyText, into table: String, columns: [String], logger: Logger) async throws {
+        guard text.rows > 0 else { return }
+        try await copyFrom(table: table, columns: columns, logger: logger) { writer in
+            var remaining = text.buffer
+            while remaining.readableBytes > 0 {
+                guard let chunk = remaining.readSlice(length: min(1 << 20, remaining.readableBytes)) else { break }
+                try await writer.write(chunk)
+            }
+        }
+    }
+}

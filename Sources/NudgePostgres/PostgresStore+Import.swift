@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import NudgeLanguage
+public import NudgeStore
+import PostgresNIO
+
+/// CSV imports on PostgreSQL.
+///
+/// A file is checked by the same importer as on SQLite, run into a scratch in-memory SQLite database seeded with
+/// the rows the file touches (so upserts keep absent columns, dates are read in stored zones and unknown customers
+/// or offers are bad rows, exactly as on SQLite). A rejected file stops there: nothing reaches PostgreSQL. An
+/// accepted one is streamed with `COPY FROM STDIN` into a temporary staging table and upserted in one statement,
+/// all in one transaction with the refresh of the derived fields.
+extension PostgresStore: ImportStore {
+    static let customerTextColumns = """
+        id, name, email, phone, birth_date, birth_month_day, birth_year::text, timezone, signed_up_at::text,
+        email_opt_in::int::text, sms_opt_in::int::text, push_opt_in::int::text, push_token, wallet_pass_id, tags,
+        attributes, last_visit_at::text, visits_total::text, lifetime_value_cents::text, last_activity_at::text
+        """
+    static let customerColumnNames = CustomerState.columns.split(separator: ",").map {
+        $0.trimmingCharacters(in: .whitespaces)
+    }
+
+    public func importCSV(_ kind: ImportKind, path: String, options: ImportOptions) async throws -> ImportSummary {
+        let started = Date()
+        let keys = try ImportKeys.read(kind, path: path)
+        let scratch = try AppDatabase.inMemory()
+        // Seed what the file touches.
+        if kind != .offers {
+            try scratch.insertText(
+                table: "customer", columns: Self.customerColumnNames,
+                rows: try await textRows(
+                    "SELECT \(unescaped: Self.customerTextColumns) FROM customer WHERE id = ANY(\(keys.customerIDs))"))
+        }
+        if kind == .offers || kind == .progress {
+            try scratch.insertText(
+                table: "offer", columns: ["id", "name", "stamps_required"],
+                rows: try await textRows("SELECT id, name, stamps_required::text FROM offer WHERE id = ANY(\(keys.offerIDs))"))
+        }
+        if kind == .progress {
+            try scratch.insertText(
+                table: "progress", columns: ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"],
+                rows: try await textRows(
+                    """
+                    SELECT customer_id, offer_id, stamps::text, rewards_earned::text, updated_at::text FROM progress
+                    WHERE customer_id = ANY(\(keys.customerIDs)) AND offer_id = ANY(\(keys.offerIDs))
+                    """))
+        }
+        let checked = try scratch.importCSV(kind, path: path, options: options)
+        try await client.withTransaction(logger: logger) { connection in
+            switch kind {
+            case .customers: try await upsertCustomers(from: scratch, header: keys.columns, connection)
+            case .visits: try await upsertVisits(from: scratch, header: keys.columns, connection)
+            case .offers: try await upsertOffers(from: scratch, header: keys.columns, connection)
+            case .progress: try await upsertProgress(from: scratch, connection)
+            }
+        }
+        return ImportSummary(kind: kind, rows: checked.rows, seconds: Date().timeIntervalSince(started))
+    }
+
+    func textRows(_ query: PostgresQuery) async throws -> [[String?]] {
+        var rows: [[String?]] = []
+        for try await row in try await client.query(query, logger: logger) {
+            rows.append(try row.map { try $0.decode(String?.self) })
+        }
+        return rows
+    }
+
+    /// Streams `rows` into a fresh temporary table shaped like `table`.
+    func stage(_ rows: [[String?]], like table: String, columns: [String], _ connection: PostgresConnection) async throws {
+        try await connection.query(
+            "CREATE TEMPORARY TABLE \(unescaped: table)_in (LIKE \(unescaped: table)) ON COMMIT DROP", logger: logger)
+        var text = CopyText()
+        for row in rows { text.row(row) }
+        try await connection.copy(text, into: "\(table)_in", columns: columns, logger: logger)
+    }
+
+    func upsertCustomers(from scratch: AppDatabase, header: [String], _ connection: PostgresConnection) async throws {
+        let columns = Self.customerColumnNames
+        try await stage(
+            try scratch.textRows(sql: "SELECT \(CustomerState.columns) FROM customer"), like: "customer", columns: columns,
+            connection)
+        // The scratch rows hold each customer's final imported columns (seeded from here, then upserted); the
+        // visit-derived fields stay as stored here. An opt-out made through Nudge outlives the file's opt-in.
+        let derived: Set<String> = ["last_visit_at", "visits_total", "lifetime_value_cents", "last_activity_at"]
+        var updates = columns.filter { $0 != "id" && !derived.contains($0) }.map { column in
+            if let channel = ConsentChange.columns.first(where: { $0.value == column })?.key {
+                return """
+                    \(column) = CASE WHEN (SELECT opt_in FROM consent_change WHERE customer_id = EXCLUDED.id \
+                    AND channel = '\(channel)' ORDER BY at DESC, id DESC LIMIT 1) = false THEN false \
+                    ELSE EXCLUDED.\(column) END
+                    """
+            }
+            return "\(column) = EXCLUDED.\(column)"
+        }
+        updates.append(
+            "last_activity_at = greatest(EXCLUDED.signed_up_at, coalesce(customer.last_visit_at, EXCLUDED.signed_up_at))")
+        let list = columns.joined(separator: ", ")
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO customer (\(list)) SELECT \(list) FROM customer_in
+                    ON CONFLICT (id) DO UPDATE SET \(updates.joined(separator: ", "))
+                    """), logger: logger)
+        try await connection.query(
+            "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer_in ON CONFLICT DO NOTHING",
+            logger: logger)
+    }
+
+    func upsertVisits(from scratch: AppDatabase, header: [String], _ connection: PostgresConnection) async throws {
+        try await stage(
+            try scratch.textRows(sql: "SELECT customer_id, visited_at, amount_cents FROM visit"), like: "visit",
+            columns: ["customer_id", "visited_at", "amount_cents"], connection)
+        let amount = header.contains("amount") ? "EXCLUDED.amount_cents" : "visit.amount_cents"
+        try await connection.query(
+            """
+            INSERT INTO visit SELECT * FROM visit_in
+            ON CONFLICT (customer_id, visited_at) DO UPDATE SET amount_cents = \(unescaped: amount)
+            """, logger: logger)
+        try await connection.query(
+            """
+            UPDATE customer SET visits_total = v.n, last_visit_at = v.last, lifetime_value_cents = v.total,
+              last_activity_at = greatest(customer.signed_up_at, coalesce(v.last, customer.signed_up_at))
+            FROM (
+              SELECT customer_id, count(*) AS n, max(visited_at) AS last, coalesce(sum(amount_cents), 0) AS total
+              FROM visit WHERE customer_id IN (SELECT DISTINCT customer_id FROM visit_in) GROUP BY customer_id) AS v
+            WHERE customer.id = v.customer_id
+            """, logger: logger)
+    }
+
+    func upsertOffers(from scratch: AppDatabase, header: [String], _ connection: PostgresConnection) async throws {
+        try await stage(
+            try scratch.textRows(sql: "SELECT id, name, stamps_required FROM offer"), like: "offer",
+            columns: ["id", "name", "stamps_required"], connection)
+        try await connection.query(
+            """
+            INSERT INTO offer SELECT * FROM offer_in
+            ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, stamps_required = EXCLUDED.stamps_required
+            """, logger: logger)
+    }
+
+    func upsertProgress(from scratch: AppDatabase, _ connection: PostgresConnection) async throws {
+        try await stage(
+            try scratch.textRows(sql: "SELECT customer_id, offer_id, stamps, rewards_earned, updated_at FROM progress"),
+            like: "progress", columns: ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"], connection)
+        try await connection.query(
+            """
+            INSERT INTO progress SELECT * FROM progress_in
+            ON CONFLICT (customer_id, offer_id) DO UPDATE SET stamps = EXCLUDED.stamps,
+              rewards_earned = EXCLUDED.rewards_earned, updated_at = EXCLUDED.updated_at
+            """, logger: logger)
+    }
+}

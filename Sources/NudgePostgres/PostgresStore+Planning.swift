@@ -1,0 +1,194 @@
+public import Foundation
+import Logging
+import NudgeLanguage
+public import NudgeStore
+import PostgresNIO
+
+/// The planning seam on PostgreSQL: the same candidate queries as SQLite's, each served by an index.
+extension PostgresStore: PlanningStore {
+    static let customerColumns = CustomerState.columns
+
+    static func customer(_ row: PostgresRandomAccessRow, offset: Int = 0) throws -> CustomerState {
+        func text(_ i: Int) throws -> String? { try row[offset + i].decode(String?.self) }
+        func int(_ i: Int) throws -> Int64? { try row[offset + i].decode(Int64?.self) }
+        return CustomerState(
+            stored: try row[offset].decode(String.self), name: try text(1), email: try text(2), phone: try text(3),
+            birthDate: try text(4), birthMonthDay: try text(5), birthYear: try int(6).map(Int.init), timeZone: try text(7),
+            signedUpAt: StoredInstant.date(try row[offset + 8].decode(Int64.self)),
+            isEmailOptIn: try row[offset + 9].decode(Bool.self), isSMSOptIn: try row[offset + 10].decode(Bool.self),
+            isPushOptIn: try row[offset + 11].decode(Bool.self), pushToken: try text(12), walletPassID: try text(13),
+            tagsJSON: try row[offset + 14].decode(String.self), attributesJSON: try row[offset + 15].decode(String.self),
+            lastVisitAt: try int(16).map(StoredInstant.date), visitsTotal: Int(try row[offset + 17].decode(Int64.self)),
+            lifetimeValueCents: Int(try row[offset + 18].decode(Int64.self)),
+            lastActivityAt: StoredInstant.date(try row[offset + 19].decode(Int64.self)))
+    }
+
+    static func progress(_ row: PostgresRandomAccessRow) throws -> ProgressState {
+        ProgressState(
+            offerID: try row[0].decode(String.self), offerName: try row[1].decode(String?.self),
+            stampsRequired: Int(try row[2].decode(Int64.self)), stamps: Int(try row[3].decode(Int64.self)),
+            rewardsEarned: Int(try row[4].decode(Int64.self)), updatedAt: StoredInstant.date(try row[5].decode(Int64.self)))
+    }
+
+    public func zonesInUse() async throws -> [String] {
+        var zones: [String] = []
+        for try await zone in try await client.query("SELECT timezone FROM customer_zone ORDER BY timezone", logger: logger)
+            .decode(String.self)
+        {
+            zones.append(zone)
+        }
+        return zones
+    }
+
+    public func candidates(_ query: CandidateQuery) async throws -> [Candidate] {
+        let columns = Self.customerColumns
+        let sql: PostgresQuery
+        switch query {
+        case .birthdays(let zone, let monthDays):
+            sql =
+                zone.isEmpty
+                ? "SELECT \(unescaped: columns) FROM customer WHERE timezone IS NULL AND birth_month_day = ANY(\(monthDays))"
+                : "SELECT \(unescaped: columns) FROM customer WHERE timezone = \(zone) AND birth_month_day = ANY(\(monthDays))"
+        case .lastActivity(let zone, let from, let until):
+            let low = StoredInstant.millis(from)
+            let high = StoredInstant.millis(until)
+            sql =
+                zone.isEmpty
+                ? "SELECT \(unescaped: columns) FROM customer WHERE timezone IS NULL AND last_activity_at >= \(low) AND last_activity_at < \(high)"
+                : "SELECT \(unescaped: columns) FROM customer WHERE timezone = \(zone) AND last_activity_at >= \(low) AND last_activity_at < \(high)"
+        case .progress(let after, let through, let offer):
+            let prefixed = columns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }
+                .joined(separator: ", ")
+            let base = """
+                SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, \(prefixed)
+                FROM progress p JOIN offer o ON o.id = p.offer_id JOIN customer c ON c.id = p.customer_id
+                WHERE p.updated_at > 
+                """
+            let a = StoredInstant.millis(after)
+            let b = StoredInstant.millis(through)
+            sql =
+                offer.map { "\(unescaped: base)\(a) AND p.updated_at <= \(b) AND p.offer_id = \($0)" }
+                ?? "\(unescaped: base)\(a) AND p.updated_at <= \(b)"
+            var result: [Candidate] = []
+            for try await row in try await client.query(sql, logger: logger) {
+                let access = row.makeRandomAccess()
+                result.append(Candidate(customer: try Self.customer(access, offset: 6), progress: try Self.progress(access)))
+            }
+            return result
+        case .signups(let after, let through):
+            sql =
+                "SELECT \(unescaped: columns) FROM customer WHERE signed_up_at > \(StoredInstant.millis(after)) AND signed_up_at <= \(StoredInstant.millis(through))"
+        }
+        var result: [Candidate] = []
+        for try await row in try await client.query(sql, logger: logger) {
+            result.append(Candidate(customer: try Self.customer(row.makeRandomAccess())))
+        }
+        return result
+    }
+
+    public func ledgerHits(_ keys: [LedgerKey]) async throws -> Set<LedgerKey> {
+        guard !keys.isEmpty else { return [] }
+        var hits = Set<LedgerKey>()
+        let rows = try await client.query(
+            """
+            SELECT l.workflow_id, l.customer_id, l.occurrence
+            FROM unnest(\(keys.map(\.workflowID)), \(keys.map(\.customerID)), \(keys.map(\.occurrence))) AS k(w, c, o)
+            JOIN ledger l ON l.workflow_id = k.w AND l.customer_id = k.c AND l.occurrence = k.o
+            """, logger: logger)
+        for try await (workflow, customer, occurrence) in rows.decode((String, String, String).self) {
+            hits.insert(LedgerKey(workflowID: workflow, customerID: customer, occurrence: occurrence))
+        }
+        return hits
+    }
+
+    public func visitCounts(customerIDs: [String], since: [Date]) async throws -> [String: [Int]] {
+        guard !customerIDs.isEmpty, let earliest = since.min() else { return [:] }
+        let instants = since.map(StoredInstant.millis)
+        var counts: [String: [Int]] = [:]
+        let rows = try await client.query(
+            """
+            SELECT v.customer_id, array_agg(v.visited_at)
+            FROM visit v WHERE v.customer_id = ANY(\(Array(Set(customerIDs)))) AND v.visited_at > \(StoredInstant.millis(earliest))
+            GROUP BY v.customer_id
+            """, logger: logger)
+        for try await (id, visits) in rows.decode((String, [Int64]).self) {
+            counts[id] = instants.map { instant in visits.filter { $0 > instant }.count }
+        }
+        return counts
+    }
+
+    public func customer(id: String) async throws -> CustomerState? {
+        let rows = try await client.query(
+            "SELECT \(unescaped: Self.customerColumns) FROM customer WHERE id = \(id)", logger: logger)
+        for try await row in rows { return try Self.customer(row.makeRandomAccess()) }
+        return nil
+    }
+
+    public func progress(customerID: String, offer: String?) async throws -> [ProgressState] {
+        let base = """
+            SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at
+            FROM progress p JOIN offer o ON o.id = p.offer_id WHERE p.customer_id = 
+            """
+        let sql: PostgresQuery =
+            offer.map { "\(unescaped: base)\(customerID) AND p.offer_id = \($0) ORDER BY p.offer_id" }
+            ?? "\(unescaped: base)\(customerID) ORDER BY p.offer_id"
+        var cards: [ProgressState] = []
+        for try await row in try await client.query(sql, logger: logger) { cards.append(try Self.progress(row.makeRandomAccess())) }
+        return cards
+    }
+
+    /// A session advisory lock held on one pooled connection while `body` plans and commits on others.
+    public func withPlanningLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(Self.planningLock))", logger: logger)
+            do {
+                let result = try await body()
+                try await connection.query("SELECT pg_advisory_unlock(\(Self.planningLock))", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.planningLock))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    public func commit(_ drafts: [OutboxDraft], at: Date) async throws -> Set<String> {
+        guard !drafts.isEmpty else { return [] }
+        let created = StoredInstant.millis(at)
+        var keys: [LedgerKey] = []
+        var seen = Set<LedgerKey>()
+        for draft in drafts where seen.insert(draft.key).inserted { keys.append(draft.key) }
+        return try await client.withTransaction(logger: logger) { connection in
+            var won = Set<LedgerKey>()
+            let rows = try await connection.query(
+                """
+                INSERT INTO ledger (workflow_id, customer_id, occurrence, committed_at)
+                SELECT w, c, o, \(created) FROM unnest(\(keys.map(\.workflowID)), \(keys.map(\.customerID)), \(keys.map(\.occurrence))) AS k(w, c, o)
+                ON CONFLICT DO NOTHING
+                RETURNING workflow_id, customer_id, occurrence
+                """, logger: logger)
+            for try await (workflow, customer, occurrence) in rows.decode((String, String, String).self) {
+                won.insert(LedgerKey(workflowID: workflow, customerID: customer, occurrence: occurrence))
+            }
+            let committed = drafts.filter { won.contains($0.key) }
+            guard !committed.isEmpty else { return [] }
+            var text = CopyText()
+            for draft in committed {
+                text.row([
+                    draft.id, draft.key.workflowID, draft.key.customerID, draft.key.occurrence, String(draft.actionIndex),
+                    draft.channel, draft.recipient, draft.template, draft.headingKey, draft.heading, draft.body,
+                    draft.textBody, String(StoredInstant.millis(draft.due)), String(created),
+                    draft.isSuppressed ? "suppressed" : "pending", draft.reason, String(created),
+                ])
+            }
+            try await connection.copy(
+                text, into: "outbox",
+                columns: [
+                    "id", "workflow_id", "customer_id", "occurrence", "action_index", "channel", "recipient", "template",
+                    "heading_key", "heading", "body", "text_body", "due_at", "created_at", "status", "reason",
+                    "next_attempt_at",
+                ], logger: logger)
+            return Set(committed.map(\.id))
+        }
+    }
+}

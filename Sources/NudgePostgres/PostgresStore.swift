@@ -1,0 +1,268 @@
+import Foundation
+public import Logging
+public import NudgeLanguage
+import NIOSSL
+public import PostgresNIO
+import NudgeStore
+
+/// The store on PostgreSQL (postgres-nio): the same seam as `AppDatabase`, for platforms that already run
+/// PostgreSQL and for several runners sharing one database.
+///
+/// Instants are stored as BIGINT milliseconds and booleans as BOOLEAN; the schema is made by the same named
+/// migrations as SQLite's (`v1` … `v6-outbox-text`), recorded in `nudge_migrations`. Planners serialize on an
+/// advisory lock; dispatchers claim with `FOR UPDATE SKIP LOCKED`, so any number of runners share the outbox.
+public final class PostgresStore: Sendable {
+    /// The connection pool.
+    public let client: PostgresClient
+    let runTask: Task<Void, Never>
+    let logger: Logger
+    /// Where it is connected (no password).
+    public let url: DatabaseURL
+
+    /// Why the store could not be opened: one line, safe to print.
+    public struct ConnectionError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    init(client: PostgresClient, url: DatabaseURL, logger: Logger) {
+        self.client = client
+        self.url = url
+        self.logger = logger
+        runTask = Task { await client.run() }
+    }
+
+    /// Connects to `url`, checks the server answers and migrates the schema.
+    public static func connect(
+        _ url: DatabaseURL, password: String?, logger: Logger, maximumConnections: Int = 12
+    ) async throws -> PostgresStore {
+        let tls: PostgresClient.Configuration.TLS
+        switch url.tls {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(.makeClientConfiguration())
+        case .require: tls = .require(.makeClientConfiguration())
+        }
+        // One plain connection first: a refused connection, an unknown host, a wrong password or a missing database
+        // is reported as the server or the network says it, before the pool (which would only retry) is made.
+        let probeTLS: PostgresConnection.Configuration.TLS
+        do {
+            switch url.tls {
+            case .disable: probeTLS = .disable
+            case .prefer: probeTLS = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: probeTLS = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            var probe = PostgresConnection.Configuration(
+                host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: probeTLS)
+            probe.options.connectTimeout = .seconds(10)
+            let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
+            try await connection.close()
+        } catch {
+            throw ConnectionError(description: "cannot connect to PostgreSQL at \(url.host):\(url.port): \(Self.describe(error))")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: tls)
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(10)
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .error)
+        let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: quiet), url: url, logger: quiet)
+        do {
+            try await store.migrate()
+        } catch {
+            await store.close()
+            throw ConnectionError(description: "cannot use PostgreSQL: \(Self.describe(error))")
+        }
+        return store
+    }
+
+    /// Closes the pool.
+    public func close() async {
+        runTask.cancel()
+        await runTask.value
+    }
+
+    /// A one-line account of a PostgreSQL error: the server's message, or what went wrong on the way.
+    public static func describe(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError {
+            return describe(error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error)
+        }
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] {
+            return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+        }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
+    }
+
+    // MARK: Migrations
+
+    /// The schema's history, by the same names as SQLite's migrations (never edited once shipped).
+    static let migrations: [(String, String)] = [
+        (
+            "v1",
+            """
+            CREATE TABLE customer (
+              id TEXT PRIMARY KEY NOT NULL,
+              name TEXT,
+              email TEXT,
+              phone TEXT,
+              birth_date TEXT,
+              birth_month_day TEXT,
+              birth_year BIGINT,
+              timezone TEXT,
+              signed_up_at BIGINT NOT NULL,
+              email_opt_in BOOLEAN NOT NULL DEFAULT false,
+              sms_opt_in BOOLEAN NOT NULL DEFAULT false,
+              push_opt_in BOOLEAN NOT NULL DEFAULT false,
+              push_token TEXT,
+              wallet_pass_id TEXT,
+              tags TEXT NOT NULL DEFAULT '[]',
+              attributes TEXT NOT NULL DEFAULT '{}',
+              last_visit_at BIGINT,
+              visits_total BIGINT NOT NULL DEFAULT 0,
+              lifetime_value_cents BIGINT NOT NULL DEFAULT 0,
+              last_activity_at BIGINT NOT NULL
+            );
+            CREATE INDEX customer_on_signed_up_at ON customer(signed_up_at);
+            CREATE TABLE visit (
+              customer_id TEXT NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+              visited_at BIGINT NOT NULL,
+              amount_cents BIGINT,
+              PRIMARY KEY (customer_id, visited_at)
+            );
+            CREATE TABLE offer (
+              id TEXT PRIMARY KEY NOT NULL,
+              name TEXT,
+              stamps_required BIGINT NOT NULL CHECK (stamps_required > 0)
+            );
+            CREATE TABLE progress (
+              customer_id TEXT NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+              offer_id TEXT NOT NULL REFERENCES offer(id) ON DELETE CASCADE,
+              stamps BIGINT NOT NULL,
+              rewards_earned BIGINT NOT NULL DEFAULT 0,
+              updated_at BIGINT NOT NULL,
+              PRIMARY KEY (customer_id, offer_id)
+            );
+            CREATE INDEX progress_on_updated_at ON progress(updated_at);
+            CREATE TABLE ledger (
+              workflow_id TEXT NOT NULL,
+              customer_id TEXT NOT NULL,
+              occurrence TEXT NOT NULL,
+              committed_at BIGINT NOT NULL,
+              PRIMARY KEY (workflow_id, customer_id, occurrence)
+            );
+            """
+        ),
+        (
+            "v2-outbox",
+            """
+            CREATE TABLE outbox (
+              id TEXT PRIMARY KEY NOT NULL,
+              workflow_id TEXT NOT NULL,
+              customer_id TEXT NOT NULL,
+              occurrence TEXT NOT NULL,
+              action_index BIGINT NOT NULL,
+              channel TEXT,
+              recipient TEXT,
+              template TEXT NOT NULL,
+              heading_key TEXT,
+              heading TEXT,
+              body TEXT,
+              due_at BIGINT NOT NULL,
+              created_at BIGINT NOT NULL,
+              status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'suppressed')),
+              reason TEXT,
+              attempts BIGINT NOT NULL DEFAULT 0,
+              next_attempt_at BIGINT NOT NULL,
+              lease_owner TEXT,
+              lease_expires_at BIGINT,
+              delivered_at BIGINT,
+              provider_message_id TEXT,
+              UNIQUE (workflow_id, customer_id, occurrence, action_index)
+            );
+            CREATE INDEX outbox_on_pending ON outbox(next_attempt_at) WHERE status = 'pending';
+            CREATE INDEX outbox_on_customer ON outbox(customer_id, created_at);
+            CREATE TABLE delivery_attempt (
+              outbox_id TEXT NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+              attempt BIGINT NOT NULL,
+              at BIGINT NOT NULL,
+              outcome TEXT NOT NULL,
+              detail TEXT,
+              PRIMARY KEY (outbox_id, attempt)
+            );
+            """
+        ),
+        (
+            "v3-zone-indexes",
+            // The zones in use are kept by the importer (PostgreSQL has no cheap per-row trigger for bulk upserts).
+            """
+            CREATE TABLE customer_zone (timezone TEXT PRIMARY KEY NOT NULL);
+            INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer ON CONFLICT DO NOTHING;
+            CREATE INDEX customer_on_zone_birthday ON customer(timezone, birth_month_day);
+            CREATE INDEX customer_on_zone_last_activity ON customer(timezone, last_activity_at);
+            """
+        ),
+        ("v4-zone-triggers", "SELECT 1"),
+        (
+            "v5-delivery-events",
+            """
+            CREATE TABLE delivery_event (
+              provider TEXT NOT NULL,
+              event_id TEXT NOT NULL,
+              outbox_id TEXT,
+              customer_id TEXT,
+              channel TEXT,
+              kind TEXT NOT NULL,
+              at BIGINT NOT NULL,
+              received_at BIGINT NOT NULL,
+              detail TEXT,
+              PRIMARY KEY (provider, event_id)
+            );
+            CREATE INDEX delivery_event_on_customer ON delivery_event(customer_id, at);
+            CREATE INDEX delivery_event_on_outbox ON delivery_event(outbox_id);
+            CREATE TABLE consent_change (
+              id BIGSERIAL PRIMARY KEY,
+              customer_id TEXT NOT NULL,
+              channel TEXT NOT NULL,
+              opt_in BOOLEAN NOT NULL,
+              reason TEXT NOT NULL,
+              at BIGINT NOT NULL
+            );
+            CREATE INDEX consent_change_on_customer ON consent_change(customer_id, at);
+            CREATE INDEX customer_on_phone ON customer(phone);
+            """
+        ),
+        ("v6-outbox-text", "ALTER TABLE outbox ADD COLUMN text_body TEXT"),
+    ]
+
+    /// Applies the migrations not yet recorded, one transaction each, under an advisory lock (several runners may
+    /// start at once).
+    func migrate() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS nudge_migrations (identifier TEXT PRIMARY KEY NOT NULL)", logger: logger)
+            var applied = Set<String>()
+            for try await name in try await connection.query("SELECT identifier FROM nudge_migrations", logger: logger)
+                .decode(String.self)
+            {
+                applied.insert(name)
+            }
+            for (name, sql) in Self.migrations where !applied.contains(name) {
+                try await connection.execute(script: sql, logger: logger)
+                try await connection.query("INSERT INTO nudge_migrations (identifier) VALUES (\(name))", logger: logger)
+            }
+        }
+    }
+
+    static let migrationLock: Int64 = 0x6E75_6467_6501
+    static let planningLock: Int64 = 0x6E75_6467_6502
+}
+
+extension PostgresConnection {
+    /// Runs each statement of a `;`-separated script (no statement holds a `;` of its own).
+    func execute(script: String, logger: Logger) async throws {
+        for statement in script.split(separator: ";") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            try await query(PostgresQuery(unsafeSQL: String(statement)), logger: logger)
+        }
+    }
+}

@@ -1,0 +1,184 @@
+public import Foundation
+import GRDB
+import NudgeLanguage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ProgressState {
+    /// Reads `offer_id, offer name, stamps_required, stamps, rewards_earned, updated_at` from the start of `row`.
+    init(row: Row) {
+        self.init(
+            offerID: row[0], offerName: row[1], stampsRequired: row[2], stamps: row[3], rewardsEarned: row[4],
+            updatedAt: StoredInstant.date(row[5]))
+    }
+}
+
+/// The SQLite side of the planning seam. Every candidate query is an index range scan (see `QueryPlanTests`):
+/// birthdays by (zone, month-day), inactivity by (zone, last activity), milestones by progress update time,
+/// sign-ups by sign-up time.
+extension AppDatabase: PlanningStore {
+    /// `timezone = ?` or, for customers without a zone, `timezone IS NULL`.
+    static func zoneCondition(_ name: String) -> (sql: String, arguments: StatementArguments) {
+        name.isEmpty ? ("timezone IS NULL", []) : ("timezone = ?", [name])
+    }
+
+    public static func birthdaySQL(zone: String, monthDays: Int) -> String {
+        let placeholders = Array(repeating: "?", count: monthDays).joined(separator: ",")
+        return "SELECT \(CustomerState.columns) FROM customer WHERE \(zoneCondition(zone).sql) "
+            + "AND birth_month_day IN (\(placeholders))"
+    }
+
+    public static func inactivitySQL(zone: String) -> String {
+        "SELECT \(CustomerState.columns) FROM customer WHERE \(zoneCondition(zone).sql) "
+            + "AND last_activity_at >= ? AND last_activity_at < ?"
+    }
+
+    public static let milestoneSQL = """
+        SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, \(CustomerState.columns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+        FROM progress p
+        JOIN offer o ON o.id = p.offer_id
+        JOIN customer c ON c.id = p.customer_id
+        WHERE p.updated_at > ? AND p.updated_at <= ?
+        """
+
+    public static let signupSQL = "SELECT \(CustomerState.columns) FROM customer WHERE signed_up_at > ? AND signed_up_at <= ?"
+
+    public static let ledgerSQL = "SELECT 1 FROM ledger WHERE workflow_id = ? AND customer_id = ? AND occurrence = ?"
+
+    public static let visitCountSQL = "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?"
+
+    public func zonesInUse() throws -> [String] {
+        try reader.read { db in try String.fetchAll(db, sql: "SELECT timezone FROM customer_zone ORDER BY timezone") }
+    }
+
+    public func candidates(_ query: CandidateQuery) throws -> [Candidate] {
+        try reader.read { db in
+            var result: [Candidate] = []
+            switch query {
+            case .birthdays(let zone, let monthDays):
+                let rows = try Row.fetchCursor(
+                    db, sql: Self.birthdaySQL(zone: zone, monthDays: monthDays.count),
+                    arguments: Self.zoneCondition(zone).arguments + StatementArguments(monthDays))
+                while let row = try rows.next() { result.append(Candidate(customer: CustomerState(row: row))) }
+            case .lastActivity(let zone, let from, let until):
+                let rows = try Row.fetchCursor(
+                    db, sql: Self.inactivitySQL(zone: zone),
+                    arguments: Self.zoneCondition(zone).arguments + [StoredInstant.millis(from), StoredInstant.millis(until)])
+                while let row = try rows.next() { result.append(Candidate(customer: CustomerState(row: row))) }
+            case .progress(let after, let through, let offer):
+                var sql = Self.milestoneSQL
+                var arguments: StatementArguments = [StoredInstant.millis(after), StoredInstant.millis(through)]
+                if let offer {
+                    sql += " AND p.offer_id = ?"
+                    arguments += [offer]
+                }
+                let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+                while let row = try rows.next() {
+                    result.append(Candidate(customer: CustomerState(row: row, offset: 6), progress: ProgressState(row: row)))
+                }
+            case .signups(let after, let through):
+                let rows = try Row.fetchCursor(
+                    db, sql: Self.signupSQL, arguments: [StoredInstant.millis(after), StoredInstant.millis(through)])
+                while let row = try rows.next() { result.append(Candidate(customer: CustomerState(row: row))) }
+            }
+            return result
+        }
+    }
+
+    public func ledgerHits(_ keys: [LedgerKey]) throws -> Set<LedgerKey> {
+        guard !keys.isEmpty else { return [] }
+        return try reader.read { db in
+            let statement = try db.cachedStatement(sql: Self.ledgerSQL)
+            var hits = Set<LedgerKey>()
+            for key in keys where try Row.fetchOne(statement, arguments: [key.workflowID, key.customerID, key.occurrence]) != nil {
+                hits.insert(key)
+            }
+            return hits
+        }
+    }
+
+    public func visitCounts(customerIDs: [String], since: [Date]) throws -> [String: [Int]] {
+        guard !customerIDs.isEmpty, !since.isEmpty else { return [:] }
+        return try reader.read { db in
+            let statement = try db.cachedStatement(sql: Self.visitCountSQL)
+            var counts: [String: [Int]] = [:]
+            for id in Set(customerIDs) {
+                let row = try since.map { try Int.fetchOne(statement, arguments: [id, StoredInstant.millis($0)]) ?? 0 }
+                if row.contains(where: { $0 > 0 }) { counts[id] = row }
+            }
+            return counts
+        }
+    }
+
+    public func customer(id: String) throws -> CustomerState? {
+        try reader.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(CustomerState.columns) FROM customer WHERE id = ?", arguments: [id])
+                .map { CustomerState(row: $0) }
+        }
+    }
+
+    public func progress(customerID: String, offer: String?) throws -> [ProgressState] {
+        try reader.read { db in
+            var sql = """
+                SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at
+                FROM progress p JOIN offer o ON o.id = p.offer_id WHERE p.customer_id = ?
+                """
+            var arguments: StatementArguments = [customerID]
+            if let offer {
+                sql += " AND p.offer_id = ?"
+                arguments += [offer]
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY p.offer_id", arguments: arguments).map(ProgressState.init(row:))
+        }
+    }
+
+    /// An exclusive `flock` on `DATABASE-plan.lock` beside the file (never on the database file itself: closing
+    /// another descriptor of it would drop SQLite's own locks); in memory, nothing to share.
+    public func withPlanningLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let path = writer.path
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file::memory:") else { return try await body() }
+        let descriptor = Glibc.open(path + "-plan.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return try await body() }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        return try await body()
+    }
+
+    public func commit(_ drafts: [OutboxDraft], at: Date) throws -> Set<String> {
+        let createdMillis = StoredInstant.millis(at)
+        return try writer.write { db in
+            let ledger = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO ledger (workflow_id, customer_id, occurrence, committed_at) VALUES (?, ?, ?, ?)")
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, recipient, template,
+                      heading_key, heading, body, text_body, due_at, created_at, status, reason, next_attempt_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            var won: [LedgerKey: Bool] = [:]
+            var committed = Set<String>()
+            for draft in drafts {
+                let key = draft.key
+                if won[key] == nil {
+                    try ledger.execute(arguments: [key.workflowID, key.customerID, key.occurrence, createdMillis])
+                    won[key] = db.changesCount > 0
+                }
+                guard won[key] == true else { continue }
+                try insert.execute(arguments: [
+                    draft.id, key.workflowID, key.customerID, key.occurrence, draft.actionIndex, draft.channel,
+                    draft.recipient, draft.template, draft.headingKey, draft.heading, draft.body, draft.textBody,
+                    StoredInstant.millis(draft.due), createdMillis, draft.isSuppressed ? "suppressed" : "pending",
+                    draft.reason, createdMillis,
+                ])
+                committed.insert(draft.id)
+            }
+            return committed
+        }
+    }
+}
+
+extension AppDatabase: OutboxQueue, EventStore, ImportStore {}

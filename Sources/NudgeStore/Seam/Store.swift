@@ -1,0 +1,146 @@
+public import Foundation
+
+// The store seam: what the engine, the dispatcher, the server and the commands ask of a database. Two stores
+// implement it: `AppDatabase` (SQLite through GRDB) and `PostgresStore` (PostgreSQL through postgres-nio). No SQL
+// lives outside them.
+
+/// A query for the customers a trigger may fire for: each one an index range scan in either store.
+public enum CandidateQuery: Sendable, Hashable {
+    /// Customers in `zone` ("" = no zone of their own) whose birthday (`MM-DD`) is one of `monthDays`.
+    case birthdays(zone: String, monthDays: [String])
+    /// Customers in `zone` whose last activity is in `[from, until)`.
+    case lastActivity(zone: String, from: Date, until: Date)
+    /// Stamp cards updated in `(after, through]`, with their customer and offer; of one offer when given.
+    case progress(after: Date, through: Date, offer: String?)
+    /// Customers who signed up in `(after, through]`.
+    case signups(after: Date, through: Date)
+}
+
+/// One row a candidate query found.
+public struct Candidate: Sendable {
+    public var customer: CustomerState
+    /// The stamp card (progress queries only).
+    public var progress: ProgressState?
+
+    public init(customer: CustomerState, progress: ProgressState? = nil) {
+        self.customer = customer
+        self.progress = progress
+    }
+}
+
+/// The ledger's key: an occurrence of a workflow for a customer, recorded once ever.
+public struct LedgerKey: Sendable, Hashable {
+    public var workflowID: String
+    public var customerID: String
+    public var occurrence: String
+
+    public init(workflowID: String, customerID: String, occurrence: String) {
+        self.workflowID = workflowID
+        self.customerID = customerID
+        self.occurrence = occurrence
+    }
+}
+
+/// A message of a plan as the outbox stores it (before it has a lease or attempts).
+public struct OutboxDraft: Sendable {
+    public var id: String
+    public var key: LedgerKey
+    public var actionIndex: Int
+    public var channel: String?
+    public var recipient: String?
+    public var template: String
+    /// The rendered message: `subject`/`title`/`header` with its value, the body, an email's text part.
+    public var headingKey: String?
+    public var heading: String?
+    public var body: String?
+    public var textBody: String?
+    public var due: Date
+    /// Suppressed messages carry their reason and are never delivered.
+    public var isSuppressed: Bool
+    public var reason: String?
+
+    public init(
+        id: String, key: LedgerKey, actionIndex: Int, channel: String?, recipient: String?, template: String,
+        headingKey: String?, heading: String?, body: String?, textBody: String?, due: Date, isSuppressed: Bool,
+        reason: String?
+    ) {
+        self.id = id
+        self.key = key
+        self.actionIndex = actionIndex
+        self.channel = channel
+        self.recipient = recipient
+        self.template = template
+        self.headingKey = headingKey
+        self.heading = heading
+        self.body = body
+        self.textBody = textBody
+        self.due = due
+        self.isSuppressed = isSuppressed
+        self.reason = reason
+    }
+}
+
+/// What reads the engine makes while planning, and the one write that commits a plan.
+public protocol PlanningStore: Sendable {
+    /// The time-zone names in use ("" for customers without one), sorted.
+    func zonesInUse() async throws -> [String]
+    /// The rows `query` selects.
+    func candidates(_ query: CandidateQuery) async throws -> [Candidate]
+    /// Which of `keys` the ledger holds already.
+    func ledgerHits(_ keys: [LedgerKey]) async throws -> Set<LedgerKey>
+    /// For each customer of `customerIDs` with visits: the number of visits after each instant of `since`, in order.
+    func visitCounts(customerIDs: [String], since: [Date]) async throws -> [String: [Int]]
+    /// One customer, if stored.
+    func customer(id: String) async throws -> CustomerState?
+    /// A customer's stamp cards (of one offer when given).
+    func progress(customerID: String, offer: String?) async throws -> [ProgressState]
+    /// Runs `body` while no other planner on this database runs (a file lock for SQLite, an advisory lock for
+    /// PostgreSQL), so that a second run plans after the first committed and finds its occurrences in the ledger.
+    func withPlanningLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
+    /// In one transaction: records each draft's occurrence in the ledger and puts the drafts of the occurrences
+    /// it recorded in the outbox. An occurrence the ledger already holds (another runner committed it first) is
+    /// skipped with its drafts; returns the ids of the drafts committed.
+    func commit(_ drafts: [OutboxDraft], at: Date) async throws -> Set<String>
+}
+
+/// The outbox as the dispatcher drains it: claims under leases, renewals, outcomes.
+public protocol OutboxQueue: Sendable {
+    /// Clears the leases held by owners that `isAlive` says are gone; returns how many messages it freed.
+    func releaseDeadLeases(isAlive: (String) -> Bool) async throws -> Int
+    /// Claims up to `limit` pending messages due at `now` whose lease is free or expired (never one another
+    /// dispatcher holds), counting the attempt; suppresses those whose customer opted out since the plan.
+    func claimOutbox(owner: String, now: Date, leaseSeconds: Double, limit: Int) async throws -> [OutboxMessage]
+    /// Extends `owner`'s leases on `ids` to `until`; returns how many it extended.
+    @discardableResult
+    func renewLeases(ids: [String], owner: String, until: Date) async throws -> Int
+    /// Records the outcomes of claimed messages and releases their leases, in one transaction.
+    func recordOutcomes(_ outcomes: [(message: OutboxMessage, outcome: DeliveryOutcome)], at now: Date) async throws
+    /// The earliest next attempt of a pending message, if any.
+    func nextPendingAttempt() async throws -> Date?
+}
+
+/// What `history`, `status` and `serve` read and record.
+public protocol EventStore: Sendable {
+    /// A customer's messages, newest first, with their attempts.
+    func history(customerID: String) async throws -> [(message: OutboxMessage, attempts: [DeliveryAttempt])]
+    /// Whether a customer with this id exists.
+    func customerExists(_ id: String) async throws -> Bool
+    /// Outbox counts by channel and state.
+    func outboxSummary() async throws -> [OutboxSummaryRow]
+    /// Records a provider's event once (false when its id was seen already) with the consent changes it causes.
+    func record(_ event: DeliveryEvent, consent: [ConsentChange], receivedAt: Date) async throws -> Bool
+    /// The customers with this phone number.
+    func customerIDs(phone: String) async throws -> [String]
+    /// A customer's delivery events, newest first.
+    func deliveryEvents(customerID: String) async throws -> [DeliveryEvent]
+    /// A customer's consent changes, newest first.
+    func consentChanges(customerID: String) async throws -> [(change: ConsentChange, at: Date)]
+}
+
+/// CSV imports (design §4): a file is upserted whole or, with any bad row, not at all.
+public protocol ImportStore: Sendable {
+    func importCSV(_ kind: ImportKind, path: String, options: ImportOptions) async throws -> ImportSummary
+}
+
+/// Everything a command needs of a database.
+public typealias Store = PlanningStore & OutboxQueue & EventStore & ImportStore

@@ -1,0 +1,53 @@
+import Foundation
+import NudgeDelivery
+import NudgeEngine
+import NudgeLanguage
+import NudgeStore
+import Testing
+
+/// `delivery.drain_window`: a one-off run waits for retries that fall due soon instead of leaving them to the next
+/// run, which may be a whole timer interval away.
+@Suite("Drain window")
+struct DrainWindowTests {
+    static func run(window: TimeInterval) async throws -> (Runner.Report, DeliveryFixture, ScriptedAdapter) {
+        let fixture = try DeliveryFixture()
+        let setup = try WebhookProject(fixture: fixture, url: "http://127.0.0.1:9/unused")
+        let now = Date()
+        try setup.addCustomer("c1", name: "Ana Lima", signedUp: now.addingTimeInterval(-60))
+        let adapter = ScriptedAdapter()
+        // The provider asks to wait a second once (a 429 with Retry-After: 1), then takes the message.
+        adapter.script("msg_0001", .failure(.postponed("429: slow down", retryAfter: 1)), .success(DeliveryReceipt()))
+        var dispatcher = fixture.dispatcher([.email: adapter], clock: TestClock(now))
+        dispatcher.clock = { Date() }
+        let ids = SequentialIDs()
+        let runner = Runner(
+            planner: setup.planner, dispatcher: dispatcher, logger: DeliveryFixture.logger, newID: { ids() },
+            drainWindow: window)
+        return (try await runner.once(now: now), fixture, adapter)
+    }
+
+    @Test("a retry due within the window is sent by the same run")
+    func waitsForSoonRetries() async throws {
+        let (report, fixture, adapter) = try await Self.run(window: 60)
+        #expect(report.dispatched.delivered == 1)
+        #expect(report.dispatched.retrying == 0)
+        #expect(try fixture.ids(.delivered) == ["msg_0001"])
+        #expect(adapter.calls.count == 2)
+    }
+
+    @Test("with no window the retry is left to the next run")
+    func leavesRetriesWithoutWindow() async throws {
+        let (report, fixture, adapter) = try await Self.run(window: 0)
+        #expect(report.dispatched.delivered == 0)
+        #expect(report.dispatched.retrying == 1)
+        #expect(try fixture.ids(.pending) == ["msg_0001"])
+        #expect(adapter.calls.count == 1)
+    }
+
+    @Test("a retry due after the window is left to the next run")
+    func leavesLateRetries() async throws {
+        let (report, _, adapter) = try await Self.run(window: 0.5)
+        #expect(report.dispatched.retrying == 1)
+        #expect(adapter.calls.count == 1)
+    }
+}
