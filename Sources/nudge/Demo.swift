@@ -41,6 +41,10 @@ extension NudgeCommand {
                 throw ValidationError("'--now' is not an ISO 8601 instant")
             }
             let path = global.db ?? project.resolve("demo.sqlite")
+            if DatabaseURL.looksLikeURL(path) {
+                Console.error("\(path): error: nudge demo writes a SQLite file; give --db a file path (or none for demo.sqlite)")
+                throw ExitCode(1)
+            }
             let database = try openDatabase(path: path)
             let started = Date()
             try DemoData.populate(database, count: customers, now: instant)
