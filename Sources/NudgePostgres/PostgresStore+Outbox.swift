@@ -36,9 +36,6 @@ extension PostgresStore: OutboxQueue {
         return message
     }
 
-    /// `WHEN 'email' THEN c.email_opt_in …`: the customer's consent on the message's channel.
-    static let consentCases = ConsentChange.columns.sorted { $0.key < $1.key }
-        .map { "WHEN '\($0.key)' THEN c.\($0.value)" }.joined(separator: " ")
 
     public func releaseDeadLeases(isAlive: (String) -> Bool) async throws -> Int {
         var owners: [String] = []
@@ -79,7 +76,7 @@ extension PostgresStore: OutboxQueue {
                         AND (lease_expires_at IS NULL OR lease_expires_at <= \(nowMillis))
                       ORDER BY next_attempt_at LIMIT \(Int64(limit))
                       FOR UPDATE SKIP LOCKED)
-                    SELECT d.id, coalesce(CASE d.channel \(unescaped: Self.consentCases) END, true)
+                    SELECT d.id, coalesce(CASE d.channel \(unescaped: ConsentChange.sqlCases) END, true)
                     FROM due d LEFT JOIN customer c ON c.id = d.customer_id
                     """, logger: logger)
                 for try await (id, accepts) in rows.decode((String, Bool).self) { due.append((id, accepts)) }

@@ -152,33 +152,35 @@ extension PostgresStore: PlanningStore {
         }
     }
 
-    public func commit(_ drafts: [OutboxDraft], at: Date) async throws -> Set<String> {
-        guard !drafts.isEmpty else { return [] }
-        let created = StoredInstant.millis(at)
+    public func commit(_ messages: [OutboxMessage]) async throws -> Set<String> {
+        guard !messages.isEmpty else { return [] }
         var keys: [LedgerKey] = []
+        var committedAt: [Int64] = []
         var seen = Set<LedgerKey>()
-        for draft in drafts where seen.insert(draft.key).inserted { keys.append(draft.key) }
+        for message in messages where seen.insert(message.ledgerKey).inserted {
+            keys.append(message.ledgerKey)
+            committedAt.append(message.createdAt)
+        }
         return try await client.withTransaction(logger: logger) { connection in
             var won = Set<LedgerKey>()
             let rows = try await connection.query(
                 """
                 INSERT INTO ledger (workflow_id, customer_id, occurrence, committed_at)
-                SELECT w, c, o, \(created) FROM unnest(\(keys.map(\.workflowID)), \(keys.map(\.customerID)), \(keys.map(\.occurrence))) AS k(w, c, o)
+                SELECT * FROM unnest(\(keys.map(\.workflowID)), \(keys.map(\.customerID)), \(keys.map(\.occurrence)), \(committedAt))
                 ON CONFLICT DO NOTHING
                 RETURNING workflow_id, customer_id, occurrence
                 """, logger: logger)
             for try await (workflow, customer, occurrence) in rows.decode((String, String, String).self) {
                 won.insert(LedgerKey(workflowID: workflow, customerID: customer, occurrence: occurrence))
             }
-            let committed = drafts.filter { won.contains($0.key) }
-            guard !committed.isEmpty else { return [] }
+            let committed = messages.filter { won.contains($0.ledgerKey) }
             var text = CopyText()
-            for draft in committed {
+            for message in committed {
                 text.row([
-                    draft.id, draft.key.workflowID, draft.key.customerID, draft.key.occurrence, String(draft.actionIndex),
-                    draft.channel, draft.recipient, draft.template, draft.headingKey, draft.heading, draft.body,
-                    draft.textBody, String(StoredInstant.millis(draft.due)), String(created),
-                    draft.isSuppressed ? "suppressed" : "pending", draft.reason, String(created),
+                    message.id, message.workflowId, message.customerId, message.occurrence, String(message.actionIndex),
+                    message.channel, message.recipient, message.template, message.headingKey, message.heading,
+                    message.body, message.textBody, String(message.dueAt), String(message.createdAt),
+                    message.status.rawValue, message.reason, String(message.nextAttemptAt),
                 ])
             }
             try await connection.copy(

@@ -80,6 +80,12 @@ public final class PostgresStore: Sendable {
         await runTask.value
     }
 
+    /// The one-line account of `error` when it comes from PostgreSQL (a query, a transaction, the connection);
+    /// nil for any other error.
+    public static func failure(_ error: any Error) -> String? {
+        error is PSQLError || error is PostgresTransactionError ? describe(error) : nil
+    }
+
     /// A one-line account of a PostgreSQL error: the server's message, or what went wrong on the way.
     public static func describe(_ error: any Error) -> String {
         if let error = error as? PostgresTransactionError {

@@ -25,6 +25,11 @@ func withStore<T>(
         return result
     } catch {
         await store.close()
+        // A failed statement rolled its transaction back: say so, with the server's reason, in one line.
+        if let reason = PostgresStore.failure(error) {
+            Console.error("\(store.url): error: PostgreSQL: \(reason); nothing of the failed step was committed")
+            throw ExitCode(1)
+        }
         throw error
     }
 }
@@ -35,7 +40,7 @@ func connectPostgres(_ location: String, config: ProjectConfig, logger: Logger) 
     do {
         url = try DatabaseURL(parsing: location)
     } catch {
-        Console.error("\(location): error: \(error)")
+        Console.error("\(DatabaseURL.redacting(location)): error: \(error)")
         throw ExitCode(1)
     }
     let environment = ProcessInfo.processInfo.environment

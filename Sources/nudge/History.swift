@@ -24,10 +24,11 @@ extension NudgeCommand {
             let (history, events, consent, exists) = try await withStore(
                 settings.databasePath, config: settings.config, global: global
             ) { store in
-                (
-                    try await store.history(customerID: customer), try await store.deliveryEvents(customerID: customer),
-                    try await store.consentChanges(customerID: customer), try await store.customerExists(customer)
-                )
+                let history = try await store.history(customerID: customer)
+                let events = try await store.deliveryEvents(customerID: customer)
+                let consent = try await store.consentChanges(customerID: customer)
+                let isEmpty = history.isEmpty && events.isEmpty && consent.isEmpty
+                return (history, events, consent, isEmpty ? try await store.customerExists(customer) : true)
             }
             if history.isEmpty && events.isEmpty && consent.isEmpty {
                 if !exists {

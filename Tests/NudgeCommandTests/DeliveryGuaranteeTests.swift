@@ -417,6 +417,21 @@ struct DeliveryGuaranteeTests {
         let status = try project.nudge(["status"])
         #expect(status.status == 0, "\(status.stderr)")
         #expect(Self.statusTable(status.stdout) == Self.expectedStatus(rows))
+
+        // The same counts as JSON Lines: one object a channel, null for messages no channel could carry.
+        let json = try project.nudge(["status", "--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        var fromJSON: [String: [String: Int]] = [:]
+        for line in json.stdout.split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let channel = object["channel"] as? String ?? "-"
+            #expect(object.keys.sorted() == ["channel", "delivered", "failed", "pending", "retrying", "suppressed"])
+            fromJSON[channel] = Dictionary(
+                uniqueKeysWithValues: ["pending", "retrying", "delivered", "failed", "suppressed"].map {
+                    ($0.uppercased(), object[$0] as? Int ?? -1)
+                })
+        }
+        #expect(fromJSON == Self.expectedStatus(rows))
     }
 
     // MARK: - Faults

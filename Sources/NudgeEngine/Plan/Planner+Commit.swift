@@ -23,27 +23,30 @@ extension Planner {
     public func commit(now: Date, createdAt: Date, newID: @escaping @Sendable () -> String) async throws -> CommitSummary {
         try await store.withPlanningLock {
             var plan = try await plan(now: now, workflowIDs: nil, render: true)
-            let drafts = plan.messages.map { message in
-                OutboxDraft(
-                    id: newID(),
-                    key: LedgerKey(workflowID: message.workflowID, customerID: message.customerID, occurrence: message.occurrence),
-                    actionIndex: message.actionIndex, channel: message.channel?.rawValue, recipient: message.recipient,
-                    template: message.template, headingKey: message.rendered?.heading?.key,
-                    heading: message.rendered?.heading?.value, body: message.rendered?.body, textBody: message.rendered?.text,
-                    due: message.due, isSuppressed: message.status != .send, reason: message.reason)
+            let created = StoredInstant.millis(createdAt)
+            let records = plan.messages.map { message in
+                var record = OutboxMessage(
+                    id: newID(), workflowId: message.workflowID, customerId: message.customerID,
+                    occurrence: message.occurrence, actionIndex: message.actionIndex, channel: message.channel?.rawValue,
+                    recipient: message.recipient, template: message.template, headingKey: message.rendered?.heading?.key,
+                    heading: message.rendered?.heading?.value, body: message.rendered?.body,
+                    dueAt: StoredInstant.millis(message.due), createdAt: created,
+                    status: message.status == .send ? .pending : .suppressed, reason: message.reason)
+                record.textBody = message.rendered?.text
+                return record
             }
-            let committed = try await store.commit(drafts, at: createdAt)
+            let committed = try await store.commit(records)
             var pending: [String] = []
             var suppressed = 0
             var kept: [PlannedMessage] = []
             var lost = Set<LedgerKey>()
-            for (message, draft) in zip(plan.messages, drafts) {
-                guard committed.contains(draft.id) else {
-                    lost.insert(draft.key)
+            for (message, record) in zip(plan.messages, records) {
+                guard committed.contains(record.id) else {
+                    lost.insert(record.ledgerKey)
                     continue
                 }
                 kept.append(message)
-                if message.status == .send { pending.append(draft.id) } else { suppressed += 1 }
+                if record.status == .pending { pending.append(record.id) } else { suppressed += 1 }
             }
             plan.messages = kept
             plan.alreadySent += lost.count

@@ -73,8 +73,7 @@ extension Planner {
         case .birthday, .signup:
             break
         }
-        let counts = try await store.visitCounts(
-            customerIDs: [customerID], since: Self.recentVisitWindows.map { now.addingTimeInterval(-Double($0) * 86_400) })
+        let counts = try await recentVisitCounts(customerIDs: [customerID], now: now)
         let facts = self.facts(for: occurrence, of: workflow, now: now, counts: counts[customerID])
         let rendered = render(template, on: chosen, facts: facts)
         return TestMessage(

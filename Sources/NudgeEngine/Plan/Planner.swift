@@ -81,10 +81,11 @@ public struct Planner: Sendable {
         return evaluated.map { workflow, occurrences in (workflow, occurrences.filter { !hits.contains($0.ledgerKey) }) }
     }
 
-    /// When: each workflow's conditions, on the facts of §4 at `now` (recent visit counts read in one batch).
+    /// When: each workflow's conditions, on the facts of §4 at `now`. Recent visit counts are read in one batch,
+    /// only for the workflows whose conditions or templates read them.
     func when(_ fresh: [(Workflow, [Occurrence])], now: Date, plan: inout Plan) async throws -> [CustomerFacts] {
-        let counts = try await store.visitCounts(
-            customerIDs: fresh.flatMap { $0.1.map(\.customer.id) }, since: Self.recentVisitWindows.map { now.addingTimeInterval(-Double($0) * 86_400) })
+        let counts = try await recentVisitCounts(
+            customerIDs: fresh.filter { readsRecentVisits($0.0) }.flatMap { $0.1.map(\.customer.id) }, now: now)
         var holding: [CustomerFacts] = []
         for (workflow, occurrences) in fresh {
             for occurrence in occurrences {
@@ -101,6 +102,30 @@ public struct Planner: Sendable {
 
     /// The day counts of `visits_30d` and `visits_90d`.
     static let recentVisitWindows = [30, 90]
+
+    /// Each customer's visits in the last 30 and 90 days before `now` (in `recentVisitWindows` order).
+    func recentVisitCounts(customerIDs: [String], now: Date) async throws -> [String: [Int]] {
+        guard !customerIDs.isEmpty else { return [:] }
+        return try await store.visitCounts(
+            customerIDs: customerIDs, since: Self.recentVisitWindows.map { now.addingTimeInterval(-Double($0) * 86_400) })
+    }
+
+    /// Whether the workflow's conditions or any of its templates read `visits_30d` or `visits_90d` (a template
+    /// variable is matched by its last name, so one read inside a `{{#customer}}` section counts too).
+    func readsRecentVisits(_ workflow: Workflow) -> Bool {
+        let fields: Set<Field> = [.customer(.visits_30d), .customer(.visits_90d)]
+        if !workflow.fieldsRead.isDisjoint(with: fields) { return true }
+        let names: Set<Substring> = ["visits_30d", "visits_90d"]
+        for action in workflow.actions {
+            var templates = action.channels.compactMap { project.templates[TemplateKey(name: action.template, channel: $0)] }
+            if let text = project.textTemplates[action.template] { templates.append(text) }
+            for template in templates
+            where template.variables.contains(where: { names.contains($0.name.split(separator: ".").last ?? "") }) {
+                return true
+            }
+        }
+        return false
+    }
 
     /// Planned messages by due time, workflow, customer, occurrence and action (sorting indices, not the messages).
     static func sorted(_ messages: [PlannedMessage]) -> [PlannedMessage] {

@@ -20,7 +20,7 @@ public enum ExampleProject {
         }
         var written: [String] = []
         do {
-            for (path, contents) in files + [(".gitignore", "*.sqlite\n*.sqlite-wal\n*.sqlite-shm\noutbox/\n")] {
+            for (path, contents) in files + [(".gitignore", "*.sqlite\n*.sqlite-wal\n*.sqlite-shm\n*.sqlite-plan.lock\noutbox/\n")] {
                 let url = root.appendingPathComponent(path)
                 try fileManager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 let text = path == ".gitignore" ? contents : contents + "\n"

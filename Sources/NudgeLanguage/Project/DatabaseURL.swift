@@ -76,6 +76,13 @@ public struct DatabaseURL: Sendable, Hashable, CustomStringConvertible {
         self.tls = tls
     }
 
+    /// `text` with any password in it masked, for messages about a URL that could not be used.
+    public static func redacting(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.password != nil else { return text }
+        components.password = "****"
+        return components.string ?? "the database URL"
+    }
+
     /// The URL without a password, for messages.
     public var description: String {
         let shownHost = host.contains(":") ? "[\(host)]" : host

@@ -133,7 +133,7 @@ extension AppDatabase: PlanningStore {
         }
     }
 
-    /// An exclusive `flock` on `DATABASE-plan.lock` beside the file (never on the database file itself: closing
+    /// An exclusive `flock` on `DATABASE-plan.lock` beside the file (`*.sqlite-plan.lock` in `.gitignore`) (never on the database file itself: closing
     /// another descriptor of it would drop SQLite's own locks); in memory, nothing to share.
     public func withPlanningLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         let path = writer.path
@@ -148,9 +148,8 @@ extension AppDatabase: PlanningStore {
         return try await body()
     }
 
-    public func commit(_ drafts: [OutboxDraft], at: Date) throws -> Set<String> {
-        let createdMillis = StoredInstant.millis(at)
-        return try writer.write { db in
+    public func commit(_ messages: [OutboxMessage]) throws -> Set<String> {
+        try writer.write { db in
             let ledger = try db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO ledger (workflow_id, customer_id, occurrence, committed_at) VALUES (?, ?, ?, ?)")
             let insert = try db.cachedStatement(
@@ -161,20 +160,20 @@ extension AppDatabase: PlanningStore {
                     """)
             var won: [LedgerKey: Bool] = [:]
             var committed = Set<String>()
-            for draft in drafts {
-                let key = draft.key
+            for message in messages {
+                let key = message.ledgerKey
                 if won[key] == nil {
-                    try ledger.execute(arguments: [key.workflowID, key.customerID, key.occurrence, createdMillis])
+                    try ledger.execute(arguments: [key.workflowID, key.customerID, key.occurrence, message.createdAt])
                     won[key] = db.changesCount > 0
                 }
                 guard won[key] == true else { continue }
                 try insert.execute(arguments: [
-                    draft.id, key.workflowID, key.customerID, key.occurrence, draft.actionIndex, draft.channel,
-                    draft.recipient, draft.template, draft.headingKey, draft.heading, draft.body, draft.textBody,
-                    StoredInstant.millis(draft.due), createdMillis, draft.isSuppressed ? "suppressed" : "pending",
-                    draft.reason, createdMillis,
+                    message.id, message.workflowId, message.customerId, message.occurrence, message.actionIndex,
+                    message.channel, message.recipient, message.template, message.headingKey, message.heading,
+                    message.body, message.textBody, message.dueAt, message.createdAt, message.status.rawValue,
+                    message.reason, message.nextAttemptAt,
                 ])
-                committed.insert(draft.id)
+                committed.insert(message.id)
             }
             return committed
         }

@@ -58,7 +58,7 @@ extension AppDatabase {
                 let due = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT o.id, coalesce(CASE o.channel \(Self.consentCases) END, 1) AS accepts
+                        SELECT o.id, coalesce(CASE o.channel \(ConsentChange.sqlCases) END, 1) AS accepts
                         FROM (SELECT id, channel, customer_id FROM outbox
                           WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
                           ORDER BY next_attempt_at LIMIT ?) AS o
@@ -93,9 +93,6 @@ extension AppDatabase {
         }
     }
 
-    /// `WHEN 'email' THEN c.email_opt_in …`: the customer's consent on the message's channel.
-    static let consentCases = ConsentChange.columns.sorted { $0.key < $1.key }
-        .map { "WHEN '\($0.key)' THEN c.\($0.value)" }.joined(separator: " ")
 
     /// Extends the leases `owner` holds on messages `ids` (still pending) to `until`; returns how many it extended.
     @discardableResult

@@ -112,6 +112,9 @@ public struct OutboxMessage: Codable, Sendable, Hashable, FetchableRecord, Persi
         providerMessageId = row["provider_message_id"]
     }
 
+    /// The ledger's key of the occurrence this message belongs to.
+    public var ledgerKey: LedgerKey { LedgerKey(workflowID: workflowId, customerID: customerId, occurrence: occurrence) }
+
     /// Pending with at least one attempt made and none in flight: waiting for a retry.
     public var isRetrying: Bool { status == .pending && attempts > 0 && leaseOwner == nil }
 }

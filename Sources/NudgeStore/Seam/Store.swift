@@ -41,45 +41,6 @@ public struct LedgerKey: Sendable, Hashable {
     }
 }
 
-/// A message of a plan as the outbox stores it (before it has a lease or attempts).
-public struct OutboxDraft: Sendable {
-    public var id: String
-    public var key: LedgerKey
-    public var actionIndex: Int
-    public var channel: String?
-    public var recipient: String?
-    public var template: String
-    /// The rendered message: `subject`/`title`/`header` with its value, the body, an email's text part.
-    public var headingKey: String?
-    public var heading: String?
-    public var body: String?
-    public var textBody: String?
-    public var due: Date
-    /// Suppressed messages carry their reason and are never delivered.
-    public var isSuppressed: Bool
-    public var reason: String?
-
-    public init(
-        id: String, key: LedgerKey, actionIndex: Int, channel: String?, recipient: String?, template: String,
-        headingKey: String?, heading: String?, body: String?, textBody: String?, due: Date, isSuppressed: Bool,
-        reason: String?
-    ) {
-        self.id = id
-        self.key = key
-        self.actionIndex = actionIndex
-        self.channel = channel
-        self.recipient = recipient
-        self.template = template
-        self.headingKey = headingKey
-        self.heading = heading
-        self.body = body
-        self.textBody = textBody
-        self.due = due
-        self.isSuppressed = isSuppressed
-        self.reason = reason
-    }
-}
-
 /// What reads the engine makes while planning, and the one write that commits a plan.
 public protocol PlanningStore: Sendable {
     /// The time-zone names in use ("" for customers without one), sorted.
@@ -97,10 +58,11 @@ public protocol PlanningStore: Sendable {
     /// Runs `body` while no other planner on this database runs (a file lock for SQLite, an advisory lock for
     /// PostgreSQL), so that a second run plans after the first committed and finds its occurrences in the ledger.
     func withPlanningLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
-    /// In one transaction: records each draft's occurrence in the ledger and puts the drafts of the occurrences
-    /// it recorded in the outbox. An occurrence the ledger already holds (another runner committed it first) is
-    /// skipped with its drafts; returns the ids of the drafts committed.
-    func commit(_ drafts: [OutboxDraft], at: Date) async throws -> Set<String>
+    /// In one transaction: records each message's occurrence in the ledger (committed at the message's
+    /// `createdAt`) and puts the messages of the occurrences it recorded in the outbox, pending or suppressed as
+    /// they are. An occurrence the ledger already holds (another runner committed it first) is skipped with its
+    /// messages; returns the ids of the messages committed.
+    func commit(_ messages: [OutboxMessage]) async throws -> Set<String>
 }
 
 /// The outbox as the dispatcher drains it: claims under leases, renewals, outcomes.
