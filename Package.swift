@@ -124,7 +124,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "nudge-bench",
-            dependencies: ["NudgeLanguage", "NudgeEngine", "NudgeStore"],
+            dependencies: [
+                "NudgeLanguage", "NudgeEngine", "NudgeStore", "NudgePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: upcoming
         ),
         .testTarget(name: "NudgeLanguageTests", dependencies: ["NudgeLanguage"], swiftSettings: upcoming),

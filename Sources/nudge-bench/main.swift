@@ -1,6 +1,9 @@
 import Foundation
 import NudgeEngine
+import Logging
 import NudgeLanguage
+import NudgePostgres
+import PostgresNIO
 
 #if canImport(Glibc)
     import Glibc
@@ -10,6 +13,7 @@ import NudgeLanguage
 //
 //   swift run -c release nudge-bench                   # 100,000 and 1,000,000 customers
 //   swift run -c release nudge-bench --customers 200000
+//   swift run -c release nudge-bench --db postgres://nudge@127.0.0.1:5432/nudge   # SQLite, then PostgreSQL
 //
 // Every step runs the release `nudge` binary as a child process, so each time is a whole process and each
 // memory figure is that process's peak resident set (from wait4).
@@ -20,6 +24,8 @@ struct Options {
     var work = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-bench")
     var keep = false
     var dryRuns = 5
+    /// A PostgreSQL server to measure beside SQLite: each scale gets a fresh database `DBNAME_bench_N` on it.
+    var database: DatabaseURL?
 
     init(_ arguments: [String]) {
         var i = 0
@@ -39,9 +45,17 @@ struct Options {
             case "--dry-runs":
                 dryRuns = max(1, Int(value) ?? dryRuns)
                 i += 1
+            case "--db":
+                do {
+                    database = try DatabaseURL(parsing: value)
+                } catch {
+                    FileHandle.standardError.write(Data("nudge-bench: --db: \(error)\n".utf8))
+                    exit(2)
+                }
+                i += 1
             case "--keep": keep = true
             case "-h", "--help":
-                print("usage: nudge-bench [--customers N[,N…]] [--matching M] [--dry-runs K] [--work DIR] [--keep]")
+                print("usage: nudge-bench [--customers N[,N…]] [--matching M] [--dry-runs K] [--work DIR] [--db postgres://…] [--keep]")
                 exit(0)
             default:
                 FileHandle.standardError.write(Data("nudge-bench: unknown argument \(argument)\n".utf8))
@@ -122,62 +136,91 @@ for customers in options.scales {
         "[\(label)] data: \(counts.customers) customers, \(counts.visits) visits, \(counts.progress) progress rows "
             + String(format: "(generated in %.1f s)", generation))
 
-    for (kind, rows) in [("customers", counts.customers), ("offers", counts.offers), ("visits", counts.visits), ("progress", counts.progress)] {
-        let result = measure(nudge, ["import", kind, directory.appendingPathComponent("\(kind).csv").path], in: directory)
-        check("import \(kind)", result)
+    var dryRunMedians: [Double] = []
+    for store in ["sqlite"] + (options.database == nil ? [] : ["postgres"]) {
+        var db: [String] = []
+        var suffix = ""
+        if store == "postgres", let base = options.database {
+            db = ["--db", try await freshDatabase(base, name: "\(base.database)_bench_\(customers)").description]
+            suffix = " postgres"
+        } else {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent("nudge.sqlite"))
+        }
+        for (kind, rows) in [("customers", counts.customers), ("offers", counts.offers), ("visits", counts.visits), ("progress", counts.progress)] {
+            let result = measure(nudge, ["import", kind, directory.appendingPathComponent("\(kind).csv").path] + db, in: directory)
+            check("import \(kind)", result)
+            print(
+                "[\(label)\(suffix)] import \(kind): \(rate(rows, result.seconds)) rows/s "
+                    + String(format: "(%d rows in %.2f s), peak %@", rows, result.seconds, mb(result.peakBytes)))
+        }
+
+        let firstRun = measure(nudge, ["run", "--now", ISO8601.format(day0)] + db, in: directory)
+        check("run", firstRun)
+        let delivered = Int(firstRun.stderr.split(separator: "delivered ").dropFirst().first?.split(separator: ",").first ?? "0") ?? 0
         print(
-            "[\(label)] import \(kind): \(rate(rows, result.seconds)) rows/s "
-                + String(format: "(%d rows in %.2f s), peak %@", rows, result.seconds, mb(result.peakBytes)))
-    }
+            "[\(label)\(suffix)] first run: \(delivered) messages delivered "
+                + String(format: "in %.3f s (whole process), peak %@", firstRun.seconds, mb(firstRun.peakBytes)))
 
-    let firstRun = measure(nudge, ["run", "--now", ISO8601.format(day0)], in: directory)
-    check("run", firstRun)
-    let delivered = Int(firstRun.stderr.split(separator: "delivered ").dropFirst().first?.split(separator: ",").first ?? "0") ?? 0
-    print(
-        "[\(label)] first run: \(delivered) messages delivered "
-            + String(format: "in %.3f s (whole process), peak %@", firstRun.seconds, mb(firstRun.peakBytes)))
+        var times: [Double] = []
+        var peak = 0
+        var planned = ""
+        for _ in 0..<options.dryRuns {
+            let result = measure(nudge, ["dry-run", "--now", ISO8601.format(day1), "--format", "json"] + db, in: directory)
+            check("dry-run", result)
+            times.append(result.seconds)
+            peak = max(peak, result.peakBytes)
+            planned = String(result.stderr.split(separator: ";").first ?? "")
+        }
+        times.sort()
+        dryRunMedians.append(times[times.count / 2])
+        print(
+            "[\(label)\(suffix)] daily dry-run: " + String(format: "%.1f ms median, %.1f ms min", times[times.count / 2] * 1000, times[0] * 1000)
+                + " (whole process; \(planned)), peak \(mb(peak))")
 
-    var times: [Double] = []
-    var peak = 0
-    var planned = ""
-    for _ in 0..<options.dryRuns {
-        let result = measure(nudge, ["dry-run", "--now", ISO8601.format(day1), "--format", "json"], in: directory)
-        check("dry-run", result)
-        times.append(result.seconds)
-        peak = max(peak, result.peakBytes)
-        planned = String(result.stderr.split(separator: ";").first ?? "")
+        // Delivery throughput: a broadcast to about 100,000 customers through the file provider.
+        let broadcast = directory.appendingPathComponent("broadcast")
+        try? FileManager.default.removeItem(at: broadcast)
+        try FileManager.default.createDirectory(at: broadcast.appendingPathComponent("Workflows"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: broadcast.appendingPathComponent("Templates"), withIntermediateDirectories: true)
+        try String(contentsOf: directory.appendingPathComponent("nudge.yaml"), encoding: .utf8)
+            .write(to: broadcast.appendingPathComponent("nudge.yaml"), atomically: true, encoding: .utf8)
+        let windowDays = max(1, Int((100_000.0 / Double(customers) * 730).rounded(.up)))
+        try """
+            id: broadcast
+            trigger: { signup: { days_after: 0 } }
+            catch_up: \(windowDays)d
+            actions:
+              - send: { channel: [email, sms, push], template: news }
+            """.write(to: broadcast.appendingPathComponent("Workflows/broadcast.yaml"), atomically: true, encoding: .utf8)
+        for (channel, text) in [
+            ("email", "---\nsubject: News from {{business.name}}\n---\n<p>Hi {{customer.first_name}}, new autumn menu!</p>\n"),
+            ("sms", "Hi {{customer.first_name}}, new autumn menu at {{business.name}}!\n"),
+            ("push", "---\ntitle: New menu\n---\nHi {{customer.first_name}}, come and taste it.\n"),
+        ] {
+            try text.write(to: broadcast.appendingPathComponent("Templates/news.\(channel).mustache"), atomically: true, encoding: .utf8)
+        }
+        let sendRun = measure(nudge, ["run", "--now", ISO8601.format(day0)] + (db.isEmpty ? ["--db", directory.appendingPathComponent("nudge.sqlite").path] : db), in: broadcast)
+        check("broadcast run", sendRun)
+        let line = sendRun.stderr.split(separator: "\n").first { $0.contains("delivered") } ?? ""
+        print("[\(label)\(suffix)] run delivery to the file provider: \(line.split(separator: ";").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""), peak \(mb(sendRun.peakBytes))")
     }
-    times.sort()
-    print(
-        "[\(label)] daily dry-run: " + String(format: "%.1f ms median, %.1f ms min", times[times.count / 2] * 1000, times[0] * 1000)
-            + " (whole process; \(planned)), peak \(mb(peak))")
-
-    // Delivery throughput: a broadcast to about 100,000 customers through the file provider.
-    let broadcast = directory.appendingPathComponent("broadcast")
-    try? FileManager.default.removeItem(at: broadcast)
-    try FileManager.default.createDirectory(at: broadcast.appendingPathComponent("Workflows"), withIntermediateDirectories: true)
-    try FileManager.default.createDirectory(at: broadcast.appendingPathComponent("Templates"), withIntermediateDirectories: true)
-    try String(contentsOf: directory.appendingPathComponent("nudge.yaml"), encoding: .utf8)
-        .write(to: broadcast.appendingPathComponent("nudge.yaml"), atomically: true, encoding: .utf8)
-    let windowDays = max(1, Int((100_000.0 / Double(customers) * 730).rounded(.up)))
-    try """
-        id: broadcast
-        trigger: { signup: { days_after: 0 } }
-        catch_up: \(windowDays)d
-        actions:
-          - send: { channel: [email, sms, push], template: news }
-        """.write(to: broadcast.appendingPathComponent("Workflows/broadcast.yaml"), atomically: true, encoding: .utf8)
-    for (channel, text) in [
-        ("email", "---\nsubject: News from {{business.name}}\n---\n<p>Hi {{customer.first_name}}, new autumn menu!</p>\n"),
-        ("sms", "Hi {{customer.first_name}}, new autumn menu at {{business.name}}!\n"),
-        ("push", "---\ntitle: New menu\n---\nHi {{customer.first_name}}, come and taste it.\n"),
-    ] {
-        try text.write(to: broadcast.appendingPathComponent("Templates/news.\(channel).mustache"), atomically: true, encoding: .utf8)
+    if dryRunMedians.count == 2 {
+        print("[\(label)] daily dry-run on PostgreSQL: " + String(format: "%.2f× the SQLite figure", dryRunMedians[1] / dryRunMedians[0]))
     }
-    let sendRun = measure(nudge, ["run", "--db", directory.appendingPathComponent("nudge.sqlite").path, "--now", ISO8601.format(day0)], in: broadcast)
-    check("broadcast run", sendRun)
-    let line = sendRun.stderr.split(separator: "\n").first { $0.contains("delivered") } ?? ""
-    print("[\(label)] run delivery to the file provider: \(line.split(separator: ";").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""), peak \(mb(sendRun.peakBytes))")
 
     if !options.keep { try? FileManager.default.removeItem(at: directory) }
+}
+
+/// Drops and creates database `name` on the server of `base`; returns its URL.
+func freshDatabase(_ base: DatabaseURL, name: String) async throws -> DatabaseURL {
+    var logger = Logger(label: "nudge-bench")
+    logger.logLevel = .error
+    let environment = ProcessInfo.processInfo.environment
+    let admin = try await PostgresStore.connect(base, password: environment["PGPASSWORD"], logger: logger)
+    try await admin.client.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")
+    try await admin.client.query("CREATE DATABASE \(unescaped: name)")
+    await admin.close()
+    var url = base
+    url.database = name
+    return url
 }

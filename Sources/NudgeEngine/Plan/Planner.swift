@@ -32,12 +32,22 @@ public struct Planner: Sendable {
         var plan = Plan(now: now, messages: [], candidates: 0, alreadySent: 0, filteredOut: 0, workflowIDs: [])
         let evaluated = try await evaluate(now: now, workflowIDs: workflowIDs, plan: &plan)
         let fresh = try await dedup(evaluated, plan: &plan)
-        let holding = try await when(fresh, now: now, plan: &plan)
-        for facts in holding {
-            for (index, action) in facts.workflow.actions.enumerated() {
-                var message = policy(action, index: index, facts: facts)
-                self.render(&message, facts: facts, full: render)
-                plan.messages.append(message)
+        let counts = try await recentVisitCounts(
+            customerIDs: fresh.filter { readsRecentVisits($0.0) }.flatMap { $0.1.map(\.customer.id) }, now: now)
+        // The remaining stages run occurrence by occurrence, so that only the messages are kept, not every
+        // occurrence's facts.
+        for (workflow, occurrences) in fresh {
+            for occurrence in occurrences {
+                let facts = facts(for: occurrence, of: workflow, now: now, counts: counts[occurrence.customer.id])
+                guard when(workflow, holdsFor: facts) else {
+                    plan.filteredOut += 1
+                    continue
+                }
+                for (index, action) in workflow.actions.enumerated() {
+                    var message = policy(action, index: index, facts: facts)
+                    self.render(&message, facts: facts, full: render)
+                    plan.messages.append(message)
+                }
             }
         }
         plan.messages = Self.sorted(plan.messages)
@@ -81,23 +91,10 @@ public struct Planner: Sendable {
         return evaluated.map { workflow, occurrences in (workflow, occurrences.filter { !hits.contains($0.ledgerKey) }) }
     }
 
-    /// When: each workflow's conditions, on the facts of §4 at `now`. Recent visit counts are read in one batch,
-    /// only for the workflows whose conditions or templates read them.
-    func when(_ fresh: [(Workflow, [Occurrence])], now: Date, plan: inout Plan) async throws -> [CustomerFacts] {
-        let counts = try await recentVisitCounts(
-            customerIDs: fresh.filter { readsRecentVisits($0.0) }.flatMap { $0.1.map(\.customer.id) }, now: now)
-        var holding: [CustomerFacts] = []
-        for (workflow, occurrences) in fresh {
-            for occurrence in occurrences {
-                let facts = facts(for: occurrence, of: workflow, now: now, counts: counts[occurrence.customer.id])
-                guard workflow.conditions.allSatisfy({ $0.holds(for: facts) }) else {
-                    plan.filteredOut += 1
-                    continue
-                }
-                holding.append(facts)
-            }
-        }
-        return holding
+    /// When: the workflow's conditions, on the facts of §4 at `now` (recent visit counts were read in one batch
+    /// beforehand, only for the workflows whose conditions or templates read them).
+    func when(_ workflow: Workflow, holdsFor facts: CustomerFacts) -> Bool {
+        workflow.conditions.allSatisfy { $0.holds(for: facts) }
     }
 
     /// The day counts of `visits_30d` and `visits_90d`.
