@@ -131,6 +131,20 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // What the test targets share: a clock, a loopback HTTP server, a Standard Webhooks receiver.
+        .target(
+            name: "NudgeTestSupport",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/NudgeTestSupport",
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "NudgeLanguageTests", dependencies: ["NudgeLanguage"], swiftSettings: upcoming),
         .testTarget(
             name: "NudgeStoreTests",
@@ -140,6 +154,7 @@ let package = Package(
         .testTarget(
             name: "NudgePostgresTests",
             dependencies: [
+                "NudgeTestSupport",
                 "NudgePostgres", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -159,6 +174,7 @@ let package = Package(
         .testTarget(
             name: "NudgeDeliveryTests",
             dependencies: [
+                "NudgeTestSupport",
                 "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -171,6 +187,7 @@ let package = Package(
         .testTarget(
             name: "NudgeServerTests",
             dependencies: [
+                "NudgeTestSupport",
                 "NudgeServer", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

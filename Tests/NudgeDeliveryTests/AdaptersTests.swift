@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NudgeDelivery
 import NudgeLanguage
+import NudgeTestSupport
 import Testing
 
 @Suite("Adapters from nudge.yaml")

@@ -4,6 +4,7 @@ import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
 import NudgeStore
+import NudgeTestSupport
 import Testing
 
 @Suite("Dispatcher over a file-backed SQLite outbox")

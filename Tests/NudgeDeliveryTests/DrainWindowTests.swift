@@ -3,6 +3,7 @@ import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
 import NudgeStore
+import NudgeTestSupport
 import Testing
 
 /// `delivery.drain_window`: a one-off run waits for retries that fall due soon instead of leaving them to the next

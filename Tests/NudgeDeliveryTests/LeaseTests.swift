@@ -3,6 +3,7 @@ import NudgeDelivery
 import NudgeLanguage
 import NudgeStore
 import Synchronization
+import NudgeTestSupport
 import Testing
 
 @Suite("Outbox leases")

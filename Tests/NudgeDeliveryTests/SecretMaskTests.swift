@@ -2,6 +2,7 @@ import Foundation
 import NudgeDelivery
 import NudgeLanguage
 import NudgeStore
+import NudgeTestSupport
 import Testing
 
 @Suite("Secrets never reach logs or the database")

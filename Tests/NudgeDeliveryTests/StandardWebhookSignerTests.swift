@@ -1,5 +1,6 @@
 import Foundation
 import NudgeDelivery
+import NudgeTestSupport
 import Testing
 
 @Suite("Standard Webhooks signer")

@@ -2,6 +2,7 @@ import Foundation
 import NudgeDelivery
 import NudgeLanguage
 import NudgeStore
+import NudgeTestSupport
 import Testing
 
 /// Measures delivery throughput and prints it; the speed itself is not asserted.

@@ -3,6 +3,7 @@ import Foundation
 import NudgeDelivery
 import NudgeLanguage
 import NudgeStore
+import NudgeTestSupport
 import Testing
 
 /// Runs `body` with an HTTP client configured as `nudge run` configures it, shut down afterwards.

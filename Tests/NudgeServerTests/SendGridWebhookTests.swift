@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NudgeServer
 import NudgeStore
+import NudgeTestSupport
 import Testing
 
 @Suite("POST /webhooks/sendgrid")

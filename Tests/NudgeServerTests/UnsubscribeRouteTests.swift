@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NudgeEngine
 import NudgeServer
 import NudgeStore
+import NudgeTestSupport
 import Testing
 
 @Suite("GET and POST /unsubscribe/{token}")

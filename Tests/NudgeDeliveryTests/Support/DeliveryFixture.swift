@@ -6,6 +6,7 @@ import NudgeEngine
 import NudgeLanguage
 import NudgeStore
 import Synchronization
+import NudgeTestSupport
 import Testing
 
 /// A temporary folder with a file-backed SQLite store, for delivery tests. The folder is removed when the
@@ -81,25 +82,6 @@ final class DeliveryFixture: Sendable {
         logger.logLevel = .critical
         return logger
     }()
-}
-
-/// A clock that stands still until a test moves it.
-final class TestClock: Sendable {
-    private let instant: Mutex<Date>
-
-    init(_ start: Date = DeliveryFixture.start) {
-        instant = Mutex(start)
-    }
-
-    var now: Date { instant.withLock { $0 } }
-
-    func advance(by seconds: TimeInterval) {
-        instant.withLock { $0 = $0.addingTimeInterval(seconds) }
-    }
-
-    func set(_ date: Date) {
-        instant.withLock { $0 = date }
-    }
 }
 
 /// An in-process adapter that answers as scripted per message id (success when nothing is scripted) and

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NudgeTestSupport
 import NIOHTTP1
 import NudgeDelivery
 import Synchronization

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NudgeTestSupport
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -96,42 +97,5 @@ final class LoopbackFake<Reply: Sendable>: Sendable {
             if let name = HTTPField.Name(name) { fields[name] = value }
         }
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
-    }
-}
-
-/// Runs `router` on 127.0.0.1 (an ephemeral port) while `body` runs with the server's base URL
-/// (`http://127.0.0.1:PORT`); calls `stopping` before the server shuts down, to end replies that hang.
-func withLoopbackServer<T>(
-    _ router: Router<BasicRequestContext>, label: String, stopping: () -> Void = {},
-    _ body: (String) async throws -> T
-) async throws -> T {
-    var logger = Logger(label: label)
-    logger.logLevel = .error
-    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    let app = Application(
-        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in
-            portContinuation.yield(channel.localAddress?.port ?? 0)
-            portContinuation.finish()
-        },
-        logger: logger)
-    let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-    return try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            await group.triggerGracefulShutdown()
-            throw ReceiverError(description: "\(label) did not start")
-        }
-        let result: Result<T, any Error>
-        do {
-            result = .success(try await body("http://127.0.0.1:\(port)"))
-        } catch {
-            result = .failure(error)
-        }
-        stopping()
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-        return try result.get()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import NudgeTestSupport
 import Testing
 
 /// A real SMTP server for tests: Python's aiosmtpd running `Tests/Scripts/smtp_server.py` on 127.0.0.1, with its own

@@ -10,6 +10,7 @@ import NudgeEngine
 import NudgeServer
 import NudgeStore
 import Synchronization
+import NudgeTestSupport
 import Testing
 
 /// A temporary file-backed store with three customers and their outbox messages, and a clock that stands still,
@@ -93,17 +94,6 @@ final class ServerFixture: Sendable {
         logger.logLevel = .critical
         return logger
     }()
-}
-
-/// A clock that stands still until a test moves it.
-final class TestClock: Sendable {
-    private let instant = Mutex(ServerFixture.start)
-
-    var now: Date { instant.withLock { $0 } }
-
-    func advance(by seconds: TimeInterval) {
-        instant.withLock { $0 = $0.addingTimeInterval(seconds) }
-    }
 }
 
 /// Signs requests as the providers do, with keys made for the test.

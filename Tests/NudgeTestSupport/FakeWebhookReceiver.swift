@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -12,9 +12,9 @@ import Synchronization
 /// It verifies `webhook-id`, `webhook-timestamp` (within ±5 minutes of its clock) and `webhook-signature`
 /// (HMAC-SHA256 over `id.timestamp.body`, compared in constant time) and answers 401 when they are wrong;
 /// records every request; and answers each verified request as scripted (200 when nothing is scripted).
-final class FakeWebhookReceiver: Sendable {
+public final class FakeWebhookReceiver: Sendable {
     /// How to answer one verified request.
-    enum Reply: Sendable, Hashable {
+    public enum Reply: Sendable, Hashable {
         /// 200 with an `x-message-id` header.
         case ok
         /// 410 Gone.
@@ -32,14 +32,14 @@ final class FakeWebhookReceiver: Sendable {
     }
 
     /// One request as received.
-    struct Received: Sendable {
-        var id: String?
-        var timestamp: String?
-        var signature: String?
-        var body: String
+    public struct Received: Sendable {
+        public var id: String?
+        public var timestamp: String?
+        public var signature: String?
+        public var body: String
         /// The status answered.
-        var status: Int
-        var receivedAt: Date
+        public var status: Int
+        public var receivedAt: Date
     }
 
     private struct State {
@@ -54,19 +54,19 @@ final class FakeWebhookReceiver: Sendable {
     private let key: Data
     private let clock: @Sendable () -> Date
     /// The timestamp tolerance, as the Standard Webhooks libraries use.
-    let tolerance: TimeInterval = 300
+    public let tolerance: TimeInterval = 300
     /// How long a `.hang` lasts at most.
-    static let hangLimit: Duration = .seconds(5)
+    public static let hangLimit: Duration = .seconds(5)
 
     /// A receiver that verifies with `secret` (`whsec_` + base64) against `clock`.
-    init(secret: String, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(secret: String, clock: @escaping @Sendable () -> Date = { Date() }) {
         let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst("whsec_".count)) : secret
         self.key = Data(base64Encoded: encoded) ?? Data(secret.utf8)
         self.clock = clock
     }
 
     /// Runs a receiver for the duration of `body`, which gets the receiver and its URL.
-    static func with<T>(
+    public static func with<T>(
         secret: String = FakeWebhookReceiver.secret, clock: @escaping @Sendable () -> Date = { Date() },
         _ body: (FakeWebhookReceiver, String) async throws -> T
     ) async throws -> T {
@@ -81,25 +81,25 @@ final class FakeWebhookReceiver: Sendable {
     }
 
     /// A secret in the spec's form (the test vector's).
-    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    public static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
     /// Answers the next verified requests, in order, with `replies` (whatever their id).
-    func enqueue(_ replies: Reply...) {
+    public func enqueue(_ replies: Reply...) {
         state.withLock { $0.queue += replies }
     }
 
     /// Answers the next verified requests with `webhook-id` equal to `id` with `replies`, in order.
-    func script(id: String, _ replies: Reply...) {
+    public func script(id: String, _ replies: Reply...) {
         state.withLock { $0.byID[id, default: []] += replies }
     }
 
     /// Every request so far, in arrival order.
-    var received: [Received] {
+    public var received: [Received] {
         state.withLock { $0.received }
     }
 
     /// Requests answered with a 2xx.
-    var accepted: [Received] {
+    public var accepted: [Received] {
         received.filter { (200..<300).contains($0.status) }
     }
 
@@ -183,7 +183,7 @@ final class FakeWebhookReceiver: Sendable {
     }
 
     /// Compares without an early exit, so timing does not reveal where the first difference is.
-    static func constantTimeEquals(_ a: Data, _ b: Data) -> Bool {
+    public static func constantTimeEquals(_ a: Data, _ b: Data) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for (x, y) in zip(a, b) { difference |= x ^ y }
@@ -191,6 +191,11 @@ final class FakeWebhookReceiver: Sendable {
     }
 }
 
-struct ReceiverError: Error, CustomStringConvertible {
-    var description: String
+/// A fake server that could not start or was misused.
+public struct ReceiverError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }

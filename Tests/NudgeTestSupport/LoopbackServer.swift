@@ -1,0 +1,42 @@
+import Foundation
+public import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Runs `router` on 127.0.0.1 (an ephemeral port) while `body` runs with the server's base URL
+/// (`http://127.0.0.1:PORT`); calls `stopping` before the server shuts down, to end replies that hang.
+public func withLoopbackServer<T>(
+    _ router: Router<BasicRequestContext>, label: String, stopping: () -> Void = {},
+    _ body: (String) async throws -> T
+) async throws -> T {
+    var logger = Logger(label: label)
+    logger.logLevel = .error
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    let app = Application(
+        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in
+            portContinuation.yield(channel.localAddress?.port ?? 0)
+            portContinuation.finish()
+        },
+        logger: logger)
+    let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            await group.triggerGracefulShutdown()
+            throw ReceiverError(description: "\(label) did not start")
+        }
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body("http://127.0.0.1:\(port)"))
+        } catch {
+            result = .failure(error)
+        }
+        stopping()
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+        return try result.get()
+    }
+}
