@@ -100,9 +100,9 @@ let package = Package(
             name: "NudgeServer",
             dependencies: [
                 "NudgeLanguage", "NudgeStore", "NudgeEngine", "NudgeDelivery",
+                "NudgeTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -128,6 +128,9 @@ let package = Package(
                 "NudgeLanguage", "NudgeEngine", "NudgeStore", "NudgePostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                "NudgeTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: upcoming
         ),

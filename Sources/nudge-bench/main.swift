@@ -74,9 +74,16 @@ struct Measured {
     var stderr: String
 }
 
-/// Runs `executable` with `arguments`, returning wall time and peak RSS (ru_maxrss of the child).
-func measure(_ executable: String, _ arguments: [String], in directory: URL) -> Measured {
-    let errPath = directory.appendingPathComponent(".bench-stderr").path
+/// A child process started by `spawn`.
+struct Child {
+    var pid: pid_t
+    var start: DispatchTime
+    var errPath: String
+}
+
+/// Starts `executable` with `arguments` (and `--project directory`), stdout discarded, stderr to `errName`.
+func spawn(_ executable: String, _ arguments: [String], in directory: URL, errName: String = ".bench-stderr") -> Child {
+    let errPath = directory.appendingPathComponent(errName).path
     var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
@@ -91,13 +98,23 @@ func measure(_ executable: String, _ arguments: [String], in directory: URL) -> 
     guard spawned == 0 else {
         fatalError("cannot start \(executable): \(String(cString: strerror(spawned)))")
     }
+    return Child(pid: pid, start: start, errPath: errPath)
+}
+
+/// Waits for `child`: wall time, peak RSS (ru_maxrss of the child), exit status, stderr.
+func finish(_ child: Child) -> Measured {
     var status: Int32 = 0
     var usage = rusage()
-    wait4(pid, &status, 0, &usage)
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-    let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    wait4(child.pid, &status, 0, &usage)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - child.start.uptimeNanoseconds) / 1e9
+    let stderr = (try? String(contentsOfFile: child.errPath, encoding: .utf8)) ?? ""
     let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return Measured(seconds: seconds, peakBytes: Int(usage.ru_maxrss) * 1024, status: exit, stderr: stderr)
+}
+
+/// Runs `executable` with `arguments` to the end.
+func measure(_ executable: String, _ arguments: [String], in directory: URL) -> Measured {
+    finish(spawn(executable, arguments, in: directory))
 }
 
 func mb(_ bytes: Int) -> String { String(format: "%.0f MB", Double(bytes) / 1_048_576) }
@@ -203,6 +220,12 @@ for customers in options.scales {
         check("broadcast run", sendRun)
         let line = sendRun.stderr.split(separator: "\n").first { $0.contains("delivered") } ?? ""
         print("[\(label)\(suffix)] run delivery to the file provider: \(line.split(separator: ";").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""), peak \(mb(sendRun.peakBytes))")
+
+        if store == "postgres", let database = db.last {
+            try await runnerScaling(
+                label: "\(label)\(suffix)", nudge: nudge, project: directory, database: database, customers: customers,
+                day0: day0)
+        }
     }
     if dryRunMedians.count == 2 {
         print("[\(label)] daily dry-run on PostgreSQL: " + String(format: "%.2f× the SQLite figure", dryRunMedians[1] / dryRunMedians[0]))

@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NudgeTestSupport
+import NudgeLanguage
+import NudgePostgres
+import PostgresNIO
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Delivery with 1, 2 and 4 `nudge run` processes sharing one PostgreSQL database, to a loopback webhook
+/// receiver that answers 200 at once: the same broadcast each time (ledger and outbox emptied in between).
+func runnerScaling(label: String, nudge: String, project: URL, database: String, customers: Int, day0: Date) async throws {
+    let received = Arrivals()
+    let router = Router()
+    router.post("/hook") { _, _ -> HTTPResponse.Status in
+        received.add()
+        return .ok
+    }
+    try await withLoopbackServer(router, label: "the benchmark's webhook receiver") { base in
+        try await measureRunners(
+            label: label, nudge: nudge, project: project, database: database, customers: customers, day0: day0,
+            webhook: base + "/hook", received: received)
+    }
+}
+
+/// The 1, 2 and 4 runner measurements against `webhook`, which counts its requests in `received`.
+func measureRunners(
+    label: String, nudge: String, project: URL, database: String, customers: Int, day0: Date, webhook: String,
+    received: Arrivals
+) async throws {
+    let messages = 20_000
+    let directory = project.appendingPathComponent("runners")
+    try? FileManager.default.removeItem(at: directory)
+    for folder in ["Workflows", "Templates"] {
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent(folder), withIntermediateDirectories: true)
+    }
+    setenv("NUDGE_BENCH_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1)
+    try """
+        business: { name: Bench Café, timezone: UTC }
+        channels:
+          email: { provider: webhook, url: "\(webhook)", secret_env: NUDGE_BENCH_WEBHOOK_SECRET, concurrency: 32 }
+        delivery:
+          drain_window: 0s
+        """.write(to: directory.appendingPathComponent("nudge.yaml"), atomically: true, encoding: .utf8)
+    let windowDays = max(1, Int((Double(messages) / Double(customers) * 730).rounded(.up)))
+    try """
+        id: broadcast
+        trigger: { signup: { days_after: 0 } }
+        catch_up: \(windowDays)d
+        actions:
+          - send: { channel: email, template: news }
+        """.write(to: directory.appendingPathComponent("Workflows/broadcast.yaml"), atomically: true, encoding: .utf8)
+    try "---\nsubject: News from {{business.name}}\n---\n<p>Hi {{customer.first_name}}, new autumn menu!</p>\n"
+        .write(to: directory.appendingPathComponent("Templates/news.email.mustache"), atomically: true, encoding: .utf8)
+
+    let url = try DatabaseURL(parsing: database)
+    var quiet = Logger(label: "nudge-bench")
+    quiet.logLevel = .error
+    let store = try await PostgresStore.connect(
+        url, password: ProcessInfo.processInfo.environment["PGPASSWORD"], logger: quiet)
+    var cells: [String] = []
+    for runners in [1, 2, 4] {
+        try await store.client.query("TRUNCATE ledger, outbox, delivery_attempt")
+        received.reset()
+        let children = (0..<runners).map { index in
+            spawn(
+                nudge, ["run", "--db", database, "--now", ISO8601.format(day0)], in: directory,
+                errName: ".bench-runner-\(index)")
+        }
+        let results = children.map(finish)
+        for result in results { check("runner", result) }
+        // The planner's time (one runner plans, the others find the ledger full) is not delivery time.
+        let planning = results.compactMap { result -> Double? in
+            guard let part = result.stderr.split(separator: "planned in ").dropFirst().first else { return nil }
+            return Double(part.split(separator: " ").first ?? "")
+        }.max() ?? 0
+        let wall = results.map(\.seconds).max() ?? 0
+        let delivered = received.count
+        cells.append("\(runners) runner\(runners == 1 ? "" : "s") \(rate(delivered, wall - planning)) messages/s")
+    }
+    await store.close()
+    print("[\(label)] delivery to a loopback webhook (\(messages) messages): " + cells.joined(separator: ", "))
+    try? FileManager.default.removeItem(at: directory)
+}
+
+/// Requests the receiver answered.
+final class Arrivals: Sendable {
+    private let value = Mutex(0)
+
+    var count: Int { value.withLock { $0 } }
+
+    func add() { value.withLock { $0 += 1 } }
+
+    func reset() { value.withLock { $0 = 0 } }
+}
