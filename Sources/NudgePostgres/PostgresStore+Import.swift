@@ -24,27 +24,30 @@ extension PostgresStore: ImportStore {
     public func importCSV(_ kind: ImportKind, path: String, options: ImportOptions) async throws -> ImportSummary {
         let started = Date()
         let keys = try ImportKeys.read(kind, path: path)
-        let scratch = try AppDatabase.inMemory()
+        // The scratch database is a temporary file: a million rows stay on disk, not in memory.
+        let scratchPath = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-import-\(UUID().uuidString).sqlite").path
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratchPath + suffix) }
+        }
+        let scratch = try AppDatabase.open(path: scratchPath)
         // Seed what the file touches.
         if kind != .offers {
-            try scratch.insertText(
-                table: "customer", columns: Self.customerColumnNames,
-                rows: try await textRows(
-                    "SELECT \(unescaped: Self.customerTextColumns) FROM customer WHERE id = ANY(\(keys.customerIDs))"))
+            try await seed(
+                scratch, table: "customer", columns: Self.customerColumnNames,
+                "SELECT \(unescaped: Self.customerTextColumns) FROM customer WHERE id = ANY(\(keys.customerIDs))")
         }
         if kind == .offers || kind == .progress {
-            try scratch.insertText(
-                table: "offer", columns: ["id", "name", "stamps_required"],
-                rows: try await textRows("SELECT id, name, stamps_required::text FROM offer WHERE id = ANY(\(keys.offerIDs))"))
+            try await seed(
+                scratch, table: "offer", columns: ["id", "name", "stamps_required"],
+                "SELECT id, name, stamps_required::text FROM offer WHERE id = ANY(\(keys.offerIDs))")
         }
         if kind == .progress {
-            try scratch.insertText(
-                table: "progress", columns: ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"],
-                rows: try await textRows(
-                    """
-                    SELECT customer_id, offer_id, stamps::text, rewards_earned::text, updated_at::text FROM progress
-                    WHERE customer_id = ANY(\(keys.customerIDs)) AND offer_id = ANY(\(keys.offerIDs))
-                    """))
+            try await seed(
+                scratch, table: "progress", columns: ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"],
+                """
+                SELECT customer_id, offer_id, stamps::text, rewards_earned::text, updated_at::text FROM progress
+                WHERE customer_id = ANY(\(keys.customerIDs)) AND offer_id = ANY(\(keys.offerIDs))
+                """)
         }
         let checked = try scratch.importCSV(kind, path: path, options: options)
         try await client.withTransaction(logger: logger) { connection in
@@ -58,28 +61,45 @@ extension PostgresStore: ImportStore {
         return ImportSummary(kind: kind, rows: checked.rows, seconds: Date().timeIntervalSince(started))
     }
 
-    func textRows(_ query: PostgresQuery) async throws -> [[String?]] {
-        var rows: [[String?]] = []
+    /// Rows per page moved between the stores.
+    static let pageSize = 20_000
+
+    /// Copies the rows `query` selects here into `table` of the scratch database, page by page.
+    func seed(_ scratch: AppDatabase, table: String, columns: [String], _ query: PostgresQuery) async throws {
+        var page: [[String?]] = []
         for try await row in try await client.query(query, logger: logger) {
-            rows.append(try row.map { try $0.decode(String?.self) })
+            page.append(try row.map { try $0.decode(String?.self) })
+            if page.count == Self.pageSize {
+                try scratch.insertText(table: table, columns: columns, rows: page)
+                page.removeAll(keepingCapacity: true)
+            }
         }
-        return rows
+        try scratch.insertText(table: table, columns: columns, rows: page)
     }
 
-    /// Streams `rows` into a fresh temporary table shaped like `table`.
-    func stage(_ rows: [[String?]], like table: String, columns: [String], _ connection: PostgresConnection) async throws {
+    /// Streams `table` of the scratch database, page by page in key order, into a fresh temporary table
+    /// `TABLE_in` shaped like `table` here.
+    func stage(
+        _ table: String, from scratch: AppDatabase, columns: [String], key: [String], _ connection: PostgresConnection
+    ) async throws {
         try await connection.query(
             "CREATE TEMPORARY TABLE \(unescaped: table)_in (LIKE \(unescaped: table)) ON COMMIT DROP", logger: logger)
-        var text = CopyText()
-        for row in rows { text.row(row) }
-        try await connection.copy(text, into: "\(table)_in", columns: columns, logger: logger)
+        try await connection.copyFrom(table: "\(table)_in", columns: columns, logger: logger) { writer in
+            var after: [String?]?
+            while true {
+                let rows = try scratch.textRows(of: table, columns: columns, key: key, after: after, limit: Self.pageSize)
+                guard let last = rows.last else { break }
+                var text = CopyText()
+                for row in rows { text.row(row) }
+                try await writer.write(text.buffer)
+                after = Array(last.prefix(key.count))
+            }
+        }
     }
 
     func upsertCustomers(from scratch: AppDatabase, header: [String], _ connection: PostgresConnection) async throws {
         let columns = Self.customerColumnNames
-        try await stage(
-            try scratch.textRows(sql: "SELECT \(CustomerState.columns) FROM customer"), like: "customer", columns: columns,
-            connection)
+        try await stage("customer", from: scratch, columns: columns, key: ["id"], connection)
         // The scratch rows hold each customer's final imported columns (seeded from here, then upserted); the
         // visit-derived fields stay as stored here. An opt-out made through Nudge outlives the file's opt-in.
         let derived: Set<String> = ["last_visit_at", "visits_total", "lifetime_value_cents", "last_activity_at"]
@@ -109,8 +129,8 @@ extension PostgresStore: ImportStore {
 
     func upsertVisits(from scratch: AppDatabase, header: [String], _ connection: PostgresConnection) async throws {
         try await stage(
-            try scratch.textRows(sql: "SELECT customer_id, visited_at, amount_cents FROM visit"), like: "visit",
-            columns: ["customer_id", "visited_at", "amount_cents"], connection)
+            "visit", from: scratch, columns: ["customer_id", "visited_at", "amount_cents"],
+            key: ["customer_id", "visited_at"], connection)
         let amount = header.contains("amount") ? "EXCLUDED.amount_cents" : "visit.amount_cents"
         try await connection.query(
             """
@@ -129,9 +149,7 @@ extension PostgresStore: ImportStore {
     }
 
     func upsertOffers(from scratch: AppDatabase, header: [String], _ connection: PostgresConnection) async throws {
-        try await stage(
-            try scratch.textRows(sql: "SELECT id, name, stamps_required FROM offer"), like: "offer",
-            columns: ["id", "name", "stamps_required"], connection)
+        try await stage("offer", from: scratch, columns: ["id", "name", "stamps_required"], key: ["id"], connection)
         try await connection.query(
             """
             INSERT INTO offer SELECT * FROM offer_in
@@ -141,8 +159,8 @@ extension PostgresStore: ImportStore {
 
     func upsertProgress(from scratch: AppDatabase, _ connection: PostgresConnection) async throws {
         try await stage(
-            try scratch.textRows(sql: "SELECT customer_id, offer_id, stamps, rewards_earned, updated_at FROM progress"),
-            like: "progress", columns: ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"], connection)
+            "progress", from: scratch, columns: ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"],
+            key: ["customer_id", "offer_id"], connection)
         try await connection.query(
             """
             INSERT INTO progress SELECT * FROM progress_in

@@ -76,10 +76,13 @@ extension PostgresStore: OutboxQueue {
                         AND (lease_expires_at IS NULL OR lease_expires_at <= \(nowMillis))
                       ORDER BY next_attempt_at LIMIT \(Int64(limit))
                       FOR UPDATE SKIP LOCKED)
-                    SELECT d.id, coalesce(CASE d.channel \(unescaped: ConsentChange.sqlCases) END, true)
+                    SELECT d.id, d.channel, c.email_opt_in, c.sms_opt_in, c.push_opt_in
                     FROM due d LEFT JOIN customer c ON c.id = d.customer_id
                     """, logger: logger)
-                for try await (id, accepts) in rows.decode((String, Bool).self) { due.append((id, accepts)) }
+                for try await (id, channel, email, sms, push) in rows.decode((String, String?, Bool?, Bool?, Bool?).self) {
+                    due.append(
+                        (id, ChannelPolicy.stillConsents(channel: channel, emailOptIn: email, smsOptIn: sms, pushOptIn: push)))
+                }
                 let optedOut = due.filter { !$0.accepts }.map(\.id)
                 if !optedOut.isEmpty {
                     try await connection.query(

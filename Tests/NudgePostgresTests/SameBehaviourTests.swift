@@ -97,6 +97,31 @@ struct SameBehaviourTests {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    @Test("ids that look like numbers stay as written through a re-import, and absent columns are kept")
+    func textKeys() async throws {
+        let (postgres, url) = try await PostgresServer.freshStore()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-pg-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let first = directory.appendingPathComponent("first.csv").path
+        let second = directory.appendingPathComponent("second.csv").path
+        try "id,name,email,signed_up_at,email_opt_in\n007,Bond,bond@example.com,2026-01-01,yes\n7,Seven,,2026-01-02,no\n"
+            .write(toFile: first, atomically: true, encoding: .utf8)
+        try "id,signed_up_at\n007,2026-01-03\n".write(toFile: second, atomically: true, encoding: .utf8)
+        let options = ImportOptions(defaultZone: TimeZone(identifier: "UTC")!, now: Date(), displayPath: "x.csv")
+        _ = try await postgres.importCSV(.customers, path: first, options: options)
+        _ = try await postgres.importCSV(.customers, path: second, options: options)
+        let bond = try #require(try await postgres.customer(id: "007"))
+        #expect(bond.name == "Bond" && bond.email == "bond@example.com" && bond.isEmailOptIn)
+        #expect(bond.signedUpAt == ISO8601.parse("2026-01-03T00:00:00Z", zone: .gmt))
+        #expect(try await postgres.customer(id: "7")?.name == "Seven")
+        for try await count in try await postgres.client.query("SELECT count(*) FROM customer").decode(Int64.self) {
+            #expect(count == 2)
+        }
+        await postgres.close()
+        try await PostgresServer.drop(url)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     @Test("a file with a bad row is rejected whole with the same messages, nothing written")
     func rejectedImport() async throws {
         let (sqlite, postgres, url, directory) = try await Self.loaded(count: 50)

@@ -1,6 +1,6 @@
 public import Foundation
 public import Logging
-public import NudgeLanguage
+import NudgeLanguage
 import NudgeRender
 public import NudgeStore
 
@@ -203,38 +203,5 @@ extension Planner {
         guard channel == .email else { return base }
         let link = unsubscribe?.url(customerID: facts.occurrence.customer.id) ?? ""
         return LazyContext { name in name == UnsubscribeLinks.variable ? link : base.child(named: name) }
-    }
-}
-
-/// Consent and address rules, enforced for every workflow (design §5): the one place consent is decided.
-public enum ChannelPolicy {
-    /// Why a channel cannot carry a message to a customer.
-    public struct Refusal: Error, Sendable {
-        public var text: String
-    }
-
-    /// The customer's address on `channel`, or why there is none.
-    public static func recipient(on channel: Channel, for customer: CustomerState) -> Result<String, Refusal> {
-        func present(_ value: String?) -> String? {
-            guard let value, !value.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-            return value
-        }
-        switch channel {
-        case .email:
-            guard let email = present(customer.email) else { return .failure(Refusal(text: "no email address")) }
-            guard customer.isEmailOptIn else { return .failure(Refusal(text: "not opted in to email")) }
-            return .success(email)
-        case .sms:
-            guard let phone = present(customer.phone) else { return .failure(Refusal(text: "no phone number")) }
-            guard customer.isSMSOptIn else { return .failure(Refusal(text: "not opted in to sms")) }
-            return .success(phone)
-        case .push:
-            guard let token = present(customer.pushToken) else { return .failure(Refusal(text: "no push token")) }
-            guard customer.isPushOptIn else { return .failure(Refusal(text: "not opted in to push")) }
-            return .success(token)
-        case .wallet:
-            guard let pass = present(customer.walletPassID) else { return .failure(Refusal(text: "no wallet pass")) }
-            return .success(pass)
-        }
     }
 }

@@ -51,11 +51,6 @@ public struct ConsentChange: Sendable, Hashable {
     /// The customer column holding each channel's consent.
     public static let columns = ["email": "email_opt_in", "sms": "sms_opt_in", "push": "push_opt_in"]
 
-    /// `WHEN 'email' THEN c.email_opt_in …`: inside `CASE channel … END`, the consent column of customer `c` on
-    /// the message's channel (wallet has none: NULL).
-    public static let sqlCases = columns.sorted { $0.key < $1.key }
-        .map { "WHEN '\($0.key)' THEN c.\($0.value)" }.joined(separator: " ")
-
     public init(customerID: String, channel: String, optIn: Bool, reason: String) {
         self.customerID = customerID
         self.channel = channel

@@ -39,29 +39,35 @@ public struct ImportKeys: Sendable {
 }
 
 extension AppDatabase {
-    /// Inserts rows given as text (NULL for nil) into `table`; integers are stored as integers.
+    /// Inserts rows given as text (NULL for nil) into `table`, replacing rows with the same key. Values are bound
+    /// as text: the columns' affinity makes numbers of numeric text, and text keys such as `007` stay as written.
     public func insertText(table: String, columns: [String], rows: [[String?]]) throws {
         guard !rows.isEmpty else { return }
         try writer.write { db in
             let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
             let statement = try db.makeStatement(
                 sql: "INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))")
-            for row in rows {
-                try statement.execute(
-                    arguments: StatementArguments(
-                        row.map { value -> (any DatabaseValueConvertible)? in
-                            guard let value else { return nil }
-                            return Int64(value) ?? value as (any DatabaseValueConvertible)
-                        }))
-            }
+            for row in rows { try statement.execute(arguments: StatementArguments(row)) }
         }
     }
 
-    /// The rows `sql` selects, every column as text (nil for NULL).
-    public func textRows(sql: String) throws -> [[String?]] {
-        try reader.read { db in
+    /// Up to `limit` rows of `table`, every column of `columns` as text (nil for NULL), in the order of its
+    /// primary key `key` (a prefix of `columns`), after the row whose key is `after`: one page of a table read
+    /// page by page, so that a large import never holds a whole table in memory.
+    public func textRows(of table: String, columns: [String], key: [String], after: [String?]?, limit: Int) throws
+        -> [[String?]]
+    {
+        let keyList = key.joined(separator: ", ")
+        var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(table)"
+        var arguments = StatementArguments()
+        if let after {
+            sql += " WHERE (\(keyList)) > (\(Array(repeating: "?", count: key.count).joined(separator: ", ")))"
+            arguments = StatementArguments(after)
+        }
+        sql += " ORDER BY \(keyList) LIMIT \(limit)"
+        return try reader.read { db in
             var rows: [[String?]] = []
-            let cursor = try Row.fetchCursor(db, sql: sql)
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try cursor.next() {
                 rows.append(
                     row.databaseValues.map { value in

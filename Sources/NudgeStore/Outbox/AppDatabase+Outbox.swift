@@ -58,14 +58,21 @@ extension AppDatabase {
                 let due = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT o.id, coalesce(CASE o.channel \(ConsentChange.sqlCases) END, 1) AS accepts
+                        SELECT o.id, o.channel, c.email_opt_in, c.sms_opt_in, c.push_opt_in
                         FROM (SELECT id, channel, customer_id FROM outbox
                           WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
                           ORDER BY next_attempt_at LIMIT ?) AS o
                         LEFT JOIN customer c ON c.id = o.customer_id
                         """,
-                    arguments: [nowMillis, nowMillis, limit])
-                let optedOut = due.filter { !($0["accepts"] as Bool) }.map { $0["id"] as String }
+                    arguments: [nowMillis, nowMillis, limit]
+                ).map { row in
+                    (
+                        id: row[0] as String,
+                        accepts: ChannelPolicy.stillConsents(
+                            channel: row[1], emailOptIn: row[2], smsOptIn: row[3], pushOptIn: row[4])
+                    )
+                }
+                let optedOut = due.filter { !$0.accepts }.map(\.id)
                 if !optedOut.isEmpty {
                     try db.execute(
                         sql: """
@@ -74,7 +81,7 @@ extension AppDatabase {
                             WHERE id IN (SELECT value FROM json_each(?))
                             """, arguments: [JSONText.array(optedOut)])
                 }
-                let claimable = due.filter { $0["accepts"] as Bool }.map { $0["id"] as String }
+                let claimable = due.filter(\.accepts).map(\.id)
                 // A window that was all opted out says nothing about the messages after it: look again.
                 if claimable.isEmpty {
                     if due.count == limit { continue }

@@ -1,0 +1,57 @@
+import Foundation
+public import NudgeLanguage
+
+/// Consent and address rules, enforced for every workflow (design §5): the one place consent is decided.
+public enum ChannelPolicy {
+    /// Why a channel cannot carry a message to a customer.
+    public struct Refusal: Error, Sendable {
+        public var text: String
+    }
+
+    /// The customer's address on `channel`, or why there is none.
+    public static func recipient(on channel: Channel, for customer: CustomerState) -> Result<String, Refusal> {
+        func present(_ value: String?) -> String? {
+            guard let value, !value.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+            return value
+        }
+        let address: String?
+        switch channel {
+        case .email: address = present(customer.email)
+        case .sms: address = present(customer.phone)
+        case .push: address = present(customer.pushToken)
+        case .wallet: address = present(customer.walletPassID)
+        }
+        guard let address else { return .failure(Refusal(text: missingAddress[channel] ?? "no address")) }
+        if let refusal = consentRefusal(
+            on: channel, emailOptIn: customer.isEmailOptIn, smsOptIn: customer.isSMSOptIn, pushOptIn: customer.isPushOptIn)
+        {
+            return .failure(refusal)
+        }
+        return .success(address)
+    }
+
+    static let missingAddress: [Channel: String] = [
+        .email: "no email address", .sms: "no phone number", .push: "no push token", .wallet: "no wallet pass",
+    ]
+
+    /// Whether the customer's consent lets `channel` carry a message: the plan asks it (through `recipient`), and
+    /// so does the dispatcher when it claims a message, for an opt-out that came after the plan was committed.
+    /// Wallet passes need no opt-in.
+    public static func consentRefusal(on channel: Channel, emailOptIn: Bool, smsOptIn: Bool, pushOptIn: Bool) -> Refusal? {
+        switch channel {
+        case .email: return emailOptIn ? nil : Refusal(text: "not opted in to email")
+        case .sms: return smsOptIn ? nil : Refusal(text: "not opted in to sms")
+        case .push: return pushOptIn ? nil : Refusal(text: "not opted in to push")
+        case .wallet: return nil
+        }
+    }
+
+    /// At claim time: whether a committed message may still go out, from its channel and its customer's opt-ins
+    /// as stored now (nil when the customer or the channel is gone: the message goes out as committed).
+    public static func stillConsents(channel: String?, emailOptIn: Bool?, smsOptIn: Bool?, pushOptIn: Bool?) -> Bool {
+        guard let channel = channel.flatMap(Channel.init(rawValue:)), let emailOptIn, let smsOptIn, let pushOptIn else {
+            return true
+        }
+        return consentRefusal(on: channel, emailOptIn: emailOptIn, smsOptIn: smsOptIn, pushOptIn: pushOptIn) == nil
+    }
+}
