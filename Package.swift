@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "NudgeRender", targets: ["NudgeRender"]),
         .library(name: "NudgeDelivery", targets: ["NudgeDelivery"]),
         .library(name: "NudgeServer", targets: ["NudgeServer"]),
+        .library(name: "NudgeProviders", targets: ["NudgeProviders"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -100,7 +101,6 @@ let package = Package(
             name: "NudgeServer",
             dependencies: [
                 "NudgeLanguage", "NudgeStore", "NudgeEngine", "NudgeDelivery",
-                "NudgeTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -108,10 +108,30 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // One folder per provider: its settings and checks, its adapter, its webhook routes; and the registry.
+        .target(
+            name: "NudgeProviders",
+            dependencies: [
+                "NudgeLanguage", "NudgeStore", "NudgeEngine", "NudgeDelivery", "NudgeServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            swiftSettings: upcoming
+        ),
         .executableTarget(
             name: "nudge",
             dependencies: [
                 "NudgeLanguage", "NudgeStore", "NudgePostgres", "NudgeEngine", "NudgeRender", "NudgeDelivery", "NudgeServer",
+                "NudgeProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -148,7 +168,7 @@ let package = Package(
             path: "Tests/NudgeTestSupport",
             swiftSettings: upcoming
         ),
-        .testTarget(name: "NudgeLanguageTests", dependencies: ["NudgeLanguage"], swiftSettings: upcoming),
+        .testTarget(name: "NudgeLanguageTests", dependencies: ["NudgeLanguage", "NudgeProviders"], swiftSettings: upcoming),
         .testTarget(
             name: "NudgeStoreTests",
             dependencies: ["NudgeStore", "NudgeLanguage", .product(name: "GRDB", package: "GRDB.swift")],
@@ -158,7 +178,7 @@ let package = Package(
             name: "NudgePostgresTests",
             dependencies: [
                 "NudgeTestSupport",
-                "NudgePostgres", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage",
+                "NudgePostgres", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeProviders",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -168,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "NudgeEngineTests",
             dependencies: [
-                "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeRender",
+                "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeRender", "NudgeProviders",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Golden"],
@@ -178,7 +198,7 @@ let package = Package(
             name: "NudgeDeliveryTests",
             dependencies: [
                 "NudgeTestSupport",
-                "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage",
+                "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeProviders",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -191,7 +211,7 @@ let package = Package(
             name: "NudgeServerTests",
             dependencies: [
                 "NudgeTestSupport",
-                "NudgeServer", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage",
+                "NudgeServer", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeProviders",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

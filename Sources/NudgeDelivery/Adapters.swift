@@ -4,44 +4,12 @@ import NIOCore
 public import NudgeEngine
 public import NudgeLanguage
 
-/// Builds the channel adapters of nudge.yaml, reading secrets from the environment.
+/// What the providers' adapters are made from, and the channels' retry policies.
 public enum Adapters {
     /// A setting that cannot be used; `description` names the setting, never a secret's value.
     public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
         public var description: String
         public init(description: String) { self.description = description }
-    }
-
-    /// A secret that the configuration names but the environment lacks.
-    public struct MissingSecret: Sendable, Hashable {
-        /// `channel 'email'` or `serve`.
-        public var owner: String
-        /// The setting naming the variable, e.g. `api_key_env`.
-        public var key: String
-        /// The environment variable.
-        public var variable: String
-        /// Where the setting is written.
-        public var location: SourceLocation
-    }
-
-    /// Environment variables that the configuration names but the environment lacks: every `…_env` setting of
-    /// every channel, and the unsubscribe secret when a network email provider is configured.
-    public static func missingSecrets(_ config: ProjectConfig, environment: [String: String]) -> [MissingSecret] {
-        var missing: [MissingSecret] = []
-        for (channel, settings) in config.channels.sorted(by: { $0.key < $1.key }) {
-            for (key, variable) in ProviderSpec.secretNames(settings.settings) where (environment[variable] ?? "").isEmpty {
-                // Webhook verification keys are only needed by `nudge serve`.
-                if key.hasPrefix("webhook_") { continue }
-                missing.append(
-                    MissingSecret(owner: "channel '\(channel.rawValue)'", key: key, variable: variable, location: settings.location))
-            }
-        }
-        if let serve = config.serve, let variable = serve.unsubscribeSecretEnv, (environment[variable] ?? "").isEmpty,
-            config.channels[.email].map({ $0.provider != "file" && $0.provider != "webhook" }) == true
-        {
-            missing.append(MissingSecret(owner: "serve", key: "unsubscribe_secret_env", variable: variable, location: serve.location))
-        }
-        return missing
     }
 
     /// Everything a provider's adapter is made from.
@@ -51,8 +19,9 @@ public enum Adapters {
         public var settings: [String: String]
         /// The environment.
         public var environment: [String: String]
-        /// The shared HTTP client.
-        public var client: HTTPClient
+        /// The HTTP client the adapters share, made when the first one asks for it.
+        public var client: HTTPClient { makeClient() }
+        private let makeClient: @Sendable () -> HTTPClient
         /// `timeout:` (default 15 s).
         public var timeout: TimeInterval
         /// `concurrency:` (default 8).
@@ -63,6 +32,36 @@ public enum Adapters {
         public var unsubscribe: UnsubscribeLinks?
         /// `serve.public_url`, without a trailing slash.
         public var publicURL: String?
+        /// Turns a path of nudge.yaml into an absolute path.
+        public var resolve: @Sendable (String) -> String
+
+        /// A context with a client made by `makeClient` when first needed.
+        public init(
+            channel: NudgeLanguage.Channel, settings: [String: String], environment: [String: String],
+            client makeClient: @escaping @Sendable () -> HTTPClient, unsubscribe: UnsubscribeLinks? = nil,
+            publicURL: String? = nil, resolve: @escaping @Sendable (String) -> String = { $0 }
+        ) {
+            self.channel = channel
+            self.settings = settings
+            self.environment = environment
+            self.makeClient = makeClient
+            self.timeout = settings["timeout"].flatMap(ChannelSetting.seconds) ?? 15
+            self.concurrency = settings["concurrency"].flatMap { Int($0) } ?? 8
+            self.rateLimiter = settings["rate"].flatMap(ChannelSetting.rate).map { RateLimiter(perSecond: $0) }
+            self.unsubscribe = unsubscribe
+            self.publicURL = publicURL
+            self.resolve = resolve
+        }
+
+        /// A context with `client`; timeouts, concurrency and rate from `settings`.
+        public init(
+            channel: NudgeLanguage.Channel, settings: [String: String], environment: [String: String] = [:],
+            client: HTTPClient, unsubscribe: UnsubscribeLinks? = nil, publicURL: String? = nil
+        ) {
+            self.init(
+                channel: channel, settings: settings, environment: environment, client: { client },
+                unsubscribe: unsubscribe, publicURL: publicURL)
+        }
 
         /// The value of the environment variable named by setting `key` (e.g. `api_key_env`).
         public func secret(_ key: String) throws -> String {
@@ -89,70 +88,6 @@ public enum Adapters {
             var url = settings["base_url"] ?? value
             while url.hasSuffix("/") { url.removeLast() }
             return url
-        }
-    }
-
-    /// One adapter per configured channel. `resolve` turns a path of nudge.yaml into an absolute path.
-    public static func make(
-        _ config: ProjectConfig, environment: [String: String], httpClient: @autoclosure () -> HTTPClient,
-        resolve: (String) -> String
-    ) throws -> [NudgeLanguage.Channel: any ChannelAdapter] {
-        var adapters: [NudgeLanguage.Channel: any ChannelAdapter] = [:]
-        var client: HTTPClient?
-        let unsubscribe = UnsubscribeLinks(config: config, environment: environment)
-        for (channel, settings) in config.channels {
-            for (key, value) in settings.settings.sorted(by: { $0.key < $1.key }) {
-                if let problem = ChannelSetting.problem(key: key, value: value) {
-                    throw ConfigurationError(description: "channel '\(channel.rawValue)': \(problem)")
-                }
-            }
-            guard let spec = ProviderSpec.all[settings.provider] else {
-                throw ConfigurationError(description: "channel '\(channel.rawValue)': unknown provider '\(settings.provider)'")
-            }
-            for key in spec.required where settings.settings[key] == nil {
-                throw ConfigurationError(
-                    description: "channel '\(channel.rawValue)': provider \(settings.provider) needs '\(key)'")
-            }
-            if let problem = spec.check?(settings.settings) {
-                throw ConfigurationError(description: "channel '\(channel.rawValue)': \(problem)")
-            }
-            if settings.provider == "file" {
-                adapters[channel] = FileAdapter(path: resolve(settings.settings["path"] ?? "outbox/\(channel.rawValue).jsonl"))
-                continue
-            }
-            // Every setting was validated just above (the same checks as `nudge check`).
-            if client == nil { client = httpClient() }
-            let context = Context(
-                channel: channel, settings: settings.settings, environment: environment, client: client!,
-                timeout: settings.settings["timeout"].flatMap(ChannelSetting.seconds) ?? 15,
-                concurrency: settings.settings["concurrency"].flatMap { Int($0) } ?? 8,
-                rateLimiter: settings.settings["rate"].flatMap(ChannelSetting.rate).map { RateLimiter(perSecond: $0) },
-                unsubscribe: unsubscribe, publicURL: config.serve?.publicURL)
-            adapters[channel] = try make(provider: settings.provider, context: context)
-        }
-        return adapters
-    }
-
-    /// The adapter of one network provider.
-    static func make(provider: String, context: Context) throws -> any ChannelAdapter {
-        switch provider {
-        case "webhook":
-            return WebhookAdapter(
-                url: try context.setting("url"), secret: try context.secret("secret_env"), client: context.client,
-                timeout: context.timeout, concurrency: context.concurrency, rateLimiter: context.rateLimiter)
-        case "sendgrid":
-            return try SendGridAdapter(context: context)
-        case "mailgun":
-            return try MailgunAdapter(context: context)
-        case "twilio":
-            return try TwilioAdapter(context: context)
-        case "sns":
-            return try SNSAdapter(context: context)
-        case "smtp":
-            return try SMTPAdapter(context: context)
-        default:
-            throw ConfigurationError(
-                description: "channel '\(context.channel.rawValue)': provider '\(provider)' is not available in this build")
         }
     }
 

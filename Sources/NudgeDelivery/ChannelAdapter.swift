@@ -2,15 +2,57 @@ public import Foundation
 import NudgeLanguage
 public import NudgeStore
 
-/// A message ready for a channel adapter: the outbox row and its JSON representation.
+/// What a message says, typed by channel: what an adapter sends.
+public enum MessageContent: Sendable, Hashable {
+    /// An email: subject, HTML body, and the plain-text part when a text template gave one (else derived from the
+    /// HTML when sent).
+    case email(subject: String, html: String, text: String?)
+    case sms(text: String)
+    /// A push notification: title, body and key-value data for the app.
+    case push(title: String, body: String, data: [String: String])
+    /// A wallet pass update: the pass field's header and body.
+    case wallet(header: String, body: String)
+
+    /// The content of an outbox row, by its channel (an unknown channel reads as SMS text).
+    public init(record: OutboxMessage) {
+        let body = record.body ?? ""
+        switch record.channel.flatMap(Channel.init(rawValue:)) {
+        case .email: self = .email(subject: record.heading ?? "", html: body, text: record.textBody)
+        case .push: self = .push(title: record.heading ?? "", body: body, data: [:])
+        case .wallet: self = .wallet(header: record.heading ?? "", body: body)
+        case .sms, nil: self = .sms(text: body)
+        }
+    }
+
+    /// The email's parts; nil for another channel.
+    public var email: (subject: String, html: String, text: String?)? {
+        if case .email(let subject, let html, let text) = self { return (subject, html, text) }
+        return nil
+    }
+
+    /// The text an SMS carries (the body of other channels).
+    public var text: String {
+        switch self {
+        case .email(_, let html, _): return html
+        case .sms(let text): return text
+        case .push(_, let body, _): return body
+        case .wallet(_, let body): return body
+        }
+    }
+}
+
+/// A message ready for a channel adapter: the outbox row, its typed content and its JSON representation.
 public struct OutboundMessage: Sendable {
-    /// The outbox row (id, recipient, rendered fields, attempts).
+    /// The outbox row (id, recipient, workflow, attempts).
     public var record: OutboxMessage
+    /// What it says, typed by channel.
+    public var content: MessageContent
     /// When this attempt started.
     public var sentAt: Date
 
     public init(record: OutboxMessage, sentAt: Date) {
         self.record = record
+        self.content = MessageContent(record: record)
         self.sentAt = sentAt
     }
 

@@ -14,6 +14,10 @@ public struct Runner: Sendable {
     /// How long `once` keeps draining after its first pass for retries that fall due meanwhile
     /// (`delivery.drain_window`); 0 leaves every retry to the next run.
     public var drainWindow: TimeInterval
+    /// Waits for the given seconds before a retry falls due (injected for tests, whose clock it moves).
+    public var sleep: @Sendable (TimeInterval) async throws -> Void = { seconds in
+        try await Task.sleep(for: .milliseconds(Int((seconds * 1000).rounded(.up)) + 10))
+    }
 
     public init(
         planner: Planner, dispatcher: Dispatcher, logger: Logger, newID: @escaping @Sendable () -> String,
@@ -52,7 +56,7 @@ public struct Runner: Sendable {
             let wait = next.timeIntervalSince(dispatcher.clock())
             if wait > 0 {
                 logger.info("waiting for retries", metadata: ["seconds": "\(Int(wait.rounded(.up)))"])
-                try await Task.sleep(for: .milliseconds(Int((wait * 1000).rounded(.up)) + 10))
+                try await sleep(wait)
             }
             let again = try await dispatcher.drain()
             // What is due but claimed by nobody here is held by an overlapping run: leave it to that run.
@@ -78,7 +82,7 @@ public struct Runner: Sendable {
     }
 
     /// 16 lowercase hex digits.
-    static func hex(_ value: UInt64) -> String {
+    public static func hex(_ value: UInt64) -> String {
         let digits = Array("0123456789abcdef".utf8)
         return String(unsafeUninitializedCapacity: 16) { buffer in
             for i in 0..<16 { buffer[i] = digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }

@@ -4,7 +4,7 @@ public import Logging
 import NIOCore
 public import NudgeStore
 
-/// The `nudge serve` application: provider webhooks (SendGrid, Mailgun, Twilio), unsubscribe links and a health
+/// The `nudge serve` application: the providers' webhooks, unsubscribe links and a health
 /// check, recording into `database`. The CLI runs it; tests drive it with `app.test(.router)`.
 ///
 /// - Parameters:
@@ -26,21 +26,12 @@ public func buildApplication(
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }, logger: logger)
 }
 
-/// The routes of `buildApplication`.
+/// The routes of `buildApplication`: health, each provider's webhooks, unsubscribe links.
 func buildRouter(_ receiver: EventReceiver) -> Router<BasicRequestContext> {
     let router = Router()
     router.get(RouterPath(Route.health)) { _, _ in "ok\n" }
-    router.post(RouterPath(Route.sendGrid)) { request, context in
-        try await receiver.sendGrid(request, context: context)
-    }
-    router.post(RouterPath(Route.mailgun)) { request, context in
-        try await receiver.mailgun(request, context: context)
-    }
-    router.post(RouterPath(Route.twilioStatus)) { request, context in
-        try await receiver.twilioStatus(request, context: context)
-    }
-    router.post(RouterPath(Route.twilioInbound)) { request, context in
-        try await receiver.twilioInbound(request, context: context)
+    for webhooks in receiver.settings.webhooks {
+        webhooks.add(to: router, receiver: receiver)
     }
     router.get(RouterPath(Route.unsubscribe + "/:token")) { request, context in
         try await receiver.unsubscribePage(request, context: context)

@@ -1,5 +1,6 @@
 public import Foundation
 public import NudgeEngine
+public import Hummingbird
 public import NudgeLanguage
 
 /// What `nudge serve` verifies requests with: the providers' webhook keys and the unsubscribe-link secret, read
@@ -9,6 +10,7 @@ public struct ServerSettings: Sendable {
     /// secret's value.
     public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// One route and whether it can answer, for the start-up summary.
@@ -18,75 +20,46 @@ public struct ServerSettings: Sendable {
         public var path: String
         /// Nil when the route is live; otherwise why it answers 503.
         public var problem: String?
+
+        public init(method: String, path: String, problem: String?) {
+            self.method = method
+            self.path = path
+            self.problem = problem
+        }
     }
 
     /// `business.name`, shown on the unsubscribe pages.
     public var businessName: String
     /// `serve.public_url`, without a trailing slash: Twilio signs the URL it calls.
     public var publicURL: String?
-    /// Verifies SendGrid's Event Webhook (nil: the route answers 503).
-    public var sendGrid: SendGridSignature?
-    /// Verifies Mailgun's webhooks (nil: the route answers 503).
-    public var mailgun: MailgunSignature?
-    /// Verifies Twilio's callbacks (nil, or no `publicURL`: the routes answer 503).
-    public var twilio: TwilioSignature?
+    /// The providers' inbound routes, each with the key it verifies requests with (or why it has none).
+    public var webhooks: [any ProviderWebhooks]
     /// Reads unsubscribe tokens (nil, or unsigned: the routes answer 503).
     public var unsubscribe: UnsubscribeLinks?
-    /// How far a signed timestamp may be from the server's clock (SendGrid, Mailgun).
+    /// How far a signed timestamp may be from the server's clock.
     public var tolerance: TimeInterval
-    /// Why routes are off, by path, as found in nudge.yaml (overrides the generic reason).
-    var reasons: [String: String] = [:]
+    /// Why the unsubscribe routes are off, as found in nudge.yaml (overrides the generic reason).
+    var unsubscribeProblem: String?
 
     /// Settings given directly (tests, embedding).
     public init(
-        businessName: String = "", publicURL: String? = nil, sendGrid: SendGridSignature? = nil,
-        mailgun: MailgunSignature? = nil, twilio: TwilioSignature? = nil, unsubscribe: UnsubscribeLinks? = nil,
-        tolerance: TimeInterval = 300
+        businessName: String = "", publicURL: String? = nil, webhooks: [any ProviderWebhooks] = [],
+        unsubscribe: UnsubscribeLinks? = nil, tolerance: TimeInterval = 300
     ) {
         self.businessName = businessName
         self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        self.sendGrid = sendGrid
-        self.mailgun = mailgun
-        self.twilio = twilio
+        self.webhooks = webhooks
         self.unsubscribe = unsubscribe
         self.tolerance = tolerance
     }
 
-    /// The settings of nudge.yaml with secrets from `environment`. Throws when the unsubscribe secret is
-    /// configured but not set (links already sent could not be honoured) or a SendGrid key cannot be read.
-    public init(config: ProjectConfig, environment: [String: String]) throws(ConfigurationError) {
-        self.init(businessName: config.businessName, publicURL: config.serve?.publicURL)
-        let email = config.channels[.email]
-        let sms = config.channels[.sms]
-
-        switch Self.secret("webhook_public_key_env", of: email, provider: "sendgrid", environment: environment) {
-        case .value(let text, let variable):
-            guard let verifier = SendGridSignature(publicKey: text) else {
-                let location = email.map { "\($0.location): " } ?? ""
-                throw ConfigurationError(
-                    description: "\(location)error: the environment variable \(variable) (webhook_public_key_env) "
-                        + "is not a base64 DER P-256 public key as SendGrid shows it")
-            }
-            sendGrid = verifier
-        case .missing(let reason): reasons[Route.sendGrid] = reason
-        }
-
-        switch Self.secret("webhook_signing_key_env", of: email, provider: "mailgun", environment: environment) {
-        case .value(let text, _): mailgun = MailgunSignature(signingKey: text)
-        case .missing(let reason): reasons[Route.mailgun] = reason
-        }
-
-        // Twilio signs callbacks with the account's auth token; with an API key (api_key_sid) `auth_token_env` holds
-        // the key's secret instead, and `webhook_auth_token_env` names the auth token.
-        let twilioKey = sms?.settings["api_key_sid"] != nil || sms?.settings["webhook_auth_token_env"] != nil
-            ? "webhook_auth_token_env" : "auth_token_env"
-        switch Self.secret(twilioKey, of: sms, provider: "twilio", environment: environment) {
-        case .value(let text, _): twilio = TwilioSignature(authToken: text)
-        case .missing(let reason):
-            reasons[Route.twilioStatus] = reason
-            reasons[Route.twilioInbound] = reason
-        }
-
+    /// The settings of nudge.yaml with secrets from `environment`, and the providers' routes `webhooks` (made by
+    /// the providers from the same). Throws when the unsubscribe secret is configured but not set: links already
+    /// sent could not be honoured.
+    public init(
+        config: ProjectConfig, environment: [String: String], webhooks: [any ProviderWebhooks]
+    ) throws(ConfigurationError) {
+        self.init(businessName: config.businessName, publicURL: config.serve?.publicURL, webhooks: webhooks)
         if let serve = config.serve, let variable = serve.unsubscribeSecretEnv {
             guard let secret = environment[variable], !secret.isEmpty else {
                 throw ConfigurationError(
@@ -96,48 +69,33 @@ public struct ServerSettings: Sendable {
             }
             unsubscribe = UnsubscribeLinks(baseURL: serve.publicURL ?? "", secret: secret)
         } else {
-            reasons[Route.unsubscribe] = "serve.unsubscribe_secret_env is not set in nudge.yaml"
+            unsubscribeProblem = "serve.unsubscribe_secret_env is not set in nudge.yaml"
         }
     }
 
     /// Every route and whether it is live.
     public var routes: [RouteStatus] {
-        let twilioProblem: String? =
-            twilio == nil
-            ? reason(Route.twilioStatus, "no Twilio auth token")
-            : publicURL == nil ? "serve.public_url is not set (Twilio signs the URL it calls)" : nil
-        return [
-            RouteStatus(method: "GET", path: Route.health, problem: nil),
-            RouteStatus(
-                method: "POST", path: Route.sendGrid,
-                problem: sendGrid == nil ? reason(Route.sendGrid, "no SendGrid key") : nil),
-            RouteStatus(
-                method: "POST", path: Route.mailgun,
-                problem: mailgun == nil ? reason(Route.mailgun, "no Mailgun key") : nil),
-            RouteStatus(method: "POST", path: Route.twilioStatus, problem: twilioProblem),
-            RouteStatus(method: "POST", path: Route.twilioInbound, problem: twilioProblem),
-            RouteStatus(
-                method: "GET, POST", path: Route.unsubscribe + "/{token}",
-                problem: unsubscribe?.isSigned == true ? nil : reason(Route.unsubscribe, "no unsubscribe secret")),
-        ]
+        [RouteStatus(method: "GET", path: Route.health, problem: nil)]
+            + webhooks.flatMap(\.routes)
+            + [
+                RouteStatus(
+                    method: "GET, POST", path: Route.unsubscribe + "/{token}",
+                    problem: unsubscribe?.isSigned == true ? nil : unsubscribeProblem ?? "no unsubscribe secret")
+            ]
     }
 
-    private func reason(_ path: String, _ fallback: String) -> String {
-        reasons[path] ?? fallback
+    /// The webhooks of type `T`, if configured (tests, embedding).
+    public func webhooks<T: ProviderWebhooks>(_ type: T.Type) -> T? {
+        webhooks.lazy.compactMap { $0 as? T }.first
     }
 
-    private enum Secret {
-        case value(String, variable: String)
-        case missing(String)
-    }
-
-    /// The secret a channel's `key` names, or why there is none.
-    private static func secret(
-        _ key: String, of channel: ChannelConfig?, provider: String, environment: [String: String]
-    ) -> Secret {
+    /// The secret a channel's `key` names when the channel uses `provider`, or why there is none: what a
+    /// provider's routes verify requests with.
+    public static func secret(
+        _ key: String, of channel: ChannelConfig?, channelName: String, provider: String, environment: [String: String]
+    ) -> SecretLookup {
         guard let channel, channel.provider == provider else {
-            let name = provider == "twilio" ? "sms" : "email"
-            return .missing("channel '\(name)' does not use \(provider)")
+            return .missing("channel '\(channelName)' does not use \(provider)")
         }
         guard let variable = channel.settings[key] else {
             return .missing("\(key) is not set on the \(provider) channel in nudge.yaml")
@@ -147,14 +105,52 @@ public struct ServerSettings: Sendable {
         }
         return .value(value, variable: variable)
     }
+
+    /// A provider's secret from the environment, or why it is not there.
+    public enum SecretLookup: Sendable {
+        case value(String, variable: String)
+        case missing(String)
+    }
 }
 
-/// The paths `nudge serve` answers.
+/// A provider's inbound routes for `nudge serve` (delivery reports, replies), with the key that verifies them. A
+/// route without its key answers 503.
+public protocol ProviderWebhooks: Sendable {
+    /// The routes and whether each is live, for the start-up summary.
+    var routes: [ServerSettings.RouteStatus] { get }
+    /// Adds the routes to `router`, recording through `receiver`.
+    func add(to router: Router<BasicRequestContext>, receiver: EventReceiver)
+}
+
+/// The paths `nudge serve` answers besides the providers' own.
 enum Route {
     static let health = "/healthz"
-    static let sendGrid = "/webhooks/sendgrid"
-    static let mailgun = "/webhooks/mailgun"
-    static let twilioStatus = "/webhooks/twilio/status"
-    static let twilioInbound = "/webhooks/twilio/inbound"
     static let unsubscribe = "/unsubscribe"
+}
+
+/// A provider's webhooks that are one POST route verified by one key (SendGrid's, Mailgun's).
+public protocol SignedPostRoute: ProviderWebhooks {
+    associatedtype Verifier: Sendable
+    /// The route's path.
+    static var path: String { get }
+    /// Verifies requests; nil: the route answers 503.
+    var verifier: Verifier? { get }
+    /// Why there is no verifier.
+    var problem: String { get }
+    /// Answers one request.
+    func receive(
+        _ request: Request, context: BasicRequestContext, receiver: EventReceiver
+    ) async throws -> ReceiptSummary
+}
+
+extension SignedPostRoute {
+    public var routes: [ServerSettings.RouteStatus] {
+        [ServerSettings.RouteStatus(method: "POST", path: Self.path, problem: verifier == nil ? problem : nil)]
+    }
+
+    public func add(to router: Router<BasicRequestContext>, receiver: EventReceiver) {
+        router.post(RouterPath(Self.path)) { request, context in
+            try await receive(request, context: context, receiver: receiver)
+        }
+    }
 }

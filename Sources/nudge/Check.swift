@@ -3,6 +3,7 @@ import Foundation
 import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 
 extension NudgeCommand {
     /// `nudge check`: validates nudge.yaml, every workflow and template.
@@ -22,10 +23,10 @@ extension NudgeCommand {
         var format: Format = .text
 
         func run() async throws {
-            var (project, diagnostics) = Project.load(directory: global.project)
+            var (project, diagnostics) = Project.load(directory: global.project, providers: Providers.catalog)
             if let config = project?.config {
                 // Secrets are read at run time; check names the ones this environment lacks (never their values).
-                for secret in Adapters.missingSecrets(config, environment: ProcessInfo.processInfo.environment) {
+                for secret in Providers.missingSecrets(config, environment: ProcessInfo.processInfo.environment) {
                     diagnostics.append(
                         Diagnostic(
                             .warning,
@@ -58,7 +59,7 @@ extension NudgeCommand {
 
 /// Loads a project for commands that need it whole, printing diagnostics and failing with exit 1 on errors.
 func loadProject(_ global: GlobalOptions) throws -> Project {
-    let (project, diagnostics) = Project.load(directory: global.project)
+    let (project, diagnostics) = Project.load(directory: global.project, providers: Providers.catalog)
     guard let project else {
         for diagnostic in diagnostics { Console.error(diagnostic.description) }
         Console.error("the project has errors; fix them (see 'nudge check') and try again")

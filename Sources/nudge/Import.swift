@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import NudgeStore
 
 extension ImportKind: ExpressibleByArgument {}
@@ -70,7 +71,7 @@ func loadSettings(_ global: GlobalOptions) throws -> ProjectSettings {
     if let text = try? String(contentsOfFile: path, encoding: .utf8) {
         var diagnostics = Diagnostics()
         let display = global.project == "." ? "nudge.yaml" : global.project + "/nudge.yaml"
-        config = ProjectConfig.parse(text, file: display, diagnostics: &diagnostics)
+        config = ProjectConfig.parse(text, file: display, providers: Providers.catalog, diagnostics: &diagnostics)
         if diagnostics.hasErrors {
             for diagnostic in diagnostics.sorted { Console.error(diagnostic.description) }
             throw ExitCode(1)

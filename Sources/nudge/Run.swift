@@ -6,6 +6,7 @@ import Logging
 import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import NudgeStore
 import ServiceLifecycle
 import UnixSignals
@@ -58,8 +59,9 @@ extension NudgeCommand {
                 defer { box.shutdown() }
                 let adapters: [NudgeLanguage.Channel: any ChannelAdapter]
                 do {
-                    adapters = try Adapters.make(
-                        project.config, environment: environment, httpClient: box.client, resolve: project.resolve)
+                    adapters = try Providers.makeAdapters(
+                        project.config, environment: environment, httpClient: { box.client },
+                        resolve: { project.resolve($0) })
                 } catch let error as Adapters.ConfigurationError {
                     Console.error("nudge.yaml: error: \(error)")
                     throw ExitCode(1)

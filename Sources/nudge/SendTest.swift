@@ -3,6 +3,7 @@ import Foundation
 import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import NudgeStore
 
 extension NudgeCommand {
@@ -78,8 +79,9 @@ extension NudgeCommand {
             let adapter: any ChannelAdapter
             do {
                 guard
-                    let made = try Adapters.make(
-                        config, environment: environment, httpClient: box.client, resolve: project.resolve)[message.channel]
+                    let made = try Providers.makeAdapters(
+                        config, environment: environment, httpClient: { box.client },
+                        resolve: { project.resolve($0) })[message.channel]
                 else { throw ExitCode(1) }
                 adapter = made
             } catch let error as Adapters.ConfigurationError {

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import NudgeServer
 import NudgeStore
 import UnixSignals
@@ -13,10 +14,9 @@ extension NudgeCommand {
         static let configuration = CommandConfiguration(
             abstract: "Receive delivery events, SMS opt-outs and unsubscribe clicks over HTTP.",
             discussion: """
-                Routes: POST /webhooks/sendgrid, /webhooks/mailgun, /webhooks/twilio/status and \
-                /webhooks/twilio/inbound (each verifies its provider's signature with a key named in nudge.yaml \
-                and read from the environment, and answers 503 without one), GET and POST /unsubscribe/TOKEN, \
-                GET /healthz. Binds the loopback address unless --host says otherwise; put it behind a TLS proxy \
+                Routes: POST \(Providers.webhookPaths.joined(separator: ", ")) (each verifies its provider's \
+                signature with a key named in nudge.yaml and read from the environment, and answers 503 without \
+                one), GET and POST /unsubscribe/TOKEN, GET /healthz. Binds the loopback address unless --host says otherwise; put it behind a TLS proxy \
                 at serve.public_url. SIGTERM or SIGINT finishes the requests in flight and exits 0.
                 """
         )
@@ -39,7 +39,7 @@ extension NudgeCommand {
             let logger = global.makeLogger()
             let settings: ServerSettings
             do {
-                settings = try ServerSettings(config: project.config, environment: ProcessInfo.processInfo.environment)
+                settings = try Providers.serverSettings(project.config, environment: ProcessInfo.processInfo.environment)
             } catch {
                 Console.error(error.description)
                 throw ExitCode(1)

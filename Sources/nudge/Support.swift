@@ -2,12 +2,13 @@ import ArgumentParser
 import Foundation
 import NudgeDelivery
 import NudgeLanguage
+import NudgeProviders
 import NudgeStore
 
 /// Fails with exit 1 when the configuration names secrets the environment lacks, naming each at its place in
 /// nudge.yaml (never a value), before anything is read or written.
 func requireSecrets(_ config: ProjectConfig, environment: [String: String]) throws {
-    let missing = Adapters.missingSecrets(config, environment: environment)
+    let missing = Providers.missingSecrets(config, environment: environment)
     for secret in missing {
         Console.error(
             "\(secret.location): error: \(secret.owner) needs the environment variable \(secret.variable) "

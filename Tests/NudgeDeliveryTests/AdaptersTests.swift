@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NudgeDelivery
 import NudgeLanguage
+import NudgeProviders
 import NudgeTestSupport
 import Testing
 
@@ -11,7 +12,7 @@ struct AdaptersTests {
         var diagnostics = Diagnostics()
         let config = ProjectConfig.parse(
             "business: { name: Test, timezone: UTC }\nchannels:\n" + channels, file: "nudge.yaml",
-            diagnostics: &diagnostics)
+            providers: Providers.catalog, diagnostics: &diagnostics)
         #expect(diagnostics.all.isEmpty, "\(diagnostics.all)")
         return config
     }
@@ -27,7 +28,7 @@ struct AdaptersTests {
               push: { provider: webhook, url: "http://127.0.0.1:1/", secret_env: NOT_SET }
               wallet: { provider: file }
             """)
-        let missing = Adapters.missingSecrets(config, environment: Self.environment)
+        let missing = Providers.missingSecrets(config, environment: Self.environment)
         #expect(missing.map { "\($0.owner)=\($0.variable)" } == ["channel 'sms'=EMPTY", "channel 'push'=NOT_SET"])
     }
 
@@ -39,8 +40,8 @@ struct AdaptersTests {
               sms: { provider: file, path: outbox/sms.jsonl }
             """)
         try await withHTTPClient { client in
-            let adapters = try Adapters.make(
-                config, environment: Self.environment, httpClient: client, resolve: { "/project/" + $0 })
+            let adapters = try Providers.makeAdapters(
+                config, environment: Self.environment, httpClient: { client }, resolve: { "/project/" + $0 })
             #expect((adapters[.email] as? WebhookAdapter)?.url == "http://127.0.0.1:1/")
             #expect((adapters[.sms] as? FileAdapter)?.path == "/project/outbox/sms.jsonl")
             #expect(adapters.count == 2)
@@ -63,13 +64,13 @@ struct AdaptersTests {
         var diagnostics = Diagnostics()
         let line = "  email: { provider: webhook, url: \"http://127.0.0.1:1/\", secret_env: HOOK_SECRET, \(setting) }\n"
         let config = ProjectConfig.parse(
-            "business: { name: Test, timezone: UTC }\nchannels:\n" + line, file: "nudge.yaml", diagnostics: &diagnostics)
+            "business: { name: Test, timezone: UTC }\nchannels:\n" + line, file: "nudge.yaml", providers: Providers.catalog, diagnostics: &diagnostics)
         let column = line.distance(from: line.startIndex, to: line.range(of: setting)!.lowerBound)
             + setting.distance(from: setting.startIndex, to: setting.firstIndex(of: ":")!) + 3
         #expect(diagnostics.all.map(\.description) == ["nudge.yaml:3:\(column): error: \(message)"])
         try await withHTTPClient { client in
             let error = #expect(throws: Adapters.ConfigurationError.self) {
-                try Adapters.make(config, environment: Self.environment, httpClient: client, resolve: { $0 })
+                try Providers.makeAdapters(config, environment: Self.environment, httpClient: { client }, resolve: { $0 })
             }
             #expect(error?.description == "channel 'email': \(message)")
         }
@@ -94,7 +95,7 @@ struct AdaptersTests {
             "  email: { provider: webhook, url: \"http://127.0.0.1:1/\", secret_env: NOT_SET }\n")
         try await withHTTPClient { client in
             let error = #expect(throws: Adapters.ConfigurationError.self) {
-                try Adapters.make(config, environment: Self.environment, httpClient: client, resolve: { $0 })
+                try Providers.makeAdapters(config, environment: Self.environment, httpClient: { client }, resolve: { $0 })
             }
             #expect(error?.description == "channel 'email': the environment variable NOT_SET (secret_env) is not set")
         }
@@ -106,7 +107,7 @@ struct AdaptersTests {
             try await withHTTPClient { client in
                 let config = try Self.config(
                     "  email: { provider: webhook, url: \"\(url)\", secret_env: HOOK_SECRET, timeout: 300ms }\n")
-                let adapters = try Adapters.make(config, environment: Self.environment, httpClient: client, resolve: { $0 })
+                let adapters = try Providers.makeAdapters(config, environment: Self.environment, httpClient: { client }, resolve: { $0 })
                 let adapter = try #require(adapters[.email])
                 receiver.enqueue(.hang)
                 let start = ContinuousClock.now

@@ -3,6 +3,7 @@ import GRDB
 import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import NudgeStore
 import NudgeTestSupport
 import Testing
@@ -21,8 +22,8 @@ struct DispatcherTests {
                 try setup.addCustomer("c1", name: "Ana Lima", signedUp: now.addingTimeInterval(-3600))
                 try setup.addCustomer("c2", name: "Bo Chen", signedUp: now.addingTimeInterval(-7200))
                 try setup.addCustomer("gone", name: "Old Timer", signedUp: now.addingTimeInterval(-3 * 86_400))
-                let adapters = try Adapters.make(
-                    setup.project.config, environment: Self.environment, httpClient: client,
+                let adapters = try Providers.makeAdapters(
+                    setup.project.config, environment: Self.environment, httpClient: { client },
                     resolve: setup.project.resolve)
                 let ids = SequentialIDs()
                 let runner = Runner(

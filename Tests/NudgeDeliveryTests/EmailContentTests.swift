@@ -1,5 +1,6 @@
 import Foundation
 import NudgeDelivery
+import NudgeProviders
 import NudgeEngine
 import NudgeStore
 import Testing

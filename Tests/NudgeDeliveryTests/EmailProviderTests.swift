@@ -5,6 +5,7 @@ import NIOHTTP1
 import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import Testing
 
 /// The email every test sends: a rendered HTML body with a link and an entity, attempted at a fixed instant.
@@ -535,9 +536,9 @@ extension EmailProviderTests {
                 serve: { public_url: "https://nudge.example.com", unsubscribe_secret_env: UNSUBSCRIBE_SECRET }
                 channels:
                   email: { \(email) }
-                """, file: "nudge.yaml", diagnostics: &diagnostics)
+                """, file: "nudge.yaml", providers: Providers.catalog, diagnostics: &diagnostics)
             #expect(diagnostics.all.isEmpty, "\(diagnostics.all)")
-            let adapters = try Adapters.make(config, environment: environment, httpClient: client, resolve: { $0 })
+            let adapters = try Providers.makeAdapters(config, environment: environment, httpClient: { client }, resolve: { $0 })
             return try #require(adapters[.email])
         }
 

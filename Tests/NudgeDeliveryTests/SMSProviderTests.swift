@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NudgeDelivery
 import NudgeLanguage
+import NudgeProviders
 import NudgeStore
 import Testing
 
@@ -40,7 +41,7 @@ private func config(_ channels: String, publicURL: String? = nil) throws -> Proj
     let serve = publicURL.map { "serve: { public_url: \"\($0)\" }\n" } ?? ""
     let config = ProjectConfig.parse(
         "business: { name: Test, timezone: UTC }\n\(serve)channels:\n" + channels, file: "nudge.yaml",
-        diagnostics: &diagnostics)
+        providers: Providers.catalog, diagnostics: &diagnostics)
     #expect(diagnostics.all.isEmpty, "\(diagnostics.all)")
     return config
 }
@@ -419,8 +420,8 @@ extension SMSProviderTests {
                     """
                       sms: { provider: twilio, account_sid: \(FakeTwilio.accountSID), auth_token_env: TWILIO_TOKEN, from: "+15557122661", base_url: "\(url)/", timeout: 2s }
                     """, publicURL: "https://hooks.example.com")
-                let adapters = try Adapters.make(
-                    config, environment: ["TWILIO_TOKEN": FakeTwilio.authToken], httpClient: client, resolve: { $0 })
+                let adapters = try Providers.makeAdapters(
+                    config, environment: ["TWILIO_TOKEN": FakeTwilio.authToken], httpClient: { client }, resolve: { $0 })
                 let adapter = try #require(adapters[.sms] as? TwilioAdapter)
                 #expect(adapter.endpoint == "\(url)/2010-04-01/Accounts/\(FakeTwilio.accountSID)/Messages.json")
                 let receipt = try await adapter.deliver(sms("msg_c"))
@@ -438,8 +439,8 @@ extension SMSProviderTests {
                     """
                       sms: { provider: twilio, account_sid: \(FakeTwilio.accountSID), api_key_sid: \(FakeTwilio.apiKeySID), auth_token_env: TWILIO_KEY_SECRET, messaging_service_sid: MG0123456789abcdef0123456789abcdef, base_url: "\(url)" }
                     """)
-                let adapters = try Adapters.make(
-                    config, environment: ["TWILIO_KEY_SECRET": FakeTwilio.apiKeySecret], httpClient: client,
+                let adapters = try Providers.makeAdapters(
+                    config, environment: ["TWILIO_KEY_SECRET": FakeTwilio.apiKeySecret], httpClient: { client },
                     resolve: { $0 })
                 _ = try await #require(adapters[.sms]).deliver(sms("msg_k"))
                 #expect(twilio.server.received.first?.basicCredentials.user == FakeTwilio.apiKeySID)
@@ -454,7 +455,7 @@ extension SMSProviderTests {
             )
             try await withHTTPClient { client in
                 let error = #expect(throws: Adapters.ConfigurationError.self) {
-                    try Adapters.make(config, environment: [:], httpClient: client, resolve: { $0 })
+                    try Providers.makeAdapters(config, environment: [:], httpClient: { client }, resolve: { $0 })
                 }
                 #expect(
                     error?.description == "channel 'sms': the environment variable NOT_SET (auth_token_env) is not set")
@@ -636,7 +637,7 @@ extension SMSProviderTests {
                     "AWS_KEY": FakeSNS.credentials.accessKeyID, "AWS_SECRET": FakeSNS.credentials.secretAccessKey,
                     "AWS_TOKEN": FakeSNS.sessionToken,
                 ]
-                let adapters = try Adapters.make(config, environment: environment, httpClient: client, resolve: { $0 })
+                let adapters = try Providers.makeAdapters(config, environment: environment, httpClient: { client }, resolve: { $0 })
                 let adapter = try #require(adapters[.sms] as? SNSAdapter)
                 #expect(adapter.endpoint == url + "/")
                 _ = try await adapter.deliver(sms("msg_c"))
@@ -655,8 +656,8 @@ extension SMSProviderTests {
                 let config = try config(
                     "  sms: { provider: sns, region: ap-southeast-2, access_key_id_env: AWS_KEY, secret_access_key_env: AWS_SECRET }\n"
                 )
-                let adapters = try Adapters.make(
-                    config, environment: ["AWS_KEY": "AKID", "AWS_SECRET": "secret"], httpClient: client,
+                let adapters = try Providers.makeAdapters(
+                    config, environment: ["AWS_KEY": "AKID", "AWS_SECRET": "secret"], httpClient: { client },
                     resolve: { $0 })
                 #expect((adapters[.sms] as? SNSAdapter)?.endpoint == "https://sns.ap-southeast-2.amazonaws.com/")
             }
@@ -682,8 +683,8 @@ extension SMSProviderTests {
             let config = try config("  sms: { provider: sns, region: eu-west-1, \(settings) }\n")
             try await withHTTPClient { client in
                 let error = #expect(throws: Adapters.ConfigurationError.self) {
-                    try Adapters.make(
-                        config, environment: ["AWS_KEY": "AKID", "AWS_SECRET": "secret"], httpClient: client,
+                    try Providers.makeAdapters(
+                        config, environment: ["AWS_KEY": "AKID", "AWS_SECRET": "secret"], httpClient: { client },
                         resolve: { $0 })
                 }
                 #expect(error?.description == message)

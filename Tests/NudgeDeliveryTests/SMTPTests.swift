@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NudgeEngine
 import NudgeLanguage
+@testable import NudgeProviders
 import NudgeStore
 import Testing
 
@@ -320,19 +321,14 @@ struct SMTPAdapterTests {
 @Suite("SMTP settings of nudge.yaml")
 struct SMTPSettingsTests {
     static func context(_ settings: [String: String], environment: [String: String] = [:]) -> Adapters.Context {
-        Adapters.Context(
-            channel: .email, settings: settings, environment: environment, client: HTTPClient.shared,
-            timeout: settings["timeout"].flatMap(ChannelSetting.seconds) ?? 15,
-            concurrency: settings["concurrency"].flatMap { Int($0) } ?? 8, rateLimiter: nil, unsubscribe: nil,
-            publicURL: nil)
+        Adapters.Context(channel: .email, settings: settings, environment: environment, client: HTTPClient.shared)
     }
 
     @Test("host, port, security, credentials, helo, timeout and connections come from the settings")
     func settings() throws {
         let adapter = try #require(
-            try Adapters.make(
-                provider: "smtp",
-                context: Self.context(
+            try SMTPProvider().makeAdapter(
+                Self.context(
                     [
                         "host": "smtp.example.com", "port": "465", "from": "offers@cafe.example", "username": "ana",
                         "password_env": "SMTP_PASSWORD", "helo": "cafe.example", "timeout": "20s", "from_name": "Café",

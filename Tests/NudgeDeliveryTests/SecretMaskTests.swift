@@ -1,6 +1,7 @@
 import Foundation
 import NudgeDelivery
 import NudgeLanguage
+import NudgeProviders
 import NudgeStore
 import NudgeTestSupport
 import Testing
@@ -17,7 +18,7 @@ struct SecretMaskTests {
             channels:
               email: { provider: sendgrid, api_key_env: SG_KEY, from: a@b.example }
               sms: { provider: twilio, account_sid: AC1, auth_token_env: TW_TOKEN, from: "+15550001111" }
-            """, file: "nudge.yaml", diagnostics: &diagnostics)
+            """, file: "nudge.yaml", providers: Providers.catalog, diagnostics: &diagnostics)
         #expect(diagnostics.all.isEmpty, "\(diagnostics.all)")
         let mask = SecretMask(
             config: config,

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NudgeDelivery
+import NudgeProviders
 import NudgeLanguage
 import NudgeStore
 import NudgeTestSupport

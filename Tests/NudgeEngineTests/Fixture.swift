@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import NudgeRender
 import NudgeStore
 import Testing
@@ -62,7 +63,7 @@ struct Fixture {
     }
 
     func project() throws -> Project {
-        let (project, diagnostics) = Project.load(directory: directory.path)
+        let (project, diagnostics) = Project.load(directory: directory.path, providers: Providers.catalog)
         guard let project else { throw FixtureError(message: diagnostics.map(\.description).joined(separator: "\n")) }
         return project
     }

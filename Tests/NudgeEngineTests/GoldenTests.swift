@@ -1,6 +1,7 @@
 import Foundation
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import NudgeRender
 import NudgeStore
 import Testing
@@ -38,14 +39,15 @@ struct GoldenTests {
     @Test("check reports every problem of a broken project, sorted, with places and suggestions")
     func checkBrokenProject() throws {
         let (project, diagnostics) = Project.load(
-            directory: Golden.directory.appendingPathComponent("broken-project").path, displayPrefix: "")
+            directory: Golden.directory.appendingPathComponent("broken-project").path, displayPrefix: "",
+            providers: Providers.catalog)
         #expect(project == nil)
         try Golden.check(diagnostics.map(\.description).joined(separator: "\n") + "\n", against: "check-broken-project.txt")
     }
 
     @Test("the repository's example project checks clean")
     func exampleProjectIsValid() throws {
-        let (project, diagnostics) = Project.load(directory: Golden.repositoryRoot.path)
+        let (project, diagnostics) = Project.load(directory: Golden.repositoryRoot.path, providers: Providers.catalog)
         #expect(diagnostics.isEmpty, "\(diagnostics.map(\.description))")
         let loaded = try #require(project)
         #expect(loaded.workflows.count >= 6)
@@ -55,7 +57,7 @@ struct GoldenTests {
 
     @Test("a dry-run of the example project on fixed data at a fixed instant")
     func exampleDryRun() async throws {
-        let (loaded, _) = Project.load(directory: Golden.repositoryRoot.path)
+        let (loaded, _) = Project.load(directory: Golden.repositoryRoot.path, providers: Providers.catalog)
         let project = try #require(loaded)
         let database = try AppDatabase.inMemory()
         let now = try #require(ISO8601.parse("2026-11-25T15:00:00Z", zone: TimeZone(identifier: "UTC")!))
@@ -92,7 +94,7 @@ struct GoldenTests {
     func scaffold() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-init-\(UUID().uuidString)")
         try ExampleProject.scaffold(into: directory.path)
-        let (project, diagnostics) = Project.load(directory: directory.path)
+        let (project, diagnostics) = Project.load(directory: directory.path, providers: Providers.catalog)
         #expect(diagnostics.isEmpty)
         #expect(project?.workflows.count == ExampleProject.files.filter { $0.0.hasPrefix("Workflows/") }.count)
         #expect(throws: ExampleProject.ScaffoldError.self) { try ExampleProject.scaffold(into: directory.path) }

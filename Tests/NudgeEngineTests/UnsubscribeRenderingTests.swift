@@ -1,6 +1,7 @@
 import Foundation
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import NudgeRender
 import NudgeStore
 import Testing
@@ -76,7 +77,7 @@ struct UnsubscribeRenderingTests {
             "Templates/bye.email.text.mustache": "Hi {{customer.frist_name}}\n",
             "Templates/orphan.email.text.mustache": "Hi\n",
         ])
-        let (project, diagnostics) = Project.load(directory: fixture.directory.path)
+        let (project, diagnostics) = Project.load(directory: fixture.directory.path, providers: Providers.catalog)
         #expect(project == nil)
         let lines = diagnostics.map(\.description)
         #expect(lines.contains { $0.hasSuffix("Templates/bye.email.text.mustache:1:4: error: unknown template variable 'customer.frist_name' (did you mean 'customer.first_name'?)") }, "\(lines)")

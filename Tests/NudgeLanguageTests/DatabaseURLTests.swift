@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import NudgeLanguage
+import NudgeProviders
 
 @Suite("Database URLs")
 struct DatabaseURLTests {
@@ -39,18 +40,18 @@ struct DatabaseURLTests {
         var diagnostics = Diagnostics()
         _ = ProjectConfig.parse(
             "business: { name: A, timezone: UTC }\ndatabase: postgres://me:pw@h/db\n", file: "nudge.yaml",
-            diagnostics: &diagnostics)
+            providers: Providers.catalog, diagnostics: &diagnostics)
         #expect(diagnostics.sorted.map(\.description).first?.hasPrefix("nudge.yaml:2:11: error: the database URL must not hold a password") == true)
         var clean = Diagnostics()
         let config = ProjectConfig.parse(
             "business: { name: A, timezone: UTC }\ndatabase: postgres://me@h/db\ndatabase_password_env: CAFE_DB_PASSWORD\ndelivery:\n  drain_window: 2m\n",
-            file: "nudge.yaml", diagnostics: &clean)
+            file: "nudge.yaml", providers: Providers.catalog, diagnostics: &clean)
         #expect(!clean.hasErrors)
         #expect(config.databasePasswordEnv == "CAFE_DB_PASSWORD")
         #expect(config.drainWindow == 120)
         var bad = Diagnostics()
         _ = ProjectConfig.parse(
-            "business: { name: A, timezone: UTC }\ndelivery:\n  drain_window: soon\n", file: "nudge.yaml", diagnostics: &bad)
+            "business: { name: A, timezone: UTC }\ndelivery:\n  drain_window: soon\n", file: "nudge.yaml", providers: Providers.catalog, diagnostics: &bad)
         #expect(bad.sorted.map(\.description).first?.contains("'drain_window' must be like 60s") == true)
     }
 }

@@ -2,11 +2,12 @@ import Foundation
 import Testing
 
 @testable import NudgeLanguage
+import NudgeProviders
 
 /// Parses nudge.yaml text and returns the config and the sorted diagnostics as printed.
 private func parse(_ text: String) -> (config: ProjectConfig, diagnostics: [String]) {
     var diagnostics = Diagnostics()
-    let config = ProjectConfig.parse(text, file: "nudge.yaml", diagnostics: &diagnostics)
+    let config = ProjectConfig.parse(text, file: "nudge.yaml", providers: Providers.catalog, diagnostics: &diagnostics)
     return (config, diagnostics.sorted.map(\.description))
 }
 

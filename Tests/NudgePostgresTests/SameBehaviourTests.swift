@@ -3,6 +3,7 @@ import Logging
 import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import NudgePostgres
 import NudgeStore
 import PostgresNIO
@@ -35,7 +36,7 @@ struct SameBehaviourTests {
     }
 
     static func project() throws -> Project {
-        let (project, diagnostics) = Project.load(directory: repository.path)
+        let (project, diagnostics) = Project.load(directory: repository.path, providers: Providers.catalog)
         return try #require(project, "\(diagnostics)")
     }
 

@@ -9,6 +9,7 @@ import Logging
 import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import NudgeServer
 import NudgeStore
 import Synchronization
@@ -45,7 +46,7 @@ struct EndToEndTests {
                 "SG_KEY": "SG.test-key", "UNSUBSCRIBE_SECRET": "unsubscribe-secret",
                 "SG_WEBHOOK_KEY": signingKey.publicKey.derRepresentation.base64EncodedString(),
             ]
-            let (loaded, diagnostics) = Project.load(directory: directory.path)
+            let (loaded, diagnostics) = Project.load(directory: directory.path, providers: Providers.catalog)
             let project = try #require(loaded, "\(diagnostics)")
             let database = try AppDatabase.open(path: directory.appendingPathComponent("nudge.sqlite").path)
             try await database.writer.write { db in
@@ -59,8 +60,8 @@ struct EndToEndTests {
 
             // nudge run
             let client = Adapters.makeHTTPClient()
-            let adapters = try Adapters.make(
-                project.config, environment: environment, httpClient: client, resolve: project.resolve)
+            let adapters = try Providers.makeAdapters(
+                project.config, environment: environment, httpClient: { client }, resolve: project.resolve)
             var logger = Logger(label: "nudge.e2e")
             logger.logLevel = .error
             let links = UnsubscribeLinks(config: project.config, environment: environment)
@@ -94,7 +95,7 @@ struct EndToEndTests {
                 """
             let timestamp = String(Int(Self.now.timeIntervalSince1970))
             let signature = try signingKey.signature(for: Data((timestamp + events).utf8)).derRepresentation
-            let settings = try ServerSettings(config: project.config, environment: environment)
+            let settings = try Providers.serverSettings(project.config, environment: environment)
             let server = buildApplication(
                 settings: settings, database: database, configuration: ApplicationConfiguration(), now: { Self.now },
                 logger: logger)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NudgeProviders
 import NudgeServer
 import NudgeStore
 import NudgeTestSupport
@@ -144,7 +145,7 @@ struct MailgunWebhookTests {
     @Test("without a signing key the route answers 503")
     func notConfigured() async throws {
         var settings = keys.settings
-        settings.mailgun = nil
+        settings.webhooks = settings.webhooks.filter { !($0 is MailgunWebhooks) } + [MailgunWebhooks(verifier: nil)]
         let body = ProviderKeys.mailgunBody(Self.eventData("delivered"), token: "t1", timestamp: fixture.clock.now)
         try await fixture.app(settings).test(.router) { client async throws in
             #expect(

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NudgeProviders
 import NudgeServer
 import NudgeStore
 import NudgeTestSupport
@@ -166,7 +167,7 @@ struct SendGridWebhookTests {
     @Test("without a SendGrid key the route answers 503")
     func notConfigured() async throws {
         var settings = keys.settings
-        settings.sendGrid = nil
+        settings.webhooks = settings.webhooks.filter { !($0 is SendGridWebhooks) } + [SendGridWebhooks(verifier: nil)]
         let body = "[" + Self.event("delivered", id: "e1") + "]"
         let headers = try keys.sendGridHeaders(body, timestamp: fixture.clock.now)
         try await fixture.app(settings).test(.router) { client async throws in

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NudgeLanguage
+import NudgeProviders
 import NudgeServer
 import Testing
 
@@ -22,7 +23,7 @@ struct ServerSettingsTests {
 
     static func config(_ text: String = yaml) throws -> ProjectConfig {
         var diagnostics = Diagnostics()
-        let config = ProjectConfig.parse(text, file: "nudge.yaml", diagnostics: &diagnostics)
+        let config = ProjectConfig.parse(text, file: "nudge.yaml", providers: Providers.catalog, diagnostics: &diagnostics)
         #expect(diagnostics.all.isEmpty, "\(diagnostics.all)")
         return config
     }
@@ -31,8 +32,8 @@ struct ServerSettingsTests {
 
     @Test("with every key in the environment every route is live")
     func allLive() throws {
-        let settings = try ServerSettings(
-            config: Self.config(),
+        let settings = try Providers.serverSettings(
+            Self.config(),
             environment: ["SG_WEBHOOK_KEY": Self.sendGridKey, "TWILIO_TOKEN": "t", "NUDGE_UNSUBSCRIBE_SECRET": "s"])
         let off = settings.routes.filter { $0.problem != nil }.map(\.path)
         #expect(off == ["/webhooks/mailgun"])
@@ -46,28 +47,28 @@ struct ServerSettingsTests {
     func twilioAPIKey() throws {
         let yaml = Self.yaml.replacingOccurrences(
             of: "auth_token_env: TWILIO_TOKEN,", with: "auth_token_env: TWILIO_KEY_SECRET, api_key_sid: SK1,")
-        let withoutToken = try ServerSettings(
-            config: Self.config(yaml), environment: ["TWILIO_KEY_SECRET": "key-secret", "NUDGE_UNSUBSCRIBE_SECRET": "s"])
-        #expect(withoutToken.twilio == nil, "the API key's secret does not verify Twilio's signatures")
+        let withoutToken = try Providers.serverSettings(
+            Self.config(yaml), environment: ["TWILIO_KEY_SECRET": "key-secret", "NUDGE_UNSUBSCRIBE_SECRET": "s"])
+        #expect(withoutToken.webhooks(TwilioWebhooks.self)?.verifier == nil, "the API key's secret does not verify Twilio's signatures")
         #expect(
             withoutToken.routes.first { $0.path == "/webhooks/twilio/status" }?.problem?.contains("webhook_auth_token_env")
                 == true)
         let configured = yaml.replacingOccurrences(of: "api_key_sid: SK1,", with: "api_key_sid: SK1, webhook_auth_token_env: TWILIO_AUTH,")
-        let settings = try ServerSettings(
-            config: Self.config(configured),
+        let settings = try Providers.serverSettings(
+            Self.config(configured),
             environment: ["TWILIO_KEY_SECRET": "key-secret", "TWILIO_AUTH": "auth-token", "NUDGE_UNSUBSCRIBE_SECRET": "s"])
         let url = "https://hooks.example.com/webhooks/twilio/status?nudge_id=m1"
         #expect(
-            settings.twilio?.isValid(
+            settings.webhooks(TwilioWebhooks.self)?.verifier?.isValid(
                 TwilioSignature(authToken: "auth-token").signature(url: url, parameters: []), url: url, parameters: [])
                 == true)
     }
 
     @Test("a key missing from the environment turns its route off and says which variable")
     func missingKey() throws {
-        let settings = try ServerSettings(config: Self.config(), environment: ["NUDGE_UNSUBSCRIBE_SECRET": "s"])
-        #expect(settings.sendGrid == nil)
-        #expect(settings.twilio == nil)
+        let settings = try Providers.serverSettings(Self.config(), environment: ["NUDGE_UNSUBSCRIBE_SECRET": "s"])
+        #expect(settings.webhooks(SendGridWebhooks.self)?.verifier == nil)
+        #expect(settings.webhooks(TwilioWebhooks.self)?.verifier == nil)
         let problems = Dictionary(uniqueKeysWithValues: settings.routes.map { ($0.path, $0.problem) })
         #expect(
             problems["/webhooks/sendgrid"]
@@ -82,7 +83,7 @@ struct ServerSettingsTests {
     func missingUnsubscribeSecret() throws {
         let config = try Self.config()
         #expect {
-            try ServerSettings(config: config, environment: ["SG_WEBHOOK_KEY": Self.sendGridKey])
+            try Providers.serverSettings(config, environment: ["SG_WEBHOOK_KEY": Self.sendGridKey])
         } throws: { error in
             let description = (error as? ServerSettings.ConfigurationError)?.description ?? ""
             return description.contains("NUDGE_UNSUBSCRIBE_SECRET") && description.hasPrefix("nudge.yaml:")
@@ -93,8 +94,8 @@ struct ServerSettingsTests {
     func badSendGridKey() throws {
         let config = try Self.config()
         #expect(throws: ServerSettings.ConfigurationError.self) {
-            try ServerSettings(
-                config: config, environment: ["SG_WEBHOOK_KEY": "c2VjcmV0", "NUDGE_UNSUBSCRIBE_SECRET": "s"])
+            try Providers.serverSettings(
+                config, environment: ["SG_WEBHOOK_KEY": "c2VjcmV0", "NUDGE_UNSUBSCRIBE_SECRET": "s"])
         }
     }
 
@@ -106,8 +107,8 @@ struct ServerSettingsTests {
             channels:
               email: { provider: mailgun, api_key_env: MG_KEY, domain: mg.example.com, from: a@example.com, webhook_signing_key_env: MG_SIGNING }
             """)
-        let settings = try ServerSettings(config: config, environment: ["MG_SIGNING": "k"])
-        #expect(settings.mailgun != nil)
+        let settings = try Providers.serverSettings(config, environment: ["MG_SIGNING": "k"])
+        #expect(settings.webhooks(MailgunWebhooks.self)?.verifier != nil)
         let problems = Dictionary(uniqueKeysWithValues: settings.routes.map { ($0.path, $0.problem) })
         #expect(problems["/webhooks/mailgun"] == .some(nil))
         #expect(problems["/webhooks/twilio/inbound"] == "channel 'sms' does not use twilio")

@@ -1,4 +1,5 @@
 import Foundation
+import NudgeProviders
 import NudgeServer
 import Testing
 

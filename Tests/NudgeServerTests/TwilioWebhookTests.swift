@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NudgeProviders
 import NudgeServer
 import NudgeStore
 import NudgeTestSupport
@@ -177,10 +178,14 @@ struct TwilioWebhookTests {
 
     @Test("without an auth token or a public URL the routes answer 503")
     func notConfigured() async throws {
-        var noToken = keys.settings
-        noToken.twilio = nil
-        var noURL = keys.settings
-        noURL.publicURL = nil
+        func replacingTwilio(_ webhooks: TwilioWebhooks) -> ServerSettings {
+            var settings = keys.settings
+            settings.webhooks = settings.webhooks.filter { !($0 is TwilioWebhooks) } + [webhooks]
+            return settings
+        }
+        let noToken = replacingTwilio(TwilioWebhooks(verifier: nil, publicURL: ProviderKeys.publicURL))
+        let noURL = replacingTwilio(
+            TwilioWebhooks(verifier: TwilioSignature(authToken: ProviderKeys.twilioToken), publicURL: nil))
         for settings in [noToken, noURL] {
             let request = ProviderKeys.twilioRequest(Self.statusPath, parameters: Self.status("delivered"))
             try await fixture.app(settings).test(.router) { client async throws in

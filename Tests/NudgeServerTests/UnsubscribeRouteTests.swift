@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NudgeEngine
+import NudgeProviders
 import NudgeServer
 import NudgeStore
 import NudgeTestSupport

@@ -52,8 +52,11 @@ public struct Project: Sendable {
 
     /// Loads and checks the project in `directory`, collecting every diagnostic.
     ///
-    /// Returns the project when there are no errors; the diagnostics (sorted) in both cases.
-    public static func load(directory: String, displayPrefix: String? = nil) -> (project: Project?, diagnostics: [Diagnostic]) {
+    /// Returns the project when there are no errors; the diagnostics (sorted) in both cases. `providers` are the
+    /// providers `channels:` may name (the registry of NudgeProviders).
+    public static func load(
+        directory: String, displayPrefix: String? = nil, providers: ProviderCatalog
+    ) -> (project: Project?, diagnostics: [Diagnostic]) {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let prefix = displayPrefix ?? (directory == "." ? "" : directory)
         func display(_ relative: String) -> String {
@@ -66,7 +69,7 @@ public struct Project: Sendable {
         let configPath = root.appendingPathComponent("nudge.yaml").path
         var config = ProjectConfig()
         if let text = try? String(contentsOfFile: configPath, encoding: .utf8) {
-            config = ProjectConfig.parse(text, file: display("nudge.yaml"), diagnostics: &diagnostics)
+            config = ProjectConfig.parse(text, file: display("nudge.yaml"), providers: providers, diagnostics: &diagnostics)
         } else {
             diagnostics.error(
                 "no nudge.yaml in \(directory)", at: SourceLocation(file: display("nudge.yaml")),
@@ -157,8 +160,8 @@ public struct Project: Sendable {
             }
         }
 
-        // A real email provider needs working unsubscribe links; Twilio needs the public URL for status callbacks.
-        if let email = config.channels[.email], ["sendgrid", "mailgun", "smtp"].contains(email.provider) {
+        // Email to people's inboxes needs working unsubscribe links; each provider adds its own warnings.
+        if let email = config.channels[.email], providers.sendsEmailToInboxes(email) {
             if config.serve?.publicURL == nil {
                 diagnostics.warning(
                     "emails sent through \(email.provider) will carry no unsubscribe link", at: email.location,
@@ -169,10 +172,8 @@ public struct Project: Sendable {
                     suggestion: "add unsubscribe_secret_env: NAME (an environment variable holding a random secret)")
             }
         }
-        if let sms = config.channels[.sms], sms.provider == "twilio", config.serve?.publicURL == nil {
-            diagnostics.warning(
-                "without serve.public_url Twilio sends no delivery status, and an answer lost to a 5xx or a timeout "
-                    + "is not retried (the request could not carry the outbox id)", at: sms.location)
+        for (_, channel) in config.channels.sorted(by: { $0.key < $1.key }) {
+            diagnostics.append(contentsOf: providers[channel.provider]?.warnings?(channel, config) ?? [])
         }
 
         // Cross-checks, also for workflows with errors: unique ids, templates for every channel, template variables.

@@ -29,7 +29,7 @@ public enum ChannelSetting {
         }
     }
 
-    /// Checks one setting's value; returns the problem, or nil when it is valid.
+    /// Checks one setting's value by the rules every provider shares; returns the problem, or nil when it is valid.
     public static func problem(key: String, value: String) -> String? {
         if key.hasSuffix("_env") {
             let valid = !value.isEmpty && !value.first!.isNumber
@@ -51,12 +51,6 @@ public enum ChannelSetting {
                 return "'port' must be a TCP port from 1 to 65535, not '\(value)'"
             }
             return nil
-        case "security":
-            return ["starttls", "tls", "none"].contains(value)
-                ? nil : "'security' must be starttls (port 587), tls (port 465) or none, not '\(value)'"
-        case "sms_type":
-            return ["Transactional", "Promotional"].contains(value)
-                ? nil : "'sms_type' must be Transactional or Promotional, not '\(value)'"
         case "rate":
             return rate(value) == nil ? "'rate' must be a rate such as 50/s, 600/m or 3600/h, not '\(value)'" : nil
         case "timeout":

@@ -21,7 +21,7 @@ public enum Channel: String, Sendable, Hashable, CaseIterable, Codable, Comparab
 
 /// One channel's adapter settings from nudge.yaml.
 public struct ChannelConfig: Sendable {
-    /// The adapter: `file`, `webhook`.
+    /// The provider's name, as written.
     public var provider: String
     /// Other settings, as text (paths are not resolved here).
     public var settings: [String: String]
@@ -67,11 +67,10 @@ public struct ProjectConfig: Sendable {
         self.channels = channels
     }
 
-    /// Known providers: the settings each takes and the channels it can carry.
-    static let providers: [String: ProviderSpec] = ProviderSpec.all
-
-    /// Parses nudge.yaml text, reporting every problem.
-    public static func parse(_ text: String, file: String, diagnostics: inout Diagnostics) -> ProjectConfig {
+    /// Parses nudge.yaml text, reporting every problem; `channels:` is checked against `providers`.
+    public static func parse(
+        _ text: String, file: String, providers: ProviderCatalog, diagnostics: inout Diagnostics
+    ) -> ProjectConfig {
         var config = ProjectConfig()
         let (parsed, yamlDiagnostics) = YAMLReader.parse(text, file: file)
         diagnostics.append(contentsOf: yamlDiagnostics)
@@ -149,7 +148,7 @@ public struct ProjectConfig: Sendable {
                         suggestion: Suggestion.didYouMean(key.description, in: Channel.allCases.map(\.rawValue)))
                     continue
                 }
-                if let parsed = parseChannel(channel, value, diagnostics: &diagnostics) {
+                if let parsed = parseChannel(channel, value, providers: providers, diagnostics: &diagnostics) {
                     config.channels[channel] = parsed
                 }
             }
@@ -157,7 +156,9 @@ public struct ProjectConfig: Sendable {
         return config
     }
 
-    static func parseChannel(_ channel: Channel, _ node: YAMLNode, diagnostics: inout Diagnostics) -> ChannelConfig? {
+    static func parseChannel(
+        _ channel: Channel, _ node: YAMLNode, providers: ProviderCatalog, diagnostics: inout Diagnostics
+    ) -> ChannelConfig? {
         let context = "channel '\(channel.rawValue)'"
         guard let pairs = node.mapping else {
             diagnostics.error("\(context) must be a mapping such as { provider: file }", at: node.location)
@@ -171,11 +172,11 @@ public struct ProjectConfig: Sendable {
         guard let spec = providers[provider] else {
             diagnostics.error(
                 "unknown provider '\(provider)' for \(context)", at: providerNode.location,
-                suggestion: Suggestion.didYouMean(provider, in: providers.keys.sorted()))
+                suggestion: Suggestion.didYouMean(provider, in: providers.names))
             return nil
         }
         if !spec.channels.contains(channel) {
-            let fits = providers.filter { $0.value.channels.contains(channel) }.keys.sorted()
+            let fits = providers.specs.filter { $0.channels.contains(channel) }.map(\.name).sorted()
             diagnostics.error(
                 "provider '\(provider)' cannot carry \(channel.rawValue) (it sends \(spec.channels.sorted().map(\.rawValue).joined(separator: ", ")))",
                 at: providerNode.location, suggestion: "use one of: \(fits.joined(separator: ", "))")
@@ -189,7 +190,9 @@ public struct ProjectConfig: Sendable {
             if let (value, _) = reader.string(key, diagnostics: &diagnostics) { settings[key] = value }
         }
         for (key, value) in settings {
-            if let problem = ChannelSetting.problem(key: key, value: value), let node = reader[key] {
+            if let problem = ChannelSetting.problem(key: key, value: value) ?? spec.settingCheck?(key, value),
+                let node = reader[key]
+            {
                 diagnostics.error(problem, at: node.location)
             }
         }

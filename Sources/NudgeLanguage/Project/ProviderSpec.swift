@@ -1,21 +1,50 @@
 import Foundation
 
-/// What a provider of nudge.yaml takes: its settings (secrets only as `…_env` names) and the channels it carries.
+/// What a provider of nudge.yaml takes: its name, its settings (secrets only as `…_env` names), the channels it
+/// carries, and the checks `nudge check` runs on them. Each provider declares its own (in its folder of
+/// NudgeProviders); the parser and the checks take them as a `ProviderCatalog`.
 public struct ProviderSpec: Sendable {
+    /// The name written as `provider:` in nudge.yaml.
+    public var name: String
     /// Settings that must be present.
     public var required: [String]
     /// Settings that may be present.
     public var optional: [String]
     /// The channels this provider can carry.
     public var channels: Set<Channel>
+    /// Whether it sends email to people's inboxes, where unsubscribe links and `List-Unsubscribe` matter
+    /// (not the `file` and `webhook` hand-offs).
+    public var sendsEmailToInboxes: Bool
+    /// A check of one provider-specific setting's value (beyond the shared ones of `ChannelSetting`); returns the
+    /// problem, reported at the setting.
+    public var settingCheck: (@Sendable (_ key: String, _ value: String) -> String?)?
     /// A check across settings (e.g. "exactly one of from and messaging_service_sid"); returns the problem.
     public var check: (@Sendable ([String: String]) -> String?)?
+    /// Warnings about a channel using this provider in a project that loads (reported by `nudge check`).
+    public var warnings: (@Sendable (_ channel: ChannelConfig, _ config: ProjectConfig) -> [Diagnostic])?
+
+    public init(
+        name: String, required: [String] = [], optional: [String] = [], channels: Set<Channel>,
+        sendsEmailToInboxes: Bool = false,
+        settingCheck: (@Sendable (_ key: String, _ value: String) -> String?)? = nil,
+        check: (@Sendable ([String: String]) -> String?)? = nil,
+        warnings: (@Sendable (_ channel: ChannelConfig, _ config: ProjectConfig) -> [Diagnostic])? = nil
+    ) {
+        self.name = name
+        self.required = required
+        self.optional = optional
+        self.channels = channels
+        self.sendsEmailToInboxes = sendsEmailToInboxes
+        self.settingCheck = settingCheck
+        self.check = check
+        self.warnings = warnings
+    }
 
     /// Settings every network provider takes: timeouts, throughput and retries.
     public static let network = ["timeout", "rate", "concurrency", "max_attempts", "max_age"]
 
-    /// Email providers' `from` and `reply_to` must be addresses.
-    static let emailAddresses: @Sendable ([String: String]) -> String? = { settings in
+    /// The problem with an email provider's `from` and `reply_to`, which must be addresses.
+    public static func emailAddressProblem(_ settings: [String: String]) -> String? {
         for key in ["from", "reply_to"] {
             if let value = settings[key], !EmailAddress.isPlausible(value) {
                 return "'\(key)' must be an email address such as offers@example.com, not '\(value)'"
@@ -24,57 +53,34 @@ public struct ProviderSpec: Sendable {
         return nil
     }
 
-    /// Every provider by name.
-    public static let all: [String: ProviderSpec] = [
-        "file": ProviderSpec(required: [], optional: ["path"], channels: Set(Channel.allCases)),
-        "webhook": ProviderSpec(required: ["url", "secret_env"], optional: network, channels: Set(Channel.allCases)),
-        "sendgrid": ProviderSpec(
-            required: ["api_key_env", "from"],
-            optional: ["from_name", "reply_to", "base_url", "webhook_public_key_env"] + network, channels: [.email],
-            check: emailAddresses),
-        "mailgun": ProviderSpec(
-            required: ["api_key_env", "domain", "from"],
-            optional: ["from_name", "reply_to", "base_url", "webhook_signing_key_env"] + network, channels: [.email],
-            check: emailAddresses),
-        "smtp": ProviderSpec(
-            required: ["host", "from"],
-            optional: ["port", "security", "username", "password_env", "from_name", "reply_to", "helo"] + network,
-            channels: [.email],
-            check: { settings in
-                if let problem = emailAddresses(settings) { return problem }
-                if settings["username"] != nil, settings["password_env"] == nil {
-                    return "'username' needs 'password_env' (the environment variable holding the password)"
-                }
-                if settings["password_env"] != nil, settings["username"] == nil {
-                    return "'password_env' needs 'username'"
-                }
-                if settings["security"] == "none", settings["username"] != nil {
-                    return "refusing to send a password without TLS: use security: starttls or tls"
-                }
-                return nil
-            }),
-        "twilio": ProviderSpec(
-            required: ["account_sid", "auth_token_env"],
-            optional: ["from", "messaging_service_sid", "api_key_sid", "webhook_auth_token_env", "base_url"] + network,
-            channels: [.sms],
-            check: { settings in
-                if let from = settings["from"], !SMSSender.isPlausible(from) {
-                    return "'from' must be an E.164 number such as +15551234567 or a sender id of 1-11 letters and digits"
-                }
-                return (settings["from"] == nil) == (settings["messaging_service_sid"] == nil)
-                    ? "set exactly one of 'from' (a number or sender id) and 'messaging_service_sid'" : nil
-            }),
-        "sns": ProviderSpec(
-            required: ["region", "access_key_id_env", "secret_access_key_env"],
-            optional: ["session_token_env", "sender_id", "sms_type", "base_url"] + network, channels: [.sms]),
-    ]
-
     /// The names of the environment variables a channel's settings refer to (`…_env` keys), sorted by key.
     public static func secretNames(_ settings: [String: String]) -> [(key: String, variable: String)] {
         settings.filter { $0.key.hasSuffix("_env") }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }
 
+/// The providers a build knows, by name: what the parser checks `channels:` against.
+public struct ProviderCatalog: Sendable {
+    /// Every provider, in the registry's order.
+    public let specs: [ProviderSpec]
+    private let byName: [String: ProviderSpec]
+
+    public init(_ specs: [ProviderSpec]) {
+        self.specs = specs
+        self.byName = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The provider called `name`.
+    public subscript(name: String) -> ProviderSpec? { byName[name] }
+
+    /// The names, sorted.
+    public var names: [String] { byName.keys.sorted() }
+
+    /// Whether the channel's provider sends email to people's inboxes.
+    public func sendsEmailToInboxes(_ channel: ChannelConfig?) -> Bool {
+        channel.flatMap { self[$0.provider] }?.sendsEmailToInboxes == true
+    }
+}
 /// `serve:` in nudge.yaml: where `nudge serve` can be reached from outside, and the secret of unsubscribe links.
 public struct ServeConfig: Sendable {
     /// The public base URL of `nudge serve` (e.g. `https://hooks.example.com`): unsubscribe links and Twilio's

@@ -1,33 +1,45 @@
-import Foundation
-import HTTPTypes
-import Hummingbird
-import Logging
+public import Foundation
+public import HTTPTypes
+public import Hummingbird
+public import Logging
 import NIOCore
-import NudgeStore
+public import NudgeStore
 
 /// A provider's report mapped for the store: the event and the consent changes it causes (a change with an empty
 /// customer id applies to the customer of the event's outbox message).
-struct ReceivedEvent {
-    var event: DeliveryEvent
-    var consent: [ConsentChange] = []
+public struct ReceivedEvent {
+    public var event: DeliveryEvent
+    public var consent: [ConsentChange] = []
 }
 
 /// What a provider's report means to Nudge: an event to record, or nothing (a kind Nudge does not track).
-enum MappedEvent {
+public enum MappedEvent {
     case record(ReceivedEvent)
     case ignore
 }
 
 /// Makes the mapped events of one provider report: the fields they share, then a kind each.
-struct EventFactory {
-    var provider: String
-    var eventID: String
-    var outboxID: String?
-    var customerID: String?
-    var channel: String
-    var at: Date
+public struct EventFactory {
+    public var provider: String
+    public var eventID: String
+    public var outboxID: String?
+    public var customerID: String?
+    public var channel: String
+    public var at: Date
 
-    func callAsFunction(_ kind: DeliveryEvent.Kind, detail: String? = nil, consent: [ConsentChange] = []) -> MappedEvent
+    public init(
+        provider: String, eventID: String, outboxID: String? = nil, customerID: String? = nil, channel: String,
+        at: Date
+    ) {
+        self.provider = provider
+        self.eventID = eventID
+        self.outboxID = outboxID
+        self.customerID = customerID
+        self.channel = channel
+        self.at = at
+    }
+
+    public func callAsFunction(_ kind: DeliveryEvent.Kind, detail: String? = nil, consent: [ConsentChange] = []) -> MappedEvent
     {
         .record(
             ReceivedEvent(
@@ -39,25 +51,25 @@ struct EventFactory {
 }
 
 /// The answer to a provider: how many events were new, already recorded, or of kinds Nudge does not track.
-struct ReceiptSummary: ResponseEncodable, Equatable {
-    var recorded = 0
-    var duplicates = 0
-    var ignored = 0
+public struct ReceiptSummary: ResponseEncodable, Equatable {
+    public var recorded = 0
+    public var duplicates = 0
+    public var ignored = 0
 }
 
-/// What the routes share: the settings, the store, the clock and the memory of Mailgun tokens.
-struct EventReceiver: Sendable {
-    let settings: ServerSettings
-    let database: any EventStore
-    let now: @Sendable () -> Date
-    let replays: ReplayGuard
+/// What the routes share: the settings, the store, the clock and the memory of signature tokens.
+public struct EventReceiver: Sendable {
+    public let settings: ServerSettings
+    public let database: any EventStore
+    public let now: @Sendable () -> Date
+    public let replays: ReplayGuard
 
     /// The largest webhook body read (SendGrid batches events).
-    static let webhookBodyLimit = 4 << 20
+    public static let webhookBodyLimit = 4 << 20
 
     /// Records `mapped` events, each in its own transaction (a duplicate changes nothing), and logs each by its
     /// provider, kind and outbox id, never by address.
-    func record(_ mapped: [MappedEvent], logger: Logger) async throws -> ReceiptSummary {
+    public func record(_ mapped: [MappedEvent], logger: Logger) async throws -> ReceiptSummary {
         var summary = ReceiptSummary()
         let receivedAt = now()
         for item in mapped {
@@ -90,30 +102,30 @@ struct EventReceiver: Sendable {
     }
 
     /// The request's body, at most `limit` bytes (413 beyond).
-    func body(of request: Request, limit: Int = EventReceiver.webhookBodyLimit) async throws -> Data {
+    public func body(of request: Request, limit: Int = EventReceiver.webhookBodyLimit) async throws -> Data {
         var request = request
         let buffer = try await request.collectBody(upTo: limit)
         return Data(buffer.readableBytesView)
     }
 
     /// Whether a signed timestamp (seconds since 1970) is within the tolerance of the clock.
-    func isFresh(_ seconds: Double) -> Bool {
+    public func isFresh(_ seconds: Double) -> Bool {
         abs(now().timeIntervalSince1970 - seconds) <= settings.tolerance
     }
 
     /// The 401 for a request that does not verify, logged with the reason (never the signature).
-    func rejected(_ provider: String, _ reason: String, logger: Logger) -> HTTPError {
+    public func rejected(_ provider: String, _ reason: String, logger: Logger) -> HTTPError {
         logger.notice("webhook rejected", metadata: ["event.provider": "\(provider)", "rejection.reason": "\(reason)"])
         return HTTPError(.unauthorized, message: "the request is not signed by \(provider): \(reason)")
     }
 
     /// The 503 of a route whose key is not in the environment (the reason is logged at start, not told callers).
-    static let notConfigured = HTTPError(.serviceUnavailable, message: "not configured")
+    public static let notConfigured = HTTPError(.serviceUnavailable, message: "not configured")
 }
 
 extension HTTPFields {
     /// The first value of the field called `name`.
-    subscript(named name: String) -> String? {
+    public subscript(named name: String) -> String? {
         get { HTTPField.Name(name).flatMap { self[$0] } }
         set {
             if let field = HTTPField.Name(name) { self[field] = newValue }
@@ -122,6 +134,6 @@ extension HTTPFields {
 }
 
 /// The consent change of an opt-out reported about an outbox message (whose customer the store looks up).
-func optOut(_ channel: String, reason: String) -> [ConsentChange] {
+public func optOut(_ channel: String, reason: String) -> [ConsentChange] {
     [ConsentChange(customerID: "", channel: channel, optIn: false, reason: reason)]
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// `application/x-www-form-urlencoded` text, decoded in order (repeated names kept).
-enum FormParameters {
+public enum FormParameters {
     /// The name-value pairs of `text`, or nil when an escape is malformed.
-    static func parse(_ text: String) -> [(name: String, value: String)]? {
+    public static func parse(_ text: String) -> [(name: String, value: String)]? {
         var parameters: [(name: String, value: String)] = []
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -20,7 +20,7 @@ enum FormParameters {
 
 extension Array where Element == (name: String, value: String) {
     /// The first value named `name`.
-    subscript(first name: String) -> String? {
+    public subscript(first name: String) -> String? {
         first { $0.name == name }?.value
     }
 }

@@ -1,22 +1,22 @@
-import Foundation
+public import Foundation
 
 /// A JSON object read leniently: providers add fields and vary number and string types, and a webhook must not
 /// fail on what it does not need.
-struct JSONFields {
+public struct JSONFields {
     private let values: [String: Any]
 
-    init?(_ value: Any?) {
+    public init?(_ value: Any?) {
         guard let values = value as? [String: Any] else { return nil }
         self.values = values
     }
 
     /// Parses `data` as one JSON value (object or array).
-    static func parse(_ data: Data) -> Any? {
+    public static func parse(_ data: Data) -> Any? {
         try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
     }
 
     /// A string field, or a number written as text.
-    func string(_ key: String) -> String? {
+    public func string(_ key: String) -> String? {
         switch values[key] {
         case let text as String: return text
         case let number as NSNumber: return number.stringValue
@@ -25,7 +25,7 @@ struct JSONFields {
     }
 
     /// A number field, or text holding one.
-    func number(_ key: String) -> Double? {
+    public func number(_ key: String) -> Double? {
         switch values[key] {
         case let number as NSNumber: return number.doubleValue
         case let text as String: return Double(text)
@@ -34,7 +34,7 @@ struct JSONFields {
     }
 
     /// A nested object.
-    func object(_ key: String) -> JSONFields? {
+    public func object(_ key: String) -> JSONFields? {
         JSONFields(values[key])
     }
 }

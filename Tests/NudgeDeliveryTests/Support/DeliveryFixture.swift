@@ -4,6 +4,7 @@ import Logging
 import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
+import NudgeProviders
 import NudgeStore
 import Synchronization
 import NudgeTestSupport
@@ -150,7 +151,7 @@ struct WebhookProject {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try text.write(to: url, atomically: true, encoding: .utf8)
         }
-        let (project, diagnostics) = Project.load(directory: root.path)
+        let (project, diagnostics) = Project.load(directory: root.path, providers: Providers.catalog)
         guard let project else {
             throw ReceiverError(description: diagnostics.map(\.description).joined(separator: "\n"))
         }

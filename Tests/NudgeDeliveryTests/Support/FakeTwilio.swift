@@ -6,6 +6,7 @@ import NIOCore
 import NudgeTestSupport
 import NIOHTTP1
 import NudgeDelivery
+import NudgeProviders
 import Synchronization
 
 // The fakes of the SMS providers: Twilio and Amazon SNS on loopback servers (`LoopbackFake`), and moto (an SNS

@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import NudgeEngine
+import NudgeProviders
 import NudgeServer
 import NudgeStore
 import Synchronization
@@ -113,9 +114,12 @@ struct ProviderKeys: Sendable {
     var settings: ServerSettings {
         ServerSettings(
             businessName: "Bean There Café", publicURL: Self.publicURL,
-            sendGrid: SendGridSignature(publicKey: sendGrid.publicKey.derRepresentation.base64EncodedString()),
-            mailgun: MailgunSignature(signingKey: Self.mailgunKey),
-            twilio: TwilioSignature(authToken: Self.twilioToken),
+            webhooks: [
+                SendGridWebhooks(
+                    verifier: SendGridSignature(publicKey: sendGrid.publicKey.derRepresentation.base64EncodedString())),
+                MailgunWebhooks(verifier: MailgunSignature(signingKey: Self.mailgunKey)),
+                TwilioWebhooks(verifier: TwilioSignature(authToken: Self.twilioToken), publicURL: Self.publicURL),
+            ],
             unsubscribe: Self.links)
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+public import NudgeDelivery
 import NIOSSL
 public import NudgeEngine
 import NudgeLanguage

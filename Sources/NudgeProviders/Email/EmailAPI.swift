@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NudgeDelivery
 import NudgeEngine
 
 /// What the HTTP email adapters share: the sender, the API's address and key, unsubscribe links, and the limits of

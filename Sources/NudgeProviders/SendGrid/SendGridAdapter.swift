@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
 public import Foundation
+public import NudgeDelivery
 import NIOCore
 import NIOHTTP1
 public import NudgeEngine

@@ -1,46 +1,58 @@
 import Foundation
-import Hummingbird
+public import Hummingbird
 import NudgeStore
+public import NudgeServer
 
-extension EventReceiver {
+/// Mailgun's route of `nudge serve`: its signed webhooks.
+public struct MailgunWebhooks: SignedPostRoute {
+    public static let path = "/webhooks/mailgun"
+    public var verifier: MailgunSignature?
+    public var problem = "no Mailgun key"
+
+    public init(verifier: MailgunSignature?) {
+        self.verifier = verifier
+    }
+
     /// `POST /webhooks/mailgun`: `{"signature": {timestamp, token, signature}, "event-data": {…}}`.
-    func mailgun(_ request: Request, context: some RequestContext) async throws -> ReceiptSummary {
-        guard let verifier = settings.mailgun else { throw Self.notConfigured }
-        let body = try await body(of: request)
+    public func receive(
+        _ request: Request, context: BasicRequestContext, receiver: EventReceiver
+    ) async throws -> ReceiptSummary {
+        guard let verifier else { throw EventReceiver.notConfigured }
+        let body = try await receiver.body(of: request)
         guard let root = JSONFields(JSONFields.parse(body)) else {
             throw HTTPError(.badRequest, message: "expected a JSON object with 'signature' and 'event-data'")
         }
         guard let signature = root.object("signature"), let timestamp = signature.string("timestamp"),
             let token = signature.string("token"), let mac = signature.string("signature")
-        else { throw rejected("mailgun", "missing signature", logger: context.logger) }
-        guard let seconds = Double(timestamp), isFresh(seconds) else {
-            throw rejected("mailgun", "timestamp outside \(Int(settings.tolerance)) s", logger: context.logger)
+        else { throw receiver.rejected(MailgunProvider.name, "missing signature", logger: context.logger) }
+        guard let seconds = Double(timestamp), receiver.isFresh(seconds) else {
+            throw receiver.rejected(MailgunProvider.name, "timestamp outside \(Int(receiver.settings.tolerance)) s", logger: context.logger)
         }
         guard verifier.isValid(timestamp: timestamp, token: token, signature: mac) else {
-            throw rejected("mailgun", "signature does not verify", logger: context.logger)
+            throw receiver.rejected(MailgunProvider.name, "signature does not verify", logger: context.logger)
         }
-        guard let data = root.object("event-data"), let mapped = Self.mailgunEvent(data, now: now()) else {
+        guard let data = root.object("event-data"), let mapped = Self.event(data, now: receiver.now()) else {
             throw HTTPError(.badRequest, message: "'event-data' needs 'event' and 'id'")
         }
         // The signature does not cover event-data: a token may serve once.
-        guard await replays.claim(token, timestamp: Date(timeIntervalSince1970: seconds), now: now()) else {
-            throw rejected("mailgun", "token seen before", logger: context.logger)
+        guard await receiver.replays.claim(token, timestamp: Date(timeIntervalSince1970: seconds), now: receiver.now()) else {
+            throw receiver.rejected(MailgunProvider.name, "token seen before", logger: context.logger)
         }
         do {
-            return try await record([mapped], logger: context.logger)
+            return try await receiver.record([mapped], logger: context.logger)
         } catch {
-            await replays.release(token)
+            await receiver.replays.release(token)
             throw error
         }
     }
 
     /// One Mailgun event in Nudge's terms; nil when it lacks its type or id. The outbox id is the variable
     /// `v:nudge_id`, echoed in `user-variables`.
-    static func mailgunEvent(_ data: JSONFields, now: Date) -> MappedEvent? {
+    static func event(_ data: JSONFields, now: Date) -> MappedEvent? {
         guard let type = data.string("event"), let id = data.string("id") else { return nil }
         let at = data.number("timestamp").map { Date(timeIntervalSince1970: $0) } ?? now
         let event = EventFactory(
-            provider: "mailgun", eventID: id, outboxID: data.object("user-variables")?.string("nudge_id"),
+            provider: MailgunProvider.name, eventID: id, outboxID: data.object("user-variables")?.string("nudge_id"),
             channel: "email", at: at)
         switch type {
         case "accepted": return event(.processed)

@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
 public import Foundation
+public import NudgeDelivery
 import NIOCore
 import NIOHTTP1
 import NudgeStore
@@ -96,7 +97,7 @@ public struct TwilioAdapter: ChannelAdapter {
         case .from(let from): fields.append(("From", from))
         case .messagingService(let sid): fields.append(("MessagingServiceSid", sid))
         }
-        fields.append(("Body", message.record.body ?? ""))
+        fields.append(("Body", message.content.text))
         if let publicURL {
             fields.append(("StatusCallback", Self.statusCallbackURL(publicURL: publicURL, outboxID: message.id)))
         }

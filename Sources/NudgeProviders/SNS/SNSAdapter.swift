@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
 public import Foundation
+public import NudgeDelivery
 import NIOCore
 import NIOHTTP1
 import NudgeLanguage
@@ -94,7 +95,7 @@ public struct SNSAdapter: ChannelAdapter {
         var parameters = [
             ("Action", "Publish"), ("Version", Self.apiVersion),
             ("PhoneNumber", try SMSDelivery.phoneNumber(of: message)),
-            ("Message", message.record.body ?? ""),
+            ("Message", message.content.text),
         ]
         var entry = 0
         for (name, value) in [("AWS.SNS.SMS.SMSType", smsType), ("AWS.SNS.SMS.SenderID", senderID)] {

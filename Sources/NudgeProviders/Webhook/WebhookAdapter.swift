@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 import Crypto
 public import Foundation
+public import NudgeDelivery
 import NIOCore
 import NIOHTTP1
 

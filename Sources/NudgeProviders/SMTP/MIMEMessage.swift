@@ -1,4 +1,5 @@
 public import Foundation
+import NudgeDelivery
 
 /// An email as RFC 5322 text, ready for SMTP `DATA`: 7-bit ASCII, CRLF line ends, header lines of at most 78
 /// characters (non-ASCII subjects and names as RFC 2047 encoded words), and a `multipart/alternative` body with the

@@ -1,4 +1,5 @@
 import Foundation
+public import NudgeDelivery
 import NudgeStore
 public import NudgeEngine
 
@@ -43,10 +44,10 @@ public struct EmailContent: Sendable, Hashable {
         message: OutboundMessage, from: String, fromName: String? = nil, replyTo: String? = nil,
         unsubscribe: UnsubscribeLinks?
     ) {
+        let parts = message.content.email ?? (subject: "", html: message.content.text, text: nil)
         self.init(
             from: from, fromName: fromName, replyTo: replyTo, to: message.record.recipient ?? "",
-            subject: message.record.heading ?? "", html: message.record.body ?? "", text: message.record.textBody,
-            outboxID: message.id,
+            subject: parts.subject, html: parts.html, text: parts.text, outboxID: message.id,
             unsubscribeURL: unsubscribe?.url(customerID: message.record.customerId))
     }
 

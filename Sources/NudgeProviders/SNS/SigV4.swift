@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import NudgeDelivery
 
 /// AWS Signature Version 4 (`AWS4-HMAC-SHA256`) with the signature in the `Authorization` header.
 ///

@@ -1,0 +1,16 @@
+public import NudgeDelivery
+public import NudgeLanguage
+
+/// `provider: file`: every message as a JSON line in a file (`path`, default `outbox/<channel>.jsonl`).
+public struct FileProvider: Provider {
+    public static let name = "file"
+    public init() {}
+
+    public var spec: ProviderSpec {
+        ProviderSpec(name: Self.name, optional: ["path"], channels: Set(Channel.allCases))
+    }
+
+    public func makeAdapter(_ context: Adapters.Context) throws -> any ChannelAdapter {
+        FileAdapter(path: context.resolve(context.settings["path"] ?? "outbox/\(context.channel.rawValue).jsonl"))
+    }
+}

@@ -1,0 +1,36 @@
+public import NudgeDelivery
+public import NudgeLanguage
+public import NudgeServer
+
+/// `provider: mailgun`: email through Mailgun's messages API; events through its signed webhooks
+/// (`webhook_signing_key_env`).
+public struct MailgunProvider: Provider {
+    public static let name = "mailgun"
+    public init() {}
+
+    public var spec: ProviderSpec {
+        ProviderSpec(
+            name: Self.name, required: ["api_key_env", "domain", "from"],
+            optional: ["from_name", "reply_to", "base_url", "webhook_signing_key_env"] + ProviderSpec.network,
+            channels: [.email], sendsEmailToInboxes: true, check: ProviderSpec.emailAddressProblem)
+    }
+
+    public func makeAdapter(_ context: Adapters.Context) throws -> any ChannelAdapter {
+        try MailgunAdapter(context: context)
+    }
+
+    public func webhooks(_ config: ProjectConfig, environment: [String: String]) throws(ServerSettings.ConfigurationError)
+        -> (any ProviderWebhooks)?
+    {
+        switch ServerSettings.secret(
+            "webhook_signing_key_env", of: config.channels[.email], channelName: "email", provider: Self.name,
+            environment: environment)
+        {
+        case .value(let text, _): return MailgunWebhooks(verifier: MailgunSignature(signingKey: text))
+        case .missing(let reason):
+            var webhooks = MailgunWebhooks(verifier: nil)
+            webhooks.problem = reason
+            return webhooks
+        }
+    }
+}
