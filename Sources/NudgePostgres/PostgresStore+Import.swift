@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Logging
 import NudgeLanguage
 public import NudgeStore
@@ -59,6 +59,40 @@ extension PostgresStore: ImportStore {
             }
         }
         return ImportSummary(kind: kind, rows: checked.rows, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Builds the demo in a scratch SQLite file, then replaces this database's customers with it in one
+    /// transaction, moved with COPY like an import.
+    public func replaceWithDemo(customers: Int, now: Date) async throws {
+        let scratchPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("nudge-demo-\(UUID().uuidString).sqlite").path
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratchPath + suffix) }
+        }
+        let scratch = try AppDatabase.open(path: scratchPath)
+        try DemoData.populate(scratch, count: customers, now: now)
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.execute(
+                script: """
+                    DELETE FROM delivery_attempt; DELETE FROM outbox; DELETE FROM ledger; DELETE FROM progress;
+                    DELETE FROM visit; DELETE FROM offer; DELETE FROM customer
+                    """, logger: logger)
+            let tables: [(String, [String], [String])] = [
+                ("offer", ["id", "name", "stamps_required"], ["id"]),
+                ("customer", Self.customerColumnNames, ["id"]),
+                ("visit", ["customer_id", "visited_at", "amount_cents"], ["customer_id", "visited_at"]),
+                ("progress", ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"], ["customer_id", "offer_id"]),
+            ]
+            for (table, columns, key) in tables {
+                try await stage(table, from: scratch, columns: columns, key: key, connection)
+                let list = columns.joined(separator: ", ")
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(table)_in"), logger: logger)
+            }
+            try await connection.query(
+                "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer ON CONFLICT DO NOTHING",
+                logger: logger)
+        }
     }
 
     /// Rows per page moved between the stores.

@@ -10,9 +10,10 @@ extension NudgeCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a demo database of synthetic customers and print today's dry-run.",
             discussion: """
-                Writes demo.sqlite in the project (or --db), replacing its content, with customers generated \
-                from a fixed seed around --now so that every example workflow has someone due; then prints the \
-                dry-run of the project's workflows at --now.
+                Writes demo.sqlite in the project (or --db: a file, or a postgres:// URL), replacing its \
+                customers, visits, offers, progress, ledger and outbox with customers generated from a fixed seed \
+                around --now so that every example workflow has someone due; then prints the dry-run of the \
+                project's workflows at --now.
                 """
         )
 
@@ -40,24 +41,22 @@ extension NudgeCommand {
             guard let instant = parseNow(now, zone: project.config.timeZone) else {
                 throw ValidationError("'--now' is not an ISO 8601 instant")
             }
-            let path = global.db ?? project.resolve("demo.sqlite")
-            if DatabaseURL.looksLikeURL(path) {
-                Console.error("\(path): error: nudge demo writes a SQLite file; give --db a file path (or none for demo.sqlite)")
-                throw ExitCode(1)
+            let location = global.db ?? project.resolve("demo.sqlite")
+            let shown = DatabaseURL.looksLikeURL(location) ? DatabaseURL.redacting(location) : location
+            try await withStore(location, config: project.config, global: global, create: true) { store in
+                let started = Date()
+                try await store.replaceWithDemo(customers: customers, now: instant)
+                Console.error(
+                    "demo: \(customers) customers written to \(shown) in "
+                        + String(format: "%.2f s", Date().timeIntervalSince(started)))
+                let planner = Planner(project: project, store: store, logger: global.makeLogger())
+                let planStarted = Date()
+                let plan = try await planner.plan(now: instant, render: render)
+                PlanPrinter(project: project, format: format, render: render).print(plan)
+                Console.error(
+                    "dry-run took " + String(format: "%.1f ms", Date().timeIntervalSince(planStarted) * 1000)
+                        + "; try: nudge dry-run --db \(shown) --now \(ISO8601.format(instant)) --render")
             }
-            let database = try openDatabase(path: path)
-            let started = Date()
-            try DemoData.populate(database, count: customers, now: instant)
-            Console.error(
-                "demo: \(customers) customers written to \(path) in "
-                    + String(format: "%.2f s", Date().timeIntervalSince(started)))
-            let planner = Planner(project: project, store: database, logger: global.makeLogger())
-            let planStarted = Date()
-            let plan = try await planner.plan(now: instant, render: render)
-            PlanPrinter(project: project, format: format, render: render).print(plan)
-            Console.error(
-                "dry-run took " + String(format: "%.1f ms", Date().timeIntervalSince(planStarted) * 1000)
-                    + "; try: nudge dry-run --db \(path) --now \(ISO8601.format(instant)) --render")
         }
     }
 }

@@ -85,6 +85,30 @@ struct CommandTests {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    @Test("demo writes the same customers to PostgreSQL and prints the same dry-run; run again, it replaces them")
+    func demo() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-pg-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = try await PostgresServer.freshDatabase()
+        let now = "2026-11-25T09:00:00Z"
+        var outputs: [String] = []
+        for store in [directory.appendingPathComponent("demo.sqlite").path, url.description] {
+            let demo = try Self.nudge(["demo", "--db", store, "--now", now, "--format", "json", "--customers", "800"])
+            #expect(demo.status == 0, "\(demo.stderr)")
+            outputs.append(demo.stdout)
+        }
+        #expect(outputs[0] == outputs[1])
+        #expect(outputs[0].split(separator: "\n").count > 10, "someone is due")
+        // A second demo with fewer customers replaces the first: the dry-run sees only the new ones.
+        let smaller = try Self.nudge(["demo", "--db", url.description, "--now", now, "--format", "json", "--customers", "40"])
+        #expect(smaller.status == 0, "\(smaller.stderr)")
+        let again = try Self.nudge(["dry-run", "--db", url.description, "--now", now, "--format", "json"])
+        #expect(again.stdout == smaller.stdout)
+        #expect(again.stdout.split(separator: "\n").count < outputs[0].split(separator: "\n").count)
+        try await PostgresServer.drop(url)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     @Test("an unreachable server, a missing database or a missing password variable is one line and exit 1")
     func connectionErrors() throws {
         let refused = try Self.nudge(["dry-run", "--db", "postgres://nudge@127.0.0.1:1/x"])

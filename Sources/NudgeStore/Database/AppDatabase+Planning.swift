@@ -180,4 +180,8 @@ extension AppDatabase: PlanningStore {
     }
 }
 
-extension AppDatabase: OutboxQueue, EventStore, ImportStore {}
+extension AppDatabase: OutboxQueue, EventStore, ImportStore {
+    public func replaceWithDemo(customers: Int, now: Date) async throws {
+        try DemoData.populate(self, count: customers, now: now)
+    }
+}

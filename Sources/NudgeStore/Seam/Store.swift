@@ -102,6 +102,9 @@ public protocol EventStore: Sendable {
 /// CSV imports (design §4): a file is upserted whole or, with any bad row, not at all.
 public protocol ImportStore: Sendable {
     func importCSV(_ kind: ImportKind, path: String, options: ImportOptions) async throws -> ImportSummary
+    /// Replaces the customers, visits, offers and stamp progress, and the ledger and outbox made of them, with
+    /// `DemoData`'s synthetic customers placed around `now` (`nudge demo`).
+    func replaceWithDemo(customers: Int, now: Date) async throws
 }
 
 /// Everything a command needs of a database.
