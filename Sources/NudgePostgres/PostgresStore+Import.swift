@@ -29,7 +29,7 @@ extension PostgresStore: ImportStore {
         defer {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratchPath + suffix) }
         }
-        let scratch = try AppDatabase.open(path: scratchPath)
+        let scratch = try AppDatabase.scratch(path: scratchPath)
         // Seed what the file touches.
         if kind != .offers {
             try await seed(
@@ -49,7 +49,14 @@ extension PostgresStore: ImportStore {
                 WHERE customer_id = ANY(\(keys.customerIDs)) AND offer_id = ANY(\(keys.offerIDs))
                 """)
         }
+        let seeded = Date()
         let checked = try scratch.importCSV(kind, path: path, options: options)
+        let scratched = Date()
+        events.debug(
+            "import checked",
+            metadata: [
+                "seed.seconds": "\(seeded.timeIntervalSince(started))", "check.seconds": "\(scratched.timeIntervalSince(seeded))",
+            ])
         try await client.withTransaction(logger: logger) { connection in
             switch kind {
             case .customers: try await upsertCustomers(from: scratch, header: keys.columns, connection)
@@ -58,6 +65,7 @@ extension PostgresStore: ImportStore {
             case .progress: try await upsertProgress(from: scratch, connection)
             }
         }
+        events.debug("import upserted", metadata: ["upsert.seconds": "\(Date().timeIntervalSince(scratched))"])
         return ImportSummary(kind: kind, rows: checked.rows, seconds: Date().timeIntervalSince(started))
     }
 
@@ -69,7 +77,7 @@ extension PostgresStore: ImportStore {
         defer {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratchPath + suffix) }
         }
-        let scratch = try AppDatabase.open(path: scratchPath)
+        let scratch = try AppDatabase.scratch(path: scratchPath)
         try DemoData.populate(scratch, count: customers, now: now)
         try await client.withTransaction(logger: logger) { connection in
             try await connection.execute(
@@ -118,6 +126,8 @@ extension PostgresStore: ImportStore {
     ) async throws {
         try await connection.query(
             "CREATE TEMPORARY TABLE \(unescaped: table)_in (LIKE \(unescaped: table)) ON COMMIT DROP", logger: logger)
+        let started = Date()
+        defer { events.debug("import staged", metadata: ["table": "\(table)", "stage.seconds": "\(Date().timeIntervalSince(started))"]) }
         try await connection.copyFrom(table: "\(table)_in", columns: columns, logger: logger) { writer in
             var after: [String?]?
             while true {

@@ -15,7 +15,10 @@ public final class PostgresStore: Sendable {
     /// The connection pool.
     public let client: PostgresClient
     let runTask: Task<Void, Never>
+    /// What postgres-nio logs with (errors only: its debug level logs every statement).
     let logger: Logger
+    /// Nudge's own messages about the store (timings of import stages at debug level).
+    let events: Logger
     /// Where it is connected (no password).
     public let url: DatabaseURL
 
@@ -24,10 +27,11 @@ public final class PostgresStore: Sendable {
         public var description: String
     }
 
-    init(client: PostgresClient, url: DatabaseURL, logger: Logger) {
+    init(client: PostgresClient, url: DatabaseURL, logger: Logger, events: Logger) {
         self.client = client
         self.url = url
         self.logger = logger
+        self.events = events
         runTask = Task { await client.run() }
     }
 
@@ -64,7 +68,9 @@ public final class PostgresStore: Sendable {
         configuration.options.connectTimeout = .seconds(10)
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .error)
-        let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: quiet), url: url, logger: quiet)
+        let store = PostgresStore(
+            client: PostgresClient(configuration: configuration, backgroundLogger: quiet), url: url, logger: quiet,
+            events: logger)
         do {
             try await store.migrate()
         } catch {
@@ -238,6 +244,24 @@ public final class PostgresStore: Sendable {
             """
         ),
         ("v6-outbox-text", "ALTER TABLE outbox ADD COLUMN text_body TEXT"),
+        (
+            "v7-byte-order",
+            // Text compares byte by byte, as SQLite's does, whatever the database's default collation: ids, workflow
+            // names and statuses sort the same on both stores (under en_US or ICU "B1" would sort after "a1"), and
+            // the btree indexes on text keys compare with memcmp, which imports feel.
+            """
+            ALTER TABLE customer ALTER COLUMN id TYPE TEXT COLLATE "C", ALTER COLUMN name TYPE TEXT COLLATE "C", ALTER COLUMN email TYPE TEXT COLLATE "C", ALTER COLUMN phone TYPE TEXT COLLATE "C", ALTER COLUMN birth_date TYPE TEXT COLLATE "C", ALTER COLUMN birth_month_day TYPE TEXT COLLATE "C", ALTER COLUMN timezone TYPE TEXT COLLATE "C", ALTER COLUMN push_token TYPE TEXT COLLATE "C", ALTER COLUMN wallet_pass_id TYPE TEXT COLLATE "C", ALTER COLUMN tags TYPE TEXT COLLATE "C", ALTER COLUMN attributes TYPE TEXT COLLATE "C";
+            ALTER TABLE visit ALTER COLUMN customer_id TYPE TEXT COLLATE "C";
+            ALTER TABLE offer ALTER COLUMN id TYPE TEXT COLLATE "C", ALTER COLUMN name TYPE TEXT COLLATE "C";
+            ALTER TABLE progress ALTER COLUMN customer_id TYPE TEXT COLLATE "C", ALTER COLUMN offer_id TYPE TEXT COLLATE "C";
+            ALTER TABLE ledger ALTER COLUMN workflow_id TYPE TEXT COLLATE "C", ALTER COLUMN customer_id TYPE TEXT COLLATE "C", ALTER COLUMN occurrence TYPE TEXT COLLATE "C";
+            ALTER TABLE outbox ALTER COLUMN id TYPE TEXT COLLATE "C", ALTER COLUMN workflow_id TYPE TEXT COLLATE "C", ALTER COLUMN customer_id TYPE TEXT COLLATE "C", ALTER COLUMN occurrence TYPE TEXT COLLATE "C", ALTER COLUMN channel TYPE TEXT COLLATE "C", ALTER COLUMN recipient TYPE TEXT COLLATE "C", ALTER COLUMN template TYPE TEXT COLLATE "C", ALTER COLUMN heading_key TYPE TEXT COLLATE "C", ALTER COLUMN heading TYPE TEXT COLLATE "C", ALTER COLUMN body TYPE TEXT COLLATE "C", ALTER COLUMN status TYPE TEXT COLLATE "C", ALTER COLUMN reason TYPE TEXT COLLATE "C", ALTER COLUMN lease_owner TYPE TEXT COLLATE "C", ALTER COLUMN provider_message_id TYPE TEXT COLLATE "C", ALTER COLUMN text_body TYPE TEXT COLLATE "C";
+            ALTER TABLE delivery_attempt ALTER COLUMN outbox_id TYPE TEXT COLLATE "C", ALTER COLUMN outcome TYPE TEXT COLLATE "C", ALTER COLUMN detail TYPE TEXT COLLATE "C";
+            ALTER TABLE customer_zone ALTER COLUMN timezone TYPE TEXT COLLATE "C";
+            ALTER TABLE delivery_event ALTER COLUMN provider TYPE TEXT COLLATE "C", ALTER COLUMN event_id TYPE TEXT COLLATE "C", ALTER COLUMN outbox_id TYPE TEXT COLLATE "C", ALTER COLUMN customer_id TYPE TEXT COLLATE "C", ALTER COLUMN channel TYPE TEXT COLLATE "C", ALTER COLUMN kind TYPE TEXT COLLATE "C", ALTER COLUMN detail TYPE TEXT COLLATE "C";
+            ALTER TABLE consent_change ALTER COLUMN customer_id TYPE TEXT COLLATE "C", ALTER COLUMN channel TYPE TEXT COLLATE "C", ALTER COLUMN reason TYPE TEXT COLLATE "C";
+            """
+        ),
     ]
 
     /// Applies the migrations not yet recorded, one transaction each, under an advisory lock (several runners may

@@ -30,12 +30,13 @@ enum PostgresServer {
     }()
 
     /// A fresh, empty database on the server, dropped by `drop`.
-    static func freshDatabase() async throws -> DatabaseURL {
+    /// `options` go to CREATE DATABASE (a collation, say).
+    static func freshDatabase(options: String = "") async throws -> DatabaseURL {
         let text = try #require(url, "NUDGE_REQUIRE_POSTGRES=1 but NUDGE_TEST_POSTGRES_URL is not set")
         let base = try DatabaseURL(parsing: text)
         let name = "nudge_test_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let admin = try await PostgresStore.connect(base, password: environment["PGPASSWORD"], logger: logger)
-        try await admin.client.query("CREATE DATABASE \(unescaped: name)")
+        try await admin.client.query("CREATE DATABASE \(unescaped: name) \(unescaped: options)")
         await admin.close()
         var fresh = base
         fresh.database = name
@@ -43,8 +44,8 @@ enum PostgresServer {
     }
 
     /// A store on a fresh database.
-    static func freshStore() async throws -> (PostgresStore, DatabaseURL) {
-        let url = try await freshDatabase()
+    static func freshStore(options: String = "") async throws -> (PostgresStore, DatabaseURL) {
+        let url = try await freshDatabase(options: options)
         return (try await PostgresStore.connect(url, password: environment["PGPASSWORD"], logger: logger), url)
     }
 

@@ -123,6 +123,28 @@ struct SameBehaviourTests {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    @Test("text sorts byte by byte as on SQLite, even in a database whose default collation is ICU's en-US")
+    func byteOrder() async throws {
+        let (postgres, url) = try await PostgresServer.freshStore(
+            options: "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'")
+        let sqlite = try AppDatabase.inMemory()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-pg-order-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("customers.csv").path
+        // en-US would sort a-2, a1, a2, B1 (case and punctuation aside); bytes sort B1, a-2, a1, a2.
+        try "id,name,phone,signed_up_at\na1,A,+15550001111,2026-01-01\nB1,B,+15550001111,2026-01-01\na-2,C,+15550001111,2026-01-01\na2,D,+15550001111,2026-01-01\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let options = ImportOptions(defaultZone: TimeZone(identifier: "UTC")!, now: Date(), displayPath: "customers.csv")
+        _ = try sqlite.importCSV(.customers, path: path, options: options)
+        _ = try await postgres.importCSV(.customers, path: path, options: options)
+        let expected = ["B1", "a-2", "a1", "a2"]
+        #expect(try sqlite.customerIDs(phone: "+15550001111") == expected)
+        #expect(try await postgres.customerIDs(phone: "+15550001111") == expected)
+        await postgres.close()
+        try await PostgresServer.drop(url)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     @Test("a file with a bad row is rejected whole with the same messages, nothing written")
     func rejectedImport() async throws {
         let (sqlite, postgres, url, directory) = try await Self.loaded(count: 50)

@@ -21,6 +21,17 @@ public struct AppDatabase: Sendable {
         return try AppDatabase(pool)
     }
 
+    /// A throwaway database file that another store checks imports in: one connection, no journal and no syncing
+    /// (a crash loses nothing worth keeping), and a 64 MB page cache, so that a large file is mostly in memory
+    /// while staying bounded.
+    public static func scratch(path: String) throws -> AppDatabase {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536")
+        }
+        return try AppDatabase(DatabaseQueue(path: path, configuration: configuration))
+    }
+
     /// An in-memory database, for tests.
     public static func inMemory() throws -> AppDatabase {
         try AppDatabase(DatabaseQueue())
@@ -211,6 +222,8 @@ public struct AppDatabase: Sendable {
             // An email's plain-text part when the project has a text template (else it is derived from the HTML).
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN text_body TEXT")
         }
+        // PostgreSQL's text columns are made to compare by bytes here; SQLite's always do (BINARY).
+        migrator.registerMigration("v7-byte-order") { _ in }
         return migrator
     }
 }
