@@ -154,10 +154,13 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        // What the test targets share: a clock, a loopback HTTP server, a Standard Webhooks receiver.
+        // What the test targets share: a clock, a loopback HTTP server, a Standard Webhooks receiver, the PostgreSQL
+        // server of the tests.
         .target(
             name: "NudgeTestSupport",
             dependencies: [
+                "NudgeLanguage", "NudgePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -188,7 +191,8 @@ let package = Package(
         .testTarget(
             name: "NudgeEngineTests",
             dependencies: [
-                "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeRender", "NudgeProviders",
+                "NudgeTestSupport",
+                "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeRender", "NudgeProviders", "NudgePostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Golden"],

@@ -69,8 +69,7 @@ extension PostgresStore: ImportStore {
         return ImportSummary(kind: kind, rows: checked.rows, seconds: Date().timeIntervalSince(started))
     }
 
-    /// Builds the demo in a scratch SQLite file, then replaces this database's customers with it in one
-    /// transaction, moved with COPY like an import.
+    /// Builds the demo in a scratch SQLite file, then replaces this database's customers with it.
     public func replaceWithDemo(customers: Int, now: Date) async throws {
         let scratchPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("nudge-demo-\(UUID().uuidString).sqlite").path
@@ -79,6 +78,12 @@ extension PostgresStore: ImportStore {
         }
         let scratch = try AppDatabase.scratch(path: scratchPath)
         try DemoData.populate(scratch, count: customers, now: now)
+        try await replaceContents(from: scratch)
+    }
+
+    /// Replaces the customers, visits, offers, progress and ledger here with those of `source`, and empties the
+    /// outbox, in one transaction, moving the rows with COPY (the demo, and tests that plan on both stores).
+    public func replaceContents(from source: AppDatabase) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.execute(
                 script: """
@@ -90,9 +95,10 @@ extension PostgresStore: ImportStore {
                 ("customer", Self.customerColumnNames, ["id"]),
                 ("visit", ["customer_id", "visited_at", "amount_cents"], ["customer_id", "visited_at"]),
                 ("progress", ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"], ["customer_id", "offer_id"]),
+                ("ledger", ["workflow_id", "customer_id", "occurrence", "committed_at"], ["workflow_id", "customer_id", "occurrence"]),
             ]
             for (table, columns, key) in tables {
-                try await stage(table, from: scratch, columns: columns, key: key, connection)
+                try await stage(table, from: source, columns: columns, key: key, connection)
                 let list = columns.joined(separator: ", ")
                 try await connection.query(
                     PostgresQuery(unsafeSQL: "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(table)_in"), logger: logger)

@@ -71,7 +71,10 @@ struct Fixture {
     func plan(at now: String, workflows: Set<String>? = nil, render: Bool = false) async throws -> Plan {
         let project = try project()
         let instant = try #require(ISO8601.parse(now, zone: project.config.timeZone))
-        return try await Planner(project: project, store: database).plan(now: instant, workflowIDs: workflows, render: render)
+        let plan = try await Planner(project: project, store: database).plan(now: instant, workflowIDs: workflows, render: render)
+        try await PostgresTwin.expectSamePlan(
+            plan, project: project, source: database, now: instant, workflows: workflows, render: render)
+        return plan
     }
 
     /// Inserts a customer; `visits` are instants, which also set the derived fields.

@@ -63,6 +63,7 @@ struct GoldenTests {
         let now = try #require(ISO8601.parse("2026-11-25T15:00:00Z", zone: TimeZone(identifier: "UTC")!))
         try DemoData.populate(database, count: 3000, now: now, seed: 2026)
         let plan = try await Planner(project: project, store: database).plan(now: now, render: true)
+        try await PostgresTwin.expectSamePlan(plan, project: project, source: database, now: now, render: true)
         #expect(Set(plan.messages.map(\.workflowID)).count >= 6, "every kind of example workflow has someone due")
         #expect(plan.suppressedCount > 0)
         let lines = plan.messages.map { $0.jsonLine(includeRendered: true) }

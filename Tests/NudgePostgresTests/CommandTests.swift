@@ -1,5 +1,6 @@
 import Foundation
 import NudgeLanguage
+import NudgeTestSupport
 import Testing
 
 /// The `nudge` executable pointed at PostgreSQL with `--db postgres://…` prints what it prints for a SQLite file.

@@ -7,6 +7,7 @@ import NudgeProviders
 import NudgePostgres
 import NudgeStore
 import PostgresNIO
+import NudgeTestSupport
 import Testing
 
 /// The same data and the same `--now` give the same plan, the same deliveries and the same reports on SQLite and

@@ -1,0 +1,44 @@
+import Foundation
+import NudgeEngine
+import NudgePostgres
+import NudgeStore
+import NudgeTestSupport
+import Testing
+
+/// Every plan the engine tests make on SQLite is made again on PostgreSQL from the same rows, when the tests have a
+/// PostgreSQL server (`NUDGE_TEST_POSTGRES_URL`; `.ci/run` starts one): the two plans must be the same, message
+/// for message and count for count. So every trigger, condition and policy test runs on both stores.
+enum PostgresTwin {
+    /// Whether the second store is used; says once why not.
+    static let isEnabled: Bool = {
+        if PostgresServer.url != nil || PostgresServer.isRequired { return true }
+        print("engine tests plan on SQLite only: set NUDGE_TEST_POSTGRES_URL (see .ci/postgres) to plan on PostgreSQL too")
+        return false
+    }()
+
+    /// Plans on a fresh PostgreSQL database holding the rows of `source` and expects `plan`.
+    static func expectSamePlan(
+        _ plan: Plan, project: Project, source: AppDatabase, now: Date, workflows: Set<String>? = nil, render: Bool,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        guard isEnabled else { return }
+        let (store, url) = try await PostgresServer.freshStore()
+        do {
+            try await store.replaceContents(from: source)
+            let twin = try await Planner(project: project, store: store).plan(now: now, workflowIDs: workflows, render: render)
+            let expected: [String] = plan.messages.map { $0.jsonLine(includeRendered: true) }
+            let planned: [String] = twin.messages.map { $0.jsonLine(includeRendered: true) }
+            #expect(planned == expected, "PostgreSQL plans other messages", sourceLocation: sourceLocation)
+            let counts: [Int] = [twin.candidates, twin.alreadySent, twin.filteredOut]
+            #expect(
+                counts == [plan.candidates, plan.alreadySent, plan.filteredOut], "PostgreSQL counts otherwise",
+                sourceLocation: sourceLocation)
+        } catch {
+            await store.close()
+            try? await PostgresServer.drop(url)
+            throw error
+        }
+        await store.close()
+        try await PostgresServer.drop(url)
+    }
+}
