@@ -202,7 +202,8 @@ let package = Package(
             name: "NudgeDeliveryTests",
             dependencies: [
                 "NudgeTestSupport",
-                "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeProviders",
+                "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeProviders", "NudgePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

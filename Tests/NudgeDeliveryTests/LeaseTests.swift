@@ -18,38 +18,38 @@ struct LeaseTests {
         return "\(ProcessInfo.processInfo.hostName)/\(process.processIdentifier)/crashed"
     }
 
-    @Test("a claimed message is not claimed by another owner until its lease expires")
-    func leaseExpiry() throws {
-        let fixture = try DeliveryFixture()
-        try fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
+    @Test("a claimed message is not claimed by another owner until its lease expires", arguments: Backend.available)
+    func leaseExpiry(_ backend: Backend) async throws {
+        let fixture = try await DeliveryFixture.make(backend)
+        try await fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
         let start = DeliveryFixture.start
-        let first = try fixture.database.claimOutbox(owner: "host-a/1/a", now: start, leaseSeconds: 60, limit: 1)
+        let first = try await fixture.store.claimOutbox(owner: "host-a/1/a", now: start, leaseSeconds: 60, limit: 1)
         #expect(first.map(\.id) == ["msg_1"])
         #expect(first.first?.leaseOwner == "host-a/1/a" && first.first?.attempts == 1)
 
-        let second = try fixture.database.claimOutbox(owner: "host-b/2/b", now: start, leaseSeconds: 60, limit: 10)
+        let second = try await fixture.store.claimOutbox(owner: "host-b/2/b", now: start, leaseSeconds: 60, limit: 10)
         #expect(second.map(\.id) == ["msg_2"])
-        #expect(try fixture.database.claimOutbox(owner: "host-b/2/b", now: start.addingTimeInterval(59.999), leaseSeconds: 60, limit: 10).isEmpty)
+        #expect(try await fixture.store.claimOutbox(owner: "host-b/2/b", now: start.addingTimeInterval(59.999), leaseSeconds: 60, limit: 10).isEmpty)
 
-        let expired = try fixture.database.claimOutbox(
+        let expired = try await fixture.store.claimOutbox(
             owner: "host-c/3/c", now: start.addingTimeInterval(60), leaseSeconds: 60, limit: 10)
         #expect(expired.map(\.id) == ["msg_1", "msg_2"])
         #expect(expired.map(\.attempts) == [2, 2])
         #expect(expired.allSatisfy { $0.leaseOwner == "host-c/3/c" })
     }
 
-    @Test("a dispatcher leaves a running owner's messages alone until the lease expires")
-    func liveOwner() async throws {
-        let fixture = try DeliveryFixture()
-        try fixture.insert([DeliveryFixture.message("msg_1")])
+    @Test("a dispatcher leaves a running owner's messages alone until the lease expires", arguments: Backend.available)
+    func liveOwner(_ backend: Backend) async throws {
+        let fixture = try await DeliveryFixture.make(backend)
+        try await fixture.insert([DeliveryFixture.message("msg_1")])
         let other = LeaseOwner.current(nonce: "other-run").description
-        _ = try fixture.database.claimOutbox(owner: other, now: DeliveryFixture.start, leaseSeconds: 300, limit: 10)
+        _ = try await fixture.store.claimOutbox(owner: other, now: DeliveryFixture.start, leaseSeconds: 300, limit: 10)
         let adapter = ScriptedAdapter()
         let clock = TestClock()
         let dispatcher = fixture.dispatcher([.email: adapter], clock: clock)
 
         #expect(try await dispatcher.drain() == DispatchSummary())
-        #expect(try fixture.record("msg_1").leaseOwner == other)
+        #expect(try await fixture.record("msg_1").leaseOwner == other)
         clock.advance(by: 299)
         #expect(try await dispatcher.drain() == DispatchSummary())
 
@@ -57,44 +57,44 @@ struct LeaseTests {
         #expect(try await dispatcher.drain().delivered == 1)
         #expect(adapter.calls.map(\.id) == ["msg_1"])
         #expect(adapter.calls.first?.isRetry == true)
-        #expect(try fixture.record("msg_1").attempts == 2)
+        #expect(try await fixture.record("msg_1").attempts == 2)
     }
 
-    @Test("a dead owner's lease is released at once and its message delivered")
-    func deadOwner() async throws {
-        let fixture = try DeliveryFixture()
-        try fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
+    @Test("a dead owner's lease is released at once and its message delivered", arguments: Backend.available)
+    func deadOwner(_ backend: Backend) async throws {
+        let fixture = try await DeliveryFixture.make(backend)
+        try await fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
         let dead = try Self.deadOwner()
         #expect(!LeaseOwner.isAlive(dead))
-        _ = try fixture.database.claimOutbox(owner: dead, now: DeliveryFixture.start, leaseSeconds: 300, limit: 1)
+        _ = try await fixture.store.claimOutbox(owner: dead, now: DeliveryFixture.start, leaseSeconds: 300, limit: 1)
         let adapter = ScriptedAdapter()
         let summary = try await fixture.dispatcher([.email: adapter], clock: TestClock()).drain()
         #expect(summary.delivered == 2)
-        #expect(try fixture.ids(.delivered) == ["msg_1", "msg_2"])
-        #expect(try fixture.record("msg_1").attempts == 2)
+        #expect(try await fixture.ids(.delivered) == ["msg_1", "msg_2"])
+        #expect(try await fixture.record("msg_1").attempts == 2)
     }
 
-    @Test("releaseDeadLeases clears only the leases of owners that are gone")
-    func releaseOnlyDead() throws {
-        let fixture = try DeliveryFixture()
-        try fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
+    @Test("releaseDeadLeases clears only the leases of owners that are gone", arguments: Backend.available)
+    func releaseOnlyDead(_ backend: Backend) async throws {
+        let fixture = try await DeliveryFixture.make(backend)
+        try await fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
         let dead = try Self.deadOwner()
         let alive = LeaseOwner.current(nonce: "alive").description
-        _ = try fixture.database.claimOutbox(owner: dead, now: DeliveryFixture.start, leaseSeconds: 300, limit: 1)
-        _ = try fixture.database.claimOutbox(owner: alive, now: DeliveryFixture.start, leaseSeconds: 300, limit: 1)
-        #expect(try fixture.database.releaseDeadLeases(isAlive: LeaseOwner.isAlive) == 1)
-        #expect(try fixture.record("msg_1").leaseOwner == nil)
-        #expect(try fixture.record("msg_2").leaseOwner == alive)
+        _ = try await fixture.store.claimOutbox(owner: dead, now: DeliveryFixture.start, leaseSeconds: 300, limit: 1)
+        _ = try await fixture.store.claimOutbox(owner: alive, now: DeliveryFixture.start, leaseSeconds: 300, limit: 1)
+        #expect(try await fixture.store.releaseDeadLeases(isAlive: LeaseOwner.isAlive) == 1)
+        #expect(try await fixture.record("msg_1").leaseOwner == nil)
+        #expect(try await fixture.record("msg_2").leaseOwner == alive)
     }
 
-    @Test("a file line written before a crash is not written again when the message is taken over")
-    func fileRecovery() async throws {
-        let fixture = try DeliveryFixture()
-        try fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
+    @Test("a file line written before a crash is not written again when the message is taken over", arguments: Backend.available)
+    func fileRecovery(_ backend: Backend) async throws {
+        let fixture = try await DeliveryFixture.make(backend)
+        try await fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
         let path = fixture.directory.appendingPathComponent("outbox/email.jsonl").path
         let file = FileAdapter(path: path)
         // The crashed run claimed both and wrote msg_1's line, then died before recording it.
-        let claimed = try fixture.database.claimOutbox(
+        let claimed = try await fixture.store.claimOutbox(
             owner: try Self.deadOwner(), now: DeliveryFixture.start, leaseSeconds: 300, limit: 10)
         _ = try await file.deliver(OutboundMessage(record: claimed[0], sentAt: DeliveryFixture.start))
 
@@ -103,18 +103,18 @@ struct LeaseTests {
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines[0].hasPrefix(#"{"id":"msg_1","#) && lines[1].hasPrefix(#"{"id":"msg_2","#))
-        #expect(try fixture.record("msg_1").providerMessageId == "already-written")
+        #expect(try await fixture.record("msg_1").providerMessageId == "already-written")
     }
 
     /// An adapter that takes longer than the lease: the clock jumps past the lease's end, wall time passes, and
     /// another owner tries to take the message over before the delivery finishes.
     final class SlowAdapter: ChannelAdapter {
-        let database: AppDatabase
+        let database: any Store
         let clock: TestClock
         let lease: Double
         let takenOver = Mutex<[String]>([])
 
-        init(database: AppDatabase, clock: TestClock, lease: Double) {
+        init(database: any Store, clock: TestClock, lease: Double) {
             self.database = database
             self.clock = clock
             self.lease = lease
@@ -123,22 +123,22 @@ struct LeaseTests {
         func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
             clock.advance(by: 2 * lease)
             try await Task.sleep(for: .seconds(lease))
-            let stolen = try database.claimOutbox(owner: "host-b/2/b", now: clock.now, leaseSeconds: lease, limit: 10)
+            let stolen = try await database.claimOutbox(owner: "host-b/2/b", now: clock.now, leaseSeconds: lease, limit: 10)
             takenOver.withLock { $0 += stolen.map(\.id) }
             return DeliveryReceipt()
         }
     }
 
-    @Test("a delivery that outlasts its lease renews it, so an overlapping run cannot take the message over")
-    func renewal() async throws {
-        let fixture = try DeliveryFixture()
-        try fixture.insert([DeliveryFixture.message("msg_1")])
+    @Test("a delivery that outlasts its lease renews it, so an overlapping run cannot take the message over", arguments: Backend.available)
+    func renewal(_ backend: Backend) async throws {
+        let fixture = try await DeliveryFixture.make(backend)
+        try await fixture.insert([DeliveryFixture.message("msg_1")])
         let clock = TestClock()
-        let adapter = SlowAdapter(database: fixture.database, clock: clock, lease: 0.6)
+        let adapter = SlowAdapter(database: fixture.store, clock: clock, lease: 0.6)
         let summary = try await fixture.dispatcher([.email: adapter], clock: clock, leaseSeconds: 0.6).drain()
         #expect(summary.delivered == 1)
         #expect(adapter.takenOver.withLock { $0 }.isEmpty)
-        #expect(try fixture.record("msg_1").status == .delivered)
+        #expect(try await fixture.record("msg_1").status == .delivered)
     }
 
     @Test(

@@ -24,7 +24,7 @@ struct ThroughputTests {
     @Test("2,000 messages through the dispatcher to the loopback webhook receiver")
     func webhook() async throws {
         let fixture = try DeliveryFixture()
-        try fixture.insert(Self.messages())
+        try await fixture.insert(Self.messages())
         try await FakeWebhookReceiver.with { receiver, url in
             try await withHTTPClient { client in
                 let adapter = WebhookAdapter(url: url, secret: FakeWebhookReceiver.secret, client: client, concurrency: 8)
@@ -37,13 +37,13 @@ struct ThroughputTests {
                 #expect(receiver.received.count == Self.count)
             }
         }
-        #expect(try fixture.ids(.delivered).count == Self.count)
+        #expect(try await fixture.ids(.delivered).count == Self.count)
     }
 
     @Test("2,000 messages through the dispatcher to the file provider")
     func file() async throws {
         let fixture = try DeliveryFixture()
-        try fixture.insert(Self.messages())
+        try await fixture.insert(Self.messages())
         let path = fixture.directory.appendingPathComponent("outbox/email.jsonl").path
         let dispatcher = fixture.dispatcher([.email: FileAdapter(path: path)], clock: TestClock())
         let start = ContinuousClock.now

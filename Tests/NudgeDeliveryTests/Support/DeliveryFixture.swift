@@ -4,26 +4,71 @@ import Logging
 import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
+import NudgePostgres
 import NudgeProviders
+import PostgresNIO
 import NudgeStore
 import Synchronization
 import NudgeTestSupport
 import Testing
 
-/// A temporary folder with a file-backed SQLite store, for delivery tests. The folder is removed when the
-/// fixture goes away.
+/// The stores the delivery tests run on: SQLite always, PostgreSQL when the tests have a server
+/// (`NUDGE_TEST_POSTGRES_URL`; `.ci/run` starts one).
+enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite, postgres
+
+    static let available: [Backend] = {
+        if PostgresServer.url != nil || PostgresServer.isRequired { return [.sqlite, .postgres] }
+        print("delivery tests run on SQLite only: set NUDGE_TEST_POSTGRES_URL (see .ci/postgres) to run them on PostgreSQL too")
+        return [.sqlite]
+    }()
+
+    var description: String { rawValue }
+}
+
+/// A temporary folder with a store, for delivery tests: a SQLite file, or a fresh PostgreSQL database. The folder
+/// is removed (and the database dropped) when the fixture goes away.
 final class DeliveryFixture: Sendable {
     let directory: URL
+    /// The SQLite database: the store itself, or on PostgreSQL where customers are written before they are copied.
     let database: AppDatabase
+    /// The store under test.
+    let store: any Store
+    let backend: Backend
+    private let postgres: (store: PostgresStore, url: DatabaseURL)?
+    /// Customers whose outbox messages the accessors look through.
+    private let customers = Mutex<Set<String>>([])
 
-    init() throws {
+    private init(backend: Backend, postgres: (store: PostgresStore, url: DatabaseURL)?) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-delivery-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         database = try AppDatabase.open(path: directory.appendingPathComponent("nudge.sqlite").path)
+        self.backend = backend
+        self.postgres = postgres
+        store = postgres?.store ?? database
+    }
+
+    /// A fixture on SQLite.
+    convenience init() throws {
+        try self.init(backend: .sqlite, postgres: nil)
+    }
+
+    /// A fixture on `backend`.
+    static func make(_ backend: Backend) async throws -> DeliveryFixture {
+        switch backend {
+        case .sqlite: return try DeliveryFixture()
+        case .postgres: return try DeliveryFixture(backend: .postgres, postgres: try await PostgresServer.freshStore())
+        }
     }
 
     deinit {
         try? FileManager.default.removeItem(at: directory)
+        if let postgres {
+            Task {
+                await postgres.store.close()
+                try? await PostgresServer.drop(postgres.url)
+            }
+        }
     }
 
     /// An instant with whole milliseconds, as the store keeps them: 2026-11-25T10:00:00Z.
@@ -41,30 +86,49 @@ final class DeliveryFixture: Sendable {
             createdAt: StoredInstant.millis(createdAt), status: .pending, reason: nil)
     }
 
-    /// Inserts messages as they are (pending, due at their creation).
-    func insert(_ messages: [OutboxMessage]) throws {
-        try database.writer.write { db in
-            for message in messages { try message.insert(db) }
+    /// Inserts messages as they are (pending, due at their creation, with their attempts so far).
+    func insert(_ messages: [OutboxMessage]) async throws {
+        customers.withLock { $0.formUnion(messages.map(\.customerId)) }
+        guard let postgres else {
+            try await database.writer.write { db in
+                for message in messages { try message.insert(db) }
+            }
+            return
         }
+        _ = try await postgres.store.commit(messages)
+        for message in messages where message.attempts > 0 {
+            try await postgres.store.client.query(
+                "UPDATE outbox SET attempts = \(Int64(message.attempts)) WHERE id = \(message.id)")
+        }
+    }
+
+    /// Notes a customer whose messages the accessors look through (those the planner makes).
+    func track(customer: String) {
+        customers.withLock { _ = $0.insert(customer) }
+    }
+
+    /// Every message of the tracked customers, with its attempts, through the store's history.
+    private func messages() async throws -> [(message: OutboxMessage, attempts: [DeliveryAttempt])] {
+        var all: [(message: OutboxMessage, attempts: [DeliveryAttempt])] = []
+        for customer in customers.withLock({ $0 }).sorted() {
+            all += try await store.history(customerID: customer)
+        }
+        return all
     }
 
     /// The stored row of `id`.
-    func record(_ id: String) throws -> OutboxMessage {
-        try #require(try database.reader.read { db in try OutboxMessage.fetchOne(db, key: id) })
+    func record(_ id: String) async throws -> OutboxMessage {
+        try #require(try await messages().first { $0.message.id == id }?.message)
     }
 
     /// The recorded attempts of `id`, in order.
-    func attempts(_ id: String) throws -> [DeliveryAttempt] {
-        try database.reader.read { db in
-            try DeliveryAttempt.filter(Column("outbox_id") == id).order(Column("attempt")).fetchAll(db)
-        }
+    func attempts(_ id: String) async throws -> [DeliveryAttempt] {
+        try await messages().first { $0.message.id == id }?.attempts.sorted { $0.attempt < $1.attempt } ?? []
     }
 
     /// Outbox ids with `status`, sorted.
-    func ids(_ status: OutboxMessage.Status) throws -> [String] {
-        try database.reader.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM outbox WHERE status = ? ORDER BY id", arguments: [status.rawValue])
-        }
+    func ids(_ status: OutboxMessage.Status) async throws -> [String] {
+        try await messages().filter { $0.message.status == status }.map(\.message.id).sorted()
     }
 
     /// A dispatcher over this store with a controllable clock and a fixed jitter.
@@ -74,7 +138,7 @@ final class DeliveryFixture: Sendable {
         leaseSeconds: Double = 300
     ) -> Dispatcher {
         Dispatcher(
-            outbox: database, adapters: adapters, policy: policy, owner: owner, leaseSeconds: leaseSeconds,
+            outbox: store, adapters: adapters, policy: policy, owner: owner, leaseSeconds: leaseSeconds,
             batchSize: batchSize, logger: Self.logger, clock: { clock.now }, jitter: { jitter })
     }
 
@@ -158,9 +222,10 @@ struct WebhookProject {
         self.project = project
     }
 
-    /// Inserts a customer who signed up at `signedUp`, opted in to email.
-    func addCustomer(_ id: String, name: String, signedUp: Date) throws {
-        try fixture.database.writer.write { db in
+    /// Inserts a customer who signed up at `signedUp`, opted in to email (on PostgreSQL, before any message).
+    func addCustomer(_ id: String, name: String, signedUp: Date) async throws {
+        fixture.track(customer: id)
+        try await fixture.database.writer.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO customer (id, name, email, signed_up_at, email_opt_in, last_activity_at)
@@ -168,9 +233,12 @@ struct WebhookProject {
                     """,
                 arguments: [id, name, "\(id)@example.com", StoredInstant.millis(signedUp), StoredInstant.millis(signedUp)])
         }
+        if let postgres = fixture.store as? PostgresStore {
+            try await postgres.replaceContents(from: fixture.database)
+        }
     }
 
-    var planner: Planner { Planner(project: project, store: fixture.database, logger: DeliveryFixture.logger) }
+    var planner: Planner { Planner(project: project, store: fixture.store, logger: DeliveryFixture.logger) }
 }
 
 /// Sequential outbox ids for tests: `msg_0001`, `msg_0002`, …
