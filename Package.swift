@@ -174,7 +174,11 @@ let package = Package(
         .testTarget(name: "NudgeLanguageTests", dependencies: ["NudgeLanguage", "NudgeProviders"], swiftSettings: upcoming),
         .testTarget(
             name: "NudgeStoreTests",
-            dependencies: ["NudgeStore", "NudgeLanguage", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "NudgeStore", "NudgeLanguage", "NudgePostgres", "NudgeTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: upcoming
         ),
         .testTarget(

@@ -13,21 +13,21 @@ struct AppDatabaseTests {
     }
 
     @Test("uses write-ahead logging")
-    func walMode() throws {
-        let mode = try workspace.database.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+    func walMode() async throws {
+        let mode = try await workspace.database.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         #expect(FileManager.default.fileExists(atPath: workspace.path("nudge.sqlite-wal")))
     }
 
     @Test("enforces foreign keys")
-    func foreignKeys() throws {
-        let enabled = try workspace.database.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
+    func foreignKeys() async throws {
+        let enabled = try await workspace.database.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
         #expect(enabled == 1)
     }
 
     @Test("records the migrations it ran")
-    func migrations() throws {
-        let applied = try workspace.database.reader.read { db in
+    func migrations() async throws {
+        let applied = try await workspace.database.reader.read { db in
             try AppDatabase.migrator.appliedMigrations(db)
         }
         #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes", "v4-zone-triggers", "v5-delivery-events", "v6-outbox-text", "v7-byte-order"])
@@ -41,51 +41,51 @@ struct AppDatabaseTests {
     }
 
     @Test("keeps the zones in use, with '' for customers without one")
-    func zonesInUse() throws {
-        try workspace.importCSV(
+    func zonesInUse() async throws {
+        try await workspace.importCSV(
             .customers, "id,timezone,signed_up_at\nc1,Asia/Tokyo,2025-01-10\nc2,,2025-01-10\nc3,Asia/Tokyo,2025-01-10\n")
         #expect(try workspace.strings("SELECT timezone FROM customer_zone ORDER BY timezone") == ["", "Asia/Tokyo"])
-        try workspace.importCSV(.customers, "id,timezone,signed_up_at\nc2,Europe/Paris,2025-01-10\n")
+        try await workspace.importCSV(.customers, "id,timezone,signed_up_at\nc2,Europe/Paris,2025-01-10\n")
         #expect(
             try workspace.strings("SELECT timezone FROM customer_zone ORDER BY timezone") == ["", "Asia/Tokyo", "Europe/Paris"])
     }
 
     @Test("opens the same file again, keeping its data, even while the first connection is open")
-    func openTwice() throws {
-        try workspace.importCSV(.customers, "id,name,signed_up_at\nc1,Ann,2025-01-10T00:00:00Z\n")
+    func openTwice() async throws {
+        try await workspace.importCSV(.customers, "id,name,signed_up_at\nc1,Ann,2025-01-10T00:00:00Z\n")
         let path = workspace.path("nudge.sqlite")
 
         let second = try AppDatabase.open(path: path)
-        let names = try second.reader.read { db in try String.fetchAll(db, sql: "SELECT name FROM customer") }
+        let names = try await second.reader.read { db in try String.fetchAll(db, sql: "SELECT name FROM customer") }
         #expect(names == ["Ann"])
 
         // A write through the second connection is seen by the first.
         let options = workspace.options(displayPath: "more.csv")
         let more = try workspace.write("more.csv", "id,name,signed_up_at\nc2,Bo,2025-01-11T00:00:00Z\n")
-        _ = try second.importCSV(.customers, path: more, options: options)
+        _ = try await second.importCSV(.customers, path: more, options: options)
         #expect(try workspace.integer("SELECT count(*) FROM customer") == 2)
 
         let third = try AppDatabase.open(path: path)
-        let applied = try third.reader.read { db in try AppDatabase.migrator.appliedMigrations(db) }
+        let applied = try await third.reader.read { db in try AppDatabase.migrator.appliedMigrations(db) }
         #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes", "v4-zone-triggers", "v5-delivery-events", "v6-outbox-text", "v7-byte-order"])
-        #expect(try third.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer") } == 2)
+        #expect(try await third.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer") } == 2)
     }
 
     @Test("creates missing parent folders for the file")
-    func createsFolders() throws {
+    func createsFolders() async throws {
         let path = workspace.path("deep/er/nudge.sqlite")
         let database = try AppDatabase.open(path: path)
         #expect(FileManager.default.fileExists(atPath: path))
-        let mode = try database.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let mode = try await database.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
     }
 
     @Test("keeps an in-memory database migrated and importable")
-    func inMemory() throws {
+    func inMemory() async throws {
         let database = try AppDatabase.inMemory()
         let path = try workspace.write("c.csv", "id,signed_up_at\nc1,2025-01-10T00:00:00Z\n")
         _ = try database.importCSV(.customers, path: path, options: workspace.options(displayPath: "c.csv"))
-        #expect(try database.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer") } == 1)
+        #expect(try await database.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer") } == 1)
     }
 
     @Test("stores instants as whole milliseconds")
@@ -104,7 +104,7 @@ struct BirthDateTests {
             ("1990-07-04", 1990, 7, 4), ("2000-02-29", 2000, 2, 29), ("--02-29", nil, 2, 29), ("--12-31", nil, 12, 31),
             ("--04-30", nil, 4, 30), ("--01-09", nil, 1, 9),
         ] as [(String, Int?, Int, Int)])
-    func parses(text: String, year: Int?, month: Int, day: Int) throws {
+    func parses(text: String, year: Int?, month: Int, day: Int) async throws {
         let birth = try #require(BirthDate(parsing: text))
         #expect(birth.year == year)
         #expect(birth.month == month)
@@ -148,7 +148,7 @@ struct DemoDataTests {
     }
 
     @Test("creates the requested number of customers, c00001 onwards")
-    func count() throws {
+    func count() async throws {
         try DemoData.populate(workspace.database, count: 300, now: Self.now, seed: 7)
         let ids = try workspace.strings("SELECT id FROM customer ORDER BY id")
         #expect(ids.count == 300)
@@ -160,7 +160,7 @@ struct DemoDataTests {
     }
 
     @Test("is deterministic for a fixed now and seed")
-    func deterministic() throws {
+    func deterministic() async throws {
         let other = try AppDatabase.open(path: workspace.path("other.sqlite"))
         try DemoData.populate(workspace.database, count: 200, now: Self.now, seed: 2026)
         try DemoData.populate(other, count: 200, now: Self.now, seed: 2026)
@@ -174,7 +174,7 @@ struct DemoDataTests {
     }
 
     @Test("differs for another seed")
-    func seedMatters() throws {
+    func seedMatters() async throws {
         let other = try AppDatabase.open(path: workspace.path("other.sqlite"))
         try DemoData.populate(workspace.database, count: 50, now: Self.now, seed: 1)
         try DemoData.populate(other, count: 50, now: Self.now, seed: 2)
@@ -182,8 +182,8 @@ struct DemoDataTests {
     }
 
     @Test("replaces what the database held")
-    func replaces() throws {
-        try workspace.importCSV(.customers, "id,signed_up_at\nzz,2025-01-10T00:00:00Z\n")
+    func replaces() async throws {
+        try await workspace.importCSV(.customers, "id,signed_up_at\nzz,2025-01-10T00:00:00Z\n")
         try DemoData.populate(workspace.database, count: 40, now: Self.now)
         try DemoData.populate(workspace.database, count: 15, now: Self.now)
         #expect(try workspace.integer("SELECT count(*) FROM customer") == 15)
@@ -192,7 +192,7 @@ struct DemoDataTests {
     }
 
     @Test("keeps the derived fields consistent with the visits, and everything in the past of now")
-    func consistent() throws {
+    func consistent() async throws {
         try DemoData.populate(workspace.database, count: 300, now: Self.now)
         let nowMillis: Int64 = 1_773_576_000_000
         #expect(
@@ -209,7 +209,7 @@ struct DemoDataTests {
             try workspace.integer("SELECT count(*) FROM customer WHERE signed_up_at >= ?", arguments: [nowMillis]) == 0)
         #expect(try workspace.integer("SELECT count(*) FROM visit WHERE visited_at >= ?", arguments: [nowMillis]) == 0)
         // Every stored customer reads back, and its birth date parses.
-        let customers = try workspace.database.reader.read { db in
+        let customers = try await workspace.database.reader.read { db in
             try Row.fetchAll(db, sql: "SELECT \(CustomerState.columns) FROM customer").map { CustomerState(row: $0) }
         }
         #expect(customers.count == 300)

@@ -38,7 +38,7 @@ struct BulkImportTests {
         """
 
     @Test("a first import of each kind leaves indexes, triggers and query plans exactly as they were")
-    func schemaKept() throws {
+    func schemaKept() async throws {
         let originalSchema = try schema()
         let queries = [
             "SELECT id FROM customer WHERE timezone = 'Europe/London' AND birth_month_day BETWEEN '07-01' AND '07-08'",
@@ -47,10 +47,10 @@ struct BulkImportTests {
             "SELECT customer_id FROM progress WHERE updated_at > 1",
         ]
         let plans = try queries.map(plan)
-        try workspace.importCSV(.customers, Self.customers)
-        try workspace.importCSV(.offers, "id,stamps_required\ncoffee,10\n")
-        try workspace.importCSV(.visits, "customer_id,visited_at,amount\nc1,2025-02-01,4.50\nc3,2025-02-02,1\n")
-        try workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,3\nc2,coffee,1\n")
+        try await workspace.importCSV(.customers, Self.customers)
+        try await workspace.importCSV(.offers, "id,stamps_required\ncoffee,10\n")
+        try await workspace.importCSV(.visits, "customer_id,visited_at,amount\nc1,2025-02-01,4.50\nc3,2025-02-02,1\n")
+        try await workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,3\nc2,coffee,1\n")
         #expect(try schema() == originalSchema)
         #expect(try queries.map(plan) == plans)
         #expect(try workspace.integer("SELECT count(*) FROM customer") == 4)
@@ -58,11 +58,11 @@ struct BulkImportTests {
     }
 
     @Test("a rejected first import leaves the schema, the tables and customer_zone unchanged")
-    func rejectedFirstImport() throws {
+    func rejectedFirstImport() async throws {
         let originalSchema = try schema()
         let before = try workspace.snapshot()
         let rejected = try #require(
-            try workspace.rejection(.customers, Self.customers + "c5,Ed,Moon/Base,,2025-01-14,\n"))
+            try await workspace.rejection(.customers, Self.customers + "c5,Ed,Moon/Base,,2025-01-14,\n"))
         #expect(
             rejected.problems.map(\.description) == [
                 "bad.csv:6: unknown time zone 'Moon/Base' (use an IANA name such as Europe/London)"
@@ -71,12 +71,12 @@ struct BulkImportTests {
         #expect(try workspace.snapshot() == before)
         #expect(try workspace.strings("SELECT timezone FROM customer_zone").isEmpty)
         // The triggers are back: a later import keeps customer_zone as before.
-        try workspace.importCSV(.customers, Self.customers)
+        try await workspace.importCSV(.customers, Self.customers)
         #expect(
             try workspace.strings("SELECT timezone FROM customer_zone ORDER BY 1") == [
                 "", "Asia/Tokyo", "Europe/London",
             ])
-        try workspace.importCSV(.customers, "id,timezone,signed_up_at\nc9,America/Chicago,2025-01-10\n")
+        try await workspace.importCSV(.customers, "id,timezone,signed_up_at\nc9,America/Chicago,2025-01-10\n")
         #expect(
             try workspace.strings("SELECT timezone FROM customer_zone ORDER BY 1") == [
                 "", "America/Chicago", "Asia/Tokyo", "Europe/London",
@@ -84,8 +84,8 @@ struct BulkImportTests {
     }
 
     @Test("a first import adds to customer_zone every zone its rows wrote, as the triggers would")
-    func customerZones() throws {
-        try workspace.importCSV(
+    func customerZones() async throws {
+        try await workspace.importCSV(
             .customers,
             "id,timezone,signed_up_at\nc1,Europe/London,2025-01-10\nc2,,2025-01-10\nc1,America/Chicago,2025-01-10\n")
         #expect(
@@ -96,14 +96,14 @@ struct BulkImportTests {
     }
 
     @Test("a first import without a timezone column adds the empty zone")
-    func customerZonesWithoutColumn() throws {
-        try workspace.importCSV(.customers, "id,signed_up_at\nc1,2025-01-10\n")
+    func customerZonesWithoutColumn() async throws {
+        try await workspace.importCSV(.customers, "id,signed_up_at\nc1,2025-01-10\n")
         #expect(try workspace.strings("SELECT timezone FROM customer_zone") == [""])
     }
 
     @Test("a header-only first import adds no zone")
-    func customerZonesHeaderOnly() throws {
-        try workspace.importCSV(.customers, "id,signed_up_at\n")
+    func customerZonesHeaderOnly() async throws {
+        try await workspace.importCSV(.customers, "id,signed_up_at\n")
         #expect(try workspace.strings("SELECT timezone FROM customer_zone").isEmpty)
     }
 
@@ -116,14 +116,14 @@ struct BulkImportTests {
     }
 
     @Test("bulk and row-by-row imports of the same files store the same rows")
-    func bulkMatchesIncremental() throws {
+    func bulkMatchesIncremental() async throws {
         let incremental = try Workspace()
         // A seed customer, visit and progress make every later import run row by row.
-        try incremental.importCSV(.customers, "id,timezone,signed_up_at\nseed,Pacific/Fiji,2024-01-01\n")
-        try incremental.importCSV(.offers, "id,stamps_required\ncoffee,10\n")
-        try incremental.importCSV(.visits, "customer_id,visited_at,amount\nseed,2024-02-01,1\n")
-        try incremental.importCSV(.progress, "customer_id,offer_id,stamps\nseed,coffee,1\n")
-        try workspace.importCSV(.offers, "id,stamps_required\ncoffee,10\n")
+        try await incremental.importCSV(.customers, "id,timezone,signed_up_at\nseed,Pacific/Fiji,2024-01-01\n")
+        try await incremental.importCSV(.offers, "id,stamps_required\ncoffee,10\n")
+        try await incremental.importCSV(.visits, "customer_id,visited_at,amount\nseed,2024-02-01,1\n")
+        try await incremental.importCSV(.progress, "customer_id,offer_id,stamps\nseed,coffee,1\n")
+        try await workspace.importCSV(.offers, "id,stamps_required\ncoffee,10\n")
         let visits = """
             customer_id,visited_at,amount
             c1,2025-02-01,4.50
@@ -136,9 +136,9 @@ struct BulkImportTests {
         let progress =
             "customer_id,offer_id,stamps,rewards_earned,updated_at\nc1,coffee,3,1,2025-03-01\nc4,coffee,0,0,\n"
         for target in [workspace, incremental] {
-            try target.importCSV(.customers, Self.customers + "c2,Bo Again,America/Chicago,,2025-01-09,espresso\n")
-            try target.importCSV(.visits, visits)
-            try target.importCSV(.progress, progress)
+            try await target.importCSV(.customers, Self.customers + "c2,Bo Again,America/Chicago,,2025-01-09,espresso\n")
+            try await target.importCSV(.visits, visits)
+            try await target.importCSV(.progress, progress)
         }
         #expect(try state(workspace) == state(incremental))
         let ann = try #require(try workspace.customer("c1"))
@@ -151,7 +151,7 @@ struct BulkImportTests {
     }
 
     @Test("a visits import touching most customers rebuilds the last-activity index and keeps every derived field")
-    func manyTouchedCustomers() throws {
+    func manyTouchedCustomers() async throws {
         let count = 12_000
         var customers = "id,timezone,signed_up_at\n"
         var visits = "customer_id,visited_at,amount\n"
@@ -161,11 +161,11 @@ struct BulkImportTests {
             visits += "c\(n),2025-02-01T00:00:00Z,1\n"
             if n % 2 == 0 { more += "c\(n),2025-03-0\(1 + n % 9)T00:00:00Z,2.5\n" }
         }
-        try workspace.importCSV(.customers, customers)
+        try await workspace.importCSV(.customers, customers)
         let originalSchema = try schema()
-        try workspace.importCSV(.visits, visits)
+        try await workspace.importCSV(.visits, visits)
         // Row by row this time (the visit table is not empty), still most customers touched.
-        try workspace.importCSV(.visits, more)
+        try await workspace.importCSV(.visits, more)
         #expect(try schema() == originalSchema)
         #expect(try workspace.integer("SELECT count(*) FROM customer WHERE visits_total = 2") == Int64(count / 2))
         #expect(
@@ -183,7 +183,7 @@ struct BulkImportTests {
     }
 
     @Test("a large customers file with a timezone column reports progress, bad rows and a syntax error in order")
-    func largeFileWithZones() throws {
+    func largeFileWithZones() async throws {
         var text = "id,timezone,signed_up_at\n"
         var ends: [Int] = []
         for n in 1...1000 {

@@ -36,26 +36,26 @@ struct CSVReaderTests {
     }
 
     @Test("reads plain fields and numbers records from line 1")
-    func plainFields() throws {
+    func plainFields() async throws {
         let result = try records("id,name\nc1,Ann\nc2,Bo\n")
         #expect(result.map(\.fields) == [["id", "name"], ["c1", "Ann"], ["c2", "Bo"]])
         #expect(result.map(\.line) == [1, 2, 3])
     }
 
     @Test("keeps commas inside quoted fields")
-    func quotedCommas() throws {
+    func quotedCommas() async throws {
         let result = try records("a,\"b, c\",d\n\"x,y\",,\"\"\n")
         #expect(result.map(\.fields) == [["a", "b, c", "d"], ["x,y", "", ""]])
     }
 
     @Test("turns doubled quotes into one quote")
-    func doubledQuotes() throws {
+    func doubledQuotes() async throws {
         let result = try records("\"say \"\"hi\"\"\",\"\"\"\",x\n")
         #expect(result.map(\.fields) == [["say \"hi\"", "\"", "x"]])
     }
 
     @Test("keeps line breaks in quoted fields and numbers the following records by their real line")
-    func embeddedNewlines() throws {
+    func embeddedNewlines() async throws {
         let text = "id,note\n1,\"line one\nline two\nline three\"\n2,plain\n3,\"a\r\nb\"\r\n4,last"
         let result = try records(text)
         #expect(
@@ -67,27 +67,27 @@ struct CSVReaderTests {
     }
 
     @Test("treats CRLF as a record end and keeps no carriage return in fields")
-    func crlf() throws {
+    func crlf() async throws {
         let result = try records("a,b\r\nc,d\r\n\r\ne,\r\n")
         #expect(result.map(\.fields) == [["a", "b"], ["c", "d"], ["e", ""]])
         #expect(result.map(\.line) == [1, 2, 4])
     }
 
     @Test("reads a last record without a final line break")
-    func noFinalNewline() throws {
+    func noFinalNewline() async throws {
         let result = try records("a,b\nc,")
         #expect(result.map(\.fields) == [["a", "b"], ["c", ""]])
     }
 
     @Test("skips a UTF-8 byte-order mark")
-    func byteOrderMark() throws {
+    func byteOrderMark() async throws {
         let result = try records("\u{FEFF}id,name\nc1,Zoë\n")
         #expect(result.map(\.fields) == [["id", "name"], ["c1", "Zoë"]])
         #expect(result[0].fields[0].unicodeScalars.count == 2)
     }
 
     @Test("counts every byte as read at the end, byte-order mark included")
-    func bytesReadWithBOM() throws {
+    func bytesReadWithBOM() async throws {
         let text = "\u{FEFF}id,name\nc1,Zoë\n"
         let path = try workspace.write("bom.csv", text)
         var reader = try CSVReader(path: path)
@@ -97,35 +97,35 @@ struct CSVReaderTests {
     }
 
     @Test("skips blank lines but counts them")
-    func blankLines() throws {
+    func blankLines() async throws {
         let result = try records("\n\na,b\n\n\r\nc,d\n\n\n")
         #expect(result.map(\.fields) == [["a", "b"], ["c", "d"]])
         #expect(result.map(\.line) == [3, 6])
     }
 
     @Test("reads nothing from an empty file or one of blank lines")
-    func emptyFile() throws {
+    func emptyFile() async throws {
         #expect(try records("").isEmpty)
         #expect(try records("\n\r\n\n").isEmpty)
         #expect(try records("\u{FEFF}").isEmpty)
     }
 
     @Test("reports an unterminated quote at the line where the field starts")
-    func unterminatedQuote() throws {
+    func unterminatedQuote() async throws {
         let error = try #require(try syntaxError("a,b\n1,2\n3,\"never closed\n4,5\n6,7\n"))
         #expect(error.line == 3)
         #expect(error.message == "unterminated quoted field")
     }
 
     @Test("reports a stray quote inside an unquoted field with its line")
-    func strayQuote() throws {
+    func strayQuote() async throws {
         let error = try #require(try syntaxError("a,b\nab\"c,d\n"))
         #expect(error.line == 2)
         #expect(error.message == "stray quote inside an unquoted field")
     }
 
     @Test("reports text after a closing quote with its line")
-    func textAfterQuote() throws {
+    func textAfterQuote() async throws {
         let error = try #require(try syntaxError("a,b\n\"x\ny\"z,d\n"))
         #expect(error.line == 3)
         #expect(error.message == "text after a closing quote")
@@ -141,7 +141,7 @@ struct CSVReaderTests {
     @Test(
         "reads a file far larger than its 1 MiB chunk completely, with the right line numbers",
         arguments: ["\n", "\r\n"])
-    func largeFile(lineEnding: String) throws {
+    func largeFile(lineEnding: String) async throws {
         // Every 7th record holds a quoted field with a line break, a comma and a doubled quote, so the chunk
         // boundaries fall inside quoted fields, escapes and line endings alike.
         var text = "id,note,amount" + lineEnding
@@ -182,7 +182,7 @@ struct CSVReaderTests {
     }
 
     @Test("joins a CRLF split across the chunk boundary")
-    func crlfAcrossChunks() throws {
+    func crlfAcrossChunks() async throws {
         let bytes = straddling("\r\n", before: "a,b\r\nx,", after: "y,z\r\n")
         #expect(bytes[(1 << 20) - 1] == UInt8(ascii: "\r"))
         let result = try records(bytes: bytes)
@@ -193,7 +193,7 @@ struct CSVReaderTests {
     }
 
     @Test("joins a doubled quote split across the chunk boundary")
-    func doubledQuoteAcrossChunks() throws {
+    func doubledQuoteAcrossChunks() async throws {
         let bytes = straddling("\"\"", before: "a,b\nx,\"", after: "tail\"\ny,z\n")
         let result = try records(bytes: bytes)
         #expect(result.count == 3)
@@ -203,7 +203,7 @@ struct CSVReaderTests {
     }
 
     @Test("decodes a multi-byte character split across the chunk boundary")
-    func utf8AcrossChunks() throws {
+    func utf8AcrossChunks() async throws {
         let bytes = straddling("é", before: "\u{FEFF}a,b\nx,", after: "!\ny,z\n")
         let result = try records(bytes: bytes)
         #expect(result.count == 3)

@@ -40,8 +40,8 @@ struct CustomerImportTests {
     }
 
     @Test("stores every column of design §4")
-    func allColumnsStored() throws {
-        let summary = try workspace.importCSV(.customers, Self.csv(columns: Self.allColumns, rows: [Self.annFields]))
+    func allColumnsStored() async throws {
+        let summary = try await workspace.importCSV(.customers, Self.csv(columns: Self.allColumns, rows: [Self.annFields]))
         #expect(summary.kind == .customers)
         #expect(summary.rows == 1)
         let stored = try #require(try workspace.customer("c1"))
@@ -68,14 +68,14 @@ struct CustomerImportTests {
                 "email_opt_in", "birth_date", "push_token", "email", "sms_opt_in",
             ],
         ])
-    func columnOrderIsFree(columns: [String]) throws {
-        try workspace.importCSV(.customers, Self.csv(columns: columns, rows: [Self.annFields]))
+    func columnOrderIsFree(columns: [String]) async throws {
+        try await workspace.importCSV(.customers, Self.csv(columns: columns, rows: [Self.annFields]))
         #expect(try workspace.customer("c1") == Self.ann)
     }
 
     @Test("leaves optional columns empty when only the required ones are given")
-    func requiredColumnsOnly() throws {
-        try workspace.importCSV(.customers, "signed_up_at,id\n2025-01-10T09:30:00Z,c9\n")
+    func requiredColumnsOnly() async throws {
+        try await workspace.importCSV(.customers, "signed_up_at,id\n2025-01-10T09:30:00Z,c9\n")
         let stored = try #require(try workspace.customer("c9"))
         #expect(stored == CustomerState(id: "c9", signedUpAt: instant(1_736_501_400_000)))
         #expect(stored.timeZone == nil)
@@ -84,13 +84,13 @@ struct CustomerImportTests {
     }
 
     @Test("updates a customer by id and keeps the columns the second file does not have")
-    func upsertKeepsAbsentColumns() throws {
-        try workspace.importCSV(
+    func upsertKeepsAbsentColumns() async throws {
+        try await workspace.importCSV(
             .customers,
             "id,name,phone,email_opt_in,tags,timezone,signed_up_at\n"
                 + "c1,Ann,+14155550123,yes,vip,Europe/London,2025-01-10\n"
                 + "c2,Bo,+14155550124,no,,,2025-01-10\n")
-        let summary = try workspace.importCSV(
+        let summary = try await workspace.importCSV(
             .customers, "id,signed_up_at,name\nc1,2025-01-10,Annie\nc3,2025-02-01T00:00:00Z,Cy\n")
         #expect(summary.rows == 2)
 
@@ -113,10 +113,10 @@ struct CustomerImportTests {
     }
 
     @Test("clears an optional value when its column is present but empty")
-    func emptyValueClears() throws {
-        try workspace.importCSV(
+    func emptyValueClears() async throws {
+        try await workspace.importCSV(
             .customers, "id,name,phone,email_opt_in,tags,signed_up_at\nc1,Ann,+14155550123,yes,vip,2025-01-10\n")
-        try workspace.importCSV(.customers, "id,name,phone,email_opt_in,tags,signed_up_at\nc1,,,,,2025-01-10\n")
+        try await workspace.importCSV(.customers, "id,name,phone,email_opt_in,tags,signed_up_at\nc1,,,,,2025-01-10\n")
         let ann = try #require(try workspace.customer("c1"))
         #expect(ann.name == nil)
         #expect(ann.phone == nil)
@@ -125,21 +125,21 @@ struct CustomerImportTests {
     }
 
     @Test("lets the last row win when one file names an id twice")
-    func duplicateIDInOneFile() throws {
-        try workspace.importCSV(.customers, "id,name,signed_up_at\nc1,First,2025-01-10\nc1,Second,2025-01-11\n")
+    func duplicateIDInOneFile() async throws {
+        try await workspace.importCSV(.customers, "id,name,signed_up_at\nc1,First,2025-01-10\nc1,Second,2025-01-11\n")
         #expect(try workspace.customer("c1")?.name == "Second")
         #expect(try workspace.integer("SELECT count(*) FROM customer") == 1)
     }
 
     @Test("turns unknown columns into attributes and merges them on re-import")
-    func attributes() throws {
-        try workspace.importCSV(
+    func attributes() async throws {
+        try await workspace.importCSV(
             .customers,
             "id,signed_up_at,favorite_drink,tier\nc1,2025-01-10,latte,gold\nc2,2025-01-10,,silver\n")
         #expect(try workspace.customer("c1")?.attributes == ["favorite_drink": "latte", "tier": "gold"])
         #expect(try workspace.customer("c2")?.attributes == ["tier": "silver"])
 
-        try workspace.importCSV(
+        try await workspace.importCSV(
             .customers, "id,signed_up_at,tier,city\nc1,2025-01-10,silver,\"Boston, MA\"\nc2,2025-01-10,,Austin\n")
         #expect(
             try workspace.customer("c1")?.attributes
@@ -147,7 +147,7 @@ struct CustomerImportTests {
         #expect(try workspace.customer("c2")?.attributes == ["tier": "silver", "city": "Austin"])
 
         // A file without unknown columns keeps the attributes as they are.
-        try workspace.importCSV(.customers, "id,signed_up_at,name\nc1,2025-01-10,Ann\n")
+        try await workspace.importCSV(.customers, "id,signed_up_at,name\nc1,2025-01-10,Ann\n")
         #expect(
             try workspace.customer("c1")?.attributes
                 == ["favorite_drink": "latte", "tier": "silver", "city": "Boston, MA"])
@@ -162,8 +162,8 @@ struct CustomerImportTests {
             (";;", []),
             ("", []),
         ] as [(String, [String])])
-    func tags(field: String, expected: [String]) throws {
-        try workspace.importCSV(.customers, "id,signed_up_at,tags\nc1,2025-01-10,\(field)\n")
+    func tags(field: String, expected: [String]) async throws {
+        try await workspace.importCSV(.customers, "id,signed_up_at,tags\nc1,2025-01-10,\(field)\n")
         #expect(try workspace.customer("c1")?.tags == expected)
     }
 
@@ -173,8 +173,8 @@ struct CustomerImportTests {
             ("true", true), ("false", false), ("1", true), ("0", false), ("yes", true), ("no", false),
             ("TRUE", true), ("False", false), ("YES", true), ("No", false), ("", false), (" yes ", true),
         ] as [(String, Bool)])
-    func booleans(field: String, expected: Bool) throws {
-        try workspace.importCSV(
+    func booleans(field: String, expected: Bool) async throws {
+        try await workspace.importCSV(
             .customers,
             "id,signed_up_at,email_opt_in,sms_opt_in,push_opt_in\nc1,2025-01-10,\(field),\(field),\(field)\n")
         let stored = try #require(try workspace.customer("c1"))
@@ -193,8 +193,8 @@ struct CustomerImportTests {
             ("--02-29", "02-29", nil),
             ("--01-01", "01-01", nil),
         ] as [(String, String, Int?)])
-    func birthDates(field: String, monthDay: String, year: Int?) throws {
-        try workspace.importCSV(.customers, "id,signed_up_at,birth_date\nc1,2025-01-10,\(field)\n")
+    func birthDates(field: String, monthDay: String, year: Int?) async throws {
+        try await workspace.importCSV(.customers, "id,signed_up_at,birth_date\nc1,2025-01-10,\(field)\n")
         let stored = try #require(try workspace.customer("c1"))
         #expect(stored.birthDate == field)
         #expect(stored.birthMonthDay == monthDay)
@@ -206,9 +206,9 @@ struct CustomerImportTests {
     }
 
     @Test("leaves the birthday empty when birth_date is empty")
-    func emptyBirthDate() throws {
-        try workspace.importCSV(.customers, "id,signed_up_at,birth_date\nc1,2025-01-10,1990-07-04\n")
-        try workspace.importCSV(.customers, "id,signed_up_at,birth_date\nc1,2025-01-10,\n")
+    func emptyBirthDate() async throws {
+        try await workspace.importCSV(.customers, "id,signed_up_at,birth_date\nc1,2025-01-10,1990-07-04\n")
+        try await workspace.importCSV(.customers, "id,signed_up_at,birth_date\nc1,2025-01-10,\n")
         #expect(
             try workspace.rows("SELECT birth_date, birth_month_day, birth_year FROM customer")
                 == ["[birth_date:NULL birth_month_day:NULL birth_year:NULL]"])
@@ -227,8 +227,8 @@ struct CustomerImportTests {
             ("", "2025-01-10", 1_736_485_200_000),  // default America/New_York, EST: 05:00Z
             ("", "2025-07-01", 1_751_342_400_000),  // default America/New_York, EDT: 04:00Z
         ] as [(String, String, Int64)])
-    func bareDateSignUp(zone: String, date: String, expected: Int64) throws {
-        try workspace.importCSV(.customers, "id,timezone,signed_up_at\nc1,\(zone),\(date)\n")
+    func bareDateSignUp(zone: String, date: String, expected: Int64) async throws {
+        try await workspace.importCSV(.customers, "id,timezone,signed_up_at\nc1,\(zone),\(date)\n")
         let stored = try #require(try workspace.customer("c1"))
         #expect(millis(stored.signedUpAt) == expected)
         #expect(millis(stored.lastActivityAt) == expected)
@@ -237,16 +237,16 @@ struct CustomerImportTests {
     }
 
     @Test("uses ImportOptions.defaultZone for a bare date when the file has no timezone column")
-    func bareDateWithoutZoneColumn() throws {
+    func bareDateWithoutZoneColumn() async throws {
         let tokyo = try #require(TimeZone(identifier: "Asia/Tokyo"))
-        try workspace.importCSV(.customers, "id,signed_up_at\nc1,2025-01-10\n", zone: tokyo)
+        try await workspace.importCSV(.customers, "id,signed_up_at\nc1,2025-01-10\n", zone: tokyo)
         #expect(millis(try workspace.customer("c1")?.signedUpAt) == 1_736_434_800_000)
     }
 
     @Test("reads a bare signed_up_at date in the stored zone of a customer when the file has no timezone column")
-    func bareDateUsesStoredZone() throws {
-        try workspace.importCSV(.customers, "id,timezone,signed_up_at\nc1,Asia/Tokyo,2025-01-10\n")
-        try workspace.importCSV(.customers, "id,signed_up_at\nc1,2025-02-01\n")
+    func bareDateUsesStoredZone() async throws {
+        try await workspace.importCSV(.customers, "id,timezone,signed_up_at\nc1,Asia/Tokyo,2025-01-10\n")
+        try await workspace.importCSV(.customers, "id,signed_up_at\nc1,2025-02-01\n")
         let stored = try #require(try workspace.customer("c1"))
         #expect(stored.timeZone == "Asia/Tokyo")
         #expect(millis(stored.signedUpAt) == 1_738_335_600_000)
@@ -264,28 +264,28 @@ struct CustomerImportTests {
             ("2025-01-10 09:30:00Z", 1_736_501_400_000),
             ("2025-01-10T09:30:00", 1_736_519_400_000),  // local time in the default zone (EST)
         ] as [(String, Int64)])
-    func instants(field: String, expected: Int64) throws {
-        try workspace.importCSV(.customers, "id,signed_up_at\nc1,\(field)\n")
+    func instants(field: String, expected: Int64) async throws {
+        try await workspace.importCSV(.customers, "id,signed_up_at\nc1,\(field)\n")
         #expect(millis(try workspace.customer("c1")?.signedUpAt) == expected)
         #expect(try workspace.integer("SELECT signed_up_at FROM customer") == expected)
     }
 
     @Test("ignores a local offset zone when the instant carries its own offset")
-    func offsetWinsOverZone() throws {
-        try workspace.importCSV(.customers, "id,timezone,signed_up_at\nc1,Asia/Tokyo,2025-01-10T09:30:00Z\n")
+    func offsetWinsOverZone() async throws {
+        try await workspace.importCSV(.customers, "id,timezone,signed_up_at\nc1,Asia/Tokyo,2025-01-10T09:30:00Z\n")
         #expect(millis(try workspace.customer("c1")?.signedUpAt) == 1_736_501_400_000)
     }
 
     @Test("trims spaces around fields and header names")
-    func trimsSpaces() throws {
-        try workspace.importCSV(.customers, " id , name ,signed_up_at, tags\n c1 , Ann ,2025-01-10, vip \n")
+    func trimsSpaces() async throws {
+        try await workspace.importCSV(.customers, " id , name ,signed_up_at, tags\n c1 , Ann ,2025-01-10, vip \n")
         let stored = try #require(try workspace.customer("c1"))
         #expect(stored.name == "Ann")
         #expect(stored.tags == ["vip"])
     }
 
     @Test("reports progress every progressInterval rows with the bytes read")
-    func progressCallback() throws {
+    func progressCallback() async throws {
         let text = "id,signed_up_at\nc1,2025-01-10\nc2,2025-01-10\nc3,2025-01-10\nc4,2025-01-10\nc5,2025-01-10\n"
         let path = try workspace.write("progress.csv", text)
         let calls = Recorder()
@@ -299,8 +299,8 @@ struct CustomerImportTests {
     }
 
     @Test("counts data rows in the summary, not the header or blank lines")
-    func summaryRows() throws {
-        let summary = try workspace.importCSV(
+    func summaryRows() async throws {
+        let summary = try await workspace.importCSV(
             .customers, "\u{FEFF}id,signed_up_at\r\nc1,2025-01-10\r\n\r\nc2,2025-01-10\r\nc3,2025-01-10")
         #expect(summary.rows == 3)
         #expect(try workspace.integer("SELECT count(*) FROM customer") == 3)

@@ -101,7 +101,7 @@ struct FieldTextTests {
     }
 
     @Test("stores Unicode-padded and ill-formed values as the string code did")
-    func importedValues() throws {
+    func importedValues() async throws {
         let workspace = try Workspace()
         var bytes = Array("id,name,tags,note,signed_up_at\n".utf8)
         bytes += Array("\u{A0}c1\u{200B},".utf8) + [0x41, 0xFF, 0x6E, 0x20, 0x20] + Array(",\u{3000}vip ; é ;,".utf8)

@@ -8,11 +8,11 @@ struct OfferProgressImportTests {
     let workspace: Workspace
 
     /// c1 lives in Tokyo, c2 has no zone (the default, America/New_York); two offers.
-    init() throws {
+    init() async throws {
         workspace = try Workspace()
-        try workspace.importCSV(
+        try await workspace.importCSV(
             .customers, "id,timezone,signed_up_at\nc1,Asia/Tokyo,2025-01-10T00:00:00Z\nc2,,2025-01-10T00:00:00Z\n")
-        try workspace.importCSV(.offers, "id,name,stamps_required\ncoffee,Coffee card,10\npastry,\"Pastry, any\",8\n")
+        try await workspace.importCSV(.offers, "id,name,stamps_required\ncoffee,Coffee card,10\npastry,\"Pastry, any\",8\n")
     }
 
     func offers() throws -> [String] {
@@ -27,31 +27,31 @@ struct OfferProgressImportTests {
     }
 
     @Test("stores offers with their names and stamp counts")
-    func offersStored() throws {
+    func offersStored() async throws {
         #expect(try offers() == ["coffee|Coffee card|10", "pastry|Pastry, any|8"])
     }
 
     @Test("updates an offer by id, keeping its name when the file has no name column")
-    func offerUpsert() throws {
-        let summary = try workspace.importCSV(.offers, "stamps_required,id,name\n12,coffee,Coffee card XL\n5,tea,\n")
+    func offerUpsert() async throws {
+        let summary = try await workspace.importCSV(.offers, "stamps_required,id,name\n12,coffee,Coffee card XL\n5,tea,\n")
         #expect(summary.rows == 2)
         #expect(try offers() == ["coffee|Coffee card XL|12", "pastry|Pastry, any|8", "tea|NULL|5"])
-        try workspace.importCSV(.offers, "id,stamps_required\npastry,6\n")
+        try await workspace.importCSV(.offers, "id,stamps_required\npastry,6\n")
         #expect(try offers() == ["coffee|Coffee card XL|12", "pastry|Pastry, any|6", "tea|NULL|5"])
     }
 
     @Test("rejects stamps_required 0 as a bad row")
-    func zeroStampsRequired() throws {
+    func zeroStampsRequired() async throws {
         let before = try workspace.snapshot()
-        let rejected = try #require(try workspace.rejection(.offers, "id,stamps_required\ncoffee,11\nfree,0\n"))
+        let rejected = try #require(try await workspace.rejection(.offers, "id,stamps_required\ncoffee,11\nfree,0\n"))
         #expect(rejected.problems.map(\.description) == ["bad.csv:3: 'stamps_required' must be at least 1, not 0"])
         #expect(try workspace.snapshot() == before)
     }
 
     @Test("defaults rewards_earned to 0 and updated_at to the import time")
-    func defaults() throws {
-        try workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,3\n")
-        try workspace.importCSV(
+    func defaults() async throws {
+        try await workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,3\n")
+        try await workspace.importCSV(
             .progress, "customer_id,offer_id,stamps,rewards_earned,updated_at\nc2,coffee,0,,\nc2,pastry,7,2,\n")
         #expect(
             try progress() == [
@@ -60,15 +60,15 @@ struct OfferProgressImportTests {
     }
 
     @Test("uses ImportOptions.now, not the clock, for a missing updated_at")
-    func updatedAtIsOptionsNow() throws {
+    func updatedAtIsOptionsNow() async throws {
         let now = Date(timeIntervalSince1970: 1_000_000_000.123)
-        try workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,3\n", now: now)
+        try await workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,3\n", now: now)
         #expect(try progress() == ["c1|coffee|3|0|1000000000123"])
     }
 
     @Test("reads updated_at as an instant, a bare date being midnight in the customer's zone")
-    func updatedAt() throws {
-        try workspace.importCSV(
+    func updatedAt() async throws {
+        try await workspace.importCSV(
             .progress,
             "customer_id,offer_id,stamps,updated_at\nc1,coffee,3,2025-02-01\nc2,coffee,4,2025-02-01\n"
                 + "c2,pastry,5,2025-02-01T00:00:00Z\n")
@@ -79,12 +79,12 @@ struct OfferProgressImportTests {
     }
 
     @Test("updates progress by customer and offer")
-    func upsertByKey() throws {
-        try workspace.importCSV(
+    func upsertByKey() async throws {
+        try await workspace.importCSV(
             .progress,
             "customer_id,offer_id,stamps,rewards_earned,updated_at\nc1,coffee,3,0,2025-02-01T00:00:00Z\n"
                 + "c1,pastry,1,0,2025-02-01T00:00:00Z\n")
-        try workspace.importCSV(
+        try await workspace.importCSV(
             .progress,
             "offer_id,updated_at,customer_id,stamps,rewards_earned\ncoffee,2025-02-02T00:00:00Z,c1,10,1\n")
         #expect(try progress() == ["c1|coffee|10|1|1738454400000", "c1|pastry|1|0|1738368000000"])
@@ -92,19 +92,19 @@ struct OfferProgressImportTests {
     }
 
     @Test("keeps rewards_earned when a later progress file has no rewards_earned column")
-    func upsertKeepsAbsentRewards() throws {
-        try workspace.importCSV(
+    func upsertKeepsAbsentRewards() async throws {
+        try await workspace.importCSV(
             .progress, "customer_id,offer_id,stamps,rewards_earned,updated_at\nc1,coffee,3,2,2025-02-01T00:00:00Z\n")
-        try workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,4\nc2,coffee,1\n")
+        try await workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,4\nc2,coffee,1\n")
         #expect(try progress() == ["c1|coffee|4|2|1773576000000", "c2|coffee|1|0|1773576000000"])
     }
 
     @Test("rejects progress for an unknown offer or customer as bad rows")
-    func unknownOfferOrCustomer() throws {
-        try workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,3\n")
+    func unknownOfferOrCustomer() async throws {
+        try await workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,3\n")
         let before = try workspace.snapshot()
         let rejected = try #require(
-            try workspace.rejection(
+            try await workspace.rejection(
                 .progress, "customer_id,offer_id,stamps\nc1,coffee,4\nc1,tea,1\nc9,coffee,1\nc2,pastry,2\n",
                 file: "progress.csv"))
         #expect(
@@ -117,8 +117,8 @@ struct OfferProgressImportTests {
     }
 
     @Test("rejects negative stamps as a bad row")
-    func negativeStamps() throws {
-        let rejected = try #require(try workspace.rejection(.progress, "customer_id,offer_id,stamps\nc1,coffee,-2\n"))
+    func negativeStamps() async throws {
+        let rejected = try #require(try await workspace.rejection(.progress, "customer_id,offer_id,stamps\nc1,coffee,-2\n"))
         #expect(rejected.problems.map(\.description) == ["bad.csv:2: 'stamps' must be at least 0, not -2"])
         #expect(try progress() == [])
     }

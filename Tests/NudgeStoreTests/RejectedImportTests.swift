@@ -23,15 +23,15 @@ struct RejectedImportTests {
     let workspace: Workspace
 
     /// Seeds two customers, a visit, an offer and some progress, so that every kind has state to keep.
-    init() throws {
+    init() async throws {
         workspace = try Workspace()
-        try workspace.importCSV(
+        try await workspace.importCSV(
             .customers,
             "id,name,phone,timezone,signed_up_at,vibe\nc1,Ann,+14155550123,Europe/London,2025-01-10,calm\n"
                 + "c2,Bo,,,2025-01-11T08:00:00Z,\n")
-        try workspace.importCSV(.visits, "customer_id,visited_at,amount\nc1,2025-02-01,4.50\n")
-        try workspace.importCSV(.offers, "id,name,stamps_required\ncoffee,Coffee card,10\n")
-        try workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,3\n")
+        try await workspace.importCSV(.visits, "customer_id,visited_at,amount\nc1,2025-02-01,4.50\n")
+        try await workspace.importCSV(.offers, "id,name,stamps_required\ncoffee,Coffee card,10\n")
+        try await workspace.importCSV(.progress, "customer_id,offer_id,stamps\nc1,coffee,3\n")
     }
 
     static let badFiles: [BadFile] = [
@@ -164,9 +164,9 @@ struct RejectedImportTests {
     ]
 
     @Test("reports every bad row as FILE:LINE: message and writes nothing", arguments: badFiles)
-    func badFile(_ bad: BadFile) throws {
+    func badFile(_ bad: BadFile) async throws {
         let before = try workspace.snapshot()
-        let rejected = try #require(try workspace.rejection(bad.kind, bad.csv, file: "bad.csv"))
+        let rejected = try #require(try await workspace.rejection(bad.kind, bad.csv, file: "bad.csv"))
         #expect(rejected.problems.map(\.description) == bad.problems)
         #expect(rejected.problems.allSatisfy { $0.file == "bad.csv" })
         #expect(rejected.unlisted == 0)
@@ -175,7 +175,7 @@ struct RejectedImportTests {
     }
 
     @Test("rejects the whole file when good rows and updates come before and after the bad ones")
-    func wholeFileRejected() throws {
+    func wholeFileRejected() async throws {
         let before = try workspace.snapshot()
         let csv = """
             id,name,email,timezone,signed_up_at,vibe
@@ -214,13 +214,13 @@ struct RejectedImportTests {
     }
 
     @Test("rejects a visits file whole and leaves the derived customer fields as they were")
-    func visitsRejectedKeepDerivedFields() throws {
+    func visitsRejectedKeepDerivedFields() async throws {
         let before = try workspace.snapshot()
         let ann = try #require(try workspace.customer("c1"))
         #expect(ann.visitsTotal == 1)
         #expect(ann.lifetimeValueCents == 450)
         let rejected = try #require(
-            try workspace.rejection(
+            try await workspace.rejection(
                 .visits, "customer_id,visited_at,amount\nc1,2025-03-01,10\nc2,2025-03-01,20\nc1,2025-03-02,oops\n"))
         #expect(
             rejected.problems.map(\.description) == [
@@ -232,7 +232,7 @@ struct RejectedImportTests {
     }
 
     @Test("lists at most maxProblems bad rows and counts the rest")
-    func maxProblems() throws {
+    func maxProblems() async throws {
         let before = try workspace.snapshot()
         let path = try workspace.write(
             "many.csv", "id,signed_up_at\nx1,bad\nx2,bad\nok,2025-01-01\nx3,bad\nx4,bad\nx5,bad\n")
@@ -254,10 +254,10 @@ struct RejectedImportTests {
     }
 
     @Test("reports a CSV syntax error in the body as a bad row at its line, after the rows before it")
-    func syntaxErrorInBody() throws {
+    func syntaxErrorInBody() async throws {
         let before = try workspace.snapshot()
         let rejected = try #require(
-            try workspace.rejection(
+            try await workspace.rejection(
                 .customers,
                 "id,name,signed_up_at\nc1,\"Ann\non two lines\",2025-01-10\nc9,x,bad-date\n"
                     + "c8,\"open,2025-01-10\nc7,y,2025-01-10\n"
@@ -271,17 +271,17 @@ struct RejectedImportTests {
     }
 
     @Test("reports a CSV syntax error in the header")
-    func syntaxErrorInHeader() throws {
-        let rejected = try #require(try workspace.rejection(.offers, "\nid,na\"me,stamps_required\nx,y,1\n"))
+    func syntaxErrorInHeader() async throws {
+        let rejected = try #require(try await workspace.rejection(.offers, "\nid,na\"me,stamps_required\nx,y,1\n"))
         #expect(rejected.problems.map(\.description) == ["bad.csv:2: stray quote inside an unquoted field"])
     }
 
     @Test(
         "rejects an empty file, or one of blank lines, asking for a header",
         arguments: ImportKind.allCases, ["", "\n\n", "\u{FEFF}", "\r\n"])
-    func emptyFile(kind: ImportKind, text: String) throws {
+    func emptyFile(kind: ImportKind, text: String) async throws {
         let before = try workspace.snapshot()
-        let rejected = try #require(try workspace.rejection(kind, text, file: "empty.csv"))
+        let rejected = try #require(try await workspace.rejection(kind, text, file: "empty.csv"))
         #expect(rejected.problems.map(\.description) == ["empty.csv:1: the file is empty; a header row is required"])
         #expect(try workspace.snapshot() == before)
     }
@@ -294,9 +294,9 @@ struct RejectedImportTests {
             (.offers, "id,name,stamps_required\r\n\r\n"),
             (.progress, "customer_id,offer_id,stamps,rewards_earned,updated_at\n"),
         ])
-    func headerOnly(kind: ImportKind, csv: String) throws {
+    func headerOnly(kind: ImportKind, csv: String) async throws {
         let before = try workspace.snapshot()
-        let summary = try workspace.importCSV(kind, csv)
+        let summary = try await workspace.importCSV(kind, csv)
         #expect(summary.rows == 0)
         #expect(summary.kind == kind)
         #expect(try workspace.snapshot() == before)

@@ -1,6 +1,11 @@
 import Foundation
 import GRDB
 import NudgeLanguage
+import NudgePostgres
+import NudgeTestSupport
+import PostgresNIO
+import Synchronization
+import Testing
 
 @testable import NudgeStore
 
@@ -16,6 +21,8 @@ final class Workspace: Sendable {
 
     let directory: URL
     let database: AppDatabase
+    /// The PostgreSQL database every import is repeated on, made at the first import (see `PostgresTwin`).
+    private let twin = Mutex<(store: PostgresStore, url: DatabaseURL)?>(nil)
 
     init() throws {
         directory = FileManager.default.temporaryDirectory
@@ -26,6 +33,12 @@ final class Workspace: Sendable {
 
     deinit {
         try? FileManager.default.removeItem(at: directory)
+        if let twin = twin.withLock({ $0 }) {
+            Task {
+                await twin.store.close()
+                try? await PostgresServer.drop(twin.url)
+            }
+        }
     }
 
     /// The path of `name` inside the workspace.
@@ -49,22 +62,58 @@ final class Workspace: Sendable {
     }
 
     /// Writes `csv` to `file` and imports it as `kind`; messages name the file as `file`.
+    ///
+    /// With a PostgreSQL server for the tests, the same file is imported on PostgreSQL too, starting from the same
+    /// rows: it must be accepted or rejected alike, with the same messages, and leave the same tables.
     @discardableResult
     func importCSV(
         _ kind: ImportKind, _ csv: String, file: String? = nil, zone: TimeZone = Workspace.defaultZone,
-        now: Date = Workspace.now
-    ) throws -> ImportSummary {
+        now: Date = Workspace.now, sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) async throws -> ImportSummary {
         let name = file ?? "\(kind.rawValue)-\(UUID().uuidString).csv"
         let path = try write(name, csv)
-        return try database.importCSV(kind, path: path, options: options(displayPath: name, zone: zone, now: now))
+        let options = options(displayPath: name, zone: zone, now: now)
+        guard PostgresTwin.isEnabled else { return try database.importCSV(kind, path: path, options: options) }
+        let postgres = try await twinStore()
+        try await PostgresTwin.copy(from: database, to: postgres)
+        let here = Result { try database.importCSV(kind, path: path, options: options) }
+        let there: Result<ImportSummary, any Error>
+        do {
+            there = .success(try await postgres.importCSV(kind, path: path, options: options))
+        } catch {
+            there = .failure(error)
+        }
+        switch (here, there) {
+        case (.success(let a), .success(let b)):
+            #expect(a.rows == b.rows, "PostgreSQL imported another number of rows", sourceLocation: sourceLocation)
+        case (.failure(let a), .failure(let b)):
+            #expect("\(a)" == "\(b)", "PostgreSQL rejects the file otherwise", sourceLocation: sourceLocation)
+        case (.success, .failure(let b)):
+            Issue.record("PostgreSQL rejects what SQLite accepts: \(b)", sourceLocation: sourceLocation)
+        case (.failure(let a), .success):
+            Issue.record("PostgreSQL accepts what SQLite rejects: \(a)", sourceLocation: sourceLocation)
+        }
+        #expect(
+            try await PostgresTwin.tables(of: postgres) == PostgresTwin.tables(of: database),
+            "PostgreSQL holds other rows after the import", sourceLocation: sourceLocation)
+        return try here.get()
+    }
+
+    /// The PostgreSQL database of this workspace, made when first needed.
+    private func twinStore() async throws -> PostgresStore {
+        if let twin = twin.withLock({ $0 }) { return twin.store }
+        let made = try await PostgresServer.freshStore()
+        twin.withLock { $0 = made }
+        return made.0
     }
 
     /// Imports `csv`, expecting it to be rejected, and returns the rejection (nil when it was accepted).
     func rejection(
-        _ kind: ImportKind, _ csv: String, file: String = "bad.csv", zone: TimeZone = Workspace.defaultZone
-    ) throws -> ImportRejected? {
+        _ kind: ImportKind, _ csv: String, file: String = "bad.csv", zone: TimeZone = Workspace.defaultZone,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) async throws -> ImportRejected? {
         do {
-            try importCSV(kind, csv, file: file, zone: zone)
+            try await importCSV(kind, csv, file: file, zone: zone, sourceLocation: sourceLocation)
             return nil
         } catch let rejected as ImportRejected {
             return rejected
@@ -118,4 +167,74 @@ func millis(_ date: Date?) -> Int64? {
 /// The date for literal milliseconds.
 func instant(_ millis: Int64) -> Date {
     StoredInstant.date(millis)
+}
+
+/// The store tests' imports repeated on PostgreSQL when the tests have a server (`NUDGE_TEST_POSTGRES_URL`;
+/// `.ci/run` starts one): every import test then checks both stores.
+enum PostgresTwin {
+    static let isEnabled: Bool = {
+        if PostgresServer.url != nil || PostgresServer.isRequired { return true }
+        print("store tests import on SQLite only: set NUDGE_TEST_POSTGRES_URL (see .ci/postgres) to import on PostgreSQL too")
+        return false
+    }()
+
+    /// The tables an import writes, and the columns compared (as text; booleans as 0 and 1).
+    static let tables: [(name: String, columns: [String], key: String)] = [
+        ("customer", CustomerState.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, "id"),
+        ("visit", ["customer_id", "visited_at", "amount_cents"], "customer_id, visited_at"),
+        ("offer", ["id", "name", "stamps_required"], "id"),
+        ("progress", ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"], "customer_id, offer_id"),
+    ]
+    static let booleans: Set<String> = ["email_opt_in", "sms_opt_in", "push_opt_in"]
+
+    /// Every row of every table of `tables` in SQLite, as text.
+    static func tables(of database: AppDatabase) throws -> [String: [[String?]]] {
+        var result: [String: [[String?]]] = [:]
+        for table in tables {
+            let list = table.columns.map { "CAST(\($0) AS TEXT)" }.joined(separator: ", ")
+            result[table.name] = try database.reader.read { db in
+                try Row.fetchAll(db, sql: "SELECT \(list) FROM \(table.name) ORDER BY \(table.key)").map { row in
+                    (0..<row.count).map { row[$0] as String? }
+                }
+            }
+        }
+        return result
+    }
+
+    /// The same of PostgreSQL.
+    static func tables(of store: PostgresStore) async throws -> [String: [[String?]]] {
+        var result: [String: [[String?]]] = [:]
+        for table in tables {
+            let list = table.columns.map { booleans.contains($0) ? "\($0)::int::text" : "\($0)::text" }
+                .joined(separator: ", ")
+            var rows: [[String?]] = []
+            let query = PostgresQuery(unsafeSQL: "SELECT \(list) FROM \(table.name) ORDER BY \(table.key)")
+            for try await row in try await store.client.query(query) {
+                rows.append(try row.map { try $0.decode(String?.self) })
+            }
+            result[table.name] = rows
+        }
+        return result
+    }
+
+    /// Makes PostgreSQL hold the rows of `database`: customers, visits, offers, progress, ledger and consent changes.
+    static func copy(from database: AppDatabase, to store: PostgresStore) async throws {
+        try await store.replaceContents(from: database)
+        let changes = try await database.reader.read { db in
+            try Row.fetchAll(db, sql: "SELECT customer_id, channel, opt_in, reason, at FROM consent_change ORDER BY id")
+        }
+        try await store.client.query("DELETE FROM consent_change")
+        for change in changes {
+            let customer: String = change[0]
+            let channel: String = change[1]
+            let optIn: Bool = change[2]
+            let reason: String = change[3]
+            let at: Int64 = change[4]
+            try await store.client.query(
+                """
+                INSERT INTO consent_change (customer_id, channel, opt_in, reason, at)
+                VALUES (\(customer), \(channel), \(optIn), \(reason), \(at))
+                """)
+        }
+    }
 }
