@@ -112,7 +112,7 @@ struct AdaptersTests {
                 receiver.enqueue(.hang)
                 let start = ContinuousClock.now
                 let error = await #expect(throws: DeliveryError.self) { try await adapter.deliver(outbound("msg_t")) }
-                #expect(ContinuousClock.now - start < .seconds(3))
+                #expect(ContinuousClock.now - start < .seconds(10), "well under the default 15 s, whatever the load")
                 if let error { Expected.transient(containing: "timed out after 300 ms", retryAfter: nil).check(error) }
             }
         }

@@ -203,7 +203,7 @@ struct EmailProviderTests {
             let adapter = fake.adapter(EmailAdapterOptions(timeout: 0.3))
             let start = ContinuousClock.now
             let error = await #expect(throws: DeliveryError.self) { try await adapter.deliver(message("msg_h")) }
-            #expect(ContinuousClock.now - start < .seconds(3))
+            #expect(ContinuousClock.now - start < .seconds(10), "well under the default 15 s, whatever the load")
             if let error {
                 Expected.transient(containing: "\(provider.rawValue) timed out after 300 ms", retryAfter: nil).check(
                     error)

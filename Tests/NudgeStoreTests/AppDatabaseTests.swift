@@ -62,7 +62,7 @@ struct AppDatabaseTests {
         // A write through the second connection is seen by the first.
         let options = workspace.options(displayPath: "more.csv")
         let more = try workspace.write("more.csv", "id,name,signed_up_at\nc2,Bo,2025-01-11T00:00:00Z\n")
-        _ = try await second.importCSV(.customers, path: more, options: options)
+        _ = try second.importCSV(.customers, path: more, options: options)
         #expect(try workspace.integer("SELECT count(*) FROM customer") == 2)
 
         let third = try AppDatabase.open(path: path)

@@ -34,7 +34,8 @@ public enum PostgresServer {
         guard let text = url else { throw Unavailable() }
         let base = try DatabaseURL(parsing: text)
         let name = "nudge_test_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let admin = try await PostgresStore.connect(base, password: environment["PGPASSWORD"], logger: logger)
+        let admin = try await PostgresStore.connect(
+            base, password: environment["PGPASSWORD"], logger: logger, maximumConnections: 1)
         try await admin.client.query("CREATE DATABASE \(unescaped: name) \(unescaped: options)")
         await admin.close()
         var fresh = base
@@ -45,7 +46,10 @@ public enum PostgresServer {
     /// A store on a fresh database.
     public static func freshStore(options: String = "") async throws -> (PostgresStore, DatabaseURL) {
         let url = try await freshDatabase(options: options)
-        return (try await PostgresStore.connect(url, password: environment["PGPASSWORD"], logger: logger), url)
+        // Few connections each: the suites run in parallel, each test on its own database.
+        let store = try await PostgresStore.connect(
+            url, password: environment["PGPASSWORD"], logger: logger, maximumConnections: 3)
+        return (store, url)
     }
 
     /// Drops a database made by `freshDatabase`.
@@ -53,7 +57,8 @@ public enum PostgresServer {
         var base = url
         guard let text = self.url else { throw Unavailable() }
         base.database = try DatabaseURL(parsing: text).database
-        let admin = try await PostgresStore.connect(base, password: environment["PGPASSWORD"], logger: logger)
+        let admin = try await PostgresStore.connect(
+            base, password: environment["PGPASSWORD"], logger: logger, maximumConnections: 1)
         try await admin.client.query("DROP DATABASE IF EXISTS \(unescaped: url.database) WITH (FORCE)")
         await admin.close()
     }

@@ -220,7 +220,7 @@ enum PostgresTwin {
     /// Makes PostgreSQL hold the rows of `database`: customers, visits, offers, progress, ledger and consent changes.
     static func copy(from database: AppDatabase, to store: PostgresStore) async throws {
         try await store.replaceContents(from: database)
-        let changes = try await database.reader.read { db in
+        let changes = try database.reader.read { db in
             try Row.fetchAll(db, sql: "SELECT customer_id, channel, opt_in, reason, at FROM consent_change ORDER BY id")
         }
         try await store.client.query("DELETE FROM consent_change")
