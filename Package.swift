@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "nudge", targets: ["nudge"]),
         .executable(name: "nudge-bench", targets: ["nudge-bench"]),
+        .library(name: "NudgeCore", targets: ["NudgeCore"]),
         .library(name: "NudgeLanguage", targets: ["NudgeLanguage"]),
         .library(name: "NudgeStore", targets: ["NudgeStore"]),
         .library(name: "NudgePostgres", targets: ["NudgePostgres"]),
@@ -39,15 +40,17 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
+        // The value types every module shares: channel, customer state, outbox message, time, JSON.
+        .target(name: "NudgeCore", swiftSettings: upcoming),
         .target(
             name: "NudgeLanguage",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["NudgeCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: upcoming
         ),
         .target(
             name: "NudgeStore",
             dependencies: [
-                "NudgeLanguage",
+                "NudgeCore", "NudgeLanguage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -56,7 +59,7 @@ let package = Package(
         .target(
             name: "NudgePostgres",
             dependencies: [
-                "NudgeLanguage", "NudgeStore",
+                "NudgeCore", "NudgeLanguage", "NudgeStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -68,7 +71,7 @@ let package = Package(
         .target(
             name: "NudgeRender",
             dependencies: [
-                "NudgeLanguage",
+                "NudgeCore", "NudgeLanguage",
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: upcoming
@@ -76,7 +79,7 @@ let package = Package(
         .target(
             name: "NudgeEngine",
             dependencies: [
-                "NudgeLanguage", "NudgeStore", "NudgeRender",
+                "NudgeCore", "NudgeLanguage", "NudgeStore", "NudgeRender",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -85,7 +88,7 @@ let package = Package(
         .target(
             name: "NudgeDelivery",
             dependencies: [
-                "NudgeLanguage", "NudgeStore", "NudgeEngine",
+                "NudgeCore", "NudgeLanguage", "NudgeStore", "NudgeEngine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,7 +103,7 @@ let package = Package(
         .target(
             name: "NudgeServer",
             dependencies: [
-                "NudgeLanguage", "NudgeStore", "NudgeEngine", "NudgeDelivery",
+                "NudgeCore", "NudgeLanguage", "NudgeStore", "NudgeEngine", "NudgeDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -112,7 +115,7 @@ let package = Package(
         .target(
             name: "NudgeProviders",
             dependencies: [
-                "NudgeLanguage", "NudgeStore", "NudgeEngine", "NudgeDelivery", "NudgeServer",
+                "NudgeCore", "NudgeLanguage", "NudgeStore", "NudgeEngine", "NudgeDelivery", "NudgeServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -130,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "nudge",
             dependencies: [
-                "NudgeLanguage", "NudgeStore", "NudgePostgres", "NudgeEngine", "NudgeRender", "NudgeDelivery", "NudgeServer",
+                "NudgeCore", "NudgeLanguage", "NudgeStore", "NudgePostgres", "NudgeEngine", "NudgeRender", "NudgeDelivery", "NudgeServer",
                 "NudgeProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "nudge-bench",
             dependencies: [
-                "NudgeLanguage", "NudgeEngine", "NudgeStore", "NudgePostgres",
+                "NudgeCore", "NudgeLanguage", "NudgeEngine", "NudgeStore", "NudgePostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 "NudgeTestSupport",
@@ -159,7 +162,7 @@ let package = Package(
         .target(
             name: "NudgeTestSupport",
             dependencies: [
-                "NudgeLanguage", "NudgePostgres",
+                "NudgeCore", "NudgeLanguage", "NudgePostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -175,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "NudgeStoreTests",
             dependencies: [
-                "NudgeStore", "NudgeLanguage", "NudgePostgres", "NudgeTestSupport",
+                "NudgeStore", "NudgeCore", "NudgeLanguage", "NudgePostgres", "NudgeTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -185,7 +188,7 @@ let package = Package(
             name: "NudgePostgresTests",
             dependencies: [
                 "NudgeTestSupport",
-                "NudgePostgres", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeProviders",
+                "NudgePostgres", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeCore", "NudgeLanguage", "NudgeProviders",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -196,7 +199,7 @@ let package = Package(
             name: "NudgeEngineTests",
             dependencies: [
                 "NudgeTestSupport",
-                "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeRender", "NudgeProviders", "NudgePostgres",
+                "NudgeEngine", "NudgeStore", "NudgeCore", "NudgeLanguage", "NudgeRender", "NudgeProviders", "NudgePostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Golden"],
@@ -206,7 +209,7 @@ let package = Package(
             name: "NudgeDeliveryTests",
             dependencies: [
                 "NudgeTestSupport",
-                "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeProviders", "NudgePostgres",
+                "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeCore", "NudgeLanguage", "NudgeProviders", "NudgePostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -220,7 +223,7 @@ let package = Package(
             name: "NudgeServerTests",
             dependencies: [
                 "NudgeTestSupport",
-                "NudgeServer", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeLanguage", "NudgeProviders",
+                "NudgeServer", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeCore", "NudgeLanguage", "NudgeProviders",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -233,7 +236,7 @@ let package = Package(
         .testTarget(
             name: "NudgeCommandTests",
             dependencies: [
-                "nudge", "NudgeLanguage", "NudgeStore",
+                "nudge", "NudgeCore", "NudgeLanguage", "NudgeStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

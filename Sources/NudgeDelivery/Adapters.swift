@@ -3,6 +3,7 @@ public import Foundation
 import NIOCore
 public import NudgeEngine
 public import NudgeLanguage
+public import NudgeCore
 
 /// What the providers' adapters are made from, and the channels' retry policies.
 public enum Adapters {
@@ -14,7 +15,7 @@ public enum Adapters {
 
     /// Everything a provider's adapter is made from.
     public struct Context: Sendable {
-        public var channel: NudgeLanguage.Channel
+        public var channel: NudgeCore.Channel
         /// The channel's settings as written (secrets as variable names).
         public var settings: [String: String]
         /// The environment.
@@ -37,7 +38,7 @@ public enum Adapters {
 
         /// A context with a client made by `makeClient` when first needed.
         public init(
-            channel: NudgeLanguage.Channel, settings: [String: String], environment: [String: String],
+            channel: NudgeCore.Channel, settings: [String: String], environment: [String: String],
             client makeClient: @escaping @Sendable () -> HTTPClient, unsubscribe: UnsubscribeLinks? = nil,
             publicURL: String? = nil, resolve: @escaping @Sendable (String) -> String = { $0 }
         ) {
@@ -55,7 +56,7 @@ public enum Adapters {
 
         /// A context with `client`; timeouts, concurrency and rate from `settings`.
         public init(
-            channel: NudgeLanguage.Channel, settings: [String: String], environment: [String: String] = [:],
+            channel: NudgeCore.Channel, settings: [String: String], environment: [String: String] = [:],
             client: HTTPClient, unsubscribe: UnsubscribeLinks? = nil, publicURL: String? = nil
         ) {
             self.init(
@@ -92,8 +93,8 @@ public enum Adapters {
     }
 
     /// The retry policy of each channel: `max_attempts` and `max_age` from nudge.yaml over `base`.
-    public static func retryPolicies(_ config: ProjectConfig, base: RetryPolicy = RetryPolicy()) -> [NudgeLanguage.Channel: RetryPolicy] {
-        var policies: [NudgeLanguage.Channel: RetryPolicy] = [:]
+    public static func retryPolicies(_ config: ProjectConfig, base: RetryPolicy = RetryPolicy()) -> [NudgeCore.Channel: RetryPolicy] {
+        var policies: [NudgeCore.Channel: RetryPolicy] = [:]
         for (channel, settings) in config.channels {
             var policy = base
             if let attempts = settings.settings["max_attempts"].flatMap({ Int($0) }), attempts > 0 {

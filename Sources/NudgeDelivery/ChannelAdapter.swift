@@ -1,6 +1,7 @@
 public import Foundation
 import NudgeLanguage
-public import NudgeStore
+import NudgeStore
+public import NudgeCore
 
 /// What a message says, typed by channel: what an adapter sends.
 public enum MessageContent: Sendable, Hashable {

@@ -1,7 +1,8 @@
 public import Foundation
 public import Logging
-public import NudgeLanguage
+import NudgeLanguage
 public import NudgeStore
+public import NudgeCore
 
 /// When to retry a transient failure and when to give up.
 public struct RetryPolicy: Sendable {

@@ -3,6 +3,7 @@ import Logging
 import NudgeLanguage
 public import NudgeStore
 import PostgresNIO
+public import NudgeCore
 
 /// History, status and the events `nudge serve` records, on PostgreSQL.
 extension PostgresStore: EventStore {

@@ -3,6 +3,7 @@ import Logging
 import NudgeLanguage
 public import NudgeStore
 import PostgresNIO
+import NudgeCore
 
 /// CSV imports on PostgreSQL.
 ///

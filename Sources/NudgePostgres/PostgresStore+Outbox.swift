@@ -3,6 +3,7 @@ import Logging
 import NudgeLanguage
 public import NudgeStore
 import PostgresNIO
+public import NudgeCore
 
 /// The outbox on PostgreSQL. Claims lock the rows they take with `FOR UPDATE SKIP LOCKED`, so dispatchers on many
 /// machines take disjoint batches without waiting for each other; leases make a crashed one's messages free again.

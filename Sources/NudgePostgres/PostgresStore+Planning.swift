@@ -3,6 +3,7 @@ import Logging
 import NudgeLanguage
 public import NudgeStore
 import PostgresNIO
+public import NudgeCore
 
 /// The planning seam on PostgreSQL: the same candidate queries as SQLite's, each served by an index.
 extension PostgresStore: PlanningStore {

@@ -5,6 +5,7 @@ public import NudgeDelivery
 import NudgeEngine
 public import NudgeLanguage
 public import NudgeServer
+public import NudgeCore
 
 /// The providers of this build: adding one is its folder and one line here.
 public enum Providers {
@@ -32,7 +33,7 @@ public enum Providers {
     public static func makeAdapters(
         _ config: ProjectConfig, environment: [String: String], httpClient: @escaping @Sendable () -> HTTPClient,
         resolve: @escaping @Sendable (String) -> String
-    ) throws -> [NudgeLanguage.Channel: any ChannelAdapter] {
+    ) throws -> [NudgeCore.Channel: any ChannelAdapter] {
         let shared = NIOLockedValueBox<HTTPClient?>(nil)
         let client: @Sendable () -> HTTPClient = {
             shared.withLockedValue { client in
@@ -43,7 +44,7 @@ public enum Providers {
             }
         }
         let unsubscribe = UnsubscribeLinks(config: config, environment: environment)
-        var adapters: [NudgeLanguage.Channel: any ChannelAdapter] = [:]
+        var adapters: [NudgeCore.Channel: any ChannelAdapter] = [:]
         for (channel, settings) in config.channels.sorted(by: { $0.key < $1.key }) {
             let name = "channel '\(channel.rawValue)'"
             guard let provider = named(settings.provider) else {

@@ -1,6 +1,7 @@
 import Foundation
 public import Mustache
 public import NudgeLanguage
+public import NudgeCore
 
 /// A variable reference inside a template, with its place.
 public struct TemplateVariable: Sendable, Hashable {

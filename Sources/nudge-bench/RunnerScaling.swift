@@ -7,6 +7,7 @@ import NudgeLanguage
 import NudgePostgres
 import PostgresNIO
 import Synchronization
+import NudgeCore
 
 #if canImport(Glibc)
     import Glibc

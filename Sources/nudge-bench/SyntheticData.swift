@@ -1,6 +1,7 @@
 import Foundation
 import NudgeLanguage
 import NudgeStore
+import NudgeCore
 
 /// Writes reproducible CSV files of customers, visits, offers and stamp progress.
 ///

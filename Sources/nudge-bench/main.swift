@@ -4,6 +4,7 @@ import Logging
 import NudgeLanguage
 import NudgePostgres
 import PostgresNIO
+import NudgeCore
 
 #if canImport(Glibc)
     import Glibc

@@ -3,6 +3,7 @@ import Foundation
 import NudgeEngine
 import NudgeLanguage
 import NudgeStore
+import NudgeCore
 
 extension NudgeCommand {
     /// `nudge demo`: a database of synthetic customers and today's dry-run of the project's workflows.

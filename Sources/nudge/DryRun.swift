@@ -4,6 +4,7 @@ import NudgeEngine
 import NudgeLanguage
 import NudgeRender
 import NudgeStore
+import NudgeCore
 
 /// The output formats of dry-run.
 enum PlanFormat: String, ExpressibleByArgument, CaseIterable {

@@ -3,6 +3,7 @@ import Foundation
 import NudgeEngine
 import NudgeLanguage
 import NudgeStore
+import NudgeCore
 
 extension NudgeCommand {
     /// `nudge history CUSTOMER`: what a customer was sent or not sent, when, how, and the outcome.

@@ -10,6 +10,7 @@ import NudgeProviders
 import NudgeStore
 import ServiceLifecycle
 import UnixSignals
+import NudgeCore
 
 extension NudgeCommand {
     /// `nudge run`: evaluates, commits the plan, delivers; `--every` repeats until SIGTERM/SIGINT.
@@ -57,7 +58,7 @@ extension NudgeCommand {
             try await withStore(project.databasePath(override: global.db), config: project.config, global: global) { store in
                 let box = HTTPClientBox()
                 defer { box.shutdown() }
-                let adapters: [NudgeLanguage.Channel: any ChannelAdapter]
+                let adapters: [NudgeCore.Channel: any ChannelAdapter]
                 do {
                     adapters = try Providers.makeAdapters(
                         project.config, environment: environment, httpClient: { box.client },

@@ -5,6 +5,7 @@ import NudgeEngine
 import NudgeLanguage
 import NudgeProviders
 import NudgeStore
+import NudgeCore
 
 extension NudgeCommand {
     /// `nudge send-test`: renders one workflow's message for one customer and sends it to a test address.
@@ -38,7 +39,7 @@ extension NudgeCommand {
 
         func validate() throws {
             try validateNow(now)
-            if let channel, NudgeLanguage.Channel(rawValue: channel) == nil {
+            if let channel, NudgeCore.Channel(rawValue: channel) == nil {
                 throw ValidationError("'--channel \(channel)' must be one of: email, sms, push, wallet")
             }
             guard !to.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("'--to' is empty") }
@@ -59,7 +60,7 @@ extension NudgeCommand {
                         unsubscribe: UnsubscribeLinks(config: project.config, environment: [:]))
                     return try await planner.testMessage(
                         workflowID: workflow, customerID: customer,
-                        channel: channel.flatMap(NudgeLanguage.Channel.init(rawValue:)), to: to, now: instant)
+                        channel: channel.flatMap(NudgeCore.Channel.init(rawValue:)), to: to, now: instant)
                 }
             } catch let error as Planner.TestSendError {
                 Console.error("error: \(error)")

@@ -4,6 +4,7 @@ import NudgeDelivery
 import NudgeLanguage
 import NudgeProviders
 import NudgeStore
+import NudgeCore
 
 /// Fails with exit 1 when the configuration names secrets the environment lacks, naming each at its place in
 /// nudge.yaml (never a value), before anything is read or written.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import NudgeStore
 import Testing
+import NudgeCore
 
 #if canImport(Glibc)
     import Glibc

@@ -5,6 +5,7 @@ import NudgeLanguage
 import NudgeProviders
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 @Suite("Adapters from nudge.yaml")
 struct AdaptersTests {

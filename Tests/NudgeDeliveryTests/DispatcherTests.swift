@@ -7,6 +7,7 @@ import NudgeProviders
 import NudgeStore
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 @Suite("Dispatcher over a file-backed SQLite outbox")
 struct DispatcherTests {

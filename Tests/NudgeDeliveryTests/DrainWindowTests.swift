@@ -5,6 +5,7 @@ import NudgeLanguage
 import NudgeStore
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 /// `delivery.drain_window`: a one-off run waits for retries that fall due soon instead of leaving them to the next
 /// run, which may be a whole timer interval away.

@@ -4,6 +4,7 @@ import NudgeProviders
 import NudgeEngine
 import NudgeStore
 import Testing
+import NudgeCore
 
 @Suite("The plain-text part and headers of every email")
 struct EmailContentTests {

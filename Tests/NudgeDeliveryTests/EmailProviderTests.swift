@@ -7,6 +7,7 @@ import NudgeEngine
 import NudgeLanguage
 import NudgeProviders
 import Testing
+import NudgeCore
 
 /// The email every test sends: a rendered HTML body with a link and an entity, attempted at a fixed instant.
 private let html =

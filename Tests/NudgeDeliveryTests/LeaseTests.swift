@@ -6,6 +6,7 @@ import NudgeStore
 import Synchronization
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 @Suite("Outbox leases")
 struct LeaseTests {

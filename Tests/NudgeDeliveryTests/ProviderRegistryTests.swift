@@ -5,6 +5,7 @@ import NudgeProviders
 import NudgeServer
 import NudgeStore
 import Testing
+import NudgeCore
 
 /// A provider that is not in the registry: what adding one takes is its own declaration.
 private struct PigeonProvider: Provider {

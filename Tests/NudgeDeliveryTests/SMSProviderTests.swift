@@ -5,6 +5,7 @@ import NudgeLanguage
 import NudgeProviders
 import NudgeStore
 import Testing
+import NudgeCore
 
 /// An SMS of the outbox as the dispatcher hands it over, on its `attempt`.
 private func sms(

@@ -7,6 +7,7 @@ import NudgeStore
 import Testing
 
 @testable import NudgeDelivery
+import NudgeCore
 
 /// An email of the outbox to `to`, as the dispatcher hands it over.
 private func email(

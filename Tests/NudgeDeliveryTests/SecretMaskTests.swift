@@ -5,6 +5,7 @@ import NudgeProviders
 import NudgeStore
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 @Suite("Secrets never reach logs or the database")
 struct SecretMaskTests {

@@ -5,6 +5,7 @@ import NudgeLanguage
 import NudgeStore
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 /// Measures delivery throughput and prints it; the speed itself is not asserted.
 @Suite("Throughput", .serialized)

@@ -6,6 +6,7 @@ import NudgeLanguage
 import NudgeStore
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 /// Runs `body` with an HTTP client configured as `nudge run` configures it, shut down afterwards.
 func withHTTPClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {

@@ -4,6 +4,7 @@ import NudgeLanguage
 import NudgeRender
 import NudgeStore
 import Testing
+import NudgeCore
 
 @Suite("Birthday trigger")
 struct BirthdayTriggerTests {

@@ -6,6 +6,7 @@ import NudgeProviders
 import NudgeRender
 import NudgeStore
 import Testing
+import NudgeCore
 
 /// A project on disk in a temporary folder and an in-memory store, for engine tests.
 struct Fixture {

@@ -5,6 +5,7 @@ import NudgeProviders
 import NudgeRender
 import NudgeStore
 import Testing
+import NudgeCore
 
 /// Compares output with files under Golden/; `NUDGE_UPDATE_GOLDEN=1 swift test` rewrites them.
 enum Golden {

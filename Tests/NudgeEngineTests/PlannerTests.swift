@@ -5,6 +5,7 @@ import NudgeLanguage
 import NudgeRender
 import NudgeStore
 import Testing
+import NudgeCore
 
 @Suite("Planner: conditions, consent and channels")
 struct PlannerTests {

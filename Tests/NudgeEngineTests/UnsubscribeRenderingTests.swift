@@ -5,6 +5,7 @@ import NudgeProviders
 import NudgeRender
 import NudgeStore
 import Testing
+import NudgeCore
 
 @Suite("Unsubscribe links in emails")
 struct UnsubscribeRenderingTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import NudgeLanguage
+import NudgeCore
 
 /// A customer's state for condition tests: fixed values, a fixed `now` and zone.
 struct TestSource: FieldSource {

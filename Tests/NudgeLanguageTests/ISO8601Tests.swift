@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import NudgeLanguage
+import NudgeCore
 
 @Suite("ISO 8601")
 struct ISO8601Tests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import NudgeLanguage
+import NudgeCore
 
 /// `TimeZone.instant(at:secondsIntoDay:)` as first written (arrays of candidates), kept as the reference.
 private func referenceInstant(_ zone: TimeZone, _ date: LocalDate, _ seconds: Int) -> Date {

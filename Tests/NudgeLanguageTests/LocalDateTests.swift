@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import NudgeLanguage
+import NudgeCore
 
 /// A date from `YYYY-MM-DD` that must parse.
 func date(_ text: String) -> LocalDate {

@@ -3,6 +3,7 @@ import Testing
 
 @testable import NudgeLanguage
 import NudgeProviders
+import NudgeCore
 
 /// Parses nudge.yaml text and returns the config and the sorted diagnostics as printed.
 private func parse(_ text: String) -> (config: ProjectConfig, diagnostics: [String]) {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import NudgeLanguage
+import NudgeCore
 
 /// Parses a workflow file as `Workflows/x.yaml` and returns the workflow and the sorted diagnostics as printed.
 private func parse(

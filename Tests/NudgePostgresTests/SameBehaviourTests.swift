@@ -9,6 +9,7 @@ import NudgeStore
 import PostgresNIO
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 /// The same data and the same `--now` give the same plan, the same deliveries and the same reports on SQLite and
 /// PostgreSQL.

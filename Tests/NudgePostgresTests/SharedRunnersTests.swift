@@ -5,6 +5,7 @@ import NudgeStore
 import NudgeTestSupport
 import PostgresNIO
 import Testing
+import NudgeCore
 
 #if canImport(Glibc)
     import Glibc

@@ -2,6 +2,7 @@ import NudgeLanguage
 import Testing
 
 @testable import NudgeRender
+import NudgeCore
 
 /// Parses a template as `Templates/t.<channel>.mustache`; returns it and the sorted diagnostics as printed.
 private func parse(_ text: String, channel: Channel) -> (template: MessageTemplate?, diagnostics: [String]) {

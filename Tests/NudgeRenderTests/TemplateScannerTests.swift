@@ -2,6 +2,7 @@ import NudgeLanguage
 import Testing
 
 @testable import NudgeRender
+import NudgeCore
 
 /// Scans `text` starting at `line:column` of `t.mustache`.
 private func scan(_ text: String, line: Int = 1, column: Int = 1) -> (

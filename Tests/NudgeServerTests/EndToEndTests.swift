@@ -14,6 +14,7 @@ import NudgeServer
 import NudgeStore
 import Synchronization
 import Testing
+import NudgeCore
 
 /// The loop an owner gets by switching `provider: file` to `sendgrid`: run sends through the provider's API with the
 /// outbox id attached, the provider's events come back through `nudge serve`, and a bounce is respected.

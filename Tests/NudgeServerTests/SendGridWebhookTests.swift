@@ -7,6 +7,7 @@ import NudgeServer
 import NudgeStore
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 @Suite("POST /webhooks/sendgrid")
 struct SendGridWebhookTests {

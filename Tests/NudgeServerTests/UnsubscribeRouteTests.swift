@@ -8,6 +8,7 @@ import NudgeServer
 import NudgeStore
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 @Suite("GET and POST /unsubscribe/{token}")
 struct UnsubscribeRouteTests {

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 
 @testable import NudgeStore
+import NudgeCore
 
 @Suite("The database file")
 struct AppDatabaseTests {

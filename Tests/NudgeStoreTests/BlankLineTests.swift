@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import NudgeStore
+import NudgeCore
 
 @Suite("Blank lines")
 struct BlankLineTests {

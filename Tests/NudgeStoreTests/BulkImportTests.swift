@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 
 @testable import NudgeStore
+import NudgeCore
 
 /// Imports into empty tables run in bulk-load mode (secondary indexes and triggers dropped and created again
 /// inside the import's transaction); these tests check that nobody can tell, but for the speed.

@@ -4,6 +4,7 @@ import NudgeLanguage
 import Testing
 
 @testable import NudgeStore
+import NudgeCore
 
 @Suite("Consent changes from providers and customers")
 struct ConsentTests {

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import NudgeStore
+import NudgeCore
 
 @Suite("Importing customers")
 struct CustomerImportTests {

@@ -4,6 +4,7 @@ import NudgeLanguage
 import Testing
 
 @testable import NudgeStore
+import NudgeCore
 
 /// The byte-level field handling of the importer agrees with the `String` code it stands in for.
 @Suite("Field text")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import NudgeStore
+import NudgeCore
 
 /// A file that must be rejected whole, and the problems it must report.
 struct BadFile: Sendable, CustomTestStringConvertible {

@@ -2,6 +2,7 @@ public import Foundation
 public import NudgeLanguage
 import NudgeStore
 public import NudgeRender
+import NudgeCore
 
 /// The fields of design §4 for one occurrence, computed from stored state at `now`.
 ///

@@ -1,6 +1,7 @@
 public import Foundation
 import NudgeLanguage
-public import NudgeStore
+import NudgeStore
+public import NudgeCore
 
 /// One firing of a trigger for one customer: the unit the ledger records.
 public struct Occurrence: Sendable {

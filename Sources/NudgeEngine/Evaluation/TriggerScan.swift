@@ -1,6 +1,7 @@
 import Foundation
 import NudgeLanguage
 import NudgeStore
+import NudgeCore
 
 /// Finds the occurrences of one workflow's trigger that fall due in `(now − catch_up, now]`.
 ///

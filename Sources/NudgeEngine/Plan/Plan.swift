@@ -1,6 +1,7 @@
 public import Foundation
-public import NudgeLanguage
+import NudgeLanguage
 public import NudgeRender
+public import NudgeCore
 
 /// One message of a plan: sent on a channel, or suppressed with a reason.
 public struct PlannedMessage: Sendable {

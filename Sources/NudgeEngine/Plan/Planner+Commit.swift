@@ -2,6 +2,7 @@ public import Foundation
 import NudgeLanguage
 import NudgeRender
 import NudgeStore
+import NudgeCore
 
 /// What a committed plan put in the outbox.
 public struct CommitSummary: Sendable {

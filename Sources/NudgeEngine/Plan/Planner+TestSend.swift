@@ -1,7 +1,8 @@
 public import Foundation
-public import NudgeLanguage
+import NudgeLanguage
 import NudgeRender
 import NudgeStore
+public import NudgeCore
 
 /// A message rendered for `nudge send-test`: one workflow's template for one customer, on one channel.
 public struct TestMessage: Sendable {

@@ -3,6 +3,7 @@ public import Logging
 import NudgeLanguage
 import NudgeRender
 public import NudgeStore
+import NudgeCore
 
 /// Evaluates a project's rule graph against a store at `now` and produces the Plan.
 ///

@@ -1,6 +1,7 @@
 public import Foundation
 public import NudgeLanguage
 public import NudgeRender
+public import NudgeCore
 
 /// Identifies a template file: name and channel.
 public struct TemplateKey: Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 public import Foundation
+import NudgeCore
 
 /// What a compiled condition reads at evaluation time.
 public protocol FieldSource {

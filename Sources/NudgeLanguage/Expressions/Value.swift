@@ -1,4 +1,5 @@
 public import Foundation
+import NudgeCore
 
 /// A runtime value of a field or expression.
 public enum Value: Sendable, Hashable, CustomStringConvertible {
@@ -49,11 +50,7 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
 
     /// Whole numbers without a fraction, others with up to two decimals.
     public static func format(_ number: Double) -> String {
-        if number.isFinite, number == number.rounded(), abs(number) < 1e15 { return String(Int(number)) }
-        var text = String(format: "%.2f", number)
-        while text.hasSuffix("0") { text.removeLast() }
-        if text.hasSuffix(".") { text.removeLast() }
-        return text
+        JSONText.number(number)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NudgeCore
 
 /// Parsers for the channel settings of nudge.yaml, shared by `check` and the adapters.
 public enum ChannelSetting {

@@ -1,4 +1,5 @@
 import Foundation
+public import NudgeCore
 
 /// What a provider of nudge.yaml takes: its name, its settings (secrets only as `…_env` names), the channels it
 /// carries, and the checks `nudge check` runs on them. Each provider declares its own (in its folder of

@@ -1,3 +1,4 @@
+public import NudgeCore
 /// A workflow's trigger (design §5).
 public enum Trigger: Sendable, Hashable {
     /// Due on the local date `daysBefore` days before the birthday.

@@ -1,3 +1,4 @@
+public import NudgeCore
 /// Parses one workflow file into a checked `Workflow`, collecting every problem.
 public enum WorkflowParser {
     static let topKeys = ["id", "name", "enabled", "trigger", "when", "actions", "catch_up", "send_at", "description"]

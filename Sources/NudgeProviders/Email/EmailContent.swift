@@ -2,6 +2,7 @@ import Foundation
 public import NudgeDelivery
 import NudgeStore
 public import NudgeEngine
+import NudgeCore
 
 /// An email as every email adapter sends it: addresses, subject, HTML and plain-text bodies, and the headers that
 /// tie it back to the outbox (`X-Nudge-Id`) and let the customer leave (`List-Unsubscribe`, RFC 8058 one-click).

@@ -1,6 +1,7 @@
 public import Foundation
 public import NudgeDelivery
 import NudgeStore
+import NudgeCore
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,6 @@
 public import NudgeDelivery
 public import NudgeLanguage
+import NudgeCore
 
 /// `provider: file`: every message as a JSON line in a file (`path`, default `outbox/<channel>.jsonl`).
 public struct FileProvider: Provider {

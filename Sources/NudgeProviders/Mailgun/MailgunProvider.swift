@@ -1,6 +1,7 @@
 public import NudgeDelivery
 public import NudgeLanguage
 public import NudgeServer
+import NudgeCore
 
 /// `provider: mailgun`: email through Mailgun's messages API; events through its signed webhooks
 /// (`webhook_signing_key_env`).

@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 import NudgeStore
 public import NudgeServer
+import NudgeCore
 
 /// Mailgun's route of `nudge serve`: its signed webhooks.
 public struct MailgunWebhooks: SignedPostRoute {

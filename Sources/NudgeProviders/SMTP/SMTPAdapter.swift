@@ -4,6 +4,7 @@ import NIOSSL
 public import NudgeEngine
 import NudgeLanguage
 import NudgeStore
+import NudgeCore
 
 /// The `smtp` provider: submits each email to an SMTP server (RFC 6409) over a few reused connections, with TLS
 /// (STARTTLS on 587 or TLS from the first byte on 465) before any credential is sent. The message's `Message-ID` is

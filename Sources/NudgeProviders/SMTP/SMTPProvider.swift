@@ -1,5 +1,6 @@
 public import NudgeDelivery
 public import NudgeLanguage
+import NudgeCore
 
 /// `provider: smtp`: email through an SMTP server (STARTTLS, implicit TLS, or plain on this machine).
 public struct SMTPProvider: Provider {

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NudgeLanguage
 import NudgeStore
+import NudgeCore
 
 /// The `sns` provider: Amazon SNS `Publish` to a phone number through the Query API, signed with SigV4.
 ///

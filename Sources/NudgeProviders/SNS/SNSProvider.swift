@@ -1,5 +1,6 @@
 public import NudgeDelivery
 public import NudgeLanguage
+import NudgeCore
 
 /// `provider: sns`: SMS through Amazon SNS's Publish action, signed with AWS Signature Version 4.
 public struct SNSProvider: Provider {

@@ -1,6 +1,7 @@
 public import NudgeDelivery
 public import NudgeLanguage
 public import NudgeServer
+import NudgeCore
 
 /// `provider: sendgrid`: email through SendGrid's v3 Mail Send API; delivery events through its signed Event
 /// Webhook (`webhook_public_key_env`).

@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 import NudgeStore
 public import NudgeServer
+import NudgeCore
 
 /// SendGrid's route of `nudge serve`: the signed Event Webhook.
 public struct SendGridWebhooks: SignedPostRoute {

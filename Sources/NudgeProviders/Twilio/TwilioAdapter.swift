@@ -4,6 +4,7 @@ public import NudgeDelivery
 import NIOCore
 import NIOHTTP1
 import NudgeStore
+import NudgeCore
 
 /// The `twilio` provider: one `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` per message.
 ///

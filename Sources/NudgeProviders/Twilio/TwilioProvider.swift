@@ -1,6 +1,7 @@
 public import NudgeDelivery
 public import NudgeLanguage
 public import NudgeServer
+import NudgeCore
 
 /// `provider: twilio`: SMS through Twilio's Messages API; status callbacks and STOP/START replies through its
 /// signed webhooks (which need `serve.public_url`).

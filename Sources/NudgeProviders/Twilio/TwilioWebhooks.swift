@@ -3,6 +3,7 @@ import HTTPTypes
 public import Hummingbird
 import NudgeStore
 public import NudgeServer
+import NudgeCore
 
 /// Twilio's routes of `nudge serve`: message status callbacks and incoming messages (STOP, START).
 public struct TwilioWebhooks: ProviderWebhooks {

@@ -1,5 +1,6 @@
 public import NudgeDelivery
 public import NudgeLanguage
+import NudgeCore
 
 /// `provider: webhook`: every message POSTed as JSON to `url`, signed per Standard Webhooks with `secret_env`.
 public struct WebhookProvider: Provider {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NudgeEngine
 import NudgeStore
+import NudgeCore
 
 extension EventReceiver {
     /// `GET /unsubscribe/{token}`: a confirmation page whose button POSTs back. Changes nothing, since mail

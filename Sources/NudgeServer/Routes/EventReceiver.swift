@@ -4,6 +4,7 @@ public import Hummingbird
 public import Logging
 import NIOCore
 public import NudgeStore
+public import NudgeCore
 
 /// A provider's report mapped for the store: the event and the consent changes it causes (a change with an empty
 /// customer id applies to the customer of the event's outbox message).

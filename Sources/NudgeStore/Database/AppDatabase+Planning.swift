@@ -3,6 +3,7 @@ import GRDB
 import NudgeLanguage
 #if canImport(Glibc)
 import Glibc
+public import NudgeCore
 #endif
 
 extension ProgressState {

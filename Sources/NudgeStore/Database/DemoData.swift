@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 import NudgeLanguage
+import NudgeCore
 
 /// Realistic synthetic customers for the demo: a fixed seed, dates placed around `now` so that every
 /// example workflow has someone due today.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import NudgeLanguage
+import NudgeCore
 
 /// A field's value trimmed as `trimmingCharacters(in: .whitespaces)` trims it, without Foundation on the common path.
 ///

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import NudgeLanguage
+import NudgeCore
 
 /// Validates and upserts the rows of one CSV file, inside the import's transaction.
 ///

@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 import NudgeLanguage
+public import NudgeCore
 
 /// The outcome of one delivery attempt, as the dispatcher records it.
 public enum DeliveryOutcome: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import Foundation
-public import NudgeLanguage
+import NudgeLanguage
+public import NudgeCore
 
 /// Consent and address rules, enforced for every workflow (design §5): the one place consent is decided.
 public enum ChannelPolicy {

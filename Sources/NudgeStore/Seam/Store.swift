@@ -1,4 +1,5 @@
 public import Foundation
+public import NudgeCore
 
 // The store seam: what the engine, the dispatcher, the server and the commands ask of a database. Two stores
 // implement it: `AppDatabase` (SQLite through GRDB) and `PostgresStore` (PostgreSQL through postgres-nio). No SQL
@@ -28,18 +29,6 @@ public struct Candidate: Sendable {
     }
 }
 
-/// The ledger's key: an occurrence of a workflow for a customer, recorded once ever.
-public struct LedgerKey: Sendable, Hashable {
-    public var workflowID: String
-    public var customerID: String
-    public var occurrence: String
-
-    public init(workflowID: String, customerID: String, occurrence: String) {
-        self.workflowID = workflowID
-        self.customerID = customerID
-        self.occurrence = occurrence
-    }
-}
 
 /// What reads the engine makes while planning, and the one write that commits a plan.
 public protocol PlanningStore: Sendable {

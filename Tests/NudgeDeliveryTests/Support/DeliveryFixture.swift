@@ -11,6 +11,7 @@ import NudgeStore
 import Synchronization
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 /// The stores the delivery tests run on: SQLite always, PostgreSQL when the tests have a server
 /// (`NUDGE_TEST_POSTGRES_URL`; `.ci/run` starts one).
@@ -133,7 +134,7 @@ final class DeliveryFixture: Sendable {
 
     /// A dispatcher over this store with a controllable clock and a fixed jitter.
     func dispatcher(
-        _ adapters: [NudgeLanguage.Channel: any ChannelAdapter], clock: TestClock, jitter: Double = 1,
+        _ adapters: [NudgeCore.Channel: any ChannelAdapter], clock: TestClock, jitter: Double = 1,
         policy: RetryPolicy = RetryPolicy(), owner: LeaseOwner = .current(nonce: "test"), batchSize: Int = 500,
         leaseSeconds: Double = 300
     ) -> Dispatcher {

@@ -13,6 +13,7 @@ import NudgeStore
 import Synchronization
 import NudgeTestSupport
 import Testing
+import NudgeCore
 
 /// A temporary file-backed store with three customers and their outbox messages, and a clock that stands still,
 /// for route tests. The folder is removed when the fixture goes away.

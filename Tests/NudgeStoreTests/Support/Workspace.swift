@@ -8,6 +8,7 @@ import Synchronization
 import Testing
 
 @testable import NudgeStore
+import NudgeCore
 
 /// A fresh temporary folder holding a real SQLite file, removed when the test is done.
 ///

@@ -1,8 +1,7 @@
 import Foundation
-public import GRDB
 
 /// One message of a committed plan: delivered by the dispatcher, or recorded as suppressed.
-public struct OutboxMessage: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+public struct OutboxMessage: Codable, Sendable, Hashable {
     /// Where a message stands.
     public enum Status: String, Codable, Sendable, CaseIterable {
         /// Waiting for its first delivery or a retry.
@@ -13,10 +12,6 @@ public struct OutboxMessage: Codable, Sendable, Hashable, FetchableRecord, Persi
         /// No channel could carry it; never retried.
         case suppressed
     }
-
-    public static let databaseTableName = "outbox"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     /// The outbox id: the idempotency key sent to providers.
     public var id: String
@@ -48,15 +43,6 @@ public struct OutboxMessage: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var deliveredAt: Int64?
     public var providerMessageId: String?
 
-    /// Columns for requests.
-    public enum Columns {
-        public static let id = Column("id")
-        public static let customerId = Column("customer_id")
-        public static let status = Column("status")
-        public static let createdAt = Column("created_at")
-        public static let nextAttemptAt = Column("next_attempt_at")
-    }
-
     /// Creates a message.
     public init(
         id: String, workflowId: String, customerId: String, occurrence: String, actionIndex: Int, channel: String?,
@@ -82,36 +68,6 @@ public struct OutboxMessage: Codable, Sendable, Hashable, FetchableRecord, Persi
         self.nextAttemptAt = createdAt
     }
 
-    /// Decodes a row of `outbox` by column name (faster than the Codable path, which renames every key).
-    public init(row: Row) throws {
-        id = row["id"]
-        workflowId = row["workflow_id"]
-        customerId = row["customer_id"]
-        occurrence = row["occurrence"]
-        actionIndex = row["action_index"]
-        channel = row["channel"]
-        recipient = row["recipient"]
-        template = row["template"]
-        headingKey = row["heading_key"]
-        heading = row["heading"]
-        body = row["body"]
-        textBody = row["text_body"]
-        dueAt = row["due_at"]
-        createdAt = row["created_at"]
-        let statusText: String = row["status"]
-        guard let decoded = Status(rawValue: statusText) else {
-            throw DatabaseError(message: "unknown outbox status '\(statusText)'")
-        }
-        status = decoded
-        reason = row["reason"]
-        attempts = row["attempts"]
-        nextAttemptAt = row["next_attempt_at"]
-        leaseOwner = row["lease_owner"]
-        leaseExpiresAt = row["lease_expires_at"]
-        deliveredAt = row["delivered_at"]
-        providerMessageId = row["provider_message_id"]
-    }
-
     /// The ledger's key of the occurrence this message belongs to.
     public var ledgerKey: LedgerKey { LedgerKey(workflowID: workflowId, customerID: customerId, occurrence: occurrence) }
 
@@ -120,11 +76,7 @@ public struct OutboxMessage: Codable, Sendable, Hashable, FetchableRecord, Persi
 }
 
 /// One delivery attempt, for history and diagnosis.
-public struct DeliveryAttempt: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "delivery_attempt"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-
+public struct DeliveryAttempt: Codable, Sendable, Hashable {
     public var outboxId: String
     public var attempt: Int
     /// Milliseconds since 1970.

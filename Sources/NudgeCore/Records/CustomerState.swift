@@ -1,6 +1,4 @@
 public import Foundation
-public import GRDB
-internal import NudgeLanguage
 
 /// A customer as stored, with the derived fields maintained on import.
 public struct CustomerState: Sendable, Hashable {
@@ -45,30 +43,6 @@ public struct CustomerState: Sendable, Hashable {
         "id, name, email, phone, birth_date, birth_month_day, birth_year, timezone, signed_up_at, email_opt_in, "
         + "sms_opt_in, push_opt_in, push_token, wallet_pass_id, tags, attributes, last_visit_at, visits_total, "
         + "lifetime_value_cents, last_activity_at"
-
-    /// Decodes a row selected with `columns`, starting at `offset`.
-    public init(row: Row, offset: Int = 0) {
-        id = row[offset]
-        name = row[offset + 1]
-        email = row[offset + 2]
-        phone = row[offset + 3]
-        birthDate = row[offset + 4]
-        birthMonthDay = row[offset + 5]
-        birthYear = row[offset + 6]
-        timeZone = row[offset + 7]
-        signedUpAt = StoredInstant.date(row[offset + 8])
-        isEmailOptIn = row[offset + 9]
-        isSMSOptIn = row[offset + 10]
-        isPushOptIn = row[offset + 11]
-        pushToken = row[offset + 12]
-        walletPassID = row[offset + 13]
-        tagsJSON = row[offset + 14]
-        attributesJSON = row[offset + 15]
-        lastVisitAt = (row[offset + 16] as Int64?).map(StoredInstant.date)
-        visitsTotal = row[offset + 17]
-        lifetimeValueCents = row[offset + 18]
-        lastActivityAt = StoredInstant.date(row[offset + 19])
-    }
 
     /// A customer from its stored columns, in `columns` order (for stores that decode rows themselves).
     public init(
@@ -119,11 +93,11 @@ public struct CustomerState: Sendable, Hashable {
 }
 
 extension CustomerState {
-    static func json(_ values: [String]) -> String {
+    package static func json(_ values: [String]) -> String {
         "[" + values.map(JSONText.quote).joined(separator: ",") + "]"
     }
 
-    static func json(_ values: [String: String]) -> String {
+    package static func json(_ values: [String: String]) -> String {
         "{" + values.sorted { $0.key < $1.key }.map { JSONText.quote($0.key) + ":" + JSONText.quote($0.value) }
             .joined(separator: ",") + "}"
     }
@@ -136,7 +110,7 @@ public struct BirthDate: Sendable, Hashable {
     public var day: Int
 
     /// A birth date from its parts (the caller checks them).
-    init(year: Int?, month: Int, day: Int) {
+    package init(year: Int?, month: Int, day: Int) {
         self.year = year
         self.month = month
         self.day = day

@@ -45,6 +45,15 @@ public enum JSONText {
         public static func array(_ items: [String]) -> Raw { Raw("[" + items.joined(separator: ",") + "]") }
     }
 
+    /// A number as Nudge prints it: whole numbers without a fraction, others with at most two decimals.
+    public static func number(_ number: Double) -> String {
+        if number.isFinite, number == number.rounded(), abs(number) < 1e15 { return String(Int(number)) }
+        var text = String(format: "%.2f", number)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+
     /// A JSON value for nil, strings, numbers, booleans and `Raw` JSON.
     public static func encode(_ value: Any?) -> String {
         switch value {
@@ -52,7 +61,7 @@ public enum JSONText {
         case let string as String: return quote(string)
         case let bool as Bool: return bool ? "true" : "false"
         case let int as Int: return String(int)
-        case let double as Double: return Value.format(double)
+        case let double as Double: return number(double)
         case let raw as Raw: return raw.json
         default: return quote("\(value!)")
         }
