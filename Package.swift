@@ -224,6 +224,7 @@ let package = Package(
             dependencies: [
                 "NudgeTestSupport",
                 "NudgeServer", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeCore", "NudgeLanguage", "NudgeProviders",
+                "NudgePostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -15,6 +15,10 @@ import NudgeCore
 
 /// Delivery with 1, 2 and 4 `nudge run` processes sharing one PostgreSQL database, to a loopback webhook
 /// receiver that answers 200 at once: the same broadcast each time (ledger and outbox emptied in between).
+///
+/// The rate is the messages received over the time from the receiver's first arrival to its last: delivery only.
+/// The runners plan one after the other under the planning lock (at 1M customers each plan takes seconds, most of
+/// it finding the ledger already full), so a whole-process time would count planning several times over.
 func runnerScaling(label: String, nudge: String, project: URL, database: String, customers: Int, day0: Date) async throws {
     let received = Arrivals()
     let router = Router()
@@ -75,27 +79,43 @@ func measureRunners(
         }
         let results = children.map(finish)
         for result in results { check("runner", result) }
-        // The planner's time (one runner plans, the others find the ledger full) is not delivery time.
-        let planning = results.compactMap { result -> Double? in
-            guard let part = result.stderr.split(separator: "planned in ").dropFirst().first else { return nil }
-            return Double(part.split(separator: " ").first ?? "")
-        }.max() ?? 0
-        let wall = results.map(\.seconds).max() ?? 0
         let delivered = received.count
-        cells.append("\(runners) runner\(runners == 1 ? "" : "s") \(rate(delivered, wall - planning)) messages/s")
+        cells.append("\(runners) runner\(runners == 1 ? "" : "s") \(rate(delivered, received.window)) messages/s")
     }
     await store.close()
     print("[\(label)] delivery to a loopback webhook (\(messages) messages): " + cells.joined(separator: ", "))
     try? FileManager.default.removeItem(at: directory)
 }
 
-/// Requests the receiver answered.
+/// Requests the receiver answered, and when the first and the last arrived.
 final class Arrivals: Sendable {
-    private let value = Mutex(0)
+    private struct State {
+        var count = 0
+        var first: ContinuousClock.Instant?
+        var last: ContinuousClock.Instant?
+    }
 
-    var count: Int { value.withLock { $0 } }
+    private let state = Mutex(State())
 
-    func add() { value.withLock { $0 += 1 } }
+    var count: Int { state.withLock { $0.count } }
 
-    func reset() { value.withLock { $0 = 0 } }
+    /// Seconds from the first arrival to the last.
+    var window: Double {
+        state.withLock { state in
+            guard let first = state.first, let last = state.last else { return 0 }
+            let duration = first.duration(to: last)
+            return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+    }
+
+    func add() {
+        let now = ContinuousClock.now
+        state.withLock { state in
+            state.count += 1
+            if state.first == nil { state.first = now }
+            state.last = now
+        }
+    }
+
+    func reset() { state.withLock { $0 = State() } }
 }

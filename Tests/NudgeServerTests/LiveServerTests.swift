@@ -10,7 +10,7 @@ import Testing
 struct LiveServerTests {
     @Test("a signed Twilio STOP over HTTP on loopback turns SMS consent off")
     func liveStop() async throws {
-        let fixture = try ServerFixture()
+        let fixture = try await ServerFixture.make()
         let path = "/webhooks/twilio/inbound"
         let request = ProviderKeys.twilioRequest(
             path,

@@ -14,8 +14,8 @@ struct SendGridWebhookTests {
     let fixture: ServerFixture
     let keys = ProviderKeys()
 
-    init() throws {
-        fixture = try ServerFixture()
+    init() async throws {
+        fixture = try await ServerFixture.make()
     }
 
     /// One event of `type` about `msg_email`, at 2026-11-25T09:58:20Z.

@@ -14,8 +14,8 @@ struct TwilioWebhookTests {
     let fixture: ServerFixture
     let keys = ProviderKeys()
 
-    init() throws {
-        fixture = try ServerFixture()
+    init() async throws {
+        fixture = try await ServerFixture.make()
     }
 
     static func status(_ status: String, sid: String = "SM1", errorCode: String? = nil) -> [(

@@ -15,8 +15,8 @@ struct UnsubscribeRouteTests {
     let fixture: ServerFixture
     let keys = ProviderKeys()
 
-    init() throws {
-        fixture = try ServerFixture()
+    init() async throws {
+        fixture = try await ServerFixture.make()
     }
 
     static let path = "/unsubscribe/" + ProviderKeys.links.token(customerID: "c1")

@@ -7,7 +7,9 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import NudgeEngine
+import NudgeLanguage
 import NudgeProviders
+import NudgePostgres
 import NudgeServer
 import NudgeStore
 import Synchronization
@@ -22,8 +24,30 @@ import NudgeCore
 /// SMS. Outbox: `msg_email` (c1, email), `msg_sms` (c1, sms), `msg_c3` (c3, sms).
 final class ServerFixture: Sendable {
     let directory: URL
+    /// The SQLite store the assertions read.
     let database: AppDatabase
+    /// What the server records through: `database`, or with a PostgreSQL server for the tests both stores.
+    let store: any EventStore
+    private let postgres: (store: PostgresStore, url: DatabaseURL)?
     let clock = TestClock()
+
+    /// A fixture whose server records on SQLite and, when the tests have a PostgreSQL server, on PostgreSQL too
+    /// (see `TwinEventStore`).
+    static func make() async throws -> ServerFixture {
+        let sqlite = try ServerFixture()
+        guard TwinEventStore.isEnabled else { return sqlite }
+        let (postgres, url) = try await PostgresServer.freshStore()
+        try await postgres.replaceContents(from: sqlite.database)
+        _ = try await postgres.commit(try await sqlite.database.reader.read { db in try OutboxMessage.fetchAll(db) })
+        return try ServerFixture(directory: sqlite.directory, database: sqlite.database, postgres: (postgres, url))
+    }
+
+    private init(directory: URL, database: AppDatabase, postgres: (store: PostgresStore, url: DatabaseURL)) throws {
+        self.directory = directory
+        self.database = database
+        self.postgres = postgres
+        store = TwinEventStore(sqlite: database, postgres: postgres.store)
+    }
 
     /// 2026-11-25T10:00:00Z.
     static let start = Date(timeIntervalSince1970: 1_795_600_800)
@@ -33,6 +57,8 @@ final class ServerFixture: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         database = try AppDatabase.open(path: directory.appendingPathComponent("nudge.sqlite").path)
+        store = database
+        postgres = nil
         let signedUp = StoredInstant.millis(Self.start.addingTimeInterval(-86_400 * 30))
         try database.writer.write { db in
             for (id, phone) in [("c1", Self.sharedPhone), ("c2", Self.sharedPhone), ("c3", "+15550002222")] {
@@ -58,7 +84,14 @@ final class ServerFixture: Sendable {
     }
 
     deinit {
-        try? FileManager.default.removeItem(at: directory)
+        guard let postgres else {
+            try? FileManager.default.removeItem(at: directory)
+            return
+        }
+        Task {
+            await postgres.store.close()
+            try? await PostgresServer.drop(postgres.url)
+        }
     }
 
     /// The application over this store and clock.
@@ -67,7 +100,7 @@ final class ServerFixture: Sendable {
     {
         let clock = self.clock
         return buildApplication(
-            settings: settings, database: database, configuration: configuration, now: { clock.now },
+            settings: settings, database: store, configuration: configuration, now: { clock.now },
             logger: Self.logger)
     }
 
@@ -179,4 +212,74 @@ extension TestClientProtocol {
 extension TestResponse {
     /// The body as text.
     var text: String { String(buffer: body) }
+}
+
+/// The server's store in tests with a PostgreSQL server (`NUDGE_TEST_POSTGRES_URL`; `.ci/run` starts one): every
+/// call goes to SQLite and to PostgreSQL holding the same rows, and must get the same answer; after every event
+/// recorded, both hold the same events, consent changes and opt-ins for every customer of the fixture. So every
+/// route test checks both stores.
+final class TwinEventStore: EventStore {
+    let sqlite: any EventStore & PlanningStore
+    let postgres: any EventStore & PlanningStore
+
+    static let isEnabled: Bool = {
+        if PostgresServer.url != nil || PostgresServer.isRequired { return true }
+        print("server tests record on SQLite only: set NUDGE_TEST_POSTGRES_URL (see .ci/postgres) to record on PostgreSQL too")
+        return false
+    }()
+
+    init(sqlite: AppDatabase, postgres: PostgresStore) {
+        self.sqlite = sqlite
+        self.postgres = postgres
+    }
+
+    func history(customerID: String) async throws -> [(message: OutboxMessage, attempts: [DeliveryAttempt])] {
+        let here = try await sqlite.history(customerID: customerID)
+        let there = try await postgres.history(customerID: customerID)
+        #expect(there.map { "\($0.message) \($0.attempts)" } == here.map { "\($0.message) \($0.attempts)" })
+        return here
+    }
+
+    func customerExists(_ id: String) async throws -> Bool {
+        let here = try await sqlite.customerExists(id)
+        #expect(try await postgres.customerExists(id) == here, "PostgreSQL knows customer \(id) otherwise")
+        return here
+    }
+
+    func outboxSummary() async throws -> [OutboxSummaryRow] {
+        let here = try await sqlite.outboxSummary()
+        #expect(try await postgres.outboxSummary() == here)
+        return here
+    }
+
+    func record(_ event: DeliveryEvent, consent: [ConsentChange], receivedAt: Date) async throws -> Bool {
+        let here = try await sqlite.record(event, consent: consent, receivedAt: receivedAt)
+        #expect(try await postgres.record(event, consent: consent, receivedAt: receivedAt) == here)
+        for customer in ["c1", "c2", "c3"] {
+            #expect(try await postgres.deliveryEvents(customerID: customer) == sqlite.deliveryEvents(customerID: customer))
+            let changes: [String] = try await sqlite.consentChanges(customerID: customer).map { "\($0.change) \($0.at)" }
+            #expect(try await postgres.consentChanges(customerID: customer).map { "\($0.change) \($0.at)" } == changes)
+            let optIns = try await sqlite.customer(id: customer).map { [$0.isEmailOptIn, $0.isSMSOptIn, $0.isPushOptIn] }
+            #expect(try await postgres.customer(id: customer).map { [$0.isEmailOptIn, $0.isSMSOptIn, $0.isPushOptIn] } == optIns)
+        }
+        return here
+    }
+
+    func customerIDs(phone: String) async throws -> [String] {
+        let here = try await sqlite.customerIDs(phone: phone)
+        #expect(try await postgres.customerIDs(phone: phone) == here)
+        return here
+    }
+
+    func deliveryEvents(customerID: String) async throws -> [DeliveryEvent] {
+        let here = try await sqlite.deliveryEvents(customerID: customerID)
+        #expect(try await postgres.deliveryEvents(customerID: customerID) == here)
+        return here
+    }
+
+    func consentChanges(customerID: String) async throws -> [(change: ConsentChange, at: Date)] {
+        let here = try await sqlite.consentChanges(customerID: customerID)
+        #expect(try await postgres.consentChanges(customerID: customerID).map { "\($0.change) \($0.at)" } == here.map { "\($0.change) \($0.at)" })
+        return here
+    }
 }
