@@ -32,10 +32,20 @@ extension PostgresStore: ImportStore {
         }
         let scratch = try AppDatabase.scratch(path: scratchPath)
         // Seed what the file touches.
-        if kind != .offers {
+        if kind == .customers {
+            // An upsert keeps the columns the file lacks: the whole stored row is seeded.
             try await seed(
                 scratch, table: "customer", columns: Self.customerColumnNames,
                 "SELECT \(unescaped: Self.customerTextColumns) FROM customer WHERE id = ANY(\(keys.customerIDs))")
+        } else if kind != .offers {
+            // Visits and progress only look customers up (do they exist, in which zone are their dates read); the
+            // derived fields are recomputed here, not taken from the scratch file.
+            try await seed(
+                scratch, table: "customer", columns: ["id", "timezone", "signed_up_at", "last_activity_at"],
+                """
+                SELECT id, timezone, signed_up_at::text, last_activity_at::text FROM customer
+                WHERE id = ANY(\(keys.customerIDs))
+                """)
         }
         if kind == .offers || kind == .progress {
             try await seed(
