@@ -38,7 +38,7 @@ private func post(
     request.method = .POST
     for (name, value) in headers { request.headers.add(name: name, value: value) }
     request.body = .bytes(ByteBuffer(string: body))
-    return try await ProviderHTTP(name: "test", client: client, timeout: 5).send(request)
+    return try await ProviderHTTP(name: "test", client: client, timeout: 15).send(request)
 }
 
 /// How a test wants its adapter.
@@ -551,7 +551,7 @@ extension EmailProviderTests {
             try await FakeSendGrid.with { fake, url, client in
                 let adapter = try Self.adapter(
                     "provider: sendgrid, api_key_env: SENDGRID_API_KEY, from: offers@example.com, from_name: Test Café, "
-                        + "reply_to: hello@example.com, base_url: \"\(url)/\", timeout: 2s", client: client)
+                        + "reply_to: hello@example.com, base_url: \"\(url)/\", timeout: 15s", client: client)
                 #expect((adapter as? SendGridAdapter)?.baseURL == url)
                 let receipt = try await adapter.deliver(message("msg_c"))
                 #expect(receipt == DeliveryReceipt(providerMessageID: "sg-msg_c"))

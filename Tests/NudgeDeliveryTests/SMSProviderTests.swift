@@ -216,7 +216,7 @@ extension SMSProviderTests {
         static func adapter(
             _ baseURL: String, client: HTTPClient, sender: TwilioAdapter.Sender = .from("+15557122661"),
             apiKey: Bool = false, authToken: String? = nil, publicURL: String? = "https://hooks.example.com/",
-            timeout: TimeInterval = 5
+            timeout: TimeInterval = 15
         ) -> TwilioAdapter {
             TwilioAdapter(
                 accountSID: FakeTwilio.accountSID,
@@ -419,7 +419,7 @@ extension SMSProviderTests {
             try await FakeTwilio.with { twilio, url, client in
                 let config = try config(
                     """
-                      sms: { provider: twilio, account_sid: \(FakeTwilio.accountSID), auth_token_env: TWILIO_TOKEN, from: "+15557122661", base_url: "\(url)/", timeout: 2s }
+                      sms: { provider: twilio, account_sid: \(FakeTwilio.accountSID), auth_token_env: TWILIO_TOKEN, from: "+15557122661", base_url: "\(url)/", timeout: 15s }
                     """, publicURL: "https://hooks.example.com")
                 let adapters = try Providers.makeAdapters(
                     config, environment: ["TWILIO_TOKEN": FakeTwilio.authToken], httpClient: { client }, resolve: { $0 })
@@ -632,7 +632,7 @@ extension SMSProviderTests {
             try await FakeSNS.with(credentials: Self.withToken) { sns, url, client in
                 let config = try config(
                     """
-                      sms: { provider: sns, region: eu-west-1, access_key_id_env: AWS_KEY, secret_access_key_env: AWS_SECRET, session_token_env: AWS_TOKEN, sms_type: Promotional, sender_id: Cafe, base_url: "\(url)/", timeout: 2s }
+                      sms: { provider: sns, region: eu-west-1, access_key_id_env: AWS_KEY, secret_access_key_env: AWS_SECRET, session_token_env: AWS_TOKEN, sms_type: Promotional, sender_id: Cafe, base_url: "\(url)/", timeout: 15s }
                     """)
                 let environment = [
                     "AWS_KEY": FakeSNS.credentials.accessKeyID, "AWS_SECRET": FakeSNS.credentials.secretAccessKey,

@@ -282,7 +282,7 @@ struct SMTPAdapterTests {
     @Test("bytes injected after the STARTTLS go-ahead are refused before the handshake: no AUTH, nothing sent")
     func startTLSInjection() async throws {
         let server = try await SMTPTestServer(["--inject"])
-        let adapter = try Self.adapter(server, timeout: 2)
+        let adapter = try Self.adapter(server, timeout: 10)
         Expected.transient(containing: "before the TLS handshake", retryAfter: nil).check(
             try await Self.failure(adapter, email("msg_injected")))
         #expect(try server.commands(connection: 1) == ["connect", "EHLO", "STARTTLS"])

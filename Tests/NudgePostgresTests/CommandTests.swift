@@ -1,5 +1,7 @@
 import Foundation
 import NudgeLanguage
+import NudgePostgres
+import PostgresNIO
 import NudgeTestSupport
 import Testing
 
@@ -106,6 +108,41 @@ struct CommandTests {
         let again = try Self.nudge(["dry-run", "--db", url.description, "--now", now, "--format", "json"])
         #expect(again.stdout == smaller.stdout)
         #expect(again.stdout.split(separator: "\n").count < outputs[0].split(separator: "\n").count)
+        try await PostgresServer.drop(url)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    @Test("send-test renders the same message from either store and leaves both stores' ledger and outbox alone")
+    func sendTest() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-pg-send-\(UUID().uuidString)")
+        let project = directory.appendingPathComponent("project")
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        for item in ["nudge.yaml", "Workflows", "Templates"] {
+            try FileManager.default.copyItem(
+                at: SameBehaviourTests.repository.appendingPathComponent(item), to: project.appendingPathComponent(item))
+        }
+        let url = try await PostgresServer.freshDatabase()
+        let now = "2026-11-25T15:00:00Z"
+        var rendered: [String] = []
+        for store in [directory.appendingPathComponent("demo.sqlite").path, url.description] {
+            let demo = try Self.nudge(["demo", "--db", store, "--now", now, "--customers", "200"], project: project)
+            #expect(demo.status == 0, "\(demo.stderr)")
+            let sent = try Self.nudge(
+                ["send-test", "--db", store, "--workflow", "win-back", "--customer", "c00002", "--to", "+15550001111", "--now", now],
+                project: project)
+            #expect(sent.status == 0, "\(sent.stderr)")
+            #expect(sent.stderr.contains("sent sms to +15550001111 through file"))
+            rendered.append(sent.stdout)
+        }
+        #expect(rendered[0] == rendered[1])
+        #expect(rendered[0].contains("we miss you"))
+        let store = try await PostgresStore.connect(url, password: nil, logger: PostgresServer.logger)
+        for try await count in try await store.client.query("SELECT (SELECT count(*) FROM ledger) + (SELECT count(*) FROM outbox)")
+            .decode(Int64.self)
+        {
+            #expect(count == 0, "send-test wrote no ledger or outbox row")
+        }
+        await store.close()
         try await PostgresServer.drop(url)
         try? FileManager.default.removeItem(at: directory)
     }

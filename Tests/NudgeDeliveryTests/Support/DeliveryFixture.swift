@@ -199,7 +199,7 @@ struct WebhookProject {
                   timezone: Europe/Lisbon
                 send_at: "09:00"
                 channels:
-                  email: { provider: webhook, url: "\(url)", secret_env: \(Self.secretVariable), timeout: 2 }
+                  email: { provider: webhook, url: "\(url)", secret_env: \(Self.secretVariable), timeout: 15 }
                   sms:   { provider: file, path: outbox/sms.jsonl }
                 """,
             "Workflows/welcome.yaml": """
