@@ -38,18 +38,23 @@ struct CommandTests {
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    @Test("import, dry-run, run, status and history print the same on both stores")
-    func sameOutput() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-pg-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let files = try SyntheticCSV(count: 300).write(to: directory)
-        // A copy of the repository's example project, so that its file outboxes are written here.
+    /// A copy of the repository's example project in `directory`, so that its file outboxes are written there.
+    static func exampleProject(in directory: URL) throws -> URL {
         let project = directory.appendingPathComponent("project")
         try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
         for item in ["nudge.yaml", "Workflows", "Templates"] {
             try FileManager.default.copyItem(
                 at: SameBehaviourTests.repository.appendingPathComponent(item), to: project.appendingPathComponent(item))
         }
+        return project
+    }
+
+    @Test("import, dry-run, run, status and history print the same on both stores")
+    func sameOutput() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-pg-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let files = try SyntheticCSV(count: 300).write(to: directory)
+        let project = try Self.exampleProject(in: directory)
         let url = try await PostgresServer.freshDatabase()
         let stores = [directory.appendingPathComponent("cli.sqlite").path, url.description]
         var outputs: [[String]] = []
@@ -115,12 +120,7 @@ struct CommandTests {
     @Test("send-test renders the same message from either store and leaves both stores' ledger and outbox alone")
     func sendTest() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-pg-send-\(UUID().uuidString)")
-        let project = directory.appendingPathComponent("project")
-        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
-        for item in ["nudge.yaml", "Workflows", "Templates"] {
-            try FileManager.default.copyItem(
-                at: SameBehaviourTests.repository.appendingPathComponent(item), to: project.appendingPathComponent(item))
-        }
+        let project = try Self.exampleProject(in: directory)
         let url = try await PostgresServer.freshDatabase()
         let now = "2026-11-25T15:00:00Z"
         var rendered: [String] = []
