@@ -177,11 +177,15 @@ extension PostgresStore: ImportStore {
         updates.append(
             "last_activity_at = greatest(EXCLUDED.signed_up_at, coalesce(customer.last_visit_at, EXCLUDED.signed_up_at))")
         let list = columns.joined(separator: ", ")
+        // A row the file does not change is not rewritten (a daily re-import of the same export touches nothing).
+        let targets = updates.map { "customer." + String($0.prefix { $0 != " " }) }
+        let values = updates.map { String($0.drop { $0 != "=" }.dropFirst()).trimmingCharacters(in: .whitespaces) }
         try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO customer (\(list)) SELECT \(list) FROM customer_in
                     ON CONFLICT (id) DO UPDATE SET \(updates.joined(separator: ", "))
+                    WHERE (\(targets.joined(separator: ", "))) IS DISTINCT FROM (\(values.joined(separator: ", ")))
                     """), logger: logger)
         try await connection.query(
             "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer_in ON CONFLICT DO NOTHING",
@@ -192,11 +196,15 @@ extension PostgresStore: ImportStore {
         try await stage(
             "visit", from: scratch, columns: ["customer_id", "visited_at", "amount_cents"],
             key: ["customer_id", "visited_at"], connection)
-        let amount = header.contains("amount") ? "EXCLUDED.amount_cents" : "visit.amount_cents"
+        // Without an amount column a known visit keeps its amount; an unchanged one is not rewritten.
+        let conflict =
+            header.contains("amount")
+            ? "DO UPDATE SET amount_cents = EXCLUDED.amount_cents WHERE visit.amount_cents IS DISTINCT FROM EXCLUDED.amount_cents"
+            : "DO NOTHING"
         try await connection.query(
             """
             INSERT INTO visit SELECT * FROM visit_in
-            ON CONFLICT (customer_id, visited_at) DO UPDATE SET amount_cents = \(unescaped: amount)
+            ON CONFLICT (customer_id, visited_at) \(unescaped: conflict)
             """, logger: logger)
         try await connection.query(
             """
@@ -206,6 +214,8 @@ extension PostgresStore: ImportStore {
               SELECT customer_id, count(*) AS n, max(visited_at) AS last, coalesce(sum(amount_cents), 0) AS total
               FROM visit WHERE customer_id IN (SELECT DISTINCT customer_id FROM visit_in) GROUP BY customer_id) AS v
             WHERE customer.id = v.customer_id
+              AND (customer.visits_total, customer.last_visit_at, customer.lifetime_value_cents, customer.last_activity_at)
+                IS DISTINCT FROM (v.n, v.last, v.total, greatest(customer.signed_up_at, coalesce(v.last, customer.signed_up_at)))
             """, logger: logger)
     }
 
@@ -227,6 +237,8 @@ extension PostgresStore: ImportStore {
             INSERT INTO progress SELECT * FROM progress_in
             ON CONFLICT (customer_id, offer_id) DO UPDATE SET stamps = EXCLUDED.stamps,
               rewards_earned = EXCLUDED.rewards_earned, updated_at = EXCLUDED.updated_at
+            WHERE (progress.stamps, progress.rewards_earned, progress.updated_at)
+              IS DISTINCT FROM (EXCLUDED.stamps, EXCLUDED.rewards_earned, EXCLUDED.updated_at)
             """, logger: logger)
     }
 }

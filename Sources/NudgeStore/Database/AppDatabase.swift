@@ -29,7 +29,23 @@ public struct AppDatabase: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536")
         }
-        return try AppDatabase(DatabaseQueue(path: path, configuration: configuration))
+        let database = try AppDatabase(DatabaseQueue(path: path, configuration: configuration))
+        // The checks look rows up by key only: the planner's indexes and the zone triggers would only slow the
+        // seeding and checking of a large file.
+        try database.writer.write { db in
+            let names = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT name FROM sqlite_master
+                    WHERE (type = 'index' AND sql IS NOT NULL AND tbl_name IN ('customer', 'visit', 'progress'))
+                      OR (type = 'trigger' AND tbl_name = 'customer')
+                    """)
+            for name in names {
+                let isTrigger = name.hasPrefix("customer_zone_on_")
+                try db.execute(sql: "DROP \(isTrigger ? "TRIGGER" : "INDEX") \(name)")
+            }
+        }
+        return database
     }
 
     /// An in-memory database, for tests.
