@@ -117,7 +117,7 @@ public enum Providers {
 
     /// The routes of `nudge serve` the providers add, for help texts.
     public static var webhookPaths: [String] {
-        let settings = ServerSettings(publicURL: "https://example.com", webhooks: all.compactMap { try? $0.webhooks(ProjectConfig(), environment: [:]) })
-        return settings.webhooks.flatMap(\.routes).map(\.path)
+        let settings = ServerSettings(webhooks: all.compactMap { try? $0.webhooks(ProjectConfig(), environment: [:]) })
+        return settings.webhooks.flatMap { $0.routes(settings) }.map(\.path)
     }
 }

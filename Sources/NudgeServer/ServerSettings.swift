@@ -76,7 +76,7 @@ public struct ServerSettings: Sendable {
     /// Every route and whether it is live.
     public var routes: [RouteStatus] {
         [RouteStatus(method: "GET", path: Route.health, problem: nil)]
-            + webhooks.flatMap(\.routes)
+            + webhooks.flatMap { $0.routes(self) }
             + [
                 RouteStatus(
                     method: "GET, POST", path: Route.unsubscribe + "/{token}",
@@ -110,14 +110,26 @@ public struct ServerSettings: Sendable {
     public enum SecretLookup: Sendable {
         case value(String, variable: String)
         case missing(String)
+
+        /// The secret, if there is one.
+        public var value: String? {
+            if case .value(let text, _) = self { return text }
+            return nil
+        }
+
+        /// Why there is no secret, if there is none.
+        public var problem: String? {
+            if case .missing(let reason) = self { return reason }
+            return nil
+        }
     }
 }
 
 /// A provider's inbound routes for `nudge serve` (delivery reports, replies), with the key that verifies them. A
 /// route without its key answers 503.
 public protocol ProviderWebhooks: Sendable {
-    /// The routes and whether each is live, for the start-up summary.
-    var routes: [ServerSettings.RouteStatus] { get }
+    /// The routes and whether each is live under `settings`, for the start-up summary.
+    func routes(_ settings: ServerSettings) -> [ServerSettings.RouteStatus]
     /// Adds the routes to `router`, recording through `receiver`.
     func add(to router: Router<BasicRequestContext>, receiver: EventReceiver)
 }
@@ -144,7 +156,7 @@ public protocol SignedPostRoute: ProviderWebhooks {
 }
 
 extension SignedPostRoute {
-    public var routes: [ServerSettings.RouteStatus] {
+    public func routes(_ settings: ServerSettings) -> [ServerSettings.RouteStatus] {
         [ServerSettings.RouteStatus(method: "POST", path: Self.path, problem: verifier == nil ? problem : nil)]
     }
 

@@ -10,11 +10,7 @@ import Testing
 /// for message and count for count. So every trigger, condition and policy test runs on both stores.
 enum PostgresTwin {
     /// Whether the second store is used; says once why not.
-    static let isEnabled: Bool = {
-        if PostgresServer.url != nil || PostgresServer.isRequired { return true }
-        print("engine tests plan on SQLite only: set NUDGE_TEST_POSTGRES_URL (see .ci/postgres) to plan on PostgreSQL too")
-        return false
-    }()
+    static let isEnabled = PostgresServer.isUsed("engine tests plan")
 
     /// Plans on a fresh PostgreSQL database holding the rows of `source` and expects `plan`.
     static func expectSamePlan(

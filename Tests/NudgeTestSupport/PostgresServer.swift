@@ -28,19 +28,36 @@ public enum PostgresServer {
         return logger
     }()
 
-    /// A fresh, empty database on the server, dropped by `drop`.
-    /// `options` go to CREATE DATABASE (a collation, say).
+    /// Whether the suites named by `suites` also run on PostgreSQL (a server is set, or required); says once
+    /// why not, e.g. "engine tests plan on SQLite only".
+    public static func isUsed(_ suites: String) -> Bool {
+        if url != nil || isRequired { return true }
+        print("\(suites) on SQLite only: set NUDGE_TEST_POSTGRES_URL (see .ci/postgres) to include PostgreSQL")
+        return false
+    }
+
+    /// A fresh, empty database on the server, dropped by `drop`. `options` go to CREATE DATABASE (a collation, say).
     public static func freshDatabase(options: String = "") async throws -> DatabaseURL {
         guard let text = url else { throw Unavailable() }
-        let base = try DatabaseURL(parsing: text)
-        let name = "nudge_test_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let admin = try await PostgresStore.connect(
-            base, password: environment["PGPASSWORD"], logger: logger, maximumConnections: 1)
-        try await admin.client.query("CREATE DATABASE \(unescaped: name) \(unescaped: options)")
-        await admin.close()
-        var fresh = base
-        fresh.database = name
+        var fresh = try DatabaseURL(parsing: text)
+        fresh.database = "nudge_test_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        try await administer(
+            "CREATE DATABASE \(fresh.database) \(options)")
         return fresh
+    }
+
+    /// Runs `sql` on the server's own database, on a connection of its own.
+    private static func administer(_ sql: String) async throws {
+        guard let text = url else { throw Unavailable() }
+        let admin = try await PostgresStore.connect(
+            try DatabaseURL(parsing: text), password: environment["PGPASSWORD"], logger: logger, maximumConnections: 1)
+        do {
+            try await admin.client.query(PostgresQuery(unsafeSQL: sql))
+        } catch {
+            await admin.close()
+            throw error
+        }
+        await admin.close()
     }
 
     /// A store on a fresh database.
@@ -54,13 +71,15 @@ public enum PostgresServer {
 
     /// Drops a database made by `freshDatabase`.
     public static func drop(_ url: DatabaseURL) async throws {
-        var base = url
-        guard let text = self.url else { throw Unavailable() }
-        base.database = try DatabaseURL(parsing: text).database
-        let admin = try await PostgresStore.connect(
-            base, password: environment["PGPASSWORD"], logger: logger, maximumConnections: 1)
-        try await admin.client.query("DROP DATABASE IF EXISTS \(unescaped: url.database) WITH (FORCE)")
-        await admin.close()
+        try await administer("DROP DATABASE IF EXISTS \(url.database) WITH (FORCE)")
+    }
+
+    /// Closes `store` and drops its database in the background: what a fixture's `deinit` does.
+    public static func dispose(_ store: PostgresStore, _ url: DatabaseURL) {
+        Task {
+            await store.close()
+            try? await drop(url)
+        }
     }
 
     /// NUDGE_REQUIRE_POSTGRES=1 without a server to use.

@@ -23,15 +23,9 @@ public struct MailgunProvider: Provider {
     public func webhooks(_ config: ProjectConfig, environment: [String: String]) throws(ServerSettings.ConfigurationError)
         -> (any ProviderWebhooks)?
     {
-        switch ServerSettings.secret(
+        let key = ServerSettings.secret(
             "webhook_signing_key_env", of: config.channels[.email], channelName: "email", provider: Self.name,
             environment: environment)
-        {
-        case .value(let text, _): return MailgunWebhooks(verifier: MailgunSignature(signingKey: text))
-        case .missing(let reason):
-            var webhooks = MailgunWebhooks(verifier: nil)
-            webhooks.problem = reason
-            return webhooks
-        }
+        return MailgunWebhooks(verifier: key.value.map(MailgunSignature.init(signingKey:)), problem: key.problem)
     }
 }

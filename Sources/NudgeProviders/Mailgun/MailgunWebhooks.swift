@@ -8,10 +8,11 @@ import NudgeCore
 public struct MailgunWebhooks: SignedPostRoute {
     public static let path = "/webhooks/mailgun"
     public var verifier: MailgunSignature?
-    public var problem = "no Mailgun key"
+    public var problem: String
 
-    public init(verifier: MailgunSignature?) {
+    public init(verifier: MailgunSignature?, problem: String? = nil) {
         self.verifier = verifier
+        self.problem = problem ?? "no Mailgun key"
     }
 
     /// `POST /webhooks/mailgun`: `{"signature": {timestamp, token, signature}, "event-data": {…}}`.

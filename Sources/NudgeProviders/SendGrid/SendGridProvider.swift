@@ -35,10 +35,7 @@ public struct SendGridProvider: Provider {
                         + "is not a base64 DER P-256 public key as SendGrid shows it")
             }
             return SendGridWebhooks(verifier: verifier)
-        case .missing(let reason):
-            var webhooks = SendGridWebhooks(verifier: nil)
-            webhooks.problem = reason
-            return webhooks
+        case .missing(let reason): return SendGridWebhooks(verifier: nil, problem: reason)
         }
     }
 }

@@ -8,10 +8,11 @@ import NudgeCore
 public struct SendGridWebhooks: SignedPostRoute {
     public static let path = "/webhooks/sendgrid"
     public var verifier: SendGridSignature?
-    public var problem = "no SendGrid key"
+    public var problem: String
 
-    public init(verifier: SendGridSignature?) {
+    public init(verifier: SendGridSignature?, problem: String? = nil) {
         self.verifier = verifier
+        self.problem = problem ?? "no SendGrid key"
     }
 
     /// `POST /webhooks/sendgrid`: a signed JSON array of Event Webhook events.

@@ -45,13 +45,7 @@ public struct TwilioProvider: Provider {
         let sms = config.channels[.sms]
         let key = sms?.settings["api_key_sid"] != nil || sms?.settings["webhook_auth_token_env"] != nil
             ? "webhook_auth_token_env" : "auth_token_env"
-        let publicURL = config.serve?.publicURL
-        switch ServerSettings.secret(key, of: sms, channelName: "sms", provider: Self.name, environment: environment) {
-        case .value(let text, _): return TwilioWebhooks(verifier: TwilioSignature(authToken: text), publicURL: publicURL)
-        case .missing(let reason):
-            var webhooks = TwilioWebhooks(verifier: nil, publicURL: publicURL)
-            webhooks.problem = reason
-            return webhooks
-        }
+        let token = ServerSettings.secret(key, of: sms, channelName: "sms", provider: Self.name, environment: environment)
+        return TwilioWebhooks(verifier: token.value.map(TwilioSignature.init(authToken:)), problem: token.problem)
     }
 }

@@ -9,22 +9,21 @@ import NudgeCore
 public struct TwilioWebhooks: ProviderWebhooks {
     static let statusPath = "/webhooks/twilio/status"
     static let inboundPath = "/webhooks/twilio/inbound"
-    /// Verifies requests; nil: the routes answer 503.
+    /// Verifies requests; nil (or no `serve.public_url`, which Twilio signs): the routes answer 503.
     public var verifier: TwilioSignature?
-    /// `serve.public_url`, without a trailing slash: Twilio signs the URL it calls (nil: the routes answer 503).
-    public var publicURL: String?
     /// Why there is no verifier, as found in nudge.yaml.
-    var problem = "no Twilio auth token"
+    public var problem: String
 
-    public init(verifier: TwilioSignature?, publicURL: String?) {
+    public init(verifier: TwilioSignature?, problem: String? = nil) {
         self.verifier = verifier
-        self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.problem = problem ?? "no Twilio auth token"
     }
 
-    public var routes: [ServerSettings.RouteStatus] {
+    public func routes(_ settings: ServerSettings) -> [ServerSettings.RouteStatus] {
         let problem: String? =
             verifier == nil
-            ? problem : publicURL == nil ? "serve.public_url is not set (Twilio signs the URL it calls)" : nil
+            ? problem
+            : settings.publicURL == nil ? "serve.public_url is not set (Twilio signs the URL it calls)" : nil
         return [Self.statusPath, Self.inboundPath].map {
             ServerSettings.RouteStatus(method: "POST", path: $0, problem: problem)
         }
@@ -118,7 +117,7 @@ public struct TwilioWebhooks: ProviderWebhooks {
     private func verifiedForm(
         _ request: Request, context: some RequestContext, receiver: EventReceiver
     ) async throws -> [(name: String, value: String)] {
-        guard let verifier, let publicURL else { throw EventReceiver.notConfigured }
+        guard let verifier, let publicURL = receiver.settings.publicURL else { throw EventReceiver.notConfigured }
         let body = try await receiver.body(of: request, limit: 64 << 10)
         guard let parameters = FormParameters.parse(String(decoding: body, as: UTF8.self)) else {
             throw HTTPError(.badRequest, message: "expected a form-encoded body")

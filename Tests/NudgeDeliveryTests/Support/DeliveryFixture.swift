@@ -18,11 +18,7 @@ import NudgeCore
 enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
     case sqlite, postgres
 
-    static let available: [Backend] = {
-        if PostgresServer.url != nil || PostgresServer.isRequired { return [.sqlite, .postgres] }
-        print("delivery tests run on SQLite only: set NUDGE_TEST_POSTGRES_URL (see .ci/postgres) to run them on PostgreSQL too")
-        return [.sqlite]
-    }()
+    static let available: [Backend] = PostgresServer.isUsed("delivery tests run") ? [.sqlite, .postgres] : [.sqlite]
 
     var description: String { rawValue }
 }
@@ -64,12 +60,7 @@ final class DeliveryFixture: Sendable {
 
     deinit {
         try? FileManager.default.removeItem(at: directory)
-        if let postgres {
-            Task {
-                await postgres.store.close()
-                try? await PostgresServer.drop(postgres.url)
-            }
-        }
+        if let postgres { PostgresServer.dispose(postgres.store, postgres.url) }
     }
 
     /// An instant with whole milliseconds, as the store keeps them: 2026-11-25T10:00:00Z.

@@ -31,34 +31,28 @@ final class ServerFixture: Sendable {
     private let postgres: (store: PostgresStore, url: DatabaseURL)?
     let clock = TestClock()
 
-    /// A fixture whose server records on SQLite and, when the tests have a PostgreSQL server, on PostgreSQL too
-    /// (see `TwinEventStore`).
-    static func make() async throws -> ServerFixture {
-        let sqlite = try ServerFixture()
-        guard TwinEventStore.isEnabled else { return sqlite }
-        let (postgres, url) = try await PostgresServer.freshStore()
-        try await postgres.replaceContents(from: sqlite.database)
-        _ = try await postgres.commit(try await sqlite.database.reader.read { db in try OutboxMessage.fetchAll(db) })
-        return try ServerFixture(directory: sqlite.directory, database: sqlite.database, postgres: (postgres, url))
-    }
-
-    private init(directory: URL, database: AppDatabase, postgres: (store: PostgresStore, url: DatabaseURL)) throws {
-        self.directory = directory
-        self.database = database
-        self.postgres = postgres
-        store = TwinEventStore(sqlite: database, postgres: postgres.store)
-    }
-
     /// 2026-11-25T10:00:00Z.
     static let start = Date(timeIntervalSince1970: 1_795_600_800)
     static let sharedPhone = "+15550001111"
 
-    init() throws {
+    /// A fixture whose server records on SQLite and, when the tests have a PostgreSQL server, on PostgreSQL too
+    /// (see `TwinEventStore`), both holding the same customers and messages.
+    static func make() async throws -> ServerFixture {
+        guard TwinEventStore.isEnabled else { return try ServerFixture(postgres: nil) }
+        let postgres = try await PostgresServer.freshStore()
+        let fixture = try ServerFixture(postgres: postgres)
+        try await postgres.0.replaceContents(from: fixture.database)
+        _ = try await postgres.0.commit(try await fixture.database.reader.read { db in try OutboxMessage.fetchAll(db) })
+        return fixture
+    }
+
+    private init(postgres: (store: PostgresStore, url: DatabaseURL)?) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        database = try AppDatabase.open(path: directory.appendingPathComponent("nudge.sqlite").path)
-        store = database
-        postgres = nil
+        let database = try AppDatabase.open(path: directory.appendingPathComponent("nudge.sqlite").path)
+        self.database = database
+        self.postgres = postgres
+        store = postgres.map { TwinEventStore(sqlite: database, postgres: $0.store) } ?? database
         let signedUp = StoredInstant.millis(Self.start.addingTimeInterval(-86_400 * 30))
         try database.writer.write { db in
             for (id, phone) in [("c1", Self.sharedPhone), ("c2", Self.sharedPhone), ("c3", "+15550002222")] {
@@ -84,14 +78,8 @@ final class ServerFixture: Sendable {
     }
 
     deinit {
-        guard let postgres else {
-            try? FileManager.default.removeItem(at: directory)
-            return
-        }
-        Task {
-            await postgres.store.close()
-            try? await PostgresServer.drop(postgres.url)
-        }
+        try? FileManager.default.removeItem(at: directory)
+        if let postgres { PostgresServer.dispose(postgres.store, postgres.url) }
     }
 
     /// The application over this store and clock.
@@ -152,7 +140,7 @@ struct ProviderKeys: Sendable {
                 SendGridWebhooks(
                     verifier: SendGridSignature(publicKey: sendGrid.publicKey.derRepresentation.base64EncodedString())),
                 MailgunWebhooks(verifier: MailgunSignature(signingKey: Self.mailgunKey)),
-                TwilioWebhooks(verifier: TwilioSignature(authToken: Self.twilioToken), publicURL: Self.publicURL),
+                TwilioWebhooks(verifier: TwilioSignature(authToken: Self.twilioToken)),
             ],
             unsubscribe: Self.links)
     }
@@ -222,11 +210,7 @@ final class TwinEventStore: EventStore {
     let sqlite: any EventStore & PlanningStore
     let postgres: any EventStore & PlanningStore
 
-    static let isEnabled: Bool = {
-        if PostgresServer.url != nil || PostgresServer.isRequired { return true }
-        print("server tests record on SQLite only: set NUDGE_TEST_POSTGRES_URL (see .ci/postgres) to record on PostgreSQL too")
-        return false
-    }()
+    static let isEnabled = PostgresServer.isUsed("server tests record")
 
     init(sqlite: AppDatabase, postgres: PostgresStore) {
         self.sqlite = sqlite

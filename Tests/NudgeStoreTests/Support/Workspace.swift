@@ -34,12 +34,7 @@ final class Workspace: Sendable {
 
     deinit {
         try? FileManager.default.removeItem(at: directory)
-        if let twin = twin.withLock({ $0 }) {
-            Task {
-                await twin.store.close()
-                try? await PostgresServer.drop(twin.url)
-            }
-        }
+        if let twin = twin.withLock({ $0 }) { PostgresServer.dispose(twin.store, twin.url) }
     }
 
     /// The path of `name` inside the workspace.
@@ -173,11 +168,7 @@ func instant(_ millis: Int64) -> Date {
 /// The store tests' imports repeated on PostgreSQL when the tests have a server (`NUDGE_TEST_POSTGRES_URL`;
 /// `.ci/run` starts one): every import test then checks both stores.
 enum PostgresTwin {
-    static let isEnabled: Bool = {
-        if PostgresServer.url != nil || PostgresServer.isRequired { return true }
-        print("store tests import on SQLite only: set NUDGE_TEST_POSTGRES_URL (see .ci/postgres) to import on PostgreSQL too")
-        return false
-    }()
+    static let isEnabled = PostgresServer.isUsed("store tests import")
 
     /// The tables an import writes, and the columns compared (as text; booleans as 0 and 1).
     static let tables: [(name: String, columns: [String], key: String)] = [
