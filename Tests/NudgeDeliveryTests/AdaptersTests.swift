@@ -111,9 +111,8 @@ struct AdaptersTests {
                 let adapters = try Providers.makeAdapters(config, environment: Self.environment, httpClient: { client }, resolve: { $0 })
                 let adapter = try #require(adapters[.email])
                 receiver.enqueue(.hang)
-                let start = ContinuousClock.now
+                // The error names the timeout that ran out: the configured one, not the default 15 s.
                 let error = await #expect(throws: DeliveryError.self) { try await adapter.deliver(outbound("msg_t")) }
-                #expect(ContinuousClock.now - start < .seconds(10), "well under the default 15 s, whatever the load")
                 if let error { Expected.transient(containing: "timed out after 300 ms", retryAfter: nil).check(error) }
             }
         }

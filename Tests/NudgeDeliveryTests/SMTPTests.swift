@@ -292,10 +292,9 @@ struct SMTPAdapterTests {
     func silentServer() async throws {
         let server = try await SMTPTestServer(["--mute"])
         let adapter = try Self.adapter(server, password: nil, timeout: 0.5)
-        let start = ContinuousClock.now
-        Expected.transient(containing: "did not answer greeting in time", retryAfter: nil)
+        // The configured timeout, not the default 15 s, is the one that ran out.
+        Expected.transient(containing: "did not answer greeting within 500 ms", retryAfter: nil)
             .check(try await Self.failure(adapter, email("msg_silent")))
-        #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     @Test("an unreachable server is transient")
@@ -569,7 +568,7 @@ struct SMTPEncodingTests {
                 "554 5.7.1 Spam to the end of DATA"
             ),
             (.rejected(.data, SMTPReply(code: 250, lines: ["odd"])), false, "250 odd"),
-            (.timedOut(.message), false, "did not answer the end of DATA in time"),
+            (.timedOut(.message, after: .seconds(15)), false, "did not answer the end of DATA within 15000 ms"),
             (.closed(.recipient), false, "closed the connection at RCPT TO"),
             (.refused("no TLS"), true, "no TLS"),
         ]

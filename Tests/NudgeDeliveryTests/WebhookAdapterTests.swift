@@ -168,7 +168,6 @@ struct WebhookAdapterTests {
                 let elapsed = ContinuousClock.now - start
                 if let error { Expected.transient(containing: "timed out after 300 ms", retryAfter: nil).check(error) }
                 #expect(elapsed >= .milliseconds(250))
-                #expect(elapsed < .seconds(10), "well under the default 15 s, whatever the load")
             }
         }
     }

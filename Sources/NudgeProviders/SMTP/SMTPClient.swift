@@ -117,8 +117,8 @@ public enum SMTPStep: String, Sendable {
 public enum SMTPError: Error, Sendable, CustomStringConvertible {
     /// The server could not be reached, or TLS could not be set up with it.
     case unreachable(String)
-    /// The server did not answer in time; the connection is closed.
-    case timedOut(SMTPStep)
+    /// The server did not answer within the timeout; the connection is closed.
+    case timedOut(SMTPStep, after: Duration)
     /// The server closed the connection.
     case closed(SMTPStep)
     /// The server answered with an unexpected code.
@@ -131,7 +131,8 @@ public enum SMTPError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unreachable(let text): text
-        case .timedOut(let step): "SMTP server did not answer \(step.rawValue) in time"
+        case .timedOut(let step, let timeout):
+            "SMTP server did not answer \(step.rawValue) within \(Int((timeout / .milliseconds(1)).rounded())) ms"
         case .closed(let step): "SMTP server closed the connection at \(step.rawValue)"
         case .rejected(let step, let reply): "SMTP server answered \(reply) to \(step.rawValue)"
         case .malformed(let text): "SMTP server broke the protocol: \(text)"
@@ -414,7 +415,7 @@ final class SMTPReplyHandler: ChannelInboundHandler {
         }
         let promise = context.eventLoop.makePromise(of: SMTPReply.self)
         let timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-            fail(.timedOut(step))
+            fail(.timedOut(step, after: .nanoseconds(timeout.nanoseconds)))
         }
         waiting = (promise, step, timer)
         if let bytes { context.writeAndFlush(wrapOutboundOut(bytes), promise: nil) }
