@@ -27,6 +27,35 @@ struct CopyText: Sendable {
         buffer.writeInteger(UInt8(ascii: "\n"))
         rows += 1
     }
+
+    /// A row of text bytes (nil for NULL), as `textPage` gives them: runs without a byte to escape are copied
+    /// whole.
+    mutating func row(bytes fields: [UnsafeBufferPointer<UInt8>?]) {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+            guard let field else {
+                buffer.writeStaticString("\\N")
+                continue
+            }
+            var start = 0
+            for (offset, byte) in field.enumerated() {
+                let escaped: StaticString
+                switch byte {
+                case UInt8(ascii: "\\"): escaped = "\\\\"
+                case UInt8(ascii: "\n"): escaped = "\\n"
+                case UInt8(ascii: "\r"): escaped = "\\r"
+                case UInt8(ascii: "\t"): escaped = "\\t"
+                default: continue
+                }
+                buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: field[start..<offset])))
+                buffer.writeStaticString(escaped)
+                start = offset + 1
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: field[start...])))
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        rows += 1
+    }
 }
 
 extension PostgresConnection {

@@ -12,6 +12,9 @@ import NudgeCore
 /// or offers are bad rows, exactly as on SQLite). A rejected file stops there: nothing reaches PostgreSQL. An
 /// accepted one is streamed with `COPY FROM STDIN` into a temporary staging table and upserted in one statement,
 /// all in one transaction with the refresh of the derived fields.
+///
+/// A file large beside its table (`BulkLoad`) is loaded in bulk: the table's secondary indexes and foreign keys are
+/// dropped and made again in the same transaction, and an empty table is copied into directly, without staging.
 extension PostgresStore: ImportStore {
     static let customerTextColumns = """
         id, name, email, phone, birth_date, birth_month_day, birth_year::text, timezone, signed_up_at::text,
@@ -31,28 +34,31 @@ extension PostgresStore: ImportStore {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratchPath + suffix) }
         }
         let scratch = try AppDatabase.scratch(path: scratchPath)
-        // Seed what the file touches.
-        if kind == .customers {
+        let counts = try await tableCounts(kind)
+        // Seed what the file touches (nothing from an empty table; a whole table when the file names a good part
+        // of it, which is cheaper than looking each key up).
+        let manyCustomers = keys.customerIDs.count * 4 >= counts.customers
+        if kind == .customers, counts.customers > 0 {
             // An upsert keeps the columns the file lacks: the whole stored row is seeded.
             try await seed(
                 scratch, table: "customer", columns: Self.customerColumnNames,
                 "SELECT \(unescaped: Self.customerTextColumns) FROM customer WHERE id = ANY(\(keys.customerIDs))")
-        } else if kind != .offers {
+        } else if kind == .visits || kind == .progress, counts.customers > 0 {
             // Visits and progress only look customers up (do they exist, in which zone are their dates read); the
             // derived fields are recomputed here, not taken from the scratch file.
+            let columns = "id, timezone, signed_up_at::text, last_activity_at::text"
             try await seed(
                 scratch, table: "customer", columns: ["id", "timezone", "signed_up_at", "last_activity_at"],
-                """
-                SELECT id, timezone, signed_up_at::text, last_activity_at::text FROM customer
-                WHERE id = ANY(\(keys.customerIDs))
-                """)
+                manyCustomers
+                    ? "SELECT \(unescaped: columns) FROM customer ORDER BY id"
+                    : "SELECT \(unescaped: columns) FROM customer WHERE id = ANY(\(keys.customerIDs))")
         }
         if kind == .offers || kind == .progress {
             try await seed(
                 scratch, table: "offer", columns: ["id", "name", "stamps_required"],
                 "SELECT id, name, stamps_required::text FROM offer WHERE id = ANY(\(keys.offerIDs))")
         }
-        if kind == .progress {
+        if kind == .progress, counts.progress > 0 {
             try await seed(
                 scratch, table: "progress", columns: ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"],
                 """
@@ -68,12 +74,28 @@ extension PostgresStore: ImportStore {
             metadata: [
                 "seed.seconds": "\(seeded.timeIntervalSince(started))", "check.seconds": "\(scratched.timeIntervalSince(seeded))",
             ])
+        // Tables the file loads in bulk: their secondary indexes and foreign keys are built again afterwards.
+        var bulk: [String] = []
+        switch kind {
+        case .customers:
+            if bulkLoad.applies(rows: checked.rows, tableRows: counts.customers) { bulk.append("customer") }
+        case .visits:
+            if bulkLoad.applies(rows: checked.rows, tableRows: counts.visits) { bulk.append("visit") }
+            // The visit-derived fields of every customer the file names are written again.
+            if bulkLoad.applies(rows: keys.customerIDs.count, tableRows: counts.customers) { bulk.append("customer") }
+        case .progress:
+            if bulkLoad.applies(rows: checked.rows, tableRows: counts.progress) { bulk.append("progress") }
+        case .offers: break
+        }
         try await client.withTransaction(logger: logger) { connection in
-            switch kind {
-            case .customers: try await upsertCustomers(from: scratch, header: keys.columns, connection)
-            case .visits: try await upsertVisits(from: scratch, header: keys.columns, connection)
-            case .offers: try await upsertOffers(from: scratch, header: keys.columns, connection)
-            case .progress: try await upsertProgress(from: scratch, connection)
+            try await withoutIndexes(on: bulk, connection) { empty in
+                switch kind {
+                case .customers:
+                    try await upsertCustomers(from: scratch, header: keys.columns, into: empty.contains("customer"), connection)
+                case .visits: try await upsertVisits(from: scratch, header: keys.columns, into: empty.contains("visit"), connection)
+                case .offers: try await upsertOffers(from: scratch, header: keys.columns, connection)
+                case .progress: try await upsertProgress(from: scratch, into: empty.contains("progress"), connection)
+                }
             }
         }
         events.debug("import upserted", metadata: ["upsert.seconds": "\(Date().timeIntervalSince(scratched))"])
@@ -120,46 +142,128 @@ extension PostgresStore: ImportStore {
         }
     }
 
+    /// How many rows the tables a `kind` file touches hold now.
+    func tableCounts(_ kind: ImportKind) async throws -> (customers: Int, visits: Int, progress: Int) {
+        // Only the counts the import uses are taken: counting a few million visits is not free.
+        let visits = kind == .visits ? "(SELECT count(*) FROM visit)" : "0"
+        let progress = kind == .progress ? "(SELECT count(*) FROM progress)" : "0"
+        let rows = try await client.query(
+            "SELECT (SELECT count(*) FROM customer), \(unescaped: visits), \(unescaped: progress)", logger: logger)
+        for try await (customers, visits, progress) in rows.decode((Int, Int, Int).self) {
+            return (customers, visits, progress)
+        }
+        return (0, 0, 0)
+    }
+
+    /// Runs `body` with the secondary indexes and the foreign keys of `tables` dropped, then makes them again from
+    /// their definitions in the catalog, in the caller's transaction: a failed body or a foreign key that no longer
+    /// holds rolls everything back. Other sessions wait for the tables until the transaction ends. `body` is told
+    /// which of `tables` are empty: no other session can write to them before the end of the transaction, so rows
+    /// may be copied straight in.
+    func withoutIndexes(
+        on tables: [String], _ connection: PostgresConnection, _ body: (Set<String>) async throws -> Void
+    ) async throws {
+        guard !tables.isEmpty else { return try await body([]) }
+        let started = Date()
+        var definitions: [(drop: String, make: String)] = []
+        let rows = try await connection.query(
+            """
+            SELECT 'DROP INDEX ' || quote_ident(i.relname), pg_get_indexdef(x.indexrelid)
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+            WHERE t.relname = ANY(\(tables)) AND pg_table_is_visible(t.oid)
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = t.oid)
+            UNION ALL
+            SELECT 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+                   'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
+                     || pg_get_constraintdef(c.oid)
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+            WHERE c.contype = 'f' AND t.relname = ANY(\(tables)) AND pg_table_is_visible(t.oid)
+            """, logger: logger)
+        for try await (drop, make) in rows.decode((String, String).self) { definitions.append((drop, make)) }
+        try await connection.query("SET LOCAL maintenance_work_mem = '256MB'", logger: logger)
+        for definition in definitions { try await connection.query(PostgresQuery(unsafeSQL: definition.drop), logger: logger) }
+        var empty = Set<String>()
+        for table in tables {
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT NOT EXISTS (SELECT 1 FROM \(table))"), logger: logger)
+            for try await isEmpty in rows.decode(Bool.self) where isEmpty { empty.insert(table) }
+        }
+        let dropped = Date()
+        try await body(empty)
+        let loaded = Date()
+        for definition in definitions { try await connection.query(PostgresQuery(unsafeSQL: definition.make), logger: logger) }
+        events.debug(
+            "import loaded in bulk",
+            metadata: [
+                "tables": "\(tables.joined(separator: ","))", "dropped": "\(definitions.count)",
+                "load.seconds": "\(loaded.timeIntervalSince(dropped))", "rebuild.seconds": "\(Date().timeIntervalSince(loaded))",
+                "drop.seconds": "\(dropped.timeIntervalSince(started))",
+            ])
+    }
+
     /// Rows per page moved between the stores.
     static let pageSize = 20_000
 
     /// Copies the rows `query` selects here into `table` of the scratch database, page by page.
     func seed(_ scratch: AppDatabase, table: String, columns: [String], _ query: PostgresQuery) async throws {
         var page: [[String?]] = []
+        var inserting = 0.0
+        let started = Date()
         for try await row in try await client.query(query, logger: logger) {
             page.append(try row.map { try $0.decode(String?.self) })
             if page.count == Self.pageSize {
+                let writing = Date()
                 try scratch.insertText(table: table, columns: columns, rows: page)
+                inserting += Date().timeIntervalSince(writing)
                 page.removeAll(keepingCapacity: true)
             }
         }
         try scratch.insertText(table: table, columns: columns, rows: page)
+        events.debug(
+            "import seeded",
+            metadata: [
+                "table": "\(table)", "seed.seconds": "\(Date().timeIntervalSince(started))",
+                "scratch_insert.seconds": "\(inserting)",
+            ])
     }
 
     /// Streams `table` of the scratch database, page by page in key order, into a fresh temporary table
-    /// `TABLE_in` shaped like `table` here.
+    /// `TABLE_in` shaped like `table` here, or straight into `table` when `direct` (an empty table that no other
+    /// session can write to).
     func stage(
-        _ table: String, from scratch: AppDatabase, columns: [String], key: [String], _ connection: PostgresConnection
+        _ table: String, from scratch: AppDatabase, columns: [String], key: [String], direct: Bool = false,
+        _ connection: PostgresConnection
     ) async throws {
-        try await connection.query(
-            "CREATE TEMPORARY TABLE \(unescaped: table)_in (LIKE \(unescaped: table)) ON COMMIT DROP", logger: logger)
+        if !direct {
+            try await connection.query(
+                "CREATE TEMPORARY TABLE \(unescaped: table)_in (LIKE \(unescaped: table)) ON COMMIT DROP", logger: logger)
+        }
         let started = Date()
         defer { events.debug("import staged", metadata: ["table": "\(table)", "stage.seconds": "\(Date().timeIntervalSince(started))"]) }
-        try await connection.copyFrom(table: "\(table)_in", columns: columns, logger: logger) { writer in
+        try await connection.copyFrom(table: direct ? table : "\(table)_in", columns: columns, logger: logger) { writer in
             var after: [String?]?
-            while true {
-                let rows = try scratch.textRows(of: table, columns: columns, key: key, after: after, limit: Self.pageSize)
-                guard let last = rows.last else { break }
+            repeat {
                 var text = CopyText()
-                for row in rows { text.row(row) }
-                try await writer.write(text.buffer)
-                after = Array(last.prefix(key.count))
-            }
+                after = try scratch.textPage(of: table, columns: columns, key: key, after: after, limit: Self.pageSize) {
+                    text.row(bytes: $0)
+                }
+                if text.rows > 0 { try await writer.write(text.buffer) }
+            } while after != nil
         }
     }
 
-    func upsertCustomers(from scratch: AppDatabase, header: [String], _ connection: PostgresConnection) async throws {
+    func upsertCustomers(
+        from scratch: AppDatabase, header: [String], into empty: Bool, _ connection: PostgresConnection
+    ) async throws {
         let columns = Self.customerColumnNames
+        if empty {
+            // Nothing to merge with (the scratch rows' derived fields are those of customers without visits).
+            try await stage("customer", from: scratch, columns: columns, key: ["id"], direct: true, connection)
+            try await connection.query(
+                "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer ON CONFLICT DO NOTHING",
+                logger: logger)
+            return
+        }
         try await stage("customer", from: scratch, columns: columns, key: ["id"], connection)
         // The scratch rows hold each customer's final imported columns (seeded from here, then upserted); the
         // visit-derived fields stay as stored here. An opt-out made through Nudge outlives the file's opt-in.
@@ -192,27 +296,32 @@ extension PostgresStore: ImportStore {
             logger: logger)
     }
 
-    func upsertVisits(from scratch: AppDatabase, header: [String], _ connection: PostgresConnection) async throws {
+    func upsertVisits(
+        from scratch: AppDatabase, header: [String], into empty: Bool, _ connection: PostgresConnection
+    ) async throws {
         try await stage(
             "visit", from: scratch, columns: ["customer_id", "visited_at", "amount_cents"],
-            key: ["customer_id", "visited_at"], connection)
+            key: ["customer_id", "visited_at"], direct: empty, connection)
         // Without an amount column a known visit keeps its amount; an unchanged one is not rewritten.
         let conflict =
             header.contains("amount")
             ? "DO UPDATE SET amount_cents = EXCLUDED.amount_cents WHERE visit.amount_cents IS DISTINCT FROM EXCLUDED.amount_cents"
             : "DO NOTHING"
-        try await connection.query(
-            """
-            INSERT INTO visit SELECT * FROM visit_in
-            ON CONFLICT (customer_id, visited_at) \(unescaped: conflict)
-            """, logger: logger)
+        if !empty {
+            try await connection.query(
+                """
+                INSERT INTO visit SELECT * FROM visit_in
+                ON CONFLICT (customer_id, visited_at) \(unescaped: conflict)
+                """, logger: logger)
+        }
+        let touched = empty ? "SELECT customer_id FROM visit" : "SELECT DISTINCT customer_id FROM visit_in"
         try await connection.query(
             """
             UPDATE customer SET visits_total = v.n, last_visit_at = v.last, lifetime_value_cents = v.total,
               last_activity_at = greatest(customer.signed_up_at, coalesce(v.last, customer.signed_up_at))
             FROM (
               SELECT customer_id, count(*) AS n, max(visited_at) AS last, coalesce(sum(amount_cents), 0) AS total
-              FROM visit WHERE customer_id IN (SELECT DISTINCT customer_id FROM visit_in) GROUP BY customer_id) AS v
+              FROM visit WHERE customer_id IN (\(unescaped: touched)) GROUP BY customer_id) AS v
             WHERE customer.id = v.customer_id
               AND (customer.visits_total, customer.last_visit_at, customer.lifetime_value_cents, customer.last_activity_at)
                 IS DISTINCT FROM (v.n, v.last, v.total, greatest(customer.signed_up_at, coalesce(v.last, customer.signed_up_at)))
@@ -228,10 +337,11 @@ extension PostgresStore: ImportStore {
             """, logger: logger)
     }
 
-    func upsertProgress(from scratch: AppDatabase, _ connection: PostgresConnection) async throws {
+    func upsertProgress(from scratch: AppDatabase, into empty: Bool, _ connection: PostgresConnection) async throws {
         try await stage(
             "progress", from: scratch, columns: ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"],
-            key: ["customer_id", "offer_id"], connection)
+            key: ["customer_id", "offer_id"], direct: empty, connection)
+        guard !empty else { return }
         try await connection.query(
             """
             INSERT INTO progress SELECT * FROM progress_in

@@ -61,11 +61,13 @@ public enum PostgresServer {
     }
 
     /// A store on a fresh database.
-    public static func freshStore(options: String = "") async throws -> (PostgresStore, DatabaseURL) {
+    public static func freshStore(
+        options: String = "", bulkLoad: PostgresStore.BulkLoad = .init(), logger: Logger = PostgresServer.logger
+    ) async throws -> (PostgresStore, DatabaseURL) {
         let url = try await freshDatabase(options: options)
         // Few connections each: the suites run in parallel, each test on its own database.
         let store = try await PostgresStore.connect(
-            url, password: environment["PGPASSWORD"], logger: logger, maximumConnections: 3)
+            url, password: environment["PGPASSWORD"], logger: logger, maximumConnections: 3, bulkLoad: bulkLoad)
         return (store, url)
     }
 

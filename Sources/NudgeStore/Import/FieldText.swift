@@ -313,6 +313,15 @@ struct RawStatement: ParameterSink {
             start: text, count: strlen(UnsafeRawPointer(text).assumingMemoryBound(to: CChar.self)))
     }
 
+    /// Column `index` of the current row as text bytes (SQLite's text of a number), nil when NULL.
+    @inline(__always)
+    func text(_ index: Int32) -> UnsafeBufferPointer<UInt8>? {
+        guard sqlite3_column_type(handle, index) != SQLITE_NULL else { return nil }
+        // Asking for the text first, then its length, is the order SQLite documents for a converted value.
+        let text = sqlite3_column_text(handle, index)
+        return UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, index)))
+    }
+
     private func failure(_ code: Int32) -> DatabaseError {
         let message = connection.map { String(cString: sqlite3_errmsg($0)) }
         sqlite3_reset(handle)

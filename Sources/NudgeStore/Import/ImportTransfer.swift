@@ -15,21 +15,23 @@ public struct ImportKeys: Sendable {
 
     /// Reads the key columns of `path`; a file the importer will reject anyway gives what could be read.
     public static func read(_ kind: ImportKind, path: String) throws -> ImportKeys {
-        var reader = try CSVReader(path: path)
+        let scanner = try CSVScanner(path: path)
         var keys = ImportKeys(columns: [], customerIDs: [], offerIDs: [])
-        guard let header = try? reader.next() else { return keys }
-        keys.columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard (try? scanner.advance()) == true else { return keys }
+        let header = scanner.record
+        keys.columns = (0..<header.count).map { header.string($0).trimmingCharacters(in: .whitespaces) }
         let customerColumn = keys.columns.firstIndex(of: kind == .customers ? "id" : "customer_id")
         let offerColumn = keys.columns.firstIndex(of: kind == .offers ? "id" : "offer_id")
         var customers = Set<String>()
         var offers = Set<String>()
-        while let record = try? reader.next() {
-            let fields = record.fields
-            if kind != .offers, let customerColumn, customerColumn < fields.count {
-                customers.insert(fields[customerColumn].trimmingCharacters(in: .whitespaces))
+        // Only the key fields are made strings, trimmed as the importer trims them.
+        while (try? scanner.advance()) == true {
+            let record = scanner.record
+            if kind != .offers, let customerColumn, customerColumn < record.count {
+                customers.insert(FieldText(record.bytes(customerColumn))?.string ?? "")
             }
-            if kind == .offers || kind == .progress, let offerColumn, offerColumn < fields.count {
-                offers.insert(fields[offerColumn].trimmingCharacters(in: .whitespaces))
+            if kind == .offers || kind == .progress, let offerColumn, offerColumn < record.count {
+                offers.insert(FieldText(record.bytes(offerColumn))?.string ?? "")
             }
         }
         keys.customerIDs = customers.sorted()
@@ -45,42 +47,49 @@ extension AppDatabase {
         guard !rows.isEmpty else { return }
         try writer.write { db in
             let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-            let statement = try db.makeStatement(
-                sql: "INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))")
-            for row in rows { try statement.execute(arguments: StatementArguments(row)) }
+            let statement = try RawStatement(
+                db, sql: "INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))")
+            for row in rows {
+                for (index, value) in row.enumerated() {
+                    if let value { statement.bindCopy(Int32(index + 1), value) } else { statement.bindNull(Int32(index + 1)) }
+                }
+                try statement.run()
+            }
         }
     }
 
-    /// Up to `limit` rows of `table`, every column of `columns` as text (nil for NULL), in the order of its
-    /// primary key `key` (a prefix of `columns`), after the row whose key is `after`: one page of a table read
-    /// page by page, so that a large import never holds a whole table in memory.
-    public func textRows(of table: String, columns: [String], key: [String], after: [String?]?, limit: Int) throws
-        -> [[String?]]
-    {
+    /// Reads one page of `table`: up to `limit` rows in the order of its primary key `key` (a prefix of
+    /// `columns`), after the row whose key is `after`, so that a large import never holds a whole table in memory.
+    /// `row` is given each row's `columns` as text bytes (nil for NULL), valid only during the call: no string is
+    /// made per value. Returns the key of the page's last row when the page is full (the `after` of the next
+    /// page), nil when the table has no more rows.
+    public func textPage(
+        of table: String, columns: [String], key: [String], after: [String?]?, limit: Int,
+        row: ([UnsafeBufferPointer<UInt8>?]) throws -> Void
+    ) throws -> [String?]? {
         let keyList = key.joined(separator: ", ")
         var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(table)"
-        var arguments = StatementArguments()
-        if let after {
+        if after != nil {
             sql += " WHERE (\(keyList)) > (\(Array(repeating: "?", count: key.count).joined(separator: ", ")))"
-            arguments = StatementArguments(after)
         }
         sql += " ORDER BY \(keyList) LIMIT \(limit)"
         return try reader.read { db in
-            var rows: [[String?]] = []
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try cursor.next() {
-                rows.append(
-                    row.databaseValues.map { value in
-                        switch value.storage {
-                        case .null: return nil
-                        case .int64(let n): return String(n)
-                        case .double(let d): return String(d)
-                        case .string(let s): return s
-                        case .blob(let data): return String(decoding: data, as: UTF8.self)
-                        }
-                    })
+            let statement = try RawStatement(db, sql: sql)
+            defer { statement.reset() }
+            for (index, value) in (after ?? []).enumerated() {
+                if let value { statement.bindCopy(Int32(index + 1), value) } else { statement.bindNull(Int32(index + 1)) }
             }
-            return rows
+            var fields = [UnsafeBufferPointer<UInt8>?](repeating: nil, count: columns.count)
+            var count = 0
+            while try statement.step() {
+                for index in fields.indices { fields[index] = statement.text(Int32(index)) }
+                try row(fields)
+                count += 1
+                if count == limit {
+                    return key.indices.map { fields[$0].map { String(decoding: $0, as: UTF8.self) } }
+                }
+            }
+            return nil
         }
     }
 }

@@ -98,7 +98,10 @@ final class Workspace: Sendable {
     /// The PostgreSQL database of this workspace, made when first needed.
     private func twinStore() async throws -> PostgresStore {
         if let twin = twin.withLock({ $0 }) { return twin.store }
-        let made = try await PostgresServer.freshStore()
+        // Every file is loaded in bulk there (indexes and foreign keys made again afterwards, an empty table copied
+        // straight into), so that each import test checks that path too; the row-by-row path is the one the
+        // engine, delivery and command tests load their PostgreSQL data with.
+        let made = try await PostgresServer.freshStore(bulkLoad: .init(minimumRows: 0, shareOfTable: 0))
         twin.withLock { $0 = made }
         return made.0
     }
