@@ -109,10 +109,14 @@ public enum Adapters {
     }
 
     /// An HTTP client with explicit timeouts that never follows redirects (a 3xx is a failure).
+    ///
+    /// Each adapter bounds its own requests in flight (`concurrency:`, up to 256): the client's pool must not cap
+    /// them lower. Its default keeps 8 HTTP/1 connections per host, and requests beyond them wait for one.
     public static func makeHTTPClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         configuration.redirectConfiguration = .disallow
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 }

@@ -14,11 +14,14 @@ import NudgeCore
 #endif
 
 /// Delivery with 1, 2 and 4 `nudge run` processes sharing one PostgreSQL database, to a loopback webhook
-/// receiver that answers 200 at once: the same broadcast each time (ledger and outbox emptied in between).
+/// receiver: the same broadcast each time (ledger and outbox emptied in between), once to a receiver that answers
+/// 200 at once and once to one that answers after 25 ms, as a provider's API over the internet does.
 ///
 /// The rate is the messages received over the time from the receiver's first arrival to its last: delivery only.
 /// The runners plan one after the other under the planning lock (at 1M customers each plan takes seconds, most of
-/// it finding the ledger already full), so a whole-process time would count planning several times over.
+/// it finding the ledger already full), so a whole-process time would count planning several times over. With an
+/// instant receiver on 2 cores, delivery is bound by the processor (runners, receiver and server share it); with
+/// a receiver that takes its time, by each runner's `concurrency`, which is where more runners help.
 func runnerScaling(label: String, nudge: String, project: URL, database: String, customers: Int, day0: Date) async throws {
     let received = Arrivals()
     let router = Router()
@@ -26,17 +29,24 @@ func runnerScaling(label: String, nudge: String, project: URL, database: String,
         received.add()
         return .ok
     }
+    router.post("/slow-hook") { _, _ -> HTTPResponse.Status in
+        try await Task.sleep(for: .milliseconds(25))
+        received.add()
+        return .ok
+    }
     try await withLoopbackServer(router, label: "the benchmark's webhook receiver") { base in
-        try await measureRunners(
-            label: label, nudge: nudge, project: project, database: database, customers: customers, day0: day0,
-            webhook: base + "/hook", received: received)
+        for (path, receiver) in [("/hook", "a loopback webhook"), ("/slow-hook", "a loopback webhook answering in 25 ms")] {
+            try await measureRunners(
+                label: label, nudge: nudge, project: project, database: database, customers: customers, day0: day0,
+                webhook: base + path, receiver: receiver, received: received)
+        }
     }
 }
 
 /// The 1, 2 and 4 runner measurements against `webhook`, which counts its requests in `received`.
 func measureRunners(
     label: String, nudge: String, project: URL, database: String, customers: Int, day0: Date, webhook: String,
-    received: Arrivals
+    receiver: String, received: Arrivals
 ) async throws {
     let messages = 20_000
     let directory = project.appendingPathComponent("runners")
@@ -69,6 +79,7 @@ func measureRunners(
     let store = try await PostgresStore.connect(
         url, password: ProcessInfo.processInfo.environment["PGPASSWORD"], logger: quiet)
     var cells: [String] = []
+    var broadcast = 0
     for runners in [1, 2, 4] {
         try await store.client.query("TRUNCATE ledger, outbox, delivery_attempt")
         received.reset()
@@ -80,10 +91,17 @@ func measureRunners(
         let results = children.map(finish)
         for result in results { check("runner", result) }
         let delivered = received.count
-        cells.append("\(runners) runner\(runners == 1 ? "" : "s") \(rate(delivered, received.window)) messages/s")
+        broadcast = delivered
+        // How the messages were shared: each runner's "delivered N" line.
+        let shares = results.map { result in
+            result.stderr.split(separator: "delivered ").dropFirst().first?.split(separator: ",").first.map(String.init) ?? "?"
+        }
+        cells.append(
+            "\(runners) runner\(runners == 1 ? "" : "s") \(rate(delivered, received.window)) messages/s"
+                + (runners == 1 ? "" : " (\(shares.joined(separator: "+")))"))
     }
     await store.close()
-    print("[\(label)] delivery to a loopback webhook (\(messages) messages): " + cells.joined(separator: ", "))
+    print("[\(label)] delivery to \(receiver) (\(broadcast) messages): " + cells.joined(separator: ", "))
     try? FileManager.default.removeItem(at: directory)
 }
 
