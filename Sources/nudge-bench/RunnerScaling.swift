@@ -62,7 +62,19 @@ func measureRunners(
         delivery:
           drain_window: 0s
         """.write(to: directory.appendingPathComponent("nudge.yaml"), atomically: true, encoding: .utf8)
-    let windowDays = max(1, Int((Double(messages) / Double(customers) * 730).rounded(.up)))
+    let url = try DatabaseURL(parsing: database)
+    var quiet = Logger(label: "nudge-bench")
+    quiet.logLevel = .error
+    let store = try await PostgresStore.connect(
+        url, password: ProcessInfo.processInfo.environment["PGPASSWORD"], logger: quiet)
+    // The catch-up window that holds the `messages` latest sign-ups: the broadcast's size whatever the scale (the
+    // synthetic sign-ups are not spread evenly, so a share of the customers would not do).
+    var windowDays = 1
+    let cutoff = try await store.client.query(
+        "SELECT signed_up_at FROM customer ORDER BY signed_up_at DESC OFFSET \(messages - 1) LIMIT 1")
+    for try await millis in cutoff.decode(Int64.self) {
+        windowDays = max(1, Int(((day0.timeIntervalSince1970 - Double(millis) / 1000) / 86_400).rounded(.up)))
+    }
     try """
         id: broadcast
         trigger: { signup: { days_after: 0 } }
@@ -73,11 +85,6 @@ func measureRunners(
     try "---\nsubject: News from {{business.name}}\n---\n<p>Hi {{customer.first_name}}, new autumn menu!</p>\n"
         .write(to: directory.appendingPathComponent("Templates/news.email.mustache"), atomically: true, encoding: .utf8)
 
-    let url = try DatabaseURL(parsing: database)
-    var quiet = Logger(label: "nudge-bench")
-    quiet.logLevel = .error
-    let store = try await PostgresStore.connect(
-        url, password: ProcessInfo.processInfo.environment["PGPASSWORD"], logger: quiet)
     var cells: [String] = []
     var broadcast = 0
     for runners in [1, 2, 4] {
