@@ -11,11 +11,12 @@ import NudgeStore
 /// A SQLite file must exist unless `create` (commands that only read never create one); PostgreSQL's schema is
 /// created or migrated on connection. Every failure to open is one plain line and exit 1.
 func withStore<T>(
-    _ location: String, config: ProjectConfig, global: GlobalOptions, create: Bool = false,
+    _ location: String, config: ProjectConfig, global: GlobalOptions, create: Bool = false, reading: Bool = false,
     _ body: (any Store) async throws -> T
 ) async throws -> T {
     guard DatabaseURL.looksLikeURL(location) else {
-        let database = create ? try openDatabase(path: location) : try openExistingDatabase(path: location)
+        let database =
+            create ? try openDatabase(path: location) : try openExistingDatabase(path: location, reading: reading)
         return try await body(database)
     }
     let store = try await connectPostgres(location, config: config, logger: global.makeLogger(label: "nudge.postgres"))
@@ -60,20 +61,21 @@ func connectPostgres(_ location: String, config: ProjectConfig, logger: Logger) 
     }
 }
 
-/// Opens the SQLite database at `path`, which must exist (commands that read it never create one).
-func openExistingDatabase(path: String) throws -> AppDatabase {
+/// Opens the SQLite database at `path`, which must exist (commands that read it never create one); `reading`:
+/// for a command that only reads, which then writes and syncs nothing.
+func openExistingDatabase(path: String, reading: Bool = false) throws -> AppDatabase {
     guard FileManager.default.fileExists(atPath: path) else {
         Console.error(
             "\(path): error: no database here; import customers first (nudge import customers FILE.csv) or run 'nudge demo'")
         throw ExitCode(1)
     }
-    return try openDatabase(path: path)
+    return try openDatabase(path: path, reading: reading)
 }
 
 /// Opens (creating if needed) the SQLite database at `path`.
-func openDatabase(path: String) throws -> AppDatabase {
+func openDatabase(path: String, reading: Bool = false) throws -> AppDatabase {
     do {
-        return try AppDatabase.open(path: path)
+        return try reading ? AppDatabase.openForReading(path: path) : AppDatabase.open(path: path)
     } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
         Console.error("\(path): error: the database is locked by another process (waited 10 s); try again")
         throw ExitCode(1)

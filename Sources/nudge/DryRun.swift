@@ -43,8 +43,9 @@ extension NudgeCommand {
             guard let instant = parseNow(now, zone: project.config.timeZone) else {
                 throw ValidationError("'--now' is not an ISO 8601 instant")
             }
-            let plan = try await withStore(project.databasePath(override: global.db), config: project.config, global: global) {
-                store in
+            let plan = try await withStore(
+                project.databasePath(override: global.db), config: project.config, global: global, reading: true
+            ) { store in
                 let planner = Planner(
                     project: project, store: store, logger: global.makeLogger(),
                     unsubscribe: UnsubscribeLinks(config: project.config, environment: ProcessInfo.processInfo.environment))

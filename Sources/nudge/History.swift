@@ -23,7 +23,7 @@ extension NudgeCommand {
         func run() async throws {
             let settings = try loadSettings(global)
             let (history, events, consent, exists) = try await withStore(
-                settings.databasePath, config: settings.config, global: global
+                settings.databasePath, config: settings.config, global: global, reading: true
             ) { store in
                 let history = try await store.history(customerID: customer)
                 let events = try await store.deliveryEvents(customerID: customer)
@@ -131,7 +131,7 @@ extension NudgeCommand {
 
         func run() async throws {
             let settings = try loadSettings(global)
-            let summary = try await withStore(settings.databasePath, config: settings.config, global: global) {
+            let summary = try await withStore(settings.databasePath, config: settings.config, global: global, reading: true) {
                 try await $0.outboxSummary()
             }
             let states = ["pending", "retrying", "delivered", "failed", "suppressed"]

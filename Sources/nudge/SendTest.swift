@@ -51,8 +51,9 @@ extension NudgeCommand {
             guard let instant = parseNow(now, zone: project.config.timeZone) else { throw ExitCode(2) }
             let message: TestMessage
             do {
-                message = try await withStore(project.databasePath(override: global.db), config: project.config, global: global) {
-                    store in
+                message = try await withStore(
+                    project.databasePath(override: global.db), config: project.config, global: global, reading: true
+                ) { store in
                     let planner = Planner(
                         project: project, store: store, logger: global.makeLogger(),
                         // The customer's real unsubscribe link must not reach a tester's inbox (one click would opt

@@ -145,6 +145,33 @@ struct CommandLineTests {
         let again = try NudgeProcess.run(["init", directory.path])
         #expect(again.status == 1)
     }
+
+    @Test("dry-run, status, history and send-test write nothing: the database file keeps its bytes, no WAL is left")
+    func readingWritesNothing() throws {
+        let directory = try NudgeProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try NudgeProcess.run(["init", directory.path])
+        let demo = try NudgeProcess.run(["demo", "--customers", "200", "--now", "2026-11-25T15:00:00Z"], in: directory)
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let file = directory.appendingPathComponent("demo.sqlite")
+        #expect(!FileManager.default.fileExists(atPath: file.path + "-wal"), "demo left its WAL")
+        let before = try Data(contentsOf: file)
+        let commands = [
+            ["dry-run", "--now", "2026-11-26T15:00:00Z", "--format", "json"], ["status"], ["status", "--format", "json"],
+            ["history", "c00001"],
+            ["send-test", "--workflow", "win-back", "--customer", "c00002", "--to", "+15550001111", "--now", "2026-11-26T15:00:00Z"],
+        ]
+        for arguments in commands {
+            let result = try NudgeProcess.run(arguments + ["--db", file.path], in: directory)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            // Before the change, every open made the WAL file by creating and dropping a table, and its close
+            // checkpointed: the file's change counter moved with each command.
+            #expect(try Data(contentsOf: file) == before, "\(arguments) changed the database file")
+            for suffix in ["-wal", "-shm"] {
+                #expect(!FileManager.default.fileExists(atPath: file.path + suffix), "\(arguments) left \(suffix)")
+            }
+        }
+    }
 }
 
 @Suite("Argument parsing")

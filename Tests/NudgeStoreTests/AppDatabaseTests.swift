@@ -20,6 +20,21 @@ struct AppDatabaseTests {
         #expect(FileManager.default.fileExists(atPath: workspace.path("nudge.sqlite-wal")))
     }
 
+    @Test("opened for reading: one connection when the schema is current, migrated first when it is behind")
+    func openForReading() throws {
+        let path = workspace.path("reading.sqlite")
+        _ = try AppDatabase.open(path: path)
+        let current = try AppDatabase.openForReading(path: path)
+        #expect(current.writer is DatabaseQueue)
+        try current.writer.write { db in
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v7-byte-order'")
+        }
+        let behind = try AppDatabase.openForReading(path: path)
+        #expect(behind.writer is DatabasePool)
+        let applied = try behind.reader.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(applied.contains("v7-byte-order"))
+    }
+
     @Test("enforces foreign keys")
     func foreignKeys() async throws {
         let enabled = try await workspace.database.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }

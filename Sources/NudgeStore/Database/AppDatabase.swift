@@ -21,6 +21,21 @@ public struct AppDatabase: Sendable {
         return try AppDatabase(pool)
     }
 
+    /// Opens the existing database at `path` for a command that only reads it (`dry-run`, `status`, `history`,
+    /// `send-test`): one connection that writes and syncs nothing. A pool would, on every open: it makes sure the
+    /// WAL file is there by creating and dropping a table, and the checkpoint when it closes syncs that twice. A
+    /// database whose schema is behind this version's is migrated first, as `open` migrates it.
+    public static func openForReading(path: String) throws -> AppDatabase {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        guard try queue.read({ try migrator.hasCompletedMigrations($0) }) else {
+            try queue.close()
+            return try open(path: path)
+        }
+        return AppDatabase(migrated: queue)
+    }
+
     /// A throwaway database file that another store checks imports in: one connection, no journal and no syncing
     /// (a crash loses nothing worth keeping), and a 64 MB page cache, so that a large file is mostly in memory
     /// while staying bounded.
@@ -60,6 +75,11 @@ public struct AppDatabase: Sendable {
     public init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
         try Self.migrator.migrate(writer)
+    }
+
+    /// Wraps `writer`, whose schema is known to be current.
+    private init(migrated writer: any DatabaseWriter) {
+        self.writer = writer
     }
 
     /// The reader for queries.
