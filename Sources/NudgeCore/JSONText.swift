@@ -37,6 +37,48 @@ public enum JSONText {
         return out + "\""
     }
 
+    /// Appends `text` as a JSON string literal to `out`, exactly as `quote` writes it, without a string of its own.
+    public static func appendQuoted(_ text: String, to out: inout String) {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append("\"")
+            out.append(text)
+            out.append("\"")
+        } else {
+            out.append(quote(text))
+        }
+    }
+
+    /// One JSON object written field by field in order: strings, integers and nulls go straight into the text,
+    /// with no `Any` to inspect per value (the JSON Lines of a large plan are mostly this).
+    public struct Object {
+        public private(set) var text = "{"
+        private var isEmpty = true
+
+        public init(capacity: Int = 256) { text.reserveCapacity(capacity) }
+
+        private mutating func key(_ key: String) {
+            if !isEmpty { text.append(",") }
+            isEmpty = false
+            JSONText.appendQuoted(key, to: &text)
+            text.append(":")
+        }
+
+        /// A string, or null.
+        public mutating func add(_ key: String, _ value: String?) {
+            self.key(key)
+            if let value { JSONText.appendQuoted(value, to: &text) } else { text.append("null") }
+        }
+
+        /// A whole number.
+        public mutating func add(_ key: String, _ value: Int) {
+            self.key(key)
+            text.append(String(value))
+        }
+
+        /// The object's JSON text, closed.
+        public var json: String { text + "}" }
+    }
+
     /// JSON written already (a nested object or array), embedded as is.
     public struct Raw: Sendable {
         public var json: String

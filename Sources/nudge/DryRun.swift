@@ -75,7 +75,7 @@ struct PlanPrinter {
     func print(_ plan: Plan) {
         switch format {
         case .json:
-            for message in plan.messages { Console.out(message.jsonLine(includeRendered: render)) }
+            Console.out(lines: plan.messages.lazy.map { $0.jsonLine(includeRendered: render) })
             Console.error(summary(plan))
         case .table:
             Console.out(table(plan))

@@ -64,4 +64,20 @@ enum Console {
     static func out(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
+
+    /// Writes `lines` to standard output 64 KiB at a time rather than a write per line (a broadcast's plan is a
+    /// hundred thousand lines).
+    static func out(lines: some Sequence<String>) {
+        var buffer = Data()
+        buffer.reserveCapacity(1 << 16)
+        for line in lines {
+            buffer.append(contentsOf: line.utf8)
+            buffer.append(UInt8(ascii: "\n"))
+            if buffer.count >= 1 << 16 {
+                FileHandle.standardOutput.write(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        if !buffer.isEmpty { FileHandle.standardOutput.write(buffer) }
+    }
 }

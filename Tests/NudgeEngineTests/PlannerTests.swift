@@ -128,6 +128,21 @@ struct PlannerTests {
         #expect(json.hasPrefix(#"{"workflow":"w","customer":"c1","occurrence":"signup","channel":"email","template":"t","due":"2026-11-25T10:00:00Z","status":"send","reason":null,"to":"c1@example.com","subject":"Hi Bo","body":"#))
     }
 
+    @Test("a JSON object written field by field is what JSONText.object writes, escapes included")
+    func typedJSON() throws {
+        let texts: [String?] = ["plain", "quote \" and \\ backslash", "line\nbreak\ttab\u{1}", "café ☕", "", nil]
+        for text in texts {
+            var object = JSONText.Object()
+            object.add("key \"k\"", text)
+            object.add("n", -42)
+            #expect(object.json == JSONText.object([("key \"k\"", text), ("n", -42)]))
+            let parsed = try #require(try JSONSerialization.jsonObject(with: Data(object.json.utf8)) as? [String: Any])
+            #expect(parsed["n"] as? Int == -42)
+            #expect((parsed["key \"k\""] as? String) == text)
+        }
+        #expect(JSONText.Object().json == "{}")
+    }
+
     @Test("dry-run changes nothing")
     func readOnly() async throws {
         let fixture = try Fixture(workflow: Self.signupWorkflow)

@@ -56,37 +56,28 @@ public struct Plan: Sendable {
 }
 
 extension PlannedMessage {
-    /// The JSON object of `dry-run --format json` (design §7), keys in a stable order.
-    public func jsonObject(includeRendered: Bool) -> [(String, Any?)] {
-        var fields: [(String, Any?)] = [
-            ("workflow", workflowID),
-            ("customer", customerID),
-            ("occurrence", occurrence),
-            ("channel", channel?.rawValue),
-            ("template", template),
-            ("due", ISO8601.format(due)),
-            ("status", status.rawValue),
-            ("reason", reason),
-            ("to", recipient),
-        ]
+    /// The JSON line of `dry-run --format json` (design §7), keys in a stable order.
+    public func jsonLine(includeRendered: Bool) -> String {
+        var object = JSONText.Object(capacity: includeRendered ? 1024 : 256)
+        object.add("workflow", workflowID)
+        object.add("customer", customerID)
+        object.add("occurrence", occurrence)
+        object.add("channel", channel?.rawValue)
+        object.add("template", template)
+        object.add("due", ISO8601.format(due))
+        object.add("status", status.rawValue)
+        object.add("reason", reason)
+        object.add("to", recipient)
         if let segments {
-            fields.append(("segments", segments.count))
-            fields.append(("encoding", segments.encoding.rawValue))
+            object.add("segments", segments.count)
+            object.add("encoding", segments.encoding.rawValue)
         }
         if includeRendered, let rendered {
-            if let heading = rendered.heading { fields.append((heading.key, heading.value)) }
-            fields.append(("body", rendered.body))
-            if let text = rendered.text { fields.append(("text", text)) }
+            if let heading = rendered.heading { object.add(heading.key, heading.value) }
+            object.add("body", rendered.body)
+            if let text = rendered.text { object.add("text", text) }
         }
-        return fields
-    }
-
-    /// One JSON line.
-    public func jsonLine(includeRendered: Bool) -> String {
-        let parts = jsonObject(includeRendered: includeRendered).map { key, value in
-            "\(JSONText.quote(key)):\(JSONText.encode(value))"
-        }
-        return "{" + parts.joined(separator: ",") + "}"
+        return object.json
     }
 }
 

@@ -33,8 +33,10 @@ final class LoopbackFake<Reply: Sendable>: Sendable {
 
     private let state = Mutex(State())
     private let fallback: Reply
-    /// How long a hanging reply lasts at most.
-    let hangLimit: Duration = .seconds(5)
+    /// How long a hanging reply lasts at most: far beyond any timeout a test sets, so that the client's timeout
+    /// ends the request even on a loaded machine (a CI run once saw a 0.3 s timeout outlast a 5 s hang); the fake
+    /// ends a hang as soon as it stops.
+    let hangLimit: Duration = .seconds(60)
 
     init(fallback: Reply) {
         self.fallback = fallback
