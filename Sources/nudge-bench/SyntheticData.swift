@@ -29,6 +29,17 @@ struct SyntheticData {
         var visits = 0
         var offers = 0
         var progress = 0
+        /// Every customer's sign-up instant, in milliseconds.
+        var signedUp: [Int64] = []
+
+        /// The catch-up window, in whole days before `now`, that holds the `latest` sign-ups up to `now` (the
+        /// sign-ups are not spread evenly, so a share of the customers would not do).
+        func catchUpDays(latest: Int, before now: Date) -> Int {
+            let nowMillis = Int64(now.timeIntervalSince1970 * 1000)
+            let past = signedUp.filter { $0 <= nowMillis }.sorted(by: >)
+            guard let oldest = past.prefix(latest).last else { return 1 }
+            return max(1, Int((Double(nowMillis - oldest) / 86_400_000).rounded(.up)))
+        }
     }
 
     /// Writes customers.csv, visits.csv, offers.csv and progress.csv into `directory`.
@@ -121,6 +132,7 @@ struct SyntheticData {
                     ["latte", "espresso", "chai"][random.int(3)],
                 ].joined(separator: ","))
             counts.customers += 1
+            counts.signedUp.append(signedUp)
             // Stamp progress: role 3 crossed a threshold on a benchmark day; others changed long ago.
             if role == 3 || (role != 3 && random.chance(progressShare)) {
                 let updated =

@@ -202,7 +202,7 @@ for customers in options.scales {
         try FileManager.default.createDirectory(at: broadcast.appendingPathComponent("Templates"), withIntermediateDirectories: true)
         try String(contentsOf: directory.appendingPathComponent("nudge.yaml"), encoding: .utf8)
             .write(to: broadcast.appendingPathComponent("nudge.yaml"), atomically: true, encoding: .utf8)
-        let windowDays = max(1, Int((100_000.0 / Double(customers) * 730).rounded(.up)))
+        let windowDays = counts.catchUpDays(latest: 100_000, before: day0)
         try """
             id: broadcast
             trigger: { signup: { days_after: 0 } }
