@@ -14,11 +14,20 @@ public enum JSONText {
 
     /// A JSON string literal.
     public static func quote(_ text: String) -> String {
+        var out = ""
+        appendQuoted(text, to: &out)
+        return out
+    }
+
+    /// Appends `text` as a JSON string literal to `out`: quotes, backslashes and control characters escaped.
+    public static func appendQuoted(_ text: String, to out: inout String) {
+        out.append("\"")
         // Fast path: nothing to escape.
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            return "\"" + text + "\""
+            out.append(text)
+            out.append("\"")
+            return
         }
-        var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -34,18 +43,7 @@ public enum JSONText {
                 }
             }
         }
-        return out + "\""
-    }
-
-    /// Appends `text` as a JSON string literal to `out`, exactly as `quote` writes it, without a string of its own.
-    public static func appendQuoted(_ text: String, to out: inout String) {
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append("\"")
-            out.append(text)
-            out.append("\"")
-        } else {
-            out.append(quote(text))
-        }
+        out.append("\"")
     }
 
     /// One JSON object written field by field in order: strings, integers and nulls go straight into the text,

@@ -10,26 +10,17 @@ struct CopyText: Sendable {
     mutating func row(_ fields: [String?]) {
         for (index, field) in fields.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
-            guard let field else {
+            guard var field else {
                 buffer.writeStaticString("\\N")
                 continue
             }
-            for byte in field.utf8 {
-                switch byte {
-                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-                default: buffer.writeInteger(byte)
-                }
-            }
+            field.withUTF8 { append($0) }
         }
         buffer.writeInteger(UInt8(ascii: "\n"))
         rows += 1
     }
 
-    /// A row of text bytes (nil for NULL), as `textPage` gives them: runs without a byte to escape are copied
-    /// whole.
+    /// A row of text bytes (nil for NULL), as `textPage` gives them.
     mutating func row(bytes fields: [UnsafeBufferPointer<UInt8>?]) {
         for (index, field) in fields.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
@@ -37,24 +28,29 @@ struct CopyText: Sendable {
                 buffer.writeStaticString("\\N")
                 continue
             }
-            var start = 0
-            for (offset, byte) in field.enumerated() {
-                let escaped: StaticString
-                switch byte {
-                case UInt8(ascii: "\\"): escaped = "\\\\"
-                case UInt8(ascii: "\n"): escaped = "\\n"
-                case UInt8(ascii: "\r"): escaped = "\\r"
-                case UInt8(ascii: "\t"): escaped = "\\t"
-                default: continue
-                }
-                buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: field[start..<offset])))
-                buffer.writeStaticString(escaped)
-                start = offset + 1
-            }
-            buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: field[start...])))
+            append(field)
         }
         buffer.writeInteger(UInt8(ascii: "\n"))
         rows += 1
+    }
+
+    /// Appends one field's bytes escaped: runs without a byte to escape are copied whole.
+    private mutating func append(_ field: UnsafeBufferPointer<UInt8>) {
+        var start = 0
+        for (offset, byte) in field.enumerated() {
+            let escaped: StaticString
+            switch byte {
+            case UInt8(ascii: "\\"): escaped = "\\\\"
+            case UInt8(ascii: "\n"): escaped = "\\n"
+            case UInt8(ascii: "\r"): escaped = "\\r"
+            case UInt8(ascii: "\t"): escaped = "\\t"
+            default: continue
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: field[start..<offset])))
+            buffer.writeStaticString(escaped)
+            start = offset + 1
+        }
+        buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: field[start...])))
     }
 }
 

@@ -7,7 +7,7 @@ import NudgeCore
 
 /// CSV imports on PostgreSQL.
 ///
-/// A file is checked by the same importer as on SQLite, run into a scratch in-memory SQLite database seeded with
+/// A file is checked by the same importer as on SQLite, run into a scratch SQLite file seeded with
 /// the rows the file touches (so upserts keep absent columns, dates are read in stored zones and unknown customers
 /// or offers are bad rows, exactly as on SQLite). A rejected file stops there: nothing reaches PostgreSQL. An
 /// accepted one is streamed with `COPY FROM STDIN` into a temporary staging table and upserted in one statement,
@@ -91,10 +91,13 @@ extension PostgresStore: ImportStore {
             try await withoutIndexes(on: bulk, connection) { empty in
                 switch kind {
                 case .customers:
-                    try await upsertCustomers(from: scratch, header: keys.columns, into: empty.contains("customer"), connection)
-                case .visits: try await upsertVisits(from: scratch, header: keys.columns, into: empty.contains("visit"), connection)
+                    try await upsertCustomers(
+                        from: scratch, header: keys.columns, intoEmptyTable: empty.contains("customer"), connection)
+                case .visits:
+                    try await upsertVisits(
+                        from: scratch, header: keys.columns, intoEmptyTable: empty.contains("visit"), connection)
                 case .offers: try await upsertOffers(from: scratch, header: keys.columns, connection)
-                case .progress: try await upsertProgress(from: scratch, into: empty.contains("progress"), connection)
+                case .progress: try await upsertProgress(from: scratch, intoEmptyTable: empty.contains("progress"), connection)
                 }
             }
         }
@@ -218,7 +221,9 @@ extension PostgresStore: ImportStore {
                 page.removeAll(keepingCapacity: true)
             }
         }
+        let writing = Date()
         try scratch.insertText(table: table, columns: columns, rows: page)
+        inserting += Date().timeIntervalSince(writing)
         events.debug(
             "import seeded",
             metadata: [
@@ -253,7 +258,7 @@ extension PostgresStore: ImportStore {
     }
 
     func upsertCustomers(
-        from scratch: AppDatabase, header: [String], into empty: Bool, _ connection: PostgresConnection
+        from scratch: AppDatabase, header: [String], intoEmptyTable empty: Bool, _ connection: PostgresConnection
     ) async throws {
         let columns = Self.customerColumnNames
         if empty {
@@ -297,7 +302,7 @@ extension PostgresStore: ImportStore {
     }
 
     func upsertVisits(
-        from scratch: AppDatabase, header: [String], into empty: Bool, _ connection: PostgresConnection
+        from scratch: AppDatabase, header: [String], intoEmptyTable empty: Bool, _ connection: PostgresConnection
     ) async throws {
         try await stage(
             "visit", from: scratch, columns: ["customer_id", "visited_at", "amount_cents"],
@@ -337,7 +342,7 @@ extension PostgresStore: ImportStore {
             """, logger: logger)
     }
 
-    func upsertProgress(from scratch: AppDatabase, into empty: Bool, _ connection: PostgresConnection) async throws {
+    func upsertProgress(from scratch: AppDatabase, intoEmptyTable empty: Bool, _ connection: PostgresConnection) async throws {
         try await stage(
             "progress", from: scratch, columns: ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"],
             key: ["customer_id", "offer_id"], direct: empty, connection)

@@ -22,7 +22,7 @@ import NudgeCore
 /// it finding the ledger already full), so a whole-process time would count planning several times over. With an
 /// instant receiver on 2 cores, delivery is bound by the processor (runners, receiver and server share it); with
 /// a receiver that takes its time, by each runner's `concurrency`, which is where more runners help.
-func runnerScaling(label: String, nudge: String, project: URL, database: String, customers: Int, day0: Date) async throws {
+func runnerScaling(label: String, nudge: String, project: URL, database: String, windowDays: Int, day0: Date) async throws {
     let received = Arrivals()
     let router = Router()
     router.post("/hook") { _, _ -> HTTPResponse.Status in
@@ -37,7 +37,7 @@ func runnerScaling(label: String, nudge: String, project: URL, database: String,
     try await withLoopbackServer(router, label: "the benchmark's webhook receiver") { base in
         for (path, receiver) in [("/hook", "a loopback webhook"), ("/slow-hook", "a loopback webhook answering in 25 ms")] {
             try await measureRunners(
-                label: label, nudge: nudge, project: project, database: database, customers: customers, day0: day0,
+                label: label, nudge: nudge, project: project, database: database, windowDays: windowDays, day0: day0,
                 webhook: base + path, receiver: receiver, received: received)
         }
     }
@@ -45,10 +45,9 @@ func runnerScaling(label: String, nudge: String, project: URL, database: String,
 
 /// The 1, 2 and 4 runner measurements against `webhook`, which counts its requests in `received`.
 func measureRunners(
-    label: String, nudge: String, project: URL, database: String, customers: Int, day0: Date, webhook: String,
+    label: String, nudge: String, project: URL, database: String, windowDays: Int, day0: Date, webhook: String,
     receiver: String, received: Arrivals
 ) async throws {
-    let messages = 20_000
     let directory = project.appendingPathComponent("runners")
     try? FileManager.default.removeItem(at: directory)
     for folder in ["Workflows", "Templates"] {
@@ -62,19 +61,6 @@ func measureRunners(
         delivery:
           drain_window: 0s
         """.write(to: directory.appendingPathComponent("nudge.yaml"), atomically: true, encoding: .utf8)
-    let url = try DatabaseURL(parsing: database)
-    var quiet = Logger(label: "nudge-bench")
-    quiet.logLevel = .error
-    let store = try await PostgresStore.connect(
-        url, password: ProcessInfo.processInfo.environment["PGPASSWORD"], logger: quiet)
-    // The catch-up window that holds the `messages` latest sign-ups: the broadcast's size whatever the scale (the
-    // synthetic sign-ups are not spread evenly, so a share of the customers would not do).
-    var windowDays = 1
-    let cutoff = try await store.client.query(
-        "SELECT signed_up_at FROM customer ORDER BY signed_up_at DESC OFFSET \(messages - 1) LIMIT 1")
-    for try await millis in cutoff.decode(Int64.self) {
-        windowDays = max(1, Int(((day0.timeIntervalSince1970 - Double(millis) / 1000) / 86_400).rounded(.up)))
-    }
     try """
         id: broadcast
         trigger: { signup: { days_after: 0 } }
@@ -85,6 +71,11 @@ func measureRunners(
     try "---\nsubject: News from {{business.name}}\n---\n<p>Hi {{customer.first_name}}, new autumn menu!</p>\n"
         .write(to: directory.appendingPathComponent("Templates/news.email.mustache"), atomically: true, encoding: .utf8)
 
+    let url = try DatabaseURL(parsing: database)
+    var quiet = Logger(label: "nudge-bench")
+    quiet.logLevel = .error
+    let store = try await PostgresStore.connect(
+        url, password: ProcessInfo.processInfo.environment["PGPASSWORD"], logger: quiet)
     var cells: [String] = []
     var broadcast = 0
     for runners in [1, 2, 4] {

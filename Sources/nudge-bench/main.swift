@@ -224,7 +224,9 @@ for customers in options.scales {
 
         if store == "postgres", let database = db.last {
             try await runnerScaling(
-                label: "\(label)\(suffix)", nudge: nudge, project: directory, database: database, customers: customers,
+                label: "\(label)\(suffix)", nudge: nudge, project: directory, database: database,
+                // The latest 20,000 sign-ups.
+                windowDays: counts.catchUpDays(latest: 20_000, before: day0),
                 day0: day0)
         }
     }

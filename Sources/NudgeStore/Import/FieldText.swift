@@ -269,6 +269,13 @@ struct RawStatement: ParameterSink {
         }
     }
 
+    /// Binds `values` as text to parameters 1, 2, …, NULL for nil.
+    func bindTexts(_ values: [String?]) {
+        for (index, value) in values.enumerated() {
+            if let value { bindCopy(Int32(index + 1), value) } else { bindNull(Int32(index + 1)) }
+        }
+    }
+
     /// Binds a field value, NULL when absent.
     @inline(__always)
     func bind(_ index: Int32, _ value: FieldText?) {

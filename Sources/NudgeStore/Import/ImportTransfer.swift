@@ -50,9 +50,7 @@ extension AppDatabase {
             let statement = try RawStatement(
                 db, sql: "INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))")
             for row in rows {
-                for (index, value) in row.enumerated() {
-                    if let value { statement.bindCopy(Int32(index + 1), value) } else { statement.bindNull(Int32(index + 1)) }
-                }
+                statement.bindTexts(row)
                 try statement.run()
             }
         }
@@ -76,9 +74,7 @@ extension AppDatabase {
         return try reader.read { db in
             let statement = try RawStatement(db, sql: sql)
             defer { statement.reset() }
-            for (index, value) in (after ?? []).enumerated() {
-                if let value { statement.bindCopy(Int32(index + 1), value) } else { statement.bindNull(Int32(index + 1)) }
-            }
+            statement.bindTexts(after ?? [])
             var fields = [UnsafeBufferPointer<UInt8>?](repeating: nil, count: columns.count)
             var count = 0
             while try statement.step() {
