@@ -27,31 +27,32 @@ extension PostgresStore: ImportStore {
 
     public func importCSV(_ kind: ImportKind, path: String, options: ImportOptions) async throws -> ImportSummary {
         let started = Date()
-        let keys = try ImportKeys.read(kind, path: path)
+        let counts = try await tableCounts(kind)
+        // The file's keys choose what to seed; a first load of customers seeds nothing and reads only the header.
+        let keys = try ImportKeys.read(kind, path: path, withKeys: kind != .customers || counts.customers > 0)
         // The scratch database is a temporary file: a million rows stay on disk, not in memory.
         let scratchPath = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-import-\(UUID().uuidString).sqlite").path
         defer {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratchPath + suffix) }
         }
         let scratch = try AppDatabase.scratch(path: scratchPath)
-        let counts = try await tableCounts(kind)
-        // Seed what the file touches: nothing from an empty table, and the whole customer table when the file
-        // names three quarters of it or more (one ordered scan is cheaper than looking each key up).
+        // Seed what the file touches, nothing from an empty table. Customers are read whole when the file names three
+        // quarters of them or more (one scan is cheaper than looking each key up).
         let manyCustomers = keys.customerIDs.count * 4 >= counts.customers * 3
         if kind == .customers, counts.customers > 0 {
             // An upsert keeps the columns the file lacks: the whole stored row is seeded.
             try await seed(
                 scratch, table: "customer", columns: Self.customerColumnNames,
                 "SELECT \(unescaped: Self.customerTextColumns) FROM customer WHERE id = ANY(\(keys.customerIDs))")
-        } else if kind == .visits || kind == .progress, counts.customers > 0 {
-            // Visits and progress only look customers up (do they exist, in which zone are their dates read); the
-            // derived fields are recomputed here, not taken from the scratch file.
-            let columns = "id, timezone, signed_up_at::text, last_activity_at::text"
-            try await seed(
-                scratch, table: "customer", columns: ["id", "timezone", "signed_up_at", "last_activity_at"],
-                manyCustomers
-                    ? "SELECT \(unescaped: columns) FROM customer ORDER BY id"
-                    : "SELECT \(unescaped: columns) FROM customer WHERE id = ANY(\(keys.customerIDs))")
+        }
+        var checkOptions = options
+        if kind == .visits || kind == .progress {
+            // Visits and progress only look customers up (do they exist, in which zone are their dates read): the
+            // ids and zones are kept in memory, and the derived fields are recomputed here, not in the scratch file.
+            checkOptions.knownCustomers = try await knownCustomers(
+                counts.customers == 0 ? .none : manyCustomers ? .all : .ids(keys.customerIDs),
+                capacity: min(counts.customers, keys.customerIDs.count))
+            checkOptions.refreshesDerivedFields = false
         }
         if kind == .offers || kind == .progress {
             try await seed(
@@ -67,7 +68,7 @@ extension PostgresStore: ImportStore {
                 """)
         }
         let seeded = Date()
-        let checked = try scratch.importCSV(kind, path: path, options: options)
+        let checked = try scratch.importCSV(kind, path: path, options: checkOptions)
         let scratched = Date()
         events.debug(
             "import checked",
@@ -76,19 +77,25 @@ extension PostgresStore: ImportStore {
             ])
         // Tables the file loads in bulk: their secondary indexes and foreign keys are built again afterwards.
         var bulk: [String] = []
+        // Tables whose primary key goes too: rows are rewritten without a lookup by key.
+        var keyless: [String] = []
         switch kind {
         case .customers:
             if bulkLoad.applies(rows: checked.rows, tableRows: counts.customers) { bulk.append("customer") }
         case .visits:
             if bulkLoad.applies(rows: checked.rows, tableRows: counts.visits) { bulk.append("visit") }
-            // The visit-derived fields of every customer the file names are written again.
-            if bulkLoad.applies(rows: keys.customerIDs.count, tableRows: counts.customers) { bulk.append("customer") }
+            // The visit-derived fields of every customer the file names are written again: by one join, so the
+            // primary key (and each new row version's entry in it) can wait until the end too.
+            if bulkLoad.applies(rows: keys.customerIDs.count, tableRows: counts.customers) {
+                bulk.append("customer")
+                keyless.append("customer")
+            }
         case .progress:
             if bulkLoad.applies(rows: checked.rows, tableRows: counts.progress) { bulk.append("progress") }
         case .offers: break
         }
         try await client.withTransaction(logger: logger) { connection in
-            try await withoutIndexes(on: bulk, connection) { empty in
+            try await withoutIndexes(on: bulk, primaryKeysOf: keyless, connection) { empty in
                 switch kind {
                 case .customers:
                     try await upsertCustomers(
@@ -158,33 +165,45 @@ extension PostgresStore: ImportStore {
         return (0, 0, 0)
     }
 
-    /// Runs `body` with the secondary indexes and the foreign keys of `tables` dropped, then makes them again from
-    /// their definitions in the catalog, in the caller's transaction: a failed body or a foreign key that no longer
-    /// holds rolls everything back. Other sessions wait for the tables until the transaction ends. `body` is told
-    /// which of `tables` are empty: no other session can write to them before the end of the transaction, so rows
-    /// may be copied straight in.
+    /// Runs `body` with the secondary indexes and the foreign keys of `tables` dropped, and the primary keys of
+    /// `primaryKeysOf` with the foreign keys that reference them, then makes them again from their definitions in the
+    /// catalog, in the caller's transaction: a failed body or a key that no longer holds rolls everything back. Other
+    /// sessions wait for the tables until the transaction ends. `body` is told which of `tables` are empty: no other
+    /// session can write to them before the end of the transaction, so rows may be copied straight in.
     func withoutIndexes(
-        on tables: [String], _ connection: PostgresConnection, _ body: (Set<String>) async throws -> Void
+        on tables: [String], primaryKeysOf: [String] = [], _ connection: PostgresConnection,
+        _ body: (Set<String>) async throws -> Void
     ) async throws {
         guard !tables.isEmpty else { return try await body([]) }
         let started = Date()
+        // Made again in this order (primary keys, indexes, foreign keys), dropped in the reverse one.
         var definitions: [(drop: String, make: String)] = []
         let rows = try await connection.query(
             """
-            SELECT 'DROP INDEX ' || quote_ident(i.relname), pg_get_indexdef(x.indexrelid)
-            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-            WHERE t.relname = ANY(\(tables)) AND pg_table_is_visible(t.oid)
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = t.oid)
-            UNION ALL
-            SELECT 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+            SELECT 1, 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
                    'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
                      || pg_get_constraintdef(c.oid)
             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
-            WHERE c.contype = 'f' AND t.relname = ANY(\(tables)) AND pg_table_is_visible(t.oid)
+            WHERE c.contype = 'p' AND t.relname = ANY(\(primaryKeysOf)) AND pg_table_is_visible(t.oid)
+            UNION
+            SELECT 2, 'DROP INDEX ' || quote_ident(i.relname), pg_get_indexdef(x.indexrelid)
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+            WHERE t.relname = ANY(\(tables)) AND pg_table_is_visible(t.oid)
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = t.oid)
+            UNION
+            SELECT 3, 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+                   'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
+                     || pg_get_constraintdef(c.oid)
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid
+            WHERE c.contype = 'f' AND pg_table_is_visible(t.oid)
+              AND (t.relname = ANY(\(tables)) OR r.relname = ANY(\(primaryKeysOf)))
+            ORDER BY 1, 2
             """, logger: logger)
-        for try await (drop, make) in rows.decode((String, String).self) { definitions.append((drop, make)) }
+        for try await (_, drop, make) in rows.decode((Int32, String, String).self) { definitions.append((drop, make)) }
         try await connection.query("SET LOCAL maintenance_work_mem = '256MB'", logger: logger)
-        for definition in definitions { try await connection.query(PostgresQuery(unsafeSQL: definition.drop), logger: logger) }
+        for definition in definitions.reversed() {
+            try await connection.query(PostgresQuery(unsafeSQL: definition.drop), logger: logger)
+        }
         var empty = Set<String>()
         for table in tables {
             let rows = try await connection.query(
@@ -202,6 +221,45 @@ extension PostgresStore: ImportStore {
                 "load.seconds": "\(loaded.timeIntervalSince(dropped))", "rebuild.seconds": "\(Date().timeIntervalSince(loaded))",
                 "drop.seconds": "\(dropped.timeIntervalSince(started))",
             ])
+    }
+
+    /// Which customers an import of visits or progress looks up.
+    enum CustomerLookup {
+        case none, all
+        case ids([String])
+    }
+
+    /// The ids and zones of the customers `lookup` names that exist here. They come a page to a row, as arrays (a
+    /// row each costs more in the client than in the server), a customer without a zone as ''.
+    func knownCustomers(_ lookup: CustomerLookup, capacity: Int, page: Int = 50_000) async throws -> KnownCustomers {
+        var known = KnownCustomers(minimumCapacity: capacity)
+        let started = Date()
+        switch lookup {
+        case .none: return known
+        case .all:
+            var after: String?
+            repeat {
+                let rows = try await client.query(
+                    """
+                    SELECT array_agg(id ORDER BY id), array_agg(coalesce(timezone, '') ORDER BY id) FROM (
+                      SELECT id, timezone FROM customer WHERE \(after == nil) OR id > \(after ?? "") ORDER BY id LIMIT \(page)) AS p
+                    """, logger: logger)
+                after = nil
+                for try await (ids, zones) in rows.decode(([String]?, [String]?).self) {
+                    guard let ids, let zones else { break }
+                    for (id, zone) in zip(ids, zones) { known.add(id: id, zone: zone.isEmpty ? nil : zone) }
+                    if ids.count == page { after = ids.last }
+                }
+            } while after != nil
+        case .ids(let ids):
+            // One query: the ids are found by one scan, where pages would each scan again.
+            let rows = try await client.query("SELECT id, timezone FROM customer WHERE id = ANY(\(ids))", logger: logger)
+            for try await (id, zone) in rows.decode((String, String?).self) { known.add(id: id, zone: zone) }
+        }
+        events.debug(
+            "import looked customers up",
+            metadata: ["customers": "\(known.count)", "seconds": "\(Date().timeIntervalSince(started))"])
+        return known
     }
 
     /// Rows per page moved between the stores.
@@ -319,14 +377,18 @@ extension PostgresStore: ImportStore {
                 ON CONFLICT (customer_id, visited_at) \(unescaped: conflict)
                 """, logger: logger)
         }
-        let touched = empty ? "SELECT customer_id FROM visit" : "SELECT DISTINCT customer_id FROM visit_in"
+        // Fresh statistics for the join below: a table just loaded has none, and a temporary one never gets any by
+        // itself (a plan guessed without them took twice as long on a million customers).
+        try await connection.query(empty ? "ANALYZE visit" : "ANALYZE visit_in", logger: logger)
+        // Into an empty table every visit is the file's.
+        let touched = empty ? "" : "WHERE customer_id IN (SELECT DISTINCT customer_id FROM visit_in)"
         try await connection.query(
             """
             UPDATE customer SET visits_total = v.n, last_visit_at = v.last, lifetime_value_cents = v.total,
               last_activity_at = greatest(customer.signed_up_at, coalesce(v.last, customer.signed_up_at))
             FROM (
               SELECT customer_id, count(*) AS n, max(visited_at) AS last, coalesce(sum(amount_cents), 0) AS total
-              FROM visit WHERE customer_id IN (\(unescaped: touched)) GROUP BY customer_id) AS v
+              FROM visit \(unescaped: touched) GROUP BY customer_id) AS v
             WHERE customer.id = v.customer_id
               AND (customer.visits_total, customer.last_visit_at, customer.lifetime_value_cents, customer.last_activity_at)
                 IS DISTINCT FROM (v.n, v.last, v.total, greatest(customer.signed_up_at, coalesce(v.last, customer.signed_up_at)))

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import NudgePostgres
+@testable import NudgePostgres
 import NudgeStore
 import NudgeCore
 import NudgeTestSupport
@@ -98,6 +98,39 @@ struct BulkLoadTests {
         await rowByRow.close()
         try await PostgresServer.drop(bulkURL)
         try await PostgresServer.drop(rowURL)
+    }
+
+    @Test("the customers a visits or progress file names are read a page at a time, with their zones")
+    func knownCustomers() async throws {
+        let (store, url) = try await PostgresServer.freshStore()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-pg-known-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("customers.csv").path
+        try "id,timezone,signed_up_at\nc1,Asia/Tokyo,2025-01-01\nc2,,2025-01-01\nc3,Europe/Lisbon,2025-01-01\n"
+            .appending((4...20).map { "c\($0),Asia/Tokyo,2025-01-01\n" }.joined())
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let options = ImportOptions(
+            defaultZone: TimeZone(identifier: "America/New_York")!, now: Date(timeIntervalSince1970: 1_764_000_000),
+            displayPath: "customers.csv")
+        _ = try await store.importCSV(.customers, path: path, options: options)
+        let ids = (1...20).map { "c\($0)" }
+        // 20 customers in pages of 3 and of 20 (a last page that is full, then an empty one), and by their ids.
+        for known in [
+            try await store.knownCustomers(.all, capacity: 0, page: 3),
+            try await store.knownCustomers(.all, capacity: 0, page: 20),
+            try await store.knownCustomers(.ids(ids + ["c404"]), capacity: 0),
+        ] {
+            #expect(known.count == 20)
+            #expect(known.lookUp("c1") == (true, "Asia/Tokyo"))
+            #expect(known.lookUp("c2") == (true, nil))
+            #expect(known.lookUp("c3") == (true, "Europe/Lisbon"))
+            #expect(known.lookUp("c20") == (true, "Asia/Tokyo"))
+            #expect(known.lookUp("c404") == (false, nil))
+        }
+        #expect(try await store.knownCustomers(.none, capacity: 0).count == 0)
+        await store.close()
+        try await PostgresServer.drop(url)
     }
 
     @Test("small files, or files small beside their table, load row by row")

@@ -13,13 +13,15 @@ public struct ImportKeys: Sendable {
     /// Offer ids the file names (`id` of offers, `offer_id` of progress).
     public var offerIDs: [String]
 
-    /// Reads the key columns of `path`; a file the importer will reject anyway gives what could be read.
-    public static func read(_ kind: ImportKind, path: String) throws -> ImportKeys {
+    /// Reads the key columns of `path` (only its header when not `withKeys`); a file the importer will reject
+    /// anyway gives what could be read. The ids come in no particular order.
+    public static func read(_ kind: ImportKind, path: String, withKeys: Bool = true) throws -> ImportKeys {
         let scanner = try CSVScanner(path: path)
         var keys = ImportKeys(columns: [], customerIDs: [], offerIDs: [])
         guard (try? scanner.advance()) == true else { return keys }
         let header = scanner.record
         keys.columns = (0..<header.count).map { header.string($0).trimmingCharacters(in: .whitespaces) }
+        guard withKeys else { return keys }
         let customerColumn = keys.columns.firstIndex(of: kind == .customers ? "id" : "customer_id")
         let offerColumn = keys.columns.firstIndex(of: kind == .offers ? "id" : "offer_id")
         var customers = Set<String>()
@@ -34,8 +36,8 @@ public struct ImportKeys: Sendable {
                 offers.insert(FieldText(record.bytes(offerColumn))?.string ?? "")
             }
         }
-        keys.customerIDs = customers.sorted()
-        keys.offerIDs = offers.sorted()
+        keys.customerIDs = Array(customers)
+        keys.offerIDs = Array(offers)
         return keys
     }
 }

@@ -80,11 +80,45 @@ public struct ImportOptions: Sendable {
     /// Called every `progressInterval` rows with (rows, bytes read, total bytes).
     public var progress: (@Sendable (Int, Int, Int) -> Void)?
     public var progressInterval = 100_000
+    /// Whether a visits import refreshes the visit-derived fields of the customers it touches (`visits_total`,
+    /// `last_visit_at`, `lifetime_value_cents`, `last_activity_at`). PostgreSQL's imports check a file in a scratch
+    /// SQLite file and recompute those fields themselves: there the refresh would be wasted work.
+    public var refreshesDerivedFields = true
+    /// For visits and progress checked apart from the database they go to (PostgreSQL's imports check a file in a
+    /// scratch SQLite file): the customers that database knows, which rows may name. Nil: the customer table of the
+    /// database the file is imported into.
+    public var knownCustomers: KnownCustomers?
 
     public init(defaultZone: TimeZone, now: Date, displayPath: String) {
         self.defaultZone = defaultZone
         self.now = now
         self.displayPath = displayPath
+    }
+}
+
+/// Customer ids with the time zone stored for each (nil: none), for `ImportOptions.knownCustomers`.
+public struct KnownCustomers: Sendable {
+    /// Each id's index in `zoneNames`, -1 for no zone.
+    var zoneIndexes: [String: Int32] = [:]
+    var zoneNames: [String] = []
+
+    public init(minimumCapacity: Int = 0) { zoneIndexes.reserveCapacity(minimumCapacity) }
+
+    public var count: Int { zoneIndexes.count }
+
+    public mutating func add(id: String, zone: String?) {
+        guard let zone else { return zoneIndexes[id] = -1 }
+        // Zones are few: the last one added is the likeliest, then a scan.
+        if let last = zoneNames.last, last == zone { return zoneIndexes[id] = Int32(zoneNames.count - 1) }
+        if let index = zoneNames.firstIndex(of: zone) { return zoneIndexes[id] = Int32(index) }
+        zoneNames.append(zone)
+        zoneIndexes[id] = Int32(zoneNames.count - 1)
+    }
+
+    /// Whether `id` is known, and its stored zone if it has one.
+    public func lookUp(_ id: String) -> (known: Bool, zone: String?) {
+        guard let index = zoneIndexes[id] else { return (false, nil) }
+        return (true, index < 0 ? nil : zoneNames[Int(index)])
     }
 }
 

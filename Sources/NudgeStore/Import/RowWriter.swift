@@ -171,8 +171,8 @@ struct RowWriter {
                         : "ON CONFLICT(customer_id, visited_at) DO NOTHING"))
             lookupCustomer = try RawStatement(db, sql: "SELECT timezone FROM customer WHERE id = ?")
             lookupOffer = nil
-            if bulk {
-                // Every visit in the table is this file's: the derived fields are refreshed for all of them.
+            if bulk || !options.refreshesDerivedFields {
+                // In bulk mode every visit in the table is this file's: the derived fields are refreshed for all.
                 touch = nil
             } else {
                 try db.execute(
@@ -324,12 +324,17 @@ struct RowWriter {
             }
             return zone
         }
-        lookupCustomer.bind(1, id)
         customerLookups += 1
         var zone: TimeZone?
-        if try lookupCustomer.step() {
-            zone = storedZone(lookupCustomer)
-            lookupCustomer.reset()
+        if let known = options.knownCustomers {
+            let found = known.lookUp(id.string)
+            if found.known { zone = found.zone.flatMap { self.zone(string: $0) } ?? options.defaultZone }
+        } else {
+            lookupCustomer.bind(1, id)
+            if try lookupCustomer.step() {
+                zone = storedZone(lookupCustomer)
+                lookupCustomer.reset()
+            }
         }
         if case .bytes(let bytes, _) = id {
             lastCustomer.removeAll(keepingCapacity: true)
@@ -555,7 +560,7 @@ struct RowWriter {
     /// mode add the zones written to `customer_zone`, as its triggers would have.
     func finish(db: Database) throws {
         switch kind {
-        case .visits:
+        case .visits where options.refreshesDerivedFields:
             // The refresh rewrites the derived fields of every touched customer; when they are many, the indexes on
             // those fields are built again afterwards rather than changed entry by entry.
             let touched =
