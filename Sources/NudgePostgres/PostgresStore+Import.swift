@@ -11,18 +11,45 @@ import NudgeCore
 /// the rows the file touches (so upserts keep absent columns, dates are read in stored zones and unknown customers
 /// or offers are bad rows, exactly as on SQLite). A rejected file stops there: nothing reaches PostgreSQL. An
 /// accepted one is streamed with `COPY FROM STDIN` into a temporary staging table and upserted in one statement,
-/// all in one transaction with the refresh of the derived fields.
+/// all in one transaction with the refresh of the visit-derived fields (in `customer_activity`).
 ///
 /// A file large beside its table (`BulkLoad`) is loaded in bulk: the table's secondary indexes and foreign keys are
 /// dropped and made again in the same transaction, and an empty table is copied into directly, without staging.
 extension PostgresStore: ImportStore {
+    /// The columns of the customer table here: those of the file, without the visit-derived fields, which live in
+    /// `customer_activity`.
     static let customerTextColumns = """
         id, name, email, phone, birth_date, birth_month_day, birth_year::text, timezone, signed_up_at::text,
         email_opt_in::int::text, sms_opt_in::int::text, push_opt_in::int::text, push_token, wallet_pass_id, tags,
-        attributes, last_visit_at::text, visits_total::text, lifetime_value_cents::text, last_activity_at::text
+        attributes
         """
-    static let customerColumnNames = CustomerState.columns.split(separator: ",").map {
-        $0.trimmingCharacters(in: .whitespaces)
+    static let customerColumnNames = customerTextColumns.split(separator: ",").map {
+        String($0.trimmingCharacters(in: .whitespacesAndNewlines).prefix { $0 != ":" })
+    }
+
+    /// Fills `customer_activity` for the customers with visits, or only for those in `touched` (a query of
+    /// customer ids), from their visits; `intoEmptyTable` when it holds no row yet.
+    static func activityUpsert(touched: String?, intoEmptyTable empty: Bool) -> String {
+        let filter = touched.map { "WHERE v.customer_id IN (\($0))" } ?? ""
+        let insert = """
+            INSERT INTO customer_activity
+            SELECT v.customer_id, c.timezone, max(v.visited_at), count(*), coalesce(sum(v.amount_cents), 0),
+              greatest(c.signed_up_at, max(v.visited_at))
+            FROM visit v JOIN customer c ON c.id = v.customer_id \(filter)
+            GROUP BY v.customer_id, c.timezone, c.signed_up_at
+            """
+        if empty { return insert }
+        // A customer whose figures the file does not change is not rewritten.
+        return insert + """
+
+            ON CONFLICT (customer_id) DO UPDATE SET timezone = EXCLUDED.timezone, last_visit_at = EXCLUDED.last_visit_at,
+              visits_total = EXCLUDED.visits_total, lifetime_value_cents = EXCLUDED.lifetime_value_cents,
+              last_activity_at = EXCLUDED.last_activity_at
+            WHERE (customer_activity.timezone, customer_activity.last_visit_at, customer_activity.visits_total,
+                   customer_activity.lifetime_value_cents, customer_activity.last_activity_at)
+              IS DISTINCT FROM (EXCLUDED.timezone, EXCLUDED.last_visit_at, EXCLUDED.visits_total,
+                   EXCLUDED.lifetime_value_cents, EXCLUDED.last_activity_at)
+            """
     }
 
     public func importCSV(_ kind: ImportKind, path: String, options: ImportOptions) async throws -> ImportSummary {
@@ -40,10 +67,11 @@ extension PostgresStore: ImportStore {
         // quarters of them or more (one scan is cheaper than looking each key up).
         let manyCustomers = keys.customerIDs.count * 4 >= counts.customers * 3
         if kind == .customers, counts.customers > 0 {
-            // An upsert keeps the columns the file lacks: the whole stored row is seeded.
+            // An upsert keeps the columns the file lacks: the whole stored row is seeded (the scratch file's
+            // last_activity_at only needs a value: the visit-derived fields are not taken from it).
             try await seed(
-                scratch, table: "customer", columns: Self.customerColumnNames,
-                "SELECT \(unescaped: Self.customerTextColumns) FROM customer WHERE id = ANY(\(keys.customerIDs))")
+                scratch, table: "customer", columns: Self.customerColumnNames + ["last_activity_at"],
+                "SELECT \(unescaped: Self.customerTextColumns), '0' FROM customer WHERE id = ANY(\(keys.customerIDs))")
         }
         var checkOptions = options
         if kind == .visits || kind == .progress {
@@ -77,32 +105,29 @@ extension PostgresStore: ImportStore {
             ])
         // Tables the file loads in bulk: their secondary indexes and foreign keys are built again afterwards.
         var bulk: [String] = []
-        // Tables whose primary key goes too: rows are rewritten without a lookup by key.
-        var keyless: [String] = []
         switch kind {
         case .customers:
             if bulkLoad.applies(rows: checked.rows, tableRows: counts.customers) { bulk.append("customer") }
         case .visits:
             if bulkLoad.applies(rows: checked.rows, tableRows: counts.visits) { bulk.append("visit") }
-            // The visit-derived fields of every customer the file names are written again: by one join, so the
-            // primary key (and each new row version's entry in it) can wait until the end too.
+            // The visit-derived fields of every customer the file names are written again.
             if bulkLoad.applies(rows: keys.customerIDs.count, tableRows: counts.customers) {
-                bulk.append("customer")
-                keyless.append("customer")
+                bulk.append("customer_activity")
             }
         case .progress:
             if bulkLoad.applies(rows: checked.rows, tableRows: counts.progress) { bulk.append("progress") }
         case .offers: break
         }
         try await client.withTransaction(logger: logger) { connection in
-            try await withoutIndexes(on: bulk, primaryKeysOf: keyless, connection) { empty in
+            try await withoutIndexes(on: bulk, connection) { empty in
                 switch kind {
                 case .customers:
                     try await upsertCustomers(
                         from: scratch, header: keys.columns, intoEmptyTable: empty.contains("customer"), connection)
                 case .visits:
                     try await upsertVisits(
-                        from: scratch, header: keys.columns, intoEmptyTable: empty.contains("visit"), connection)
+                        from: scratch, header: keys.columns, intoEmptyTable: empty.contains("visit"),
+                        activityEmpty: empty.contains("customer_activity"), connection)
                 case .offers: try await upsertOffers(from: scratch, header: keys.columns, connection)
                 case .progress: try await upsertProgress(from: scratch, intoEmptyTable: empty.contains("progress"), connection)
                 }
@@ -131,7 +156,7 @@ extension PostgresStore: ImportStore {
             try await connection.execute(
                 script: """
                     DELETE FROM delivery_attempt; DELETE FROM outbox; DELETE FROM ledger; DELETE FROM progress;
-                    DELETE FROM visit; DELETE FROM offer; DELETE FROM customer
+                    DELETE FROM visit; DELETE FROM offer; DELETE FROM customer_activity; DELETE FROM customer
                     """, logger: logger)
             let tables: [(String, [String], [String])] = [
                 ("offer", ["id", "name", "stamps_required"], ["id"]),
@@ -146,6 +171,9 @@ extension PostgresStore: ImportStore {
                 try await connection.query(
                     PostgresQuery(unsafeSQL: "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(table)_in"), logger: logger)
             }
+            // The visit-derived fields, from the visits, as SQLite derives them.
+            try await connection.query(
+                PostgresQuery(unsafeSQL: Self.activityUpsert(touched: nil, intoEmptyTable: true)), logger: logger)
             try await connection.query(
                 "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer ON CONFLICT DO NOTHING",
                 logger: logger)
@@ -165,38 +193,30 @@ extension PostgresStore: ImportStore {
         return (0, 0, 0)
     }
 
-    /// Runs `body` with the secondary indexes and the foreign keys of `tables` dropped, and the primary keys of
-    /// `primaryKeysOf` with the foreign keys that reference them, then makes them again from their definitions in the
-    /// catalog, in the caller's transaction: a failed body or a key that no longer holds rolls everything back. Other
-    /// sessions wait for the tables until the transaction ends. `body` is told which of `tables` are empty: no other
-    /// session can write to them before the end of the transaction, so rows may be copied straight in.
+    /// Runs `body` with the secondary indexes and the foreign keys of `tables` dropped, then makes them again from
+    /// their definitions in the catalog, in the caller's transaction: a failed body or a foreign key that no longer
+    /// holds rolls everything back. Other sessions wait for the tables until the transaction ends. `body` is told
+    /// which of `tables` are empty: no other session can write to them before the end of the transaction, so rows
+    /// may be copied straight in.
     func withoutIndexes(
-        on tables: [String], primaryKeysOf: [String] = [], _ connection: PostgresConnection,
-        _ body: (Set<String>) async throws -> Void
+        on tables: [String], _ connection: PostgresConnection, _ body: (Set<String>) async throws -> Void
     ) async throws {
         guard !tables.isEmpty else { return try await body([]) }
         let started = Date()
-        // Made again in this order (primary keys, indexes, foreign keys), dropped in the reverse one.
+        // Made again in this order (indexes, then foreign keys), dropped in the reverse one.
         var definitions: [(drop: String, make: String)] = []
         let rows = try await connection.query(
             """
-            SELECT 1, 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
-                   'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
-                     || pg_get_constraintdef(c.oid)
-            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
-            WHERE c.contype = 'p' AND t.relname = ANY(\(primaryKeysOf)) AND pg_table_is_visible(t.oid)
-            UNION
-            SELECT 2, 'DROP INDEX ' || quote_ident(i.relname), pg_get_indexdef(x.indexrelid)
+            SELECT 1, 'DROP INDEX ' || quote_ident(i.relname), pg_get_indexdef(x.indexrelid)
             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
             WHERE t.relname = ANY(\(tables)) AND pg_table_is_visible(t.oid)
               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = t.oid)
-            UNION
-            SELECT 3, 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+            UNION ALL
+            SELECT 2, 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
                    'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
                      || pg_get_constraintdef(c.oid)
-            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid
-            WHERE c.contype = 'f' AND pg_table_is_visible(t.oid)
-              AND (t.relname = ANY(\(tables)) OR r.relname = ANY(\(primaryKeysOf)))
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+            WHERE c.contype = 'f' AND t.relname = ANY(\(tables)) AND pg_table_is_visible(t.oid)
             ORDER BY 1, 2
             """, logger: logger)
         for try await (_, drop, make) in rows.decode((Int32, String, String).self) { definitions.append((drop, make)) }
@@ -320,7 +340,7 @@ extension PostgresStore: ImportStore {
     ) async throws {
         let columns = Self.customerColumnNames
         if empty {
-            // Nothing to merge with (the scratch rows' derived fields are those of customers without visits).
+            // Nothing to merge with, and no customer has visits yet.
             try await stage("customer", from: scratch, columns: columns, key: ["id"], direct: true, connection)
             try await connection.query(
                 "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer ON CONFLICT DO NOTHING",
@@ -328,10 +348,9 @@ extension PostgresStore: ImportStore {
             return
         }
         try await stage("customer", from: scratch, columns: columns, key: ["id"], connection)
-        // The scratch rows hold each customer's final imported columns (seeded from here, then upserted); the
-        // visit-derived fields stay as stored here. An opt-out made through Nudge outlives the file's opt-in.
-        let derived: Set<String> = ["last_visit_at", "visits_total", "lifetime_value_cents", "last_activity_at"]
-        var updates = columns.filter { $0 != "id" && !derived.contains($0) }.map { column in
+        // The scratch rows hold each customer's final imported columns (seeded from here, then upserted). An opt-out
+        // made through Nudge outlives the file's opt-in.
+        let updates = columns.filter { $0 != "id" }.map { column in
             if let channel = ConsentChange.columns.first(where: { $0.value == column })?.key {
                 return """
                     \(column) = CASE WHEN (SELECT opt_in FROM consent_change WHERE customer_id = EXCLUDED.id \
@@ -341,8 +360,6 @@ extension PostgresStore: ImportStore {
             }
             return "\(column) = EXCLUDED.\(column)"
         }
-        updates.append(
-            "last_activity_at = greatest(EXCLUDED.signed_up_at, coalesce(customer.last_visit_at, EXCLUDED.signed_up_at))")
         let list = columns.joined(separator: ", ")
         // A row the file does not change is not rewritten (a daily re-import of the same export touches nothing).
         let targets = updates.map { "customer." + String($0.prefix { $0 != " " }) }
@@ -357,10 +374,19 @@ extension PostgresStore: ImportStore {
         try await connection.query(
             "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer_in ON CONFLICT DO NOTHING",
             logger: logger)
+        // A customer with visits who moves zone or sign-up date: the activity row keeps the zone and the latest
+        // of sign-up and last visit.
+        try await connection.query(
+            """
+            UPDATE customer_activity a SET timezone = c.timezone, last_activity_at = greatest(c.signed_up_at, a.last_visit_at)
+            FROM customer_in c WHERE a.customer_id = c.id
+              AND (a.timezone, a.last_activity_at) IS DISTINCT FROM (c.timezone, greatest(c.signed_up_at, a.last_visit_at))
+            """, logger: logger)
     }
 
     func upsertVisits(
-        from scratch: AppDatabase, header: [String], intoEmptyTable empty: Bool, _ connection: PostgresConnection
+        from scratch: AppDatabase, header: [String], intoEmptyTable empty: Bool, activityEmpty: Bool,
+        _ connection: PostgresConnection
     ) async throws {
         try await stage(
             "visit", from: scratch, columns: ["customer_id", "visited_at", "amount_cents"],
@@ -381,18 +407,11 @@ extension PostgresStore: ImportStore {
         // itself (a plan guessed without them took twice as long on a million customers).
         try await connection.query(empty ? "ANALYZE visit" : "ANALYZE visit_in", logger: logger)
         // Into an empty table every visit is the file's.
-        let touched = empty ? "" : "WHERE customer_id IN (SELECT DISTINCT customer_id FROM visit_in)"
         try await connection.query(
-            """
-            UPDATE customer SET visits_total = v.n, last_visit_at = v.last, lifetime_value_cents = v.total,
-              last_activity_at = greatest(customer.signed_up_at, coalesce(v.last, customer.signed_up_at))
-            FROM (
-              SELECT customer_id, count(*) AS n, max(visited_at) AS last, coalesce(sum(amount_cents), 0) AS total
-              FROM visit \(unescaped: touched) GROUP BY customer_id) AS v
-            WHERE customer.id = v.customer_id
-              AND (customer.visits_total, customer.last_visit_at, customer.lifetime_value_cents, customer.last_activity_at)
-                IS DISTINCT FROM (v.n, v.last, v.total, greatest(customer.signed_up_at, coalesce(v.last, customer.signed_up_at)))
-            """, logger: logger)
+            PostgresQuery(
+                unsafeSQL: Self.activityUpsert(
+                    touched: empty ? nil : "SELECT DISTINCT customer_id FROM visit_in", intoEmptyTable: activityEmpty)),
+            logger: logger)
     }
 
     func upsertOffers(from scratch: AppDatabase, header: [String], _ connection: PostgresConnection) async throws {

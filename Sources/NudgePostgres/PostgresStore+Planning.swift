@@ -7,7 +7,13 @@ public import NudgeCore
 
 /// The planning seam on PostgreSQL: the same candidate queries as SQLite's, each served by an index.
 extension PostgresStore: PlanningStore {
+    /// Read from `customer_state`, which shows the visit-derived fields as SQLite stores them.
     static let customerColumns = CustomerState.columns
+
+    /// `columns` (comma-separated) each prefixed with `alias.`.
+    static func prefixed(_ columns: String, _ alias: String) -> String {
+        columns.split(separator: ",").map { alias + "." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+    }
 
     static func customer(_ row: PostgresRandomAccessRow, offset: Int = 0) throws -> CustomerState {
         func text(_ i: Int) throws -> String? { try row[offset + i].decode(String?.self) }
@@ -48,21 +54,34 @@ extension PostgresStore: PlanningStore {
         case .birthdays(let zone, let monthDays):
             sql =
                 zone.isEmpty
-                ? "SELECT \(unescaped: columns) FROM customer WHERE timezone IS NULL AND birth_month_day = ANY(\(monthDays))"
-                : "SELECT \(unescaped: columns) FROM customer WHERE timezone = \(zone) AND birth_month_day = ANY(\(monthDays))"
+                ? "SELECT \(unescaped: columns) FROM customer_state WHERE timezone IS NULL AND birth_month_day = ANY(\(monthDays))"
+                : "SELECT \(unescaped: columns) FROM customer_state WHERE timezone = \(zone) AND birth_month_day = ANY(\(monthDays))"
         case .lastActivity(let zone, let from, let until):
+            // Customers with visits by the activity table's index; the others by their sign-up, which is then their
+            // last activity.
             let low = StoredInstant.millis(from)
             let high = StoredInstant.millis(until)
+            let prefixed = Self.prefixed(columns, "s")
             sql =
                 zone.isEmpty
-                ? "SELECT \(unescaped: columns) FROM customer WHERE timezone IS NULL AND last_activity_at >= \(low) AND last_activity_at < \(high)"
-                : "SELECT \(unescaped: columns) FROM customer WHERE timezone = \(zone) AND last_activity_at >= \(low) AND last_activity_at < \(high)"
+                ? """
+                    SELECT \(unescaped: prefixed) FROM customer_activity a JOIN customer_state s ON s.id = a.customer_id
+                    WHERE a.timezone IS NULL AND a.last_activity_at >= \(low) AND a.last_activity_at < \(high)
+                    UNION ALL
+                    SELECT \(unescaped: columns) FROM customer_state
+                    WHERE timezone IS NULL AND signed_up_at >= \(low) AND signed_up_at < \(high) AND last_visit_at IS NULL
+                    """
+                : """
+                    SELECT \(unescaped: prefixed) FROM customer_activity a JOIN customer_state s ON s.id = a.customer_id
+                    WHERE a.timezone = \(zone) AND a.last_activity_at >= \(low) AND a.last_activity_at < \(high)
+                    UNION ALL
+                    SELECT \(unescaped: columns) FROM customer_state
+                    WHERE timezone = \(zone) AND signed_up_at >= \(low) AND signed_up_at < \(high) AND last_visit_at IS NULL
+                    """
         case .progress(let after, let through, let offer):
-            let prefixed = columns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }
-                .joined(separator: ", ")
             let base = """
-                SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, \(prefixed)
-                FROM progress p JOIN offer o ON o.id = p.offer_id JOIN customer c ON c.id = p.customer_id
+                SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, \(Self.prefixed(columns, "c"))
+                FROM progress p JOIN offer o ON o.id = p.offer_id JOIN customer_state c ON c.id = p.customer_id
                 WHERE p.updated_at > 
                 """
             let a = StoredInstant.millis(after)
@@ -78,7 +97,7 @@ extension PostgresStore: PlanningStore {
             return result
         case .signups(let after, let through):
             sql =
-                "SELECT \(unescaped: columns) FROM customer WHERE signed_up_at > \(StoredInstant.millis(after)) AND signed_up_at <= \(StoredInstant.millis(through))"
+                "SELECT \(unescaped: columns) FROM customer_state WHERE signed_up_at > \(StoredInstant.millis(after)) AND signed_up_at <= \(StoredInstant.millis(through))"
         }
         var result: [Candidate] = []
         for try await row in try await client.query(sql, logger: logger) {
@@ -120,7 +139,7 @@ extension PostgresStore: PlanningStore {
 
     public func customer(id: String) async throws -> CustomerState? {
         let rows = try await client.query(
-            "SELECT \(unescaped: Self.customerColumns) FROM customer WHERE id = \(id)", logger: logger)
+            "SELECT \(unescaped: Self.customerColumns) FROM customer_state WHERE id = \(id)", logger: logger)
         for try await row in rows { return try Self.customer(row.makeRandomAccess()) }
         return nil
     }

@@ -286,6 +286,37 @@ public final class PostgresStore: Sendable {
             ALTER TABLE consent_change ALTER COLUMN customer_id TYPE TEXT COLLATE "C", ALTER COLUMN channel TYPE TEXT COLLATE "C", ALTER COLUMN reason TYPE TEXT COLLATE "C";
             """
         ),
+        (
+            "v8-customer-activity",
+            // The visit-derived fields move to a table of their own, holding a row only for customers with visits
+            // (with a copy of their zone for the inactivity index): a visits import then writes those narrow rows,
+            // where it rewrote every customer row it named and, for a large file, rebuilt the customer table's
+            // indexes. `customer_state` shows each customer with the fields as SQLite stores them.
+            """
+            CREATE TABLE customer_activity (
+              customer_id TEXT COLLATE "C" PRIMARY KEY NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+              timezone TEXT COLLATE "C",
+              last_visit_at BIGINT NOT NULL,
+              visits_total BIGINT NOT NULL,
+              lifetime_value_cents BIGINT NOT NULL,
+              last_activity_at BIGINT NOT NULL
+            );
+            INSERT INTO customer_activity
+              SELECT id, timezone, last_visit_at, visits_total, lifetime_value_cents, last_activity_at FROM customer
+              WHERE last_visit_at IS NOT NULL;
+            CREATE INDEX customer_activity_on_zone_last_activity ON customer_activity(timezone, last_activity_at);
+            DROP INDEX customer_on_zone_last_activity;
+            ALTER TABLE customer DROP COLUMN last_visit_at, DROP COLUMN visits_total, DROP COLUMN lifetime_value_cents,
+              DROP COLUMN last_activity_at;
+            CREATE VIEW customer_state AS
+              SELECT c.id, c.name, c.email, c.phone, c.birth_date, c.birth_month_day, c.birth_year, c.timezone,
+                c.signed_up_at, c.email_opt_in, c.sms_opt_in, c.push_opt_in, c.push_token, c.wallet_pass_id, c.tags,
+                c.attributes, a.last_visit_at, coalesce(a.visits_total, 0) AS visits_total,
+                coalesce(a.lifetime_value_cents, 0) AS lifetime_value_cents,
+                coalesce(a.last_activity_at, c.signed_up_at) AS last_activity_at
+              FROM customer c LEFT JOIN customer_activity a ON a.customer_id = c.id
+            """
+        ),
     ]
 
     /// Applies the migrations not yet recorded, one transaction each, under an advisory lock (several runners may

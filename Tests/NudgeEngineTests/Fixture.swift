@@ -78,7 +78,7 @@ struct Fixture {
         return plan
     }
 
-    /// Inserts a customer; `visits` are instants, which also set the derived fields.
+    /// Inserts a customer; `visits` are instants of 5.00 each, which also set the derived fields.
     func add(
         _ id: String, zone: String? = nil, signedUp: String = "2020-01-01T00:00:00Z", birthDate: String? = nil,
         email: String? = nil, emailOptIn: Bool = true, phone: String? = nil, smsOptIn: Bool = true,
@@ -99,7 +99,7 @@ struct Fixture {
                     INSERT INTO customer (id, name, email, phone, birth_date, birth_month_day, birth_year, timezone,
                       signed_up_at, email_opt_in, sms_opt_in, push_opt_in, push_token, wallet_pass_id, tags, attributes,
                       last_visit_at, visits_total, lifetime_value_cents, last_activity_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, 0, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?)
                     """,
                 arguments: [
                     customer.id, customer.name, customer.email, customer.phone, customer.birthDate,
@@ -107,7 +107,7 @@ struct Fixture {
                     StoredInstant.millis(customer.signedUpAt), customer.isEmailOptIn, customer.isSMSOptIn,
                     customer.isPushOptIn, customer.pushToken, customer.walletPassID,
                     String(decoding: try JSONEncoder().encode(tags), as: UTF8.self),
-                    customer.lastVisitAt.map(StoredInstant.millis), customer.visitsTotal,
+                    customer.lastVisitAt.map(StoredInstant.millis), customer.visitsTotal, 500 * visitDates.count,
                     StoredInstant.millis(customer.lastActivityAt),
                 ])
             for visit in visitDates {

@@ -16,7 +16,7 @@ struct BulkLoadTests {
     /// Every table an import writes, each row as PostgreSQL prints it, in key order.
     static func contents(_ store: PostgresStore) async throws -> [String: [String]] {
         var tables: [String: [String]] = [:]
-        for table in ["customer", "customer_zone", "visit", "offer", "progress"] {
+        for table in ["customer", "customer_activity", "customer_zone", "visit", "offer", "progress"] {
             let rows = try await store.client.query(PostgresQuery(unsafeSQL: "SELECT t::text FROM \(table) t ORDER BY 1"))
             var texts: [String] = []
             for try await text in rows.decode(String.self) { texts.append(text) }
@@ -67,7 +67,7 @@ struct BulkLoadTests {
         #expect(try await Self.contents(bulk) == Self.contents(rowByRow))
         #expect(try await Self.schema(bulk) == schema)
         #expect(messages.bulkTables.contains("customer"))
-        #expect(messages.bulkTables.contains("visit,customer"))
+        #expect(messages.bulkTables.contains("visit,customer_activity"))
         #expect(messages.bulkTables.contains("progress"))
 
         // Then files over those rows: changed customers (an opt-out made through Nudge outlives the file's
@@ -103,17 +103,11 @@ struct BulkLoadTests {
     @Test("the customers a visits or progress file names are read a page at a time, with their zones")
     func knownCustomers() async throws {
         let (store, url) = try await PostgresServer.freshStore()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-pg-known-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("customers.csv").path
-        try "id,timezone,signed_up_at\nc1,Asia/Tokyo,2025-01-01\nc2,,2025-01-01\nc3,Europe/Lisbon,2025-01-01\n"
-            .appending((4...20).map { "c\($0),Asia/Tokyo,2025-01-01\n" }.joined())
-            .write(toFile: path, atomically: true, encoding: .utf8)
-        let options = ImportOptions(
-            defaultZone: TimeZone(identifier: "America/New_York")!, now: Date(timeIntervalSince1970: 1_764_000_000),
-            displayPath: "customers.csv")
-        _ = try await store.importCSV(.customers, path: path, options: options)
+        try await ImportFiles().load(
+            .customers,
+            "id,timezone,signed_up_at\nc1,Asia/Tokyo,2025-01-01\nc2,,2025-01-01\nc3,Europe/Lisbon,2025-01-01\n"
+                + (4...20).map { "c\($0),Asia/Tokyo,2025-01-01\n" }.joined(),
+            into: store)
         let ids = (1...20).map { "c\($0)" }
         // 20 customers in pages of 3 and of 20 (a last page that is full, then an empty one), and by their ids.
         for known in [

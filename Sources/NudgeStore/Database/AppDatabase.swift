@@ -263,6 +263,9 @@ public struct AppDatabase: Sendable {
         }
         // PostgreSQL's text columns are made to compare by bytes here; SQLite's always do (BINARY).
         migrator.registerMigration("v7-byte-order") { _ in }
+        // PostgreSQL keeps the visit-derived fields in a table of their own, so that a visits import writes narrow
+        // rows instead of every customer row and its indexes; here they stay in the customer row.
+        migrator.registerMigration("v8-customer-activity") { _ in }
         return migrator
     }
 }

@@ -203,7 +203,9 @@ enum PostgresTwin {
             let list = table.columns.map { booleans.contains($0) ? "\($0)::int::text" : "\($0)::text" }
                 .joined(separator: ", ")
             var rows: [[String?]] = []
-            let query = PostgresQuery(unsafeSQL: "SELECT \(list) FROM \(table.name) ORDER BY \(table.key)")
+            // PostgreSQL keeps the visit-derived fields apart; `customer_state` shows customers as SQLite stores them.
+            let source = table.name == "customer" ? "customer_state" : table.name
+            let query = PostgresQuery(unsafeSQL: "SELECT \(list) FROM \(source) ORDER BY \(table.key)")
             for try await row in try await store.client.query(query) {
                 rows.append(try row.map { try $0.decode(String?.self) })
             }
