@@ -119,6 +119,8 @@ extension PostgresStore: ImportStore {
         case .offers: break
         }
         try await client.withTransaction(logger: logger) { connection in
+            // Joins and aggregates over whole tables, which parallel workers speed up (the pool's sessions have none).
+            try await connection.query("SET LOCAL max_parallel_workers_per_gather = 2", logger: logger)
             try await withoutIndexes(on: bulk, connection) { empty in
                 switch kind {
                 case .customers:

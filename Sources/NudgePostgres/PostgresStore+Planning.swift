@@ -10,6 +10,11 @@ extension PostgresStore: PlanningStore {
     /// Read from `customer_state`, which shows the visit-derived fields as SQLite stores them.
     static let customerColumns = CustomerState.columns
 
+    /// `customerColumns` of a customer `c` with visits, from its `customer_activity` row `a`.
+    static let activeColumns =
+        prefixed(customerColumnNames.joined(separator: ", "), "c")
+        + ", a.last_visit_at, a.visits_total, a.lifetime_value_cents, a.last_activity_at"
+
     /// `columns` (comma-separated) each prefixed with `alias.`.
     static func prefixed(_ columns: String, _ alias: String) -> String {
         columns.split(separator: ",").map { alias + "." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
@@ -57,27 +62,27 @@ extension PostgresStore: PlanningStore {
                 ? "SELECT \(unescaped: columns) FROM customer_state WHERE timezone IS NULL AND birth_month_day = ANY(\(monthDays))"
                 : "SELECT \(unescaped: columns) FROM customer_state WHERE timezone = \(zone) AND birth_month_day = ANY(\(monthDays))"
         case .lastActivity(let zone, let from, let until):
-            // Customers with visits by the activity table's index; the others by their sign-up, which is then their
-            // last activity.
+            // Customers with visits by the activity table's index, the others by zone and sign-up, which is then
+            // their last activity.
             let low = StoredInstant.millis(from)
             let high = StoredInstant.millis(until)
-            let prefixed = Self.prefixed(columns, "s")
-            sql =
-                zone.isEmpty
-                ? """
-                    SELECT \(unescaped: prefixed) FROM customer_activity a JOIN customer_state s ON s.id = a.customer_id
-                    WHERE a.timezone IS NULL AND a.last_activity_at >= \(low) AND a.last_activity_at < \(high)
-                    UNION ALL
-                    SELECT \(unescaped: columns) FROM customer_state
-                    WHERE timezone IS NULL AND signed_up_at >= \(low) AND signed_up_at < \(high) AND last_visit_at IS NULL
-                    """
-                : """
-                    SELECT \(unescaped: prefixed) FROM customer_activity a JOIN customer_state s ON s.id = a.customer_id
-                    WHERE a.timezone = \(zone) AND a.last_activity_at >= \(low) AND a.last_activity_at < \(high)
-                    UNION ALL
-                    SELECT \(unescaped: columns) FROM customer_state
-                    WHERE timezone = \(zone) AND signed_up_at >= \(low) AND signed_up_at < \(high) AND last_visit_at IS NULL
-                    """
+            let zoneTest = zone.isEmpty ? "IS NULL" : "= $1"
+            let sql = """
+                SELECT \(Self.activeColumns) FROM customer_activity a JOIN customer c ON c.id = a.customer_id
+                WHERE a.timezone \(zoneTest) AND a.last_activity_at >= $2 AND a.last_activity_at < $3
+                UNION ALL
+                SELECT \(columns) FROM customer_state
+                WHERE timezone \(zoneTest) AND signed_up_at >= $2 AND signed_up_at < $3 AND last_visit_at IS NULL
+                """
+            var bindings = PostgresBindings()
+            bindings.append(zone)
+            bindings.append(low)
+            bindings.append(high)
+            var result: [Candidate] = []
+            for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger) {
+                result.append(Candidate(customer: try Self.customer(row.makeRandomAccess())))
+            }
+            return result
         case .progress(let after, let through, let offer):
             let base = """
                 SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, \(Self.prefixed(columns, "c"))
