@@ -295,7 +295,9 @@ public final class PostgresStore: Sendable {
             // (with a copy of their zone for the inactivity index): a visits import then writes those narrow rows,
             // where it rewrote every customer row it named and, for a large file, rebuilt the customer table's
             // indexes. A customer without visits was last active at sign-up: found by zone and sign-up.
-            // `customer_state` shows each customer with the fields as SQLite stores them.
+            // `customer_state` shows each customer with the fields as SQLite stores them, each looked up by its
+            // key (OFFSET 0 keeps the lookup from becoming a join, which without fresh statistics PostgreSQL made a
+            // hash join reading all the activity rows for a few hundred customers).
             """
             CREATE TABLE customer_activity (
               customer_id TEXT COLLATE "C" PRIMARY KEY NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
@@ -319,7 +321,8 @@ public final class PostgresStore: Sendable {
                 c.attributes, a.last_visit_at, coalesce(a.visits_total, 0) AS visits_total,
                 coalesce(a.lifetime_value_cents, 0) AS lifetime_value_cents,
                 coalesce(a.last_activity_at, c.signed_up_at) AS last_activity_at
-              FROM customer c LEFT JOIN customer_activity a ON a.customer_id = c.id
+              FROM customer c
+              LEFT JOIN LATERAL (SELECT * FROM customer_activity a WHERE a.customer_id = c.id OFFSET 0) a ON true
             """
         ),
     ]
