@@ -195,42 +195,53 @@ extension PostgresStore: ImportStore {
         return (0, 0, 0)
     }
 
-    /// Runs `body` with the secondary indexes and the foreign keys of `tables` dropped, then makes them again from
-    /// their definitions in the catalog, in the caller's transaction: a failed body or a foreign key that no longer
-    /// holds rolls everything back. Other sessions wait for the tables until the transaction ends. `body` is told
-    /// which of `tables` are empty: no other session can write to them before the end of the transaction, so rows
-    /// may be copied straight in.
+    /// Runs `body` with the secondary indexes and the foreign keys of `tables` dropped, and the primary keys of the
+    /// empty ones (with the foreign keys that reference them), then makes them again from their definitions in the
+    /// catalog, in the caller's transaction: a failed body or a key that no longer holds rolls everything back. The
+    /// tables are locked first: other sessions wait for them until the transaction ends. `body` is told which of
+    /// `tables` are empty: no other session can write to them before the end of the transaction, so rows may be
+    /// copied straight in (without a primary key to keep, rows must be unique, as a checked file's are).
     func withoutIndexes(
         on tables: [String], _ connection: PostgresConnection, _ body: (Set<String>) async throws -> Void
     ) async throws {
         guard !tables.isEmpty else { return try await body([]) }
         let started = Date()
-        // Made again in this order (indexes, then foreign keys), dropped in the reverse one.
+        try await connection.query(
+            PostgresQuery(unsafeSQL: "LOCK TABLE \(tables.joined(separator: ", ")) IN ACCESS EXCLUSIVE MODE"), logger: logger)
+        var empty = Set<String>()
+        for table in tables {
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT NOT EXISTS (SELECT 1 FROM \(table))"), logger: logger)
+            for try await isEmpty in rows.decode(Bool.self) where isEmpty { empty.insert(table) }
+        }
+        // Made again in this order (primary keys, indexes, foreign keys), dropped in the reverse one.
+        let emptyTables = Array(empty)
         var definitions: [(drop: String, make: String)] = []
         let rows = try await connection.query(
             """
-            SELECT 1, 'DROP INDEX ' || quote_ident(i.relname), pg_get_indexdef(x.indexrelid)
-            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-            WHERE t.relname = ANY(\(tables)) AND pg_table_is_visible(t.oid)
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = t.oid)
-            UNION ALL
-            SELECT 2, 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+            SELECT 1, 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
                    'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
                      || pg_get_constraintdef(c.oid)
             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
-            WHERE c.contype = 'f' AND t.relname = ANY(\(tables)) AND pg_table_is_visible(t.oid)
+            WHERE c.contype = 'p' AND t.relname = ANY(\(emptyTables)) AND pg_table_is_visible(t.oid)
+            UNION
+            SELECT 2, 'DROP INDEX ' || quote_ident(i.relname), pg_get_indexdef(x.indexrelid)
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+            WHERE t.relname = ANY(\(tables)) AND pg_table_is_visible(t.oid)
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = t.oid)
+            UNION
+            SELECT 3, 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+                   'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
+                     || pg_get_constraintdef(c.oid)
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid
+            WHERE c.contype = 'f' AND pg_table_is_visible(t.oid)
+              AND (t.relname = ANY(\(tables)) OR (r.relname = ANY(\(emptyTables)) AND pg_table_is_visible(r.oid)))
             ORDER BY 1, 2
             """, logger: logger)
         for try await (_, drop, make) in rows.decode((Int32, String, String).self) { definitions.append((drop, make)) }
         try await connection.query("SET LOCAL maintenance_work_mem = '256MB'", logger: logger)
         for definition in definitions.reversed() {
             try await connection.query(PostgresQuery(unsafeSQL: definition.drop), logger: logger)
-        }
-        var empty = Set<String>()
-        for table in tables {
-            let rows = try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT NOT EXISTS (SELECT 1 FROM \(table))"), logger: logger)
-            for try await isEmpty in rows.decode(Bool.self) where isEmpty { empty.insert(table) }
         }
         let dropped = Date()
         try await body(empty)
