@@ -285,9 +285,14 @@ extension PostgresStore: ImportStore {
                 }
             } while after != nil
         case .ids(let ids):
-            // One query: the ids are found by one scan, where pages would each scan again.
-            let rows = try await client.query("SELECT id, timezone FROM customer WHERE id = ANY(\(ids))", logger: logger)
-            for try await (id, zone) in rows.decode((String, String?).self) { known.add(id: id, zone: zone) }
+            // One query, one row: the ids are found by one scan, where pages would each scan again.
+            let rows = try await client.query(
+                "SELECT array_agg(id), array_agg(coalesce(timezone, '')) FROM customer WHERE id = ANY(\(ids))",
+                logger: logger)
+            for try await (ids, zones) in rows.decode(([String]?, [String]?).self) {
+                guard let ids, let zones else { break }
+                for (id, zone) in zip(ids, zones) { known.add(id: id, zone: zone.isEmpty ? nil : zone) }
+            }
         }
         events.debug(
             "import looked customers up",

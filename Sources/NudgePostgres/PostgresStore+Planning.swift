@@ -101,8 +101,18 @@ extension PostgresStore: PlanningStore {
             }
             return result
         case .signups(let after, let through):
-            sql =
-                "SELECT \(unescaped: columns) FROM customer_state WHERE signed_up_at > \(StoredInstant.millis(after)) AND signed_up_at <= \(StoredInstant.millis(through))"
+            // Zone by zone, on the index that also finds customers last active at sign-up (one index less to keep;
+            // OFFSET 0 keeps each zone's scan a range of that index, where a merge join read all of it).
+            let low = StoredInstant.millis(after)
+            let high = StoredInstant.millis(through)
+            sql = """
+                SELECT \(unescaped: Self.prefixed(columns, "s")) FROM customer_zone z, LATERAL (
+                  SELECT \(unescaped: columns) FROM customer_state
+                  WHERE timezone = z.timezone AND signed_up_at > \(low) AND signed_up_at <= \(high) OFFSET 0) AS s
+                UNION ALL
+                SELECT \(unescaped: columns) FROM customer_state
+                WHERE timezone IS NULL AND signed_up_at > \(low) AND signed_up_at <= \(high)
+                """
         }
         var result: [Candidate] = []
         for try await row in try await client.query(sql, logger: logger) {

@@ -294,7 +294,8 @@ public final class PostgresStore: Sendable {
             // The visit-derived fields move to a table of their own, holding a row only for customers with visits
             // (with a copy of their zone for the inactivity index): a visits import then writes those narrow rows,
             // where it rewrote every customer row it named and, for a large file, rebuilt the customer table's
-            // indexes. A customer without visits was last active at sign-up: found by zone and sign-up.
+            // indexes. A customer without visits was last active at sign-up: found by zone and sign-up, the index
+            // that also serves the sign-ups scan (zone by zone), in place of the one on sign-up alone.
             // `customer_state` shows each customer with the fields as SQLite stores them, each looked up by its
             // key (OFFSET 0 keeps the lookup from becoming a join, which without fresh statistics PostgreSQL made a
             // hash join reading all the activity rows for a few hundred customers).
@@ -313,6 +314,7 @@ public final class PostgresStore: Sendable {
             CREATE INDEX customer_activity_on_zone_last_activity ON customer_activity(timezone, last_activity_at);
             DROP INDEX customer_on_zone_last_activity;
             CREATE INDEX customer_on_zone_signed_up_at ON customer(timezone, signed_up_at);
+            DROP INDEX customer_on_signed_up_at;
             ALTER TABLE customer DROP COLUMN last_visit_at, DROP COLUMN visits_total, DROP COLUMN lifetime_value_cents,
               DROP COLUMN last_activity_at;
             CREATE VIEW customer_state AS
