@@ -176,10 +176,16 @@ extension PostgresStore: ImportStore {
             // The visit-derived fields, from the visits, as SQLite derives them.
             try await connection.query(
                 PostgresQuery(unsafeSQL: Self.activityUpsert(touched: nil, intoEmptyTable: true)), logger: logger)
-            try await connection.query(
-                "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer ON CONFLICT DO NOTHING",
-                logger: logger)
+            try await addZones(from: "customer", connection)
         }
+    }
+
+    /// Adds the zones of the customers in `table` to `customer_zone` ('' for customers without one).
+    func addZones(from table: String, _ connection: PostgresConnection) async throws {
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM \(table) ON CONFLICT DO NOTHING"),
+            logger: logger)
     }
 
     /// How many rows the tables a `kind` file touches hold now.
@@ -219,23 +225,20 @@ extension PostgresStore: ImportStore {
         var definitions: [(drop: String, make: String)] = []
         let rows = try await connection.query(
             """
-            SELECT 1, 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+            SELECT CASE c.contype WHEN 'p' THEN 1 ELSE 3 END,
+                   'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
                    'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
                      || pg_get_constraintdef(c.oid)
-            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
-            WHERE c.contype = 'p' AND t.relname = ANY(\(emptyTables)) AND pg_table_is_visible(t.oid)
-            UNION
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid LEFT JOIN pg_class r ON r.oid = c.confrelid
+            WHERE pg_table_is_visible(t.oid)
+              AND ((c.contype = 'p' AND t.relname = ANY(\(emptyTables)))
+                OR (c.contype = 'f' AND (t.relname = ANY(\(tables))
+                  OR (r.relname = ANY(\(emptyTables)) AND pg_table_is_visible(r.oid)))))
+            UNION ALL
             SELECT 2, 'DROP INDEX ' || quote_ident(i.relname), pg_get_indexdef(x.indexrelid)
             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
             WHERE t.relname = ANY(\(tables)) AND pg_table_is_visible(t.oid)
               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = t.oid)
-            UNION
-            SELECT 3, 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' || quote_ident(c.conname),
-                   'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
-                     || pg_get_constraintdef(c.oid)
-            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid
-            WHERE c.contype = 'f' AND pg_table_is_visible(t.oid)
-              AND (t.relname = ANY(\(tables)) OR (r.relname = ANY(\(emptyTables)) AND pg_table_is_visible(r.oid)))
             ORDER BY 1, 2
             """, logger: logger)
         for try await (_, drop, make) in rows.decode((Int32, String, String).self) { definitions.append((drop, make)) }
@@ -267,32 +270,30 @@ extension PostgresStore: ImportStore {
     func knownCustomers(_ lookup: CustomerLookup, capacity: Int, page: Int = 50_000) async throws -> KnownCustomers {
         var known = KnownCustomers(minimumCapacity: capacity)
         let started = Date()
+        /// Adds the ids and zones of `query`'s one row; returns the ids.
+        func add(_ query: PostgresQuery) async throws -> [String] {
+            for try await (ids, zones) in try await client.query(query, logger: logger).decode(([String]?, [String]?).self) {
+                guard let ids, let zones else { return [] }
+                for (id, zone) in zip(ids, zones) { known.add(id: id, zone: zone.isEmpty ? nil : zone) }
+                return ids
+            }
+            return []
+        }
         switch lookup {
         case .none: return known
         case .all:
             var after: String?
             repeat {
-                let rows = try await client.query(
+                let ids = try await add(
                     """
                     SELECT array_agg(id ORDER BY id), array_agg(coalesce(timezone, '') ORDER BY id) FROM (
                       SELECT id, timezone FROM customer WHERE \(after == nil) OR id > \(after ?? "") ORDER BY id LIMIT \(page)) AS p
-                    """, logger: logger)
-                after = nil
-                for try await (ids, zones) in rows.decode(([String]?, [String]?).self) {
-                    guard let ids, let zones else { break }
-                    for (id, zone) in zip(ids, zones) { known.add(id: id, zone: zone.isEmpty ? nil : zone) }
-                    if ids.count == page { after = ids.last }
-                }
+                    """)
+                after = ids.count == page ? ids.last : nil
             } while after != nil
         case .ids(let ids):
             // One query, one row: the ids are found by one scan, where pages would each scan again.
-            let rows = try await client.query(
-                "SELECT array_agg(id), array_agg(coalesce(timezone, '')) FROM customer WHERE id = ANY(\(ids))",
-                logger: logger)
-            for try await (ids, zones) in rows.decode(([String]?, [String]?).self) {
-                guard let ids, let zones else { break }
-                for (id, zone) in zip(ids, zones) { known.add(id: id, zone: zone.isEmpty ? nil : zone) }
-            }
+            _ = try await add("SELECT array_agg(id), array_agg(coalesce(timezone, '')) FROM customer WHERE id = ANY(\(ids))")
         }
         events.debug(
             "import looked customers up",
@@ -360,9 +361,7 @@ extension PostgresStore: ImportStore {
         if empty {
             // Nothing to merge with, and no customer has visits yet.
             try await stage("customer", from: scratch, columns: columns, key: ["id"], direct: true, connection)
-            try await connection.query(
-                "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer ON CONFLICT DO NOTHING",
-                logger: logger)
+            try await addZones(from: "customer", connection)
             return
         }
         try await stage("customer", from: scratch, columns: columns, key: ["id"], connection)
@@ -389,9 +388,7 @@ extension PostgresStore: ImportStore {
                     ON CONFLICT (id) DO UPDATE SET \(updates.joined(separator: ", "))
                     WHERE (\(targets.joined(separator: ", "))) IS DISTINCT FROM (\(values.joined(separator: ", ")))
                     """), logger: logger)
-        try await connection.query(
-            "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM customer_in ON CONFLICT DO NOTHING",
-            logger: logger)
+        try await addZones(from: "customer_in", connection)
         // A customer with visits who moves zone or sign-up date: the activity row keeps the zone and the latest
         // of sign-up and last visit.
         try await connection.query(

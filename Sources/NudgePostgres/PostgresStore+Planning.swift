@@ -66,23 +66,20 @@ extension PostgresStore: PlanningStore {
             // their last activity.
             let low = StoredInstant.millis(from)
             let high = StoredInstant.millis(until)
+            // $1 is bound as text even when unused (no zone), which PostgreSQL accepts.
             let zoneTest = zone.isEmpty ? "IS NULL" : "= $1"
-            let sql = """
-                SELECT \(Self.activeColumns) FROM customer_activity a JOIN customer c ON c.id = a.customer_id
-                WHERE a.timezone \(zoneTest) AND a.last_activity_at >= $2 AND a.last_activity_at < $3
-                UNION ALL
-                SELECT \(columns) FROM customer_state
-                WHERE timezone \(zoneTest) AND signed_up_at >= $2 AND signed_up_at < $3 AND last_visit_at IS NULL
-                """
             var bindings = PostgresBindings()
             bindings.append(zone)
             bindings.append(low)
             bindings.append(high)
-            var result: [Candidate] = []
-            for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger) {
-                result.append(Candidate(customer: try Self.customer(row.makeRandomAccess())))
-            }
-            return result
+            sql = PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(Self.activeColumns) FROM customer_activity a JOIN customer c ON c.id = a.customer_id
+                    WHERE a.timezone \(zoneTest) AND a.last_activity_at >= $2 AND a.last_activity_at < $3
+                    UNION ALL
+                    SELECT \(columns) FROM customer_state
+                    WHERE timezone \(zoneTest) AND signed_up_at >= $2 AND signed_up_at < $3 AND last_visit_at IS NULL
+                    """, binds: bindings)
         case .progress(let after, let through, let offer):
             let base = """
                 SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, \(Self.prefixed(columns, "c"))
