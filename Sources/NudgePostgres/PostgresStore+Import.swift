@@ -4,6 +4,7 @@ import NudgeLanguage
 public import NudgeStore
 import PostgresNIO
 import NudgeCore
+import Synchronization
 
 /// CSV imports on PostgreSQL.
 ///
@@ -63,6 +64,11 @@ extension PostgresStore: ImportStore {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratchPath + suffix) }
         }
         let scratch = try AppDatabase.scratch(path: scratchPath)
+        if kind == .customers, counts.customers == 0,
+            let rows = try await streamFirstCustomers(path: path, header: keys.columns, scratch: scratch, options: options)
+        {
+            return ImportSummary(kind: kind, rows: rows, seconds: Date().timeIntervalSince(started))
+        }
         // Seed what the file touches, nothing from an empty table. Customers are read whole when the file names three
         // quarters of them or more (one scan is cheaper than looking each key up).
         let manyCustomers = keys.customerIDs.count * 4 >= counts.customers * 3
@@ -186,6 +192,9 @@ extension PostgresStore: ImportStore {
             PostgresQuery(
                 unsafeSQL: "INSERT INTO customer_zone SELECT DISTINCT coalesce(timezone, '') FROM \(table) ON CONFLICT DO NOTHING"),
             logger: logger)
+        // Too few rows for autovacuum ever to count them: without statistics the planner takes the zones that the
+        // planning queries loop over for a thousand.
+        try await connection.query("ANALYZE customer_zone", logger: logger)
     }
 
     /// How many rows the tables a `kind` file touches hold now.
@@ -451,5 +460,137 @@ extension PostgresStore: ImportStore {
             WHERE (progress.stamps, progress.rewards_earned, progress.updated_at)
               IS DISTINCT FROM (EXCLUDED.stamps, EXCLUDED.rewards_earned, EXCLUDED.updated_at)
             """, logger: logger)
+    }
+
+    /// A first load of customers: the file's rows are checked on a thread of their own and streamed as they pass
+    /// straight into the empty table (its indexes and keys built afterwards), with no scratch copy. A bad row
+    /// rejects the file and rolls everything back. Nil, with nothing written, when the rows cannot go in as they are:
+    /// the table is no longer empty, or the file names a customer twice (its last row wins, which the scratch
+    /// path's upsert does).
+    func streamFirstCustomers(path: String, header: [String], scratch: AppDatabase, options: ImportOptions) async throws
+        -> Int?
+    {
+        let started = Date()
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                var rows = 0
+                try await withoutIndexes(on: ["customer"], connection) { empty in
+                    guard empty.contains("customer") else { throw FirstLoadFallback() }
+                    rows = try await streamCheckedCustomers(
+                        path: path, header: header, scratch: scratch, options: options, connection)
+                    try await addZones(from: "customer", connection)
+                }
+                events.debug(
+                    "import streamed", metadata: ["rows": "\(rows)", "seconds": "\(Date().timeIntervalSince(started))"])
+                return rows
+            }
+        } catch let error as PostgresTransactionError {
+            if error.closureError is FirstLoadFallback { return nil }
+            if let closure = error.closureError as? PSQLError, closure.serverInfo?[.sqlState] == "23505",
+                closure.serverInfo?[.constraintName] == "customer_pkey"
+            {
+                events.debug("import streamed a customer twice: checked again in a scratch file")
+                return nil
+            }
+            if let rejected = error.closureError as? ImportRejected { throw rejected }
+            throw error
+        }
+    }
+
+    /// Why a first load of customers goes the scratch file's way after all.
+    struct FirstLoadFallback: Error {}
+
+    /// Checks a customers file on a thread of its own and copies its good rows into `customer` as they pass; returns
+    /// the rows read. The check's error (a rejected file) comes first: the copy only fails after it.
+    func streamCheckedCustomers(
+        path: String, header: [String], scratch: AppDatabase, options: ImportOptions, _ connection: PostgresConnection
+    ) async throws -> Int {
+        let feed = CopyFeed()
+        var options = options
+        options.checkedCustomers = { fields in try feed.row(fields) }
+        let checkOptions = options
+        let check = Task<Int, any Error>.detachedThread {
+            do {
+                let rows = try scratch.importCSV(.customers, path: path, options: checkOptions).rows
+                feed.finish(throwing: nil)
+                return rows
+            } catch {
+                feed.finish(throwing: error)
+                throw error
+            }
+        }
+        do {
+            try await connection.copyFrom(
+                table: "customer", columns: ImportKind.checkedCustomerColumns(header: header), logger: logger
+            ) { writer in
+                for try await chunk in feed.chunks {
+                    try await writer.write(chunk)
+                    feed.sent()
+                }
+            }
+        } catch {
+            feed.cancel()
+            if case .failure(let checkError) = await check.result, !(checkError is CancellationError) { throw checkError }
+            throw error
+        }
+        return try await check.value
+    }
+}
+
+/// Checked rows on their way into COPY: the checking thread fills 1 MiB buffers and waits while a few are in
+/// flight; the connection sends them and says when each has gone.
+final class CopyFeed: @unchecked Sendable {
+    let chunks: AsyncThrowingStream<ByteBuffer, any Error>
+    private let continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+    /// Touched only by the checking thread.
+    private var text = CopyText()
+    private let room = DispatchSemaphore(value: CopyFeed.inFlight)
+    private let cancelled = Atomic(false)
+    private static let inFlight = 8
+
+    init() { (chunks, continuation) = AsyncThrowingStream.makeStream() }
+
+    /// Adds a row (the checking thread).
+    func row(_ fields: [UnsafeBufferPointer<UInt8>?]) throws {
+        text.row(bytes: fields)
+        if text.buffer.readableBytes >= 1 << 20 { try send() }
+    }
+
+    private func send() throws {
+        room.wait()
+        if cancelled.load(ordering: .relaxed) { throw CancellationError() }
+        continuation.yield(text.buffer)
+        text = CopyText()
+    }
+
+    /// Ends the rows (the checking thread): the last buffer goes, or `error` ends the copy.
+    func finish(throwing error: (any Error)?) {
+        if let error { return continuation.finish(throwing: error) }
+        do {
+            if text.rows > 0 { try send() }
+            continuation.finish()
+        } catch {
+            continuation.finish(throwing: error)
+        }
+    }
+
+    /// A buffer has gone (the connection).
+    func sent() { room.signal() }
+
+    /// The copy failed: the checking thread stops at its next buffer.
+    func cancel() {
+        cancelled.store(true, ordering: .relaxed)
+        for _ in 0..<Self.inFlight { room.signal() }
+    }
+}
+
+extension Task where Failure == any Error {
+    /// Runs blocking `body` on a thread of its own (not one of the concurrency pool's few), as a task to await.
+    static func detachedThread(_ body: @escaping @Sendable () throws -> Success) -> Task<Success, any Error> {
+        Task {
+            try await withCheckedThrowingContinuation { continuation in
+                Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+            }
+        }
     }
 }

@@ -140,7 +140,10 @@ struct BulkLoadTests {
 /// The "import loaded in bulk" messages a store logs: which tables each load dropped the indexes of.
 final class Messages: LogHandler, Sendable {
     private let tables = Mutex<[String]>([])
+    private let logged = Mutex<[String]>([])
     var bulkTables: [String] { tables.withLock { $0 } }
+    /// Every message logged, in order.
+    var texts: [String] { logged.withLock { $0 } }
 
     var metadata: Logger.Metadata {
         get { [:] }
@@ -156,6 +159,7 @@ final class Messages: LogHandler, Sendable {
     }
 
     func log(event: LogEvent) {
+        logged.withLock { $0.append(event.message.description) }
         guard event.message.description == "import loaded in bulk", let value = event.metadata?["tables"] else { return }
         tables.withLock { $0.append(value.description) }
     }

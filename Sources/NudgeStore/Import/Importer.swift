@@ -88,6 +88,11 @@ public struct ImportOptions: Sendable {
     /// scratch SQLite file): the customers that database knows, which rows may name. Nil: the customer table of the
     /// database the file is imported into.
     public var knownCustomers: KnownCustomers?
+    /// For customers checked apart from the table they go to (PostgreSQL's first load, into an empty table): each
+    /// good row is handed here instead of being written to this database, its values as text (nil for NULL) in the
+    /// order of `ImportKind.checkedCustomerColumns(header:)`; the texts are valid during the call. Rows come in file
+    /// order and are not merged: a file that names a customer twice hands both rows over. Throwing stops the import.
+    public var checkedCustomers: (@Sendable ([UnsafeBufferPointer<UInt8>?]) throws -> Void)?
 
     public init(defaultZone: TimeZone, now: Date, displayPath: String) {
         self.defaultZone = defaultZone
@@ -176,6 +181,8 @@ extension AppDatabase {
             try db.inTransaction {
                 let bulk = try BulkLoad.begin(kind, db: db)
                 var rowWriter = try RowWriter(kind: kind, columns: columns, db: db, options: options, bulk: bulk != nil)
+                let handOver = options.checkedCustomers.flatMap { kind == .customers ? CustomerHandOver(header: columns, handler: $0) : nil }
+                rowWriter.handOver = handOver
                 let scanner = reader.scanner
                 var pipeline: CustomerPipeline?
                 if kind == .customers, rowWriter.timezoneColumn != nil {
@@ -192,8 +199,12 @@ extension AppDatabase {
                                 if let problem = row.problem {
                                     report(row.line, problem)
                                 } else if rowWriter.writes {
-                                    rowWriter.upsert.bind(batch.parameters, from, row.parameterEnd, arena: arena)
-                                    try rowWriter.upsert.run()
+                                    if let handOver {
+                                        try handOver.row(batch.parameters, from, row.parameterEnd, arena: arena)
+                                    } else {
+                                        rowWriter.upsert.bind(batch.parameters, from, row.parameterEnd, arena: arena)
+                                        try rowWriter.upsert.run()
+                                    }
                                 }
                                 from = row.parameterEnd
                                 // Once a row is bad the file will be rejected: the rest is only checked.

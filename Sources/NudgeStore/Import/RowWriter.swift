@@ -26,6 +26,8 @@ struct RowWriter {
     let attributesParameter: Int32
     /// When false (once a row is bad, the file will be rejected), rows are still checked but no longer written.
     var writes = true
+    /// Customers: where good rows go instead of the upsert (`ImportOptions.checkedCustomers`).
+    var handOver: CustomerHandOver?
 
     /// Whether the table was empty when the import began (visits: every visit is one of this file's).
     let bulk: Bool
@@ -103,17 +105,16 @@ struct RowWriter {
         var attributesParameter: Int32 = 0
         switch kind {
         case .customers:
-            var names = ["id", "signed_up_at", "last_activity_at"]
+            let names = Self.customerParameters(columns)
             var updates = [
                 "signed_up_at = excluded.signed_up_at",
                 "last_activity_at = max(excluded.signed_up_at, coalesce(customer.last_visit_at, excluded.signed_up_at))",
             ]
             for column in kind.optional {
-                guard let i = index[column] else { continue }
-                let parameter = Int32(names.count + 1)
+                guard let i = index[column], let position = names.firstIndex(of: column) else { continue }
+                let parameter = Int32(position + 1)
                 switch column {
                 case "birth_date":
-                    names += ["birth_date", "birth_month_day", "birth_year"]
                     updates += [
                         "birth_date = excluded.birth_date", "birth_month_day = excluded.birth_month_day",
                         "birth_year = excluded.birth_year",
@@ -132,7 +133,6 @@ struct RowWriter {
                 case "tags": customerColumns.append((.tags, i, parameter))
                 default: preconditionFailure("customer column \(column) has no binding")
                 }
-                names.append(column)
                 if let channel = ConsentChange.columns.first(where: { $0.value == column })?.key {
                     // An opt-out the customer made through Nudge (a STOP, an unsubscribe, a hard bounce) outlives
                     // re-imports of the platform's older opt-in; only a later opt-in (START) lifts it.
@@ -147,7 +147,6 @@ struct RowWriter {
                 }
             }
             if !attributeColumns.isEmpty {
-                names.append("attributes")
                 attributesParameter = Int32(names.count)
                 updates.append("attributes = json_patch(customer.attributes, excluded.attributes)")
             }
@@ -205,6 +204,19 @@ struct RowWriter {
         }
         self.customerColumns = customerColumns
         self.attributesParameter = attributesParameter
+    }
+
+    /// The customer columns a customers file with header `columns` writes, in the order of the upsert's parameters:
+    /// `id`, `signed_up_at`, `last_activity_at`, the optional columns present (a birth date fills three), then
+    /// `attributes` when other columns are present.
+    static func customerParameters(_ columns: [String]) -> [String] {
+        var names = ["id", "signed_up_at", "last_activity_at"]
+        for column in ImportKind.customers.optional where columns.contains(column) {
+            names += column == "birth_date" ? ["birth_date", "birth_month_day", "birth_year"] : [column]
+        }
+        let known = Set(ImportKind.customers.required + ImportKind.customers.optional)
+        if columns.contains(where: { !known.contains($0) }) { names.append("attributes") }
+        return names
     }
 
     // MARK: Fields
@@ -359,6 +371,17 @@ struct RowWriter {
     }
 
     mutating func writeCustomer(_ record: RawRecord) throws {
+        if let handOver {
+            var sink = CustomerPipeline.Sink(batch: handOver.single)
+            do {
+                try prepareCustomer(record, into: &sink)
+            } catch {
+                handOver.discardSingle()
+                throw error
+            }
+            if writes { try handOver.rowInSingle() } else { handOver.discardSingle() }
+            return
+        }
         var statement = upsert
         try prepareCustomer(record, into: &statement)
         if writes {
