@@ -151,6 +151,7 @@ let package = Package(
                 "NudgeCore", "NudgeLanguage", "NudgeEngine", "NudgeStore", "NudgePostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 "NudgeTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

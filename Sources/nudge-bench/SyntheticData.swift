@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import NudgeLanguage
 import NudgeStore
 import NudgeCore
@@ -147,6 +148,66 @@ struct SyntheticData {
         }
         for file in [customersFile, visitsFile, progressFile, offersFile] { try file.close() }
         return counts
+    }
+}
+
+extension SyntheticData {
+    /// The ids of the customers placed to fall due on the benchmark days.
+    var placedIDs: [String] {
+        let stride = max(1, customers / max(1, matching))
+        return (0..<min(matching, customers)).map { "c\($0 * stride)" }
+    }
+
+    /// Copies Nudge's SQLite database `source` to `path` and removes every placed customer but `keeping` of them
+    /// (spread evenly), with their visits and progress: a quiet day on the same background.
+    func quietCopy(of source: String, into path: String, keeping: Int) throws {
+        try? FileManager.default.removeItem(atPath: path)
+        try DatabaseQueue(path: source).writeWithoutTransaction { db in try db.execute(literal: "VACUUM INTO \(path)") }
+        let every = max(1, matching / max(1, keeping))
+        let removed = placedIDs.enumerated().filter { $0.offset % every != 0 }.map(\.element)
+        try DatabaseQueue(path: path).write { db in
+            for start in Swift.stride(from: 0, to: removed.count, by: 500) {
+                let ids = removed[start..<min(start + 500, removed.count)]
+                try db.execute(
+                    sql: "DELETE FROM customer WHERE id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ",")))",
+                    arguments: StatementArguments(Array(ids)))
+            }
+        }
+    }
+
+    /// Writes customers.csv (tags on every row and three attribute columns: about 130 bytes a row) and visits.csv
+    /// (three visits each) for the wide-rows imports; returns the row counts.
+    static func writeWide(customers: Int, to directory: URL, day0: Date) throws -> (customers: Int, visits: Int) {
+        var random = SplitMix64(state: 7)
+        let customersFile = try CSVWriter(directory.appendingPathComponent("customers.csv"))
+        let visitsFile = try CSVWriter(directory.appendingPathComponent("visits.csv"))
+        customersFile.line(
+            "id,name,email,phone,birth_date,timezone,signed_up_at,email_opt_in,sms_opt_in,push_opt_in,tags,favorite_drink,tier,home_store")
+        visitsFile.line("customer_id,visited_at,amount")
+        let day0Millis = Int64(day0.timeIntervalSince1970 * 1000)
+        let tiers = ["bronze", "silver", "gold"]
+        let stores = ["downtown", "riverside", "airport", "campus"]
+        for n in 0..<customers {
+            let id = "c\(n)"
+            let signedUp = day0Millis - Int64(30 + random.int(700)) * 86_400_000 - Int64(random.int(86_400)) * 1000
+            let zone = zones[random.int(zones.count)] ?? ""
+            customersFile.line(
+                [
+                    id, "\(names[random.int(names.count)]) \(["Lima", "Chen", "Okafor", "Smith", "Rossi"][random.int(5)])",
+                    "member\(n)@example.com", "+1555\(1_000_000 + n % 9_000_000)",
+                    "\(1955 + random.int(50))-\(String(format: "%02d-%02d", 1 + random.int(12), 1 + random.int(28)))", zone,
+                    ISO8601.format(Date(timeIntervalSince1970: Double(signedUp) / 1000)), "yes", random.chance(0.6) ? "yes" : "no",
+                    "no", ["coffee;morning", "tea;regular", "pastry;weekend;regular"][random.int(3)],
+                    ["latte", "espresso", "chai"][random.int(3)], tiers[random.int(3)], stores[random.int(4)],
+                ].joined(separator: ","))
+            var at = signedUp
+            for _ in 0..<3 {
+                at += Int64(1 + random.int(9)) * 86_400_000 + Int64(random.int(36_000)) * 1000
+                visitsFile.line("\(id),\(ISO8601.format(Date(timeIntervalSince1970: Double(at) / 1000))),\(random.int(2000) + 300)")
+            }
+        }
+        for file in [customersFile, visitsFile] { try file.close() }
+        return (customers, customers * 3)
     }
 }
 
