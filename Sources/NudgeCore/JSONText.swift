@@ -14,67 +14,80 @@ public enum JSONText {
 
     /// A JSON string literal.
     public static func quote(_ text: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 2)
         appendQuoted(text, to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends `text` as a JSON string literal to `out`: quotes, backslashes and control characters escaped.
-    public static func appendQuoted(_ text: String, to out: inout String) {
-        out.append("\"")
-        // Fast path: nothing to escape.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(text)
-            out.append("\"")
-            return
-        }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out.append("\"")
-    }
-
-    /// One JSON object written field by field in order: strings, integers and nulls go straight into the text,
-    /// with no `Any` to inspect per value (the JSON Lines of a large plan are mostly this).
+    /// One JSON object written field by field in order, as UTF-8 bytes: strings, integers and nulls go straight
+    /// into the buffer, with no `Any` to inspect per value and no `String` to grow (the JSON Lines of a large plan
+    /// are mostly this).
     public struct Object {
-        public private(set) var text = "{"
+        public private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
         private var isEmpty = true
 
-        public init(capacity: Int = 256) { text.reserveCapacity(capacity) }
+        public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
         private mutating func key(_ key: String) {
-            if !isEmpty { text.append(",") }
+            if !isEmpty { bytes.append(UInt8(ascii: ",")) }
             isEmpty = false
-            JSONText.appendQuoted(key, to: &text)
-            text.append(":")
+            JSONText.appendQuoted(key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
         }
 
         /// A string, or null.
         public mutating func add(_ key: String, _ value: String?) {
             self.key(key)
-            if let value { JSONText.appendQuoted(value, to: &text) } else { text.append("null") }
+            if let value { JSONText.appendQuoted(value, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
         }
 
         /// A whole number.
         public mutating func add(_ key: String, _ value: Int) {
             self.key(key)
-            text.append(String(value))
+            bytes.append(contentsOf: String(value).utf8)
+        }
+
+        /// Closes the object and appends it to `out`.
+        public func write(to out: inout [UInt8]) {
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "}"))
         }
 
         /// The object's JSON text, closed.
-        public var json: String { text + "}" }
+        public var json: String {
+            var closed = bytes
+            closed.append(UInt8(ascii: "}"))
+            return String(decoding: closed, as: UTF8.self)
+        }
+    }
+
+    /// Appends `text` as a JSON string literal to `out` (the escapes of the `String` form): runs of bytes that need
+    /// no escape are copied whole.
+    public static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        out.append(UInt8(ascii: "\""))
+        text.withUTF8 { bytes in
+            var start = 0
+            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                out.append(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+                case UInt8(ascii: "\n"): out.append(UInt8(ascii: "n"))
+                case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
+                case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: "u00".utf8)
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0xf)])
+                }
+                start = index + 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     /// JSON written already (a nested object or array), embedded as is.

@@ -75,7 +75,7 @@ struct PlanPrinter {
     func print(_ plan: Plan) {
         switch format {
         case .json:
-            Console.out(lines: plan.messages.lazy.map { $0.jsonLine(includeRendered: render) })
+            Console.out(lines: plan.messages) { message, out in message.writeJSONLine(includeRendered: render, to: &out) }
             Console.error(summary(plan))
         case .table:
             Console.out(table(plan))

@@ -67,6 +67,21 @@ enum Console {
 
     /// Writes `lines` to standard output 64 KiB at a time rather than a write per line (a broadcast's plan is a
     /// hundred thousand lines).
+    /// Writes each item as a line made by `write`, 64 KiB at a time.
+    static func out<Item>(lines items: some Sequence<Item>, _ write: (Item, inout [UInt8]) -> Void) {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 17)
+        for item in items {
+            write(item, &buffer)
+            buffer.append(UInt8(ascii: "\n"))
+            if buffer.count >= 1 << 16 {
+                FileHandle.standardOutput.write(Data(buffer))
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        if !buffer.isEmpty { FileHandle.standardOutput.write(Data(buffer)) }
+    }
+
     static func out(lines: some Sequence<String>) {
         var buffer = Data()
         buffer.reserveCapacity(1 << 16)

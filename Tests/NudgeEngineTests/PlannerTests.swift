@@ -141,6 +141,8 @@ struct PlannerTests {
             #expect((parsed["key \"k\""] as? String) == text)
         }
         #expect(JSONText.Object().json == "{}")
+        // Control characters as \u00XX in lower case, the short escapes where JSON has them, the rest as it is.
+        #expect(JSONText.quote("a\u{1}\u{1f}\n\r\t\"\\é\u{7f}") == #""a\u0001\u001f\n\r\t\"\\é\#u{7f}""#)
     }
 
     @Test("dry-run changes nothing")

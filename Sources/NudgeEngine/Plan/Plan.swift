@@ -58,6 +58,15 @@ public struct Plan: Sendable {
 extension PlannedMessage {
     /// The JSON line of `dry-run --format json` (design §7), keys in a stable order.
     public func jsonLine(includeRendered: Bool) -> String {
+        jsonObject(includeRendered: includeRendered).json
+    }
+
+    /// Appends the message's JSON line (without its newline) to `out`.
+    public func writeJSONLine(includeRendered: Bool, to out: inout [UInt8]) {
+        jsonObject(includeRendered: includeRendered).write(to: &out)
+    }
+
+    func jsonObject(includeRendered: Bool) -> JSONText.Object {
         var object = JSONText.Object(capacity: includeRendered ? 1024 : 256)
         object.add("workflow", workflowID)
         object.add("customer", customerID)
@@ -77,7 +86,7 @@ extension PlannedMessage {
             object.add("body", rendered.body)
             if let text = rendered.text { object.add("text", text) }
         }
-        return object.json
+        return object
     }
 }
 

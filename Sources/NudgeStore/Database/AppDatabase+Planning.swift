@@ -90,10 +90,18 @@ extension AppDatabase: PlanningStore {
     public func ledgerHits(_ keys: [LedgerKey]) throws -> Set<LedgerKey> {
         guard !keys.isEmpty else { return [] }
         return try reader.read { db in
-            let statement = try db.cachedStatement(sql: Self.ledgerSQL)
+            // One indexed lookup per key, bound and stepped through the C API: a plan asks thousands, and GRDB's
+            // argument boxing and row objects cost more than the lookups.
+            let statement = try RawStatement(db, sql: Self.ledgerSQL)
             var hits = Set<LedgerKey>()
-            for key in keys where try Row.fetchOne(statement, arguments: [key.workflowID, key.customerID, key.occurrence]) != nil {
-                hits.insert(key)
+            for key in keys {
+                statement.bindCopy(1, key.workflowID)
+                statement.bindCopy(2, key.customerID)
+                statement.bindCopy(3, key.occurrence)
+                if try statement.step() {
+                    statement.reset()
+                    hits.insert(key)
+                }
             }
             return hits
         }

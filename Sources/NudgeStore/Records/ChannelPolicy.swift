@@ -12,8 +12,10 @@ public enum ChannelPolicy {
     /// The customer's address on `channel`, or why there is none.
     public static func recipient(on channel: Channel, for customer: CustomerState) -> Result<String, Refusal> {
         func present(_ value: String?) -> String? {
-            guard let value, !value.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-            return value
+            guard let value else { return nil }
+            // Any printable ASCII byte makes it present; only text of spaces and other characters is trimmed.
+            if value.utf8.contains(where: { $0 > 0x20 && $0 < 0x7f }) { return value }
+            return value.trimmingCharacters(in: .whitespaces).isEmpty ? nil : value
         }
         let address: String?
         switch channel {
