@@ -200,9 +200,21 @@ extension MessageTemplate {
     /// Renders with `context`: nested dictionaries or a `LazyContext` of the fields of design §4.
     public func render(_ context: Any) -> RenderedMessage {
         let headingValue = heading.map {
-            (key: $0.key, value: $0.template.render(context).trimmingCharacters(in: .whitespacesAndNewlines))
+            (key: $0.key, value: Self.trimmingWhiteSpace($0.template.render(context)))
         }
         return RenderedMessage(heading: headingValue, body: body.render(context))
+    }
+
+    /// `text` without leading and trailing white space: the characters of Foundation's `whitespacesAndNewlines`
+    /// (Unicode's White_Space property, and the zero-width space), found without bridging to `NSString` (a heading
+    /// is trimmed per message).
+    static func trimmingWhiteSpace(_ text: String) -> String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.isWhitespace || scalar == "\u{200B}" }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !isSpace($0) })!
+        if first == scalars.startIndex && last == scalars.index(before: scalars.endIndex) { return text }
+        return String(scalars[first...last])
     }
 }
 

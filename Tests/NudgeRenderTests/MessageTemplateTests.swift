@@ -1,3 +1,4 @@
+import Foundation
 import NudgeLanguage
 import Testing
 
@@ -264,5 +265,15 @@ struct MessageTemplateTests {
         #expect(place(of: heading.first) == "2:21")
         let email = parse("---\nsubject: x\n---\nHi {{#a}}x{{/b}} there", channel: .email).diagnostics
         #expect(place(of: email.first) == "4:14")
+    }
+
+    @Test(
+        "a rendered heading is trimmed of what Foundation's whitespacesAndNewlines holds, and of nothing else",
+        arguments: [
+            "Hi Ana", "  Hi Ana\n", "\t\r\n", "", " \u{00A0}Hi\u{3000}", "\u{85}Hi\u{2028}", "\u{200B}Hi\u{200B}",
+            "Hi  there \u{2009}", "é ", " ☕ café ☕ ", "\u{FEFF}x\u{FEFF}",
+        ])
+    func trimmedHeading(text: String) {
+        #expect(MessageTemplate.trimmingWhiteSpace(text) == text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -61,9 +61,19 @@ public struct UnsubscribeLinks: Sendable {
         Data("nudge-unsubscribe:v1:\(customerID)".utf8)
     }
 
+    /// Base64 with the URL alphabet (`-` and `_`) and no padding, mapped byte by byte (an email broadcast makes a
+    /// link per message).
     static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var bytes: [UInt8] = []
+        for byte in data.base64EncodedString().utf8 {
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: "-"))
+            case UInt8(ascii: "/"): bytes.append(UInt8(ascii: "_"))
+            case UInt8(ascii: "="): continue
+            default: bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func data(base64URL text: String) -> Data? {

@@ -45,8 +45,11 @@ public final class CustomerFacts: FieldSource {
         return today.year - year - (hadBirthday ? 0 : 1)
     }
 
+    /// The first word of the name (words split at spaces and tabs).
     var firstName: String? {
-        customer.name?.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init)
+        guard let name = customer.name else { return nil }
+        let word = name.drop { $0 == " " || $0 == "\t" }.prefix { $0 != " " && $0 != "\t" }
+        return word.isEmpty ? nil : String(word)
     }
 
     public func value(of field: Field) -> Value {

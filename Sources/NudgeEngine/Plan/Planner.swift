@@ -202,7 +202,10 @@ extension Planner {
     func context(for channel: Channel, facts: CustomerFacts) -> LazyContext {
         let base = facts.renderContext
         guard channel == .email else { return base }
-        let link = unsubscribe?.url(customerID: facts.occurrence.customer.id) ?? ""
-        return LazyContext { name in name == UnsubscribeLinks.variable ? link : base.child(named: name) }
+        // The link (an HMAC) is made only when the template shows it.
+        return LazyContext { name in
+            name == UnsubscribeLinks.variable
+                ? unsubscribe?.url(customerID: facts.occurrence.customer.id) ?? "" : base.child(named: name)
+        }
     }
 }
