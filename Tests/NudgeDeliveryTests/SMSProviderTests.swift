@@ -472,7 +472,7 @@ extension SMSProviderTests {
     struct SNSAdapterTests {
         static func adapter(
             _ baseURL: String, client: HTTPClient, credentials: SigV4.Credentials = FakeSNS.credentials,
-            smsType: String? = "Transactional", senderID: String? = "Nudge", timeout: TimeInterval = 5
+            smsType: String? = "Transactional", senderID: String? = "Nudge", timeout: TimeInterval = 15
         ) throws -> SNSAdapter {
             try SNSAdapter(
                 region: FakeSNS.region, credentials: credentials, smsType: smsType, senderID: senderID,

@@ -28,7 +28,7 @@ struct SMTPAdapterTests {
     /// An adapter for `server`, trusting its CA and logging in as its test user unless `password` is nil.
     static func adapter(
         _ server: SMTPTestServer, security: SMTPConfiguration.Security = .starttls,
-        password: String? = SMTPTestServer.password, connections: Int = 1, timeout: TimeInterval = 5,
+        password: String? = SMTPTestServer.password, connections: Int = 1, timeout: TimeInterval = 15,
         trustServer: Bool = true
     ) throws -> SMTPAdapter {
         var configuration = SMTPConfiguration(
