@@ -192,6 +192,7 @@ let package = Package(
                 "NudgePostgres", "NudgeDelivery", "NudgeEngine", "NudgeStore", "NudgeCore", "NudgeLanguage", "NudgeProviders",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: upcoming
         ),

@@ -64,11 +64,6 @@ extension PostgresStore: ImportStore {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratchPath + suffix) }
         }
         let scratch = try AppDatabase.scratch(path: scratchPath)
-        if kind == .customers, counts.customers == 0,
-            let rows = try await streamFirstCustomers(path: path, header: keys.columns, scratch: scratch, options: options)
-        {
-            return ImportSummary(kind: kind, rows: rows, seconds: Date().timeIntervalSince(started))
-        }
         // Seed what the file touches, nothing from an empty table. Customers are read whole when the file names three
         // quarters of them or more (one scan is cheaper than looking each key up).
         let manyCustomers = keys.customerIDs.count * 4 >= counts.customers * 3
@@ -102,6 +97,19 @@ extension PostgresStore: ImportStore {
                 """)
         }
         let seeded = Date()
+        // A first load into an empty table is checked and copied in one pass.
+        let tableRows: Int? =
+            switch kind {
+            case .customers: counts.customers
+            case .visits: counts.visits
+            case .progress: counts.progress
+            case .offers: nil
+            }
+        if tableRows == 0,
+            let rows = try await streamFirstLoad(kind, path: path, header: keys.columns, scratch: scratch, options: checkOptions)
+        {
+            return ImportSummary(kind: kind, rows: rows, seconds: Date().timeIntervalSince(started))
+        }
         let checked = try scratch.importCSV(kind, path: path, options: checkOptions)
         let scratched = Date()
         events.debug(
@@ -462,34 +470,48 @@ extension PostgresStore: ImportStore {
             """, logger: logger)
     }
 
-    /// A first load of customers: the file's rows are checked on a thread of their own and streamed as they pass
-    /// straight into the empty table (its indexes and keys built afterwards), with no scratch copy. A bad row
-    /// rejects the file and rolls everything back. Nil, with nothing written, when the rows cannot go in as they are:
-    /// the table is no longer empty, or the file names a customer twice (its last row wins, which the scratch
-    /// path's upsert does).
-    func streamFirstCustomers(path: String, header: [String], scratch: AppDatabase, options: ImportOptions) async throws
-        -> Int?
-    {
+    /// A first load of customers, visits or progress into an empty table: the file's rows are checked on a thread
+    /// of their own and streamed as they pass straight into the table (its keys and indexes built afterwards), with
+    /// no scratch copy. A bad row rejects the file and rolls everything back. Nil, with nothing written, when the
+    /// rows cannot go in as they are: the table is no longer empty, or the file names a key twice (its last row
+    /// wins, which the scratch path's upsert does).
+    func streamFirstLoad(
+        _ kind: ImportKind, path: String, header: [String], scratch: AppDatabase, options: ImportOptions
+    ) async throws -> Int? {
+        let table = kind == .customers ? "customer" : kind == .visits ? "visit" : "progress"
         let started = Date()
         do {
             return try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SET LOCAL max_parallel_workers_per_gather = 2", logger: logger)
                 var rows = 0
-                try await withoutIndexes(on: ["customer"], connection) { empty in
-                    guard empty.contains("customer") else { throw FirstLoadFallback() }
-                    rows = try await streamCheckedCustomers(
-                        path: path, header: header, scratch: scratch, options: options, connection)
-                    try await addZones(from: "customer", connection)
+                try await withoutIndexes(on: kind == .visits ? [table, "customer_activity"] : [table], connection) { empty in
+                    guard empty.contains(table) else { throw FirstLoadFallback() }
+                    rows = try await streamChecked(
+                        kind, into: table, path: path, header: header, scratch: scratch, options: options, connection)
+                    switch kind {
+                    case .customers: try await addZones(from: "customer", connection)
+                    case .visits:
+                        // Every visit is the file's; the statistics are fresh for the join (see upsertVisits).
+                        try await connection.query("ANALYZE visit", logger: logger)
+                        try await connection.query(
+                            PostgresQuery(
+                                unsafeSQL: Self.activityUpsert(
+                                    touched: nil, intoEmptyTable: empty.contains("customer_activity"))),
+                            logger: logger)
+                    case .offers, .progress: break
+                    }
                 }
                 events.debug(
-                    "import streamed", metadata: ["rows": "\(rows)", "seconds": "\(Date().timeIntervalSince(started))"])
+                    "import streamed",
+                    metadata: ["table": "\(table)", "rows": "\(rows)", "seconds": "\(Date().timeIntervalSince(started))"])
                 return rows
             }
         } catch let error as PostgresTransactionError {
             if error.closureError is FirstLoadFallback { return nil }
             if let closure = error.closureError as? PSQLError, closure.serverInfo?[.sqlState] == "23505",
-                closure.serverInfo?[.constraintName] == "customer_pkey"
+                closure.serverInfo?[.constraintName] == "\(table)_pkey"
             {
-                events.debug("import streamed a customer twice: checked again in a scratch file")
+                events.debug("import streamed a key twice: checked again in a scratch file", metadata: ["table": "\(table)"])
                 return nil
             }
             if let rejected = error.closureError as? ImportRejected { throw rejected }
@@ -497,21 +519,22 @@ extension PostgresStore: ImportStore {
         }
     }
 
-    /// Why a first load of customers goes the scratch file's way after all.
+    /// Why a first load goes the scratch file's way after all.
     struct FirstLoadFallback: Error {}
 
-    /// Checks a customers file on a thread of its own and copies its good rows into `customer` as they pass; returns
-    /// the rows read. The check's error (a rejected file) comes first: the copy only fails after it.
-    func streamCheckedCustomers(
-        path: String, header: [String], scratch: AppDatabase, options: ImportOptions, _ connection: PostgresConnection
+    /// Checks a file on a thread of its own and copies its good rows into `table` as they pass; returns the rows
+    /// read. The check's error (a rejected file) comes first: the copy only fails after it.
+    func streamChecked(
+        _ kind: ImportKind, into table: String, path: String, header: [String], scratch: AppDatabase,
+        options: ImportOptions, _ connection: PostgresConnection
     ) async throws -> Int {
         let feed = CopyFeed()
         var options = options
-        options.checkedCustomers = { fields in try feed.row(fields) }
+        options.checkedRows = { fields in try feed.row(fields) }
         let checkOptions = options
         let check = Task<Int, any Error>.detachedThread {
             do {
-                let rows = try scratch.importCSV(.customers, path: path, options: checkOptions).rows
+                let rows = try scratch.importCSV(kind, path: path, options: checkOptions).rows
                 feed.finish(throwing: nil)
                 return rows
             } catch {
@@ -520,9 +543,8 @@ extension PostgresStore: ImportStore {
             }
         }
         do {
-            try await connection.copyFrom(
-                table: "customer", columns: ImportKind.checkedCustomerColumns(header: header), logger: logger
-            ) { writer in
+            try await connection.copyFrom(table: table, columns: kind.checkedColumns(header: header), logger: logger) {
+                writer in
                 for try await chunk in feed.chunks {
                     try await writer.write(chunk)
                     feed.sent()

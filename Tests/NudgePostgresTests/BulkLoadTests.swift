@@ -144,6 +144,10 @@ final class Messages: LogHandler, Sendable {
     var bulkTables: [String] { tables.withLock { $0 } }
     /// Every message logged, in order.
     var texts: [String] { logged.withLock { $0 } }
+    /// The tables first loads streamed into, in order.
+    var streamedTables: [String] {
+        texts.compactMap { $0.hasPrefix("import streamed: ") ? String($0.dropFirst("import streamed: ".count)) : nil }
+    }
 
     var metadata: Logger.Metadata {
         get { [:] }
@@ -159,7 +163,11 @@ final class Messages: LogHandler, Sendable {
     }
 
     func log(event: LogEvent) {
-        logged.withLock { $0.append(event.message.description) }
+        let table = event.message.description == "import streamed" ? event.metadata?["table"].map { ": \($0)" } : nil
+        logged.withLock {
+            $0.append(event.message.description)
+            if let table { $0.append("import streamed\(table)") }
+        }
         guard event.message.description == "import loaded in bulk", let value = event.metadata?["tables"] else { return }
         tables.withLock { $0.append(value.description) }
     }

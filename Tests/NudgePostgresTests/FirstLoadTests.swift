@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import NudgeCore
 import NudgeLanguage
@@ -8,10 +9,10 @@ import NudgeTestSupport
 import PostgresNIO
 import Testing
 
-/// A first load of customers into an empty table streams the file's checked rows straight into COPY, with no scratch
-/// copy: the rows must be those SQLite stores, a bad row must still reject the file whole, and a file that names a
-/// customer twice must still end with its last row.
-@Suite("First loads of customers on PostgreSQL", .serialized, .enabled(if: PostgresServer.isAvailable))
+/// A first load of customers, visits or progress into an empty table streams the file's checked rows straight into
+/// COPY, with no scratch copy: the rows must be those SQLite stores, a bad row must still reject the file whole, and a
+/// file that names a key twice must still end with its last row.
+@Suite("First loads on PostgreSQL", .serialized, .enabled(if: PostgresServer.isAvailable))
 struct FirstLoadTests {
     /// Every column, extra attribute columns, text that COPY must escape, empty fields and both forms of birth date.
     static let everyColumn = #"""
@@ -92,7 +93,7 @@ struct FirstLoadTests {
         let schema = try await BulkLoadTests.schema(postgres)
         let summary = try await postgres.importCSV(.customers, path: path, options: ImportFiles.options)
         #expect(summary.rows == 3)
-        #expect(messages.texts.contains("import streamed a customer twice: checked again in a scratch file"))
+        #expect(messages.texts.contains("import streamed a key twice: checked again in a scratch file"))
         let (a, b) = try await Self.customers(sqlite, postgres, ids: ["c1", "c2"])
         #expect(a == b)
         #expect(b[0]?.name == "Second" && b[0]?.timeZone == "Asia/Tokyo")
@@ -130,6 +131,91 @@ struct FirstLoadTests {
         try text.replacingOccurrences(of: "Mars/Olympus", with: "Europe/Paris").write(
             toFile: path, atomically: true, encoding: .utf8)
         #expect(try await postgres.importCSV(.customers, path: path, options: ImportFiles.options).rows == 30_001)
+        await postgres.close()
+        try await PostgresServer.drop(url)
+    }
+
+    /// Every visit and progress row, as each store keeps it, in key order.
+    static func visitsAndProgress(_ sqlite: AppDatabase, _ postgres: PostgresStore) async throws -> (sqlite: [String], postgres: [String]) {
+        let sql = """
+            SELECT 'v ' || customer_id || ' ' || visited_at || ' ' || coalesce(amount_cents, -1) FROM visit
+            UNION ALL
+            SELECT 'p ' || customer_id || ' ' || offer_id || ' ' || stamps || ' ' || rewards_earned || ' ' || updated_at FROM progress
+            ORDER BY 1
+            """
+        let a = try await sqlite.reader.read { db in try String.fetchAll(db, sql: sql) }
+        var b: [String] = []
+        for try await row in try await postgres.client.query(PostgresQuery(unsafeSQL: sql)).decode(String.self) { b.append(row) }
+        return (a, b)
+    }
+
+    @Test("visits and progress streamed into empty tables are stored as SQLite stores them, derived fields included")
+    func visitsAndProgress() async throws {
+        let files = try ImportFiles()
+        let messages = Messages()
+        var logger = Logger(label: "nudge.postgres.tests") { _ in messages }
+        logger.logLevel = .debug
+        let (sqlite, postgres, url, customers) = try await Self.load(Self.everyColumn, name: "c.csv", files: files, logger: logger)
+        _ = try await postgres.importCSV(.customers, path: customers, options: ImportFiles.options)
+        let inputs: [(ImportKind, String)] = [
+            (.offers, "id,name,stamps_required\ncoffee,Coffee,10\ntea,Tea,5\n"),
+            // A bare date is midnight in the customer's zone (Lisbon, the business zone, Chicago); no amount is NULL.
+            (.visits, "customer_id,visited_at,amount\nc1,2026-02-01,4.50\nc2,2026-02-02T10:00:00Z,\nc3,2026-02-03,12\nc1,2026-03-01T08:00:00,1.25\n"),
+            (.progress, "customer_id,offer_id,stamps,updated_at\nc1,coffee,9,2026-03-01\nc3,tea,2,2026-03-02T10:00:00Z\nc2,coffee,0,\n"),
+        ]
+        for (kind, text) in inputs {
+            let path = files.directory.appendingPathComponent("\(kind.rawValue).csv").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            _ = try sqlite.importCSV(kind, path: path, options: ImportFiles.options)
+            _ = try await postgres.importCSV(kind, path: path, options: ImportFiles.options)
+        }
+        #expect(messages.streamedTables == ["customer", "visit", "progress"])
+        let (a, b) = try await Self.customers(sqlite, postgres, ids: ["c1", "c2", "c3"])
+        #expect(a == b)
+        #expect(b[0]?.visitsTotal == 2 && b[0]?.lifetimeValueCents == 575)
+        let (rowsA, rowsB) = try await Self.visitsAndProgress(sqlite, postgres)
+        #expect(rowsA.count == 7)
+        #expect(rowsA == rowsB)
+        await postgres.close()
+        try await PostgresServer.drop(url)
+    }
+
+    @Test("a first load of visits that names a visit twice keeps its last amount, and a bad row rejects it whole")
+    func repeatedAndRejectedVisits() async throws {
+        let files = try ImportFiles()
+        let messages = Messages()
+        var logger = Logger(label: "nudge.postgres.tests") { _ in messages }
+        logger.logLevel = .debug
+        let (sqlite, postgres, url, customers) = try await Self.load(Self.everyColumn, name: "c.csv", files: files, logger: logger)
+        _ = try await postgres.importCSV(.customers, path: customers, options: ImportFiles.options)
+        let schema = try await BulkLoadTests.schema(postgres)
+        let bad = files.directory.appendingPathComponent("bad.csv").path
+        try "customer_id,visited_at,amount\nc1,2026-02-01,4.50\nnobody,2026-02-01,1\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        var rejected: [String] = []
+        do { _ = try sqlite.importCSV(.visits, path: bad, options: ImportFiles.options) } catch let error as ImportRejected {
+            rejected.append(error.description)
+        }
+        do { _ = try await postgres.importCSV(.visits, path: bad, options: ImportFiles.options) } catch let error as ImportRejected {
+            rejected.append(error.description)
+        }
+        #expect(rejected.count == 2 && rejected.first == rejected.last)
+        #expect(rejected.first?.contains("x.csv:3: unknown customer 'nobody'") == true)
+        for try await count in try await postgres.client.query("SELECT count(*) FROM visit").decode(Int64.self) {
+            #expect(count == 0)
+        }
+        #expect(try await BulkLoadTests.schema(postgres) == schema)
+        let twice = files.directory.appendingPathComponent("twice.csv").path
+        try "customer_id,visited_at,amount\nc1,2026-02-01,4.50\nc3,2026-02-02,2\nc1,2026-02-01,9.99\n".write(
+            toFile: twice, atomically: true, encoding: .utf8)
+        _ = try sqlite.importCSV(.visits, path: twice, options: ImportFiles.options)
+        _ = try await postgres.importCSV(.visits, path: twice, options: ImportFiles.options)
+        #expect(messages.texts.contains("import streamed a key twice: checked again in a scratch file"))
+        let (rowsA, rowsB) = try await Self.visitsAndProgress(sqlite, postgres)
+        #expect(rowsA == rowsB)
+        #expect(rowsB.contains { $0.hasPrefix("v c1 ") && $0.hasSuffix(" 999") })
+        let (a, b) = try await Self.customers(sqlite, postgres, ids: ["c1", "c3"])
+        #expect(a == b)
+        #expect(try await BulkLoadTests.schema(postgres) == schema)
         await postgres.close()
         try await PostgresServer.drop(url)
     }

@@ -1,16 +1,26 @@
 import Foundation
 
 extension ImportKind {
-    /// The customer table's columns a customers file with header `columns` fills, in the order
-    /// `ImportOptions.checkedCustomers` hands their values over. (The visit-derived fields are not among them.)
-    public static func checkedCustomerColumns(header columns: [String]) -> [String] {
-        RowWriter.customerParameters(columns).filter { $0 != "last_activity_at" }
+    /// The columns of the table a file of this kind with header `columns` fills, in the order
+    /// `ImportOptions.checkedRows` hands their values over. (Customers: the visit-derived fields are not among them.)
+    public func checkedColumns(header columns: [String]) -> [String] {
+        switch self {
+        case .customers: return RowWriter.customerParameters(columns).filter { $0 != "last_activity_at" }
+        case .visits: return ["customer_id", "visited_at", "amount_cents"]
+        case .progress: return ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"]
+        case .offers: return ["id", "stamps_required"] + (columns.contains("name") ? ["name"] : [])
+        }
+    }
+
+    /// The upsert's parameters, in order (customers: `last_activity_at` among them).
+    func parameters(header columns: [String]) -> [String] {
+        self == .customers ? RowWriter.customerParameters(columns) : checkedColumns(header: columns)
     }
 }
 
-/// Hands checked customer rows to `ImportOptions.checkedCustomers` instead of the upsert: each row's parameter values
-/// become text fields (integers written out in decimal), in the order of `ImportKind.checkedCustomerColumns`.
-final class CustomerHandOver {
+/// Hands checked rows to `ImportOptions.checkedRows` instead of the upsert: each row's parameter values become text
+/// fields (integers written out in decimal), in the order of `ImportKind.checkedColumns`.
+final class RowHandOver {
     let handler: @Sendable ([UnsafeBufferPointer<UInt8>?]) throws -> Void
     /// The field each parameter fills (by parameter index - 1), -1 for one not handed over.
     private let positions: [Int]
@@ -18,14 +28,16 @@ final class CustomerHandOver {
     /// Room for each field's decimal text.
     private let numbers: UnsafeMutablePointer<UInt8>
     private static let numberWidth = 24
-    /// A batch for rows checked one at a time (files without a timezone column).
+    /// A batch for rows checked one at a time (all but customers files with a timezone column).
     let single = CustomerPipeline.Batch()
 
-    init(header: [String], handler: @escaping @Sendable ([UnsafeBufferPointer<UInt8>?]) throws -> Void) {
+    init(
+        kind: ImportKind, header: [String], handler: @escaping @Sendable ([UnsafeBufferPointer<UInt8>?]) throws -> Void
+    ) {
         self.handler = handler
         var positions: [Int] = []
         var next = 0
-        for name in RowWriter.customerParameters(header) {
+        for name in kind.parameters(header: header) {
             if name == "last_activity_at" {
                 positions.append(-1)
             } else {
@@ -62,6 +74,13 @@ final class CustomerHandOver {
     func rowInSingle() throws {
         defer { discardSingle() }
         try single.arena.withUnsafeBufferPointer { try row(single.parameters, 0, single.parameters.count, arena: $0) }
+    }
+
+    /// Hands over the row `bind` binds.
+    func hand(_ bind: (inout CustomerPipeline.Sink) -> Void) throws {
+        var sink = CustomerPipeline.Sink(batch: single)
+        bind(&sink)
+        try rowInSingle()
     }
 
     /// Empties `single`.

@@ -88,11 +88,12 @@ public struct ImportOptions: Sendable {
     /// scratch SQLite file): the customers that database knows, which rows may name. Nil: the customer table of the
     /// database the file is imported into.
     public var knownCustomers: KnownCustomers?
-    /// For customers checked apart from the table they go to (PostgreSQL's first load, into an empty table): each
-    /// good row is handed here instead of being written to this database, its values as text (nil for NULL) in the
-    /// order of `ImportKind.checkedCustomerColumns(header:)`; the texts are valid during the call. Rows come in file
-    /// order and are not merged: a file that names a customer twice hands both rows over. Throwing stops the import.
-    public var checkedCustomers: (@Sendable ([UnsafeBufferPointer<UInt8>?]) throws -> Void)?
+    /// For customers, visits and progress checked apart from the table they go to (PostgreSQL's first load, into
+    /// an empty table): each good row is handed here instead of being written to this database, its values as text
+    /// (nil for NULL) in the order of `ImportKind.checkedColumns(header:)`; the texts are valid during the call.
+    /// Rows come in file order and are not merged: a file that names a key twice hands both rows over. Throwing
+    /// stops the import.
+    public var checkedRows: (@Sendable ([UnsafeBufferPointer<UInt8>?]) throws -> Void)?
 
     public init(defaultZone: TimeZone, now: Date, displayPath: String) {
         self.defaultZone = defaultZone
@@ -181,7 +182,9 @@ extension AppDatabase {
             try db.inTransaction {
                 let bulk = try BulkLoad.begin(kind, db: db)
                 var rowWriter = try RowWriter(kind: kind, columns: columns, db: db, options: options, bulk: bulk != nil)
-                let handOver = options.checkedCustomers.flatMap { kind == .customers ? CustomerHandOver(header: columns, handler: $0) : nil }
+                let handOver = options.checkedRows.flatMap {
+                    kind == .offers ? nil : RowHandOver(kind: kind, header: columns, handler: $0)
+                }
                 rowWriter.handOver = handOver
                 let scanner = reader.scanner
                 var pipeline: CustomerPipeline?

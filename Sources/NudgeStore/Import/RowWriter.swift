@@ -26,8 +26,8 @@ struct RowWriter {
     let attributesParameter: Int32
     /// When false (once a row is bad, the file will be rejected), rows are still checked but no longer written.
     var writes = true
-    /// Customers: where good rows go instead of the upsert (`ImportOptions.checkedCustomers`).
-    var handOver: CustomerHandOver?
+    /// Where good rows go instead of the upsert (`ImportOptions.checkedRows`).
+    var handOver: RowHandOver?
 
     /// Whether the table was empty when the import began (visits: every visit is one of this file's).
     let bulk: Bool
@@ -373,13 +373,9 @@ struct RowWriter {
     mutating func writeCustomer(_ record: RawRecord) throws {
         if let handOver {
             var sink = CustomerPipeline.Sink(batch: handOver.single)
-            do {
-                try prepareCustomer(record, into: &sink)
-            } catch {
-                handOver.discardSingle()
-                throw error
-            }
-            if writes { try handOver.rowInSingle() } else { handOver.discardSingle() }
+            defer { handOver.discardSingle() }
+            try prepareCustomer(record, into: &sink)
+            if writes { try handOver.rowInSingle() }
             return
         }
         var statement = upsert
@@ -522,10 +518,14 @@ struct RowWriter {
             cents = parsed
         }
         guard writes else { return }
-        let statement = upsert
-        statement.bind(1, id)
-        statement.bind(2, visited)
-        if let cents { statement.bind(3, cents) } else { statement.bindNull(3) }
+        func bind<Sink: ParameterSink>(_ sink: inout Sink) {
+            sink.bind(1, id)
+            sink.bind(2, visited)
+            if let cents { sink.bind(3, cents) } else { sink.bindNull(3) }
+        }
+        if let handOver { return try handOver.hand(bind) }
+        var statement = upsert
+        bind(&statement)
         try statement.run()
         if let touch {
             touch.bind(1, id)
@@ -557,12 +557,16 @@ struct RowWriter {
             updated = StoredInstant.millis(try parts("updated_at", text).instant(in: zone))
         }
         guard writes else { return }
-        let statement = upsert
-        statement.bind(1, customer)
-        statement.bind(2, offer)
-        statement.bind(3, Int64(stamps))
-        statement.bind(4, Int64(rewards))
-        statement.bind(5, updated)
+        func bind<Sink: ParameterSink>(_ sink: inout Sink) {
+            sink.bind(1, customer)
+            sink.bind(2, offer)
+            sink.bind(3, Int64(stamps))
+            sink.bind(4, Int64(rewards))
+            sink.bind(5, updated)
+        }
+        if let handOver { return try handOver.hand(bind) }
+        var statement = upsert
+        bind(&statement)
         try statement.run()
     }
 
