@@ -36,6 +36,28 @@ struct FirstLoadTests {
         return (a, b)
     }
 
+    /// A logger at debug level whose messages are kept.
+    static func recording() -> (Messages, Logger) {
+        let messages = Messages()
+        var logger = Logger(label: "nudge.postgres.tests") { _ in messages }
+        logger.logLevel = .debug
+        return (messages, logger)
+    }
+
+    /// How each store rejects `path` imported as `kind` (nothing for a store that takes it).
+    static func rejections(_ kind: ImportKind, path: String, _ sqlite: AppDatabase, _ postgres: PostgresStore) async throws
+        -> [String]
+    {
+        var messages: [String] = []
+        do {
+            _ = try sqlite.importCSV(kind, path: path, options: ImportFiles.options)
+        } catch let error as ImportRejected { messages.append(error.description) }
+        do {
+            _ = try await postgres.importCSV(kind, path: path, options: ImportFiles.options)
+        } catch let error as ImportRejected { messages.append(error.description) }
+        return messages
+    }
+
     static func load(_ text: String, name: String, files: ImportFiles, logger: Logger = PostgresServer.logger) async throws
         -> (AppDatabase, PostgresStore, DatabaseURL, String)
     {
@@ -57,9 +79,7 @@ struct FirstLoadTests {
             return fields.joined(separator: ",")
         }.joined(separator: "\n")
         for (name, text) in [("zones.csv", Self.everyColumn), ("no-zones.csv", withoutZone)] {
-            let messages = Messages()
-            var logger = Logger(label: "nudge.postgres.tests") { _ in messages }
-            logger.logLevel = .debug
+            let (messages, logger) = Self.recording()
             let (sqlite, postgres, url, path) = try await Self.load(text, name: name, files: files, logger: logger)
             let summary = try await postgres.importCSV(.customers, path: path, options: ImportFiles.options)
             #expect(summary.rows == 3, "\(name)")
@@ -85,9 +105,7 @@ struct FirstLoadTests {
     @Test("a first load that names a customer twice keeps its last row, as SQLite does")
     func repeatedCustomer() async throws {
         let files = try ImportFiles()
-        let messages = Messages()
-        var logger = Logger(label: "nudge.postgres.tests") { _ in messages }
-        logger.logLevel = .debug
+        let (messages, logger) = Self.recording()
         let text = "id,name,timezone,signed_up_at\nc1,First,UTC,2026-01-01\nc2,Two,UTC,2026-01-02\nc1,Second,Asia/Tokyo,2026-01-03\n"
         let (sqlite, postgres, url, path) = try await Self.load(text, name: "twice.csv", files: files, logger: logger)
         let schema = try await BulkLoadTests.schema(postgres)
@@ -113,13 +131,7 @@ struct FirstLoadTests {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         let (postgres, url) = try await PostgresServer.freshStore()
         let schema = try await BulkLoadTests.schema(postgres)
-        var messages: [String] = []
-        do {
-            _ = try AppDatabase.inMemory().importCSV(.customers, path: path, options: ImportFiles.options)
-        } catch let error as ImportRejected { messages.append(error.description) }
-        do {
-            _ = try await postgres.importCSV(.customers, path: path, options: ImportFiles.options)
-        } catch let error as ImportRejected { messages.append(error.description) }
+        let messages = try await Self.rejections(.customers, path: path, AppDatabase.inMemory(), postgres)
         #expect(messages.count == 2)
         #expect(messages.first == messages.last)
         #expect(messages.first?.hasPrefix("x.csv:30002: unknown time zone 'Mars/Olympus'") == true)
@@ -152,9 +164,7 @@ struct FirstLoadTests {
     @Test("visits and progress streamed into empty tables are stored as SQLite stores them, derived fields included")
     func visitsAndProgress() async throws {
         let files = try ImportFiles()
-        let messages = Messages()
-        var logger = Logger(label: "nudge.postgres.tests") { _ in messages }
-        logger.logLevel = .debug
+        let (messages, logger) = Self.recording()
         let (sqlite, postgres, url, customers) = try await Self.load(Self.everyColumn, name: "c.csv", files: files, logger: logger)
         _ = try await postgres.importCSV(.customers, path: customers, options: ImportFiles.options)
         let inputs: [(ImportKind, String)] = [
@@ -183,21 +193,13 @@ struct FirstLoadTests {
     @Test("a first load of visits that names a visit twice keeps its last amount, and a bad row rejects it whole")
     func repeatedAndRejectedVisits() async throws {
         let files = try ImportFiles()
-        let messages = Messages()
-        var logger = Logger(label: "nudge.postgres.tests") { _ in messages }
-        logger.logLevel = .debug
+        let (messages, logger) = Self.recording()
         let (sqlite, postgres, url, customers) = try await Self.load(Self.everyColumn, name: "c.csv", files: files, logger: logger)
         _ = try await postgres.importCSV(.customers, path: customers, options: ImportFiles.options)
         let schema = try await BulkLoadTests.schema(postgres)
         let bad = files.directory.appendingPathComponent("bad.csv").path
         try "customer_id,visited_at,amount\nc1,2026-02-01,4.50\nnobody,2026-02-01,1\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        var rejected: [String] = []
-        do { _ = try sqlite.importCSV(.visits, path: bad, options: ImportFiles.options) } catch let error as ImportRejected {
-            rejected.append(error.description)
-        }
-        do { _ = try await postgres.importCSV(.visits, path: bad, options: ImportFiles.options) } catch let error as ImportRejected {
-            rejected.append(error.description)
-        }
+        let rejected = try await Self.rejections(.visits, path: bad, sqlite, postgres)
         #expect(rejected.count == 2 && rejected.first == rejected.last)
         #expect(rejected.first?.contains("x.csv:3: unknown customer 'nobody'") == true)
         for try await count in try await postgres.client.query("SELECT count(*) FROM visit").decode(Int64.self) {
