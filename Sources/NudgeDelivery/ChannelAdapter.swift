@@ -64,26 +64,26 @@ public struct OutboundMessage: Sendable {
     public var isRetry: Bool { record.attempts > 1 }
 
     /// The message as one JSON object, `id` first: what the `file` provider appends and `webhook` POSTs.
-    public var json: String {
-        var fields: [(String, Any?)] = [
-            ("id", record.id),
-            ("workflow", record.workflowId),
-            ("customer", record.customerId),
-            ("occurrence", record.occurrence),
-            ("channel", record.channel),
-            ("to", record.recipient),
-            ("template", record.template),
-        ]
-        if let key = record.headingKey { fields.append((key, record.heading ?? "")) }
-        fields += [
-            ("body", record.body ?? ""),
-        ]
-        if let text = record.textBody { fields.append(("text", text)) }
-        fields += [
-            ("due", ISO8601.format(StoredInstant.date(record.dueAt))),
-            ("sent_at", ISO8601.format(sentAt)),
-        ]
-        return JSONText.object(fields)
+    public var json: String { jsonObject.json }
+
+    /// Appends `json` to `out`, with no `String` in between.
+    public func writeJSON(to out: inout [UInt8]) { jsonObject.write(to: &out) }
+
+    var jsonObject: JSONText.Object {
+        var object = JSONText.Object(capacity: 512 + (record.body?.utf8.count ?? 0) + (record.textBody?.utf8.count ?? 0))
+        object.add("id", record.id)
+        object.add("workflow", record.workflowId)
+        object.add("customer", record.customerId)
+        object.add("occurrence", record.occurrence)
+        object.add("channel", record.channel)
+        object.add("to", record.recipient)
+        object.add("template", record.template)
+        if let key = record.headingKey { object.add(key, record.heading ?? "") }
+        object.add("body", record.body ?? "")
+        if let text = record.textBody { object.add("text", text) }
+        object.add("due", ISO8601.format(StoredInstant.date(record.dueAt)))
+        object.add("sent_at", ISO8601.format(sentAt))
+        return object
     }
 }
 

@@ -63,14 +63,14 @@ public struct FileAdapter: ChannelAdapter {
         let now = StoredInstant.millis(clock())
         var written = Set<String>()
         if batch.contains(where: { $0.isRetry || mayHaveBeenTakenOver($0, now: now) }) { written = try idsInFile(fd) }
-        var data = Data()
+        var data: [UInt8] = []
         var receipts: [DeliveryReceipt] = []
         for message in batch {
             if written.contains(message.id) {
                 receipts.append(DeliveryReceipt(providerMessageID: "already-written"))
                 continue
             }
-            data.append(contentsOf: Array(message.json.utf8))
+            message.writeJSON(to: &data)
             data.append(UInt8(ascii: "\n"))
             written.insert(message.id)
             receipts.append(DeliveryReceipt())

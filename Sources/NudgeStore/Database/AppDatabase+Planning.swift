@@ -159,9 +159,11 @@ extension AppDatabase: PlanningStore {
 
     public func commit(_ messages: [OutboxMessage]) throws -> Set<String> {
         try writer.write { db in
-            let ledger = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO ledger (workflow_id, customer_id, occurrence, committed_at) VALUES (?, ?, ?, ?)")
-            let insert = try db.cachedStatement(
+            // Bound through SQLite's C API: a broadcast commits a hundred thousand rows of 17 values.
+            let ledger = try RawStatement(
+                db, sql: "INSERT OR IGNORE INTO ledger (workflow_id, customer_id, occurrence, committed_at) VALUES (?, ?, ?, ?)")
+            let insert = try RawStatement(
+                db,
                 sql: """
                     INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, recipient, template,
                       heading_key, heading, body, text_body, due_at, created_at, status, reason, next_attempt_at)
@@ -172,16 +174,24 @@ extension AppDatabase: PlanningStore {
             for message in messages {
                 let key = message.ledgerKey
                 if won[key] == nil {
-                    try ledger.execute(arguments: [key.workflowID, key.customerID, key.occurrence, message.createdAt])
+                    ledger.bindTexts([key.workflowID, key.customerID, key.occurrence])
+                    ledger.bind(4, message.createdAt)
+                    try ledger.run()
                     won[key] = db.changesCount > 0
                 }
                 guard won[key] == true else { continue }
-                try insert.execute(arguments: [
-                    message.id, message.workflowId, message.customerId, message.occurrence, message.actionIndex,
-                    message.channel, message.recipient, message.template, message.headingKey, message.heading,
-                    message.body, message.textBody, message.dueAt, message.createdAt, message.status.rawValue,
-                    message.reason, message.nextAttemptAt,
-                ])
+                insert.bindTexts([message.id, message.workflowId, message.customerId, message.occurrence])
+                insert.bind(5, Int64(message.actionIndex))
+                insert.bindTexts(
+                    [
+                        message.channel, message.recipient, message.template, message.headingKey, message.heading,
+                        message.body, message.textBody,
+                    ], from: 6)
+                insert.bind(13, message.dueAt)
+                insert.bind(14, message.createdAt)
+                insert.bindTexts([message.status.rawValue, message.reason], from: 15)
+                insert.bind(17, message.nextAttemptAt)
+                try insert.run()
                 committed.insert(message.id)
             }
             return committed

@@ -269,10 +269,10 @@ struct RawStatement: ParameterSink {
         }
     }
 
-    /// Binds `values` as text to parameters 1, 2, …, NULL for nil.
-    func bindTexts(_ values: [String?]) {
+    /// Binds `values` as text to parameters `first`, `first` + 1, …, NULL for nil.
+    func bindTexts(_ values: [String?], from first: Int32 = 1) {
         for (index, value) in values.enumerated() {
-            if let value { bindCopy(Int32(index + 1), value) } else { bindNull(Int32(index + 1)) }
+            if let value { bindCopy(first + Int32(index), value) } else { bindNull(first + Int32(index)) }
         }
     }
 
