@@ -15,9 +15,14 @@ public protocol Provider: Sendable {
     /// has none.
     func webhooks(_ config: ProjectConfig, environment: [String: String]) throws(ServerSettings.ConfigurationError)
         -> (any ProviderWebhooks)?
+    /// The paths of those routes, declared for help texts (making the routes to learn them costs every command's
+    /// start a configuration; a test checks the two agree).
+    static var webhookPaths: [String] { get }
 }
 
 extension Provider {
+    public static var webhookPaths: [String] { [] }
+
     public func webhooks(_ config: ProjectConfig, environment: [String: String]) throws(ServerSettings.ConfigurationError)
         -> (any ProviderWebhooks)?
     { nil }

@@ -9,6 +9,7 @@ extension NudgeCommand {
     /// `nudge check`: validates nudge.yaml, every workflow and template.
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Validate nudge.yaml, every workflow and every template.",
             discussion: "Prints every problem as PATH:LINE:COL: error: message. Exits 1 when there is any error."
         )

@@ -9,6 +9,7 @@ extension NudgeCommand {
     /// `nudge demo`: a database of synthetic customers and today's dry-run of the project's workflows.
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "demo",
             abstract: "Create a demo database of synthetic customers and print today's dry-run.",
             discussion: """
                 Writes demo.sqlite in the project (or --db: a file, or a postgres:// URL), replacing its \

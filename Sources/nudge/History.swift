@@ -9,6 +9,7 @@ extension NudgeCommand {
     /// `nudge history CUSTOMER`: what a customer was sent or not sent, when, how, and the outcome.
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "history",
             abstract: "Show a customer's communication history: sent, failed, suppressed or pending, with reasons."
         )
 
@@ -121,6 +122,7 @@ extension NudgeCommand {
     /// `nudge status`: the outbox by channel and state.
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Summarise the outbox: pending, retrying, failed, delivered and suppressed messages by channel."
         )
 

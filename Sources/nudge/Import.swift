@@ -12,6 +12,7 @@ extension NudgeCommand {
     /// `nudge import KIND FILE`: loads customer state from CSV (design §4).
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Import customers, visits, offers or progress from a CSV file.",
             discussion: """
                 A header row is required; column order is free; rows are upserted by their key. A file with any \

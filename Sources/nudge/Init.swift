@@ -6,6 +6,7 @@ extension NudgeCommand {
     /// `nudge init DIR`: scaffolds a project from the working examples.
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create a new project with working example workflows and templates."
         )
 

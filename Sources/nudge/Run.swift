@@ -16,6 +16,7 @@ extension NudgeCommand {
     /// `nudge run`: evaluates, commits the plan, delivers; `--every` repeats until SIGTERM/SIGINT.
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Commit today's plan and deliver it; with --every, keep doing so on a timer.",
             discussion: """
                 The ledger and outbox rows of the plan are committed in one transaction, then delivered. A run \

@@ -12,6 +12,7 @@ extension NudgeCommand {
     /// `nudge serve`: receives delivery events, SMS opt-outs and unsubscribes until SIGTERM/SIGINT.
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "serve",
             abstract: "Receive delivery events, SMS opt-outs and unsubscribe clicks over HTTP.",
             discussion: """
                 Routes: POST \(Providers.webhookPaths.joined(separator: ", ")) (each verifies its provider's \

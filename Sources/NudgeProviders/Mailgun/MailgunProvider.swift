@@ -7,6 +7,7 @@ import NudgeCore
 /// (`webhook_signing_key_env`).
 public struct MailgunProvider: Provider {
     public static let name = "mailgun"
+    public static let webhookPaths = [MailgunWebhooks.path]
     public init() {}
 
     public var spec: ProviderSpec {

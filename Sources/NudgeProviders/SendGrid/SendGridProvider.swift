@@ -7,6 +7,7 @@ import NudgeCore
 /// Webhook (`webhook_public_key_env`).
 public struct SendGridProvider: Provider {
     public static let name = "sendgrid"
+    public static let webhookPaths = [SendGridWebhooks.path]
     public init() {}
 
     public var spec: ProviderSpec {

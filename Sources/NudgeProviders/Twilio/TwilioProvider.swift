@@ -7,6 +7,7 @@ import NudgeCore
 /// signed webhooks (which need `serve.public_url`).
 public struct TwilioProvider: Provider {
     public static let name = "twilio"
+    public static let webhookPaths = [TwilioWebhooks.statusPath, TwilioWebhooks.inboundPath]
     public init() {}
 
     public var spec: ProviderSpec {
