@@ -188,8 +188,7 @@ extension PostgresStore: ImportStore {
                     PostgresQuery(unsafeSQL: "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(table)_in"), logger: logger)
             }
             // The visit-derived fields, from the visits, as SQLite derives them.
-            try await connection.query(
-                PostgresQuery(unsafeSQL: Self.activityUpsert(touched: nil, intoEmptyTable: true)), logger: logger)
+            try await activityFromVisits(loaded: "visit", touched: nil, activityEmpty: true, connection)
             try await addZones(from: "customer", connection)
         }
     }
@@ -435,15 +434,22 @@ extension PostgresStore: ImportStore {
                 ON CONFLICT (customer_id, visited_at) \(unescaped: conflict)
                 """, logger: logger)
         }
-        // Fresh statistics for the join below: a table just loaded has none, and a temporary one never gets any by
-        // itself (a plan guessed without them took twice as long on a million customers).
-        try await connection.query(empty ? "ANALYZE visit" : "ANALYZE visit_in", logger: logger)
         // Into an empty table every visit is the file's.
+        try await activityFromVisits(
+            loaded: empty ? "visit" : "visit_in", touched: empty ? nil : "SELECT DISTINCT customer_id FROM visit_in",
+            activityEmpty: activityEmpty, connection)
+    }
+
+    /// Writes the `customer_activity` rows of the customers in `touched` (a query of ids; nil: every customer with
+    /// visits) after visits were loaded into `loaded`.
+    func activityFromVisits(loaded: String, touched: String?, activityEmpty: Bool, _ connection: PostgresConnection)
+        async throws
+    {
+        // Fresh statistics for the join: a table just loaded has none, and a temporary one never gets any by itself
+        // (a plan guessed without them took twice as long on a million customers).
+        try await connection.query(PostgresQuery(unsafeSQL: "ANALYZE \(loaded)"), logger: logger)
         try await connection.query(
-            PostgresQuery(
-                unsafeSQL: Self.activityUpsert(
-                    touched: empty ? nil : "SELECT DISTINCT customer_id FROM visit_in", intoEmptyTable: activityEmpty)),
-            logger: logger)
+            PostgresQuery(unsafeSQL: Self.activityUpsert(touched: touched, intoEmptyTable: activityEmpty)), logger: logger)
     }
 
     func upsertOffers(from scratch: AppDatabase, header: [String], _ connection: PostgresConnection) async throws {
@@ -478,7 +484,7 @@ extension PostgresStore: ImportStore {
     func streamFirstLoad(
         _ kind: ImportKind, path: String, header: [String], scratch: AppDatabase, options: ImportOptions
     ) async throws -> Int? {
-        let table = kind == .customers ? "customer" : kind == .visits ? "visit" : "progress"
+        let table = kind.table
         let started = Date()
         do {
             return try await client.withTransaction(logger: logger) { connection in
@@ -491,13 +497,8 @@ extension PostgresStore: ImportStore {
                     switch kind {
                     case .customers: try await addZones(from: "customer", connection)
                     case .visits:
-                        // Every visit is the file's; the statistics are fresh for the join (see upsertVisits).
-                        try await connection.query("ANALYZE visit", logger: logger)
-                        try await connection.query(
-                            PostgresQuery(
-                                unsafeSQL: Self.activityUpsert(
-                                    touched: nil, intoEmptyTable: empty.contains("customer_activity"))),
-                            logger: logger)
+                        try await activityFromVisits(
+                            loaded: "visit", touched: nil, activityEmpty: empty.contains("customer_activity"), connection)
                     case .offers, .progress: break
                     }
                 }

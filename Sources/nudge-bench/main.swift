@@ -131,6 +131,7 @@ func measure(
 /// The medians of `runs` runs of a command: wall and CPU seconds, the peak memory of all, and the last run.
 struct Medians {
     var wall: Double
+    var minWall: Double
     var cpu: Double
     var peak: Int
     var last: Measured
@@ -149,6 +150,7 @@ struct Medians {
             last = result
         }
         wall = walls.sorted()[walls.count / 2]
+        minWall = walls.min()!
         cpu = cpus.sorted()[cpus.count / 2]
         self.peak = peak
         self.last = last!
@@ -224,21 +226,14 @@ for customers in options.scales {
             "[\(label)\(suffix)] first run: \(delivered) messages delivered "
                 + String(format: "in %.3f s (whole process), peak %@", firstRun.seconds, mb(firstRun.peakBytes)))
 
-        var times: [Double] = []
-        var peak = 0
-        var planned = ""
-        for _ in 0..<options.dryRuns {
-            let result = measure(nudge, ["dry-run", "--now", ISO8601.format(day1), "--format", "json"] + db, in: directory)
-            check("dry-run", result)
-            times.append(result.seconds)
-            peak = max(peak, result.peakBytes)
-            planned = String(result.stderr.split(separator: ";").first ?? "")
+        let dryRuns = Medians(runs: options.dryRuns, step: "dry-run") {
+            measure(nudge, ["dry-run", "--now", ISO8601.format(day1), "--format", "json"] + db, in: directory)
         }
-        times.sort()
-        dryRunMedians.append(times[times.count / 2])
+        dryRunMedians.append(dryRuns.wall)
+        let planned = dryRuns.last.stderr.split(separator: ";").first ?? ""
         print(
-            "[\(label)\(suffix)] daily dry-run: " + String(format: "%.1f ms median, %.1f ms min", times[times.count / 2] * 1000, times[0] * 1000)
-                + " (whole process; \(planned)), peak \(mb(peak))")
+            "[\(label)\(suffix)] daily dry-run: " + String(format: "%.1f ms median, %.1f ms min", dryRuns.wall * 1000, dryRuns.minWall * 1000)
+                + " (whole process; \(planned)), peak \(mb(dryRuns.peak))")
 
         let nudgeDatabase = directory.appendingPathComponent("nudge.sqlite").path
         let floorDatabase = directory.appendingPathComponent("floor.sqlite").path

@@ -58,6 +58,28 @@ struct FirstLoadTests {
         return messages
     }
 
+    /// Writes `text` to `name` and imports it as `kind` into both stores; returns PostgreSQL's summary.
+    @discardableResult
+    static func importBoth(
+        _ kind: ImportKind, _ text: String, name: String, files: ImportFiles, _ sqlite: AppDatabase,
+        _ postgres: PostgresStore
+    ) async throws -> ImportSummary {
+        let path = files.directory.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        _ = try sqlite.importCSV(kind, path: path, options: ImportFiles.options)
+        return try await postgres.importCSV(kind, path: path, options: ImportFiles.options)
+    }
+
+    /// The rows of `table` in PostgreSQL.
+    static func count(_ table: String, in postgres: PostgresStore) async throws -> Int64 {
+        for try await count in try await postgres.client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"))
+            .decode(Int64.self)
+        {
+            return count
+        }
+        return 0
+    }
+
     static func load(_ text: String, name: String, files: ImportFiles, logger: Logger = PostgresServer.logger) async throws
         -> (AppDatabase, PostgresStore, DatabaseURL, String)
     {
@@ -106,10 +128,13 @@ struct FirstLoadTests {
     func repeatedCustomer() async throws {
         let files = try ImportFiles()
         let (messages, logger) = Self.recording()
-        let text = "id,name,timezone,signed_up_at\nc1,First,UTC,2026-01-01\nc2,Two,UTC,2026-01-02\nc1,Second,Asia/Tokyo,2026-01-03\n"
-        let (sqlite, postgres, url, path) = try await Self.load(text, name: "twice.csv", files: files, logger: logger)
+        let sqlite = try AppDatabase.inMemory()
+        let (postgres, url) = try await PostgresServer.freshStore(logger: logger)
         let schema = try await BulkLoadTests.schema(postgres)
-        let summary = try await postgres.importCSV(.customers, path: path, options: ImportFiles.options)
+        let summary = try await Self.importBoth(
+            .customers,
+            "id,name,timezone,signed_up_at\nc1,First,UTC,2026-01-01\nc2,Two,UTC,2026-01-02\nc1,Second,Asia/Tokyo,2026-01-03\n",
+            name: "twice.csv", files: files, sqlite, postgres)
         #expect(summary.rows == 3)
         #expect(messages.texts.contains("import streamed a key twice: checked again in a scratch file"))
         let (a, b) = try await Self.customers(sqlite, postgres, ids: ["c1", "c2"])
@@ -135,9 +160,7 @@ struct FirstLoadTests {
         #expect(messages.count == 2)
         #expect(messages.first == messages.last)
         #expect(messages.first?.hasPrefix("x.csv:30002: unknown time zone 'Mars/Olympus'") == true)
-        for try await count in try await postgres.client.query("SELECT count(*) FROM customer").decode(Int64.self) {
-            #expect(count == 0)
-        }
+        #expect(try await Self.count("customer", in: postgres) == 0)
         #expect(try await BulkLoadTests.schema(postgres) == schema)
         // The table takes the file once it is mended.
         try text.replacingOccurrences(of: "Mars/Olympus", with: "Europe/Paris").write(
@@ -165,8 +188,9 @@ struct FirstLoadTests {
     func visitsAndProgress() async throws {
         let files = try ImportFiles()
         let (messages, logger) = Self.recording()
-        let (sqlite, postgres, url, customers) = try await Self.load(Self.everyColumn, name: "c.csv", files: files, logger: logger)
-        _ = try await postgres.importCSV(.customers, path: customers, options: ImportFiles.options)
+        let sqlite = try AppDatabase.inMemory()
+        let (postgres, url) = try await PostgresServer.freshStore(logger: logger)
+        try await Self.importBoth(.customers, Self.everyColumn, name: "c.csv", files: files, sqlite, postgres)
         let inputs: [(ImportKind, String)] = [
             (.offers, "id,name,stamps_required\ncoffee,Coffee,10\ntea,Tea,5\n"),
             // A bare date is midnight in the customer's zone (Lisbon, the business zone, Chicago); no amount is NULL.
@@ -174,10 +198,7 @@ struct FirstLoadTests {
             (.progress, "customer_id,offer_id,stamps,updated_at\nc1,coffee,9,2026-03-01\nc3,tea,2,2026-03-02T10:00:00Z\nc2,coffee,0,\n"),
         ]
         for (kind, text) in inputs {
-            let path = files.directory.appendingPathComponent("\(kind.rawValue).csv").path
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-            _ = try sqlite.importCSV(kind, path: path, options: ImportFiles.options)
-            _ = try await postgres.importCSV(kind, path: path, options: ImportFiles.options)
+            try await Self.importBoth(kind, text, name: "\(kind.rawValue).csv", files: files, sqlite, postgres)
         }
         #expect(messages.streamedTables == ["customer", "visit", "progress"])
         let (a, b) = try await Self.customers(sqlite, postgres, ids: ["c1", "c2", "c3"])
@@ -194,23 +215,20 @@ struct FirstLoadTests {
     func repeatedAndRejectedVisits() async throws {
         let files = try ImportFiles()
         let (messages, logger) = Self.recording()
-        let (sqlite, postgres, url, customers) = try await Self.load(Self.everyColumn, name: "c.csv", files: files, logger: logger)
-        _ = try await postgres.importCSV(.customers, path: customers, options: ImportFiles.options)
+        let sqlite = try AppDatabase.inMemory()
+        let (postgres, url) = try await PostgresServer.freshStore(logger: logger)
+        try await Self.importBoth(.customers, Self.everyColumn, name: "c.csv", files: files, sqlite, postgres)
         let schema = try await BulkLoadTests.schema(postgres)
         let bad = files.directory.appendingPathComponent("bad.csv").path
         try "customer_id,visited_at,amount\nc1,2026-02-01,4.50\nnobody,2026-02-01,1\n".write(toFile: bad, atomically: true, encoding: .utf8)
         let rejected = try await Self.rejections(.visits, path: bad, sqlite, postgres)
         #expect(rejected.count == 2 && rejected.first == rejected.last)
         #expect(rejected.first?.contains("x.csv:3: unknown customer 'nobody'") == true)
-        for try await count in try await postgres.client.query("SELECT count(*) FROM visit").decode(Int64.self) {
-            #expect(count == 0)
-        }
+        #expect(try await Self.count("visit", in: postgres) == 0)
         #expect(try await BulkLoadTests.schema(postgres) == schema)
-        let twice = files.directory.appendingPathComponent("twice.csv").path
-        try "customer_id,visited_at,amount\nc1,2026-02-01,4.50\nc3,2026-02-02,2\nc1,2026-02-01,9.99\n".write(
-            toFile: twice, atomically: true, encoding: .utf8)
-        _ = try sqlite.importCSV(.visits, path: twice, options: ImportFiles.options)
-        _ = try await postgres.importCSV(.visits, path: twice, options: ImportFiles.options)
+        try await Self.importBoth(
+            .visits, "customer_id,visited_at,amount\nc1,2026-02-01,4.50\nc3,2026-02-02,2\nc1,2026-02-01,9.99\n",
+            name: "twice.csv", files: files, sqlite, postgres)
         #expect(messages.texts.contains("import streamed a key twice: checked again in a scratch file"))
         let (rowsA, rowsB) = try await Self.visitsAndProgress(sqlite, postgres)
         #expect(rowsA == rowsB)

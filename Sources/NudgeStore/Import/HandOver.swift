@@ -8,7 +8,7 @@ extension ImportKind {
         case .customers: return RowWriter.customerParameters(columns).filter { $0 != "last_activity_at" }
         case .visits: return ["customer_id", "visited_at", "amount_cents"]
         case .progress: return ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"]
-        case .offers: return ["id", "stamps_required"] + (columns.contains("name") ? ["name"] : [])
+        case .offers: return []  // offers are few, and always upserted
         }
     }
 

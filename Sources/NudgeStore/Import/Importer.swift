@@ -6,6 +6,16 @@ internal import NudgeLanguage
 public enum ImportKind: String, Sendable, CaseIterable {
     case customers, visits, offers, progress
 
+    /// The table a file of this kind fills, by the same name in both stores.
+    public var table: String {
+        switch self {
+        case .customers: return "customer"
+        case .visits: return "visit"
+        case .offers: return "offer"
+        case .progress: return "progress"
+        }
+    }
+
     /// Columns, required first.
     var required: [String] {
         switch self {
@@ -282,13 +292,8 @@ struct BulkLoad {
 
     /// Drops the secondary indexes and triggers of `kind`'s table when it is empty; nil when it is not.
     static func begin(_ kind: ImportKind, db: Database) throws -> BulkLoad? {
-        let table: String
-        switch kind {
-        case .customers: table = "customer"
-        case .visits: table = "visit"
-        case .progress: table = "progress"
-        case .offers: return nil
-        }
+        guard kind != .offers else { return nil }
+        let table = kind.table
         guard try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM \(table))") == true else { return nil }
         return BulkLoad(
             table: table, dropped: try DroppedSchema.drop(table: table, triggers: BulkLoad.replacedTriggers, db: db))
