@@ -205,24 +205,35 @@ extension PostgresStore: PlanningStore {
             for try await (workflow, customer, occurrence) in rows.decode((String, String, String).self) {
                 won.insert(LedgerKey(workflowID: workflow, customerID: customer, occurrence: occurrence))
             }
-            let committed = messages.filter { won.contains($0.ledgerKey) }
-            var text = CopyText()
-            for message in committed {
-                text.row([
-                    message.id, message.workflowId, message.customerId, message.occurrence, String(message.actionIndex),
-                    message.channel, message.recipient, message.template, message.headingKey, message.heading,
-                    message.body, message.textBody, String(message.dueAt), String(message.createdAt),
-                    message.status.rawValue, message.reason, String(message.nextAttemptAt),
-                ])
-            }
-            try await connection.copy(
-                text, into: "outbox",
+            guard !won.isEmpty else { return [] }
+            // The rows go in 1 MiB pieces, made as they are sent: a broadcast's hundred thousand messages are not
+            // copied into one buffer first.
+            var committed = Set<String>()
+            try await connection.copyFrom(
+                table: "outbox",
                 columns: [
                     "id", "workflow_id", "customer_id", "occurrence", "action_index", "channel", "recipient", "template",
                     "heading_key", "heading", "body", "text_body", "due_at", "created_at", "status", "reason",
                     "next_attempt_at",
-                ], logger: logger)
-            return Set(committed.map(\.id))
+                ], logger: logger
+            ) { writer in
+                var text = CopyText()
+                for message in messages where won.contains(message.ledgerKey) {
+                    text.row([
+                        message.id, message.workflowId, message.customerId, message.occurrence, String(message.actionIndex),
+                        message.channel, message.recipient, message.template, message.headingKey, message.heading,
+                        message.body, message.textBody, String(message.dueAt), String(message.createdAt),
+                        message.status.rawValue, message.reason, String(message.nextAttemptAt),
+                    ])
+                    committed.insert(message.id)
+                    if text.buffer.readableBytes >= 1 << 20 {
+                        try await writer.write(text.buffer)
+                        text = CopyText()
+                    }
+                }
+                if text.rows > 0 { try await writer.write(text.buffer) }
+            }
+            return committed
         }
     }
 }
