@@ -82,7 +82,9 @@ public enum YAMLReader {
     /// Parses one YAML document. Returns nil and a diagnostic when the text is not valid YAML.
     public static func parse(_ text: String, file: String) -> (node: YAMLNode?, diagnostics: [Diagnostic]) {
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            // No tag resolution: the reader keeps each scalar's text and style and types values itself, so the
+            // default resolver's regular expressions (compiled at first use, then run on every key) buy nothing.
+            guard let node = try Yams.compose(yaml: text, .basic) else {
                 return (nil, [.error("the file is empty", at: SourceLocation(file: file, line: 1, column: 1))])
             }
             var diagnostics: [Diagnostic] = []
