@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Minimal, ordered JSON writing for the plan's flat objects.
 public enum JSONText {
@@ -24,10 +24,16 @@ public enum JSONText {
     /// into the buffer, with no `Any` to inspect per value and no `String` to grow (the JSON Lines of a large plan
     /// are mostly this).
     public struct Object {
-        public private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
+        public fileprivate(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
         private var isEmpty = true
 
         public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+        /// An object written onto the end of `bytes` (which it takes over; `close(into:)` gives them back).
+        init(continuing bytes: inout [UInt8]) {
+            swap(&self.bytes, &bytes)
+            self.bytes.append(UInt8(ascii: "{"))
+        }
 
         private mutating func key(_ key: String) {
             if !isEmpty { bytes.append(UInt8(ascii: ",")) }
@@ -48,6 +54,14 @@ public enum JSONText {
             bytes.append(contentsOf: String(value).utf8)
         }
 
+        /// An instant in UTC (`ISO8601.format`).
+        public mutating func add(_ key: String, instant: Date) {
+            self.key(key)
+            bytes.append(UInt8(ascii: "\""))
+            ISO8601.write(instant, to: &bytes)
+            bytes.append(UInt8(ascii: "\""))
+        }
+
         /// Closes the object and appends it to `out`.
         public func write(to out: inout [UInt8]) {
             out.append(contentsOf: bytes)
@@ -60,6 +74,15 @@ public enum JSONText {
             closed.append(UInt8(ascii: "}"))
             return String(decoding: closed, as: UTF8.self)
         }
+    }
+
+    /// Appends the object made by `fill` to `out`, written in place rather than in a buffer of its own that is
+    /// then copied (a plan's JSON Lines and the `file` provider's are made a hundred thousand at a time).
+    public static func writeObject(to out: inout [UInt8], _ fill: (inout Object) -> Void) {
+        var object = Object(continuing: &out)
+        fill(&object)
+        object.bytes.append(UInt8(ascii: "}"))
+        swap(&object.bytes, &out)
     }
 
     /// Appends `text` as a JSON string literal to `out` (the escapes of the `String` form): runs of bytes that need

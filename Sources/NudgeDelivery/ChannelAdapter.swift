@@ -64,13 +64,16 @@ public struct OutboundMessage: Sendable {
     public var isRetry: Bool { record.attempts > 1 }
 
     /// The message as one JSON object, `id` first: what the `file` provider appends and `webhook` POSTs.
-    public var json: String { jsonObject.json }
+    public var json: String {
+        var object = JSONText.Object(capacity: 512 + (record.body?.utf8.count ?? 0) + (record.textBody?.utf8.count ?? 0))
+        fill(&object)
+        return object.json
+    }
 
     /// Appends `json` to `out`, with no `String` in between.
-    public func writeJSON(to out: inout [UInt8]) { jsonObject.write(to: &out) }
+    public func writeJSON(to out: inout [UInt8]) { JSONText.writeObject(to: &out) { fill(&$0) } }
 
-    var jsonObject: JSONText.Object {
-        var object = JSONText.Object(capacity: 512 + (record.body?.utf8.count ?? 0) + (record.textBody?.utf8.count ?? 0))
+    func fill(_ object: inout JSONText.Object) {
         object.add("id", record.id)
         object.add("workflow", record.workflowId)
         object.add("customer", record.customerId)
@@ -81,9 +84,8 @@ public struct OutboundMessage: Sendable {
         if let key = record.headingKey { object.add(key, record.heading ?? "") }
         object.add("body", record.body ?? "")
         if let text = record.textBody { object.add("text", text) }
-        object.add("due", ISO8601.format(StoredInstant.date(record.dueAt)))
-        object.add("sent_at", ISO8601.format(sentAt))
-        return object
+        object.add("due", instant: StoredInstant.date(record.dueAt))
+        object.add("sent_at", instant: sentAt)
     }
 }
 

@@ -112,18 +112,44 @@ public enum ISO8601 {
 
     /// `2026-11-25T14:00:00Z` (UTC, whole seconds; milliseconds when present).
     public static func format(_ instant: Date) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        write(instant, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `format(instant)` to `out` as UTF-8, digit by digit (a plan's JSON has one per message).
+    public static func write(_ instant: Date, to out: inout [UInt8]) {
         let totalMillis = Int((instant.timeIntervalSince1970 * 1000).rounded())
         let whole = TimeZone.floorDiv(totalMillis, 1000)
         let millis = totalMillis - whole * 1000
         let days = TimeZone.floorDiv(whole, 86_400)
         let secondsIntoDay = whole - days * 86_400
         let date = LocalDate(daysSinceEpoch: days)
-        let time =
-            "\(LocalDate.pad(secondsIntoDay / 3600)):\(LocalDate.pad(secondsIntoDay % 3600 / 60)):\(LocalDate.pad(secondsIntoDay % 60))"
-        if millis > 0 && millis < 1000 {
-            return "\(date)T\(time)." + (millis < 10 ? "00" : millis < 100 ? "0" : "") + String(millis) + "Z"
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
         }
-        return "\(date)T\(time)Z"
+        if (0...9999).contains(date.year) { digits(date.year, 4) } else { out.append(contentsOf: String(date.year).utf8) }
+        out.append(UInt8(ascii: "-"))
+        digits(date.month, 2)
+        out.append(UInt8(ascii: "-"))
+        digits(date.day, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(secondsIntoDay / 3600, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secondsIntoDay % 3600 / 60, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secondsIntoDay % 60, 2)
+        if millis > 0 {
+            out.append(UInt8(ascii: "."))
+            digits(millis, 3)
+        }
+        out.append(UInt8(ascii: "Z"))
     }
 
     /// The instant in local wall time of `zone` with its offset, e.g. `2026-11-25T09:00:00-05:00`.

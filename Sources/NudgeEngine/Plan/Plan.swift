@@ -50,7 +50,7 @@ public struct Plan: Sendable {
     public var workflowIDs: [String]
 
     /// Messages that go out.
-    public var sendCount: Int { messages.filter { $0.status == .send }.count }
+    public var sendCount: Int { messages.reduce(0) { $0 + ($1.status == .send ? 1 : 0) } }
     /// Messages suppressed.
     public var suppressedCount: Int { messages.count - sendCount }
 }
@@ -58,22 +58,23 @@ public struct Plan: Sendable {
 extension PlannedMessage {
     /// The JSON line of `dry-run --format json` (design §7), keys in a stable order.
     public func jsonLine(includeRendered: Bool) -> String {
-        jsonObject(includeRendered: includeRendered).json
+        var object = JSONText.Object(capacity: includeRendered ? 1024 : 256)
+        fill(&object, includeRendered: includeRendered)
+        return object.json
     }
 
     /// Appends the message's JSON line (without its newline) to `out`.
     public func writeJSONLine(includeRendered: Bool, to out: inout [UInt8]) {
-        jsonObject(includeRendered: includeRendered).write(to: &out)
+        JSONText.writeObject(to: &out) { fill(&$0, includeRendered: includeRendered) }
     }
 
-    func jsonObject(includeRendered: Bool) -> JSONText.Object {
-        var object = JSONText.Object(capacity: includeRendered ? 1024 : 256)
+    func fill(_ object: inout JSONText.Object, includeRendered: Bool) {
         object.add("workflow", workflowID)
         object.add("customer", customerID)
         object.add("occurrence", occurrence)
         object.add("channel", channel?.rawValue)
         object.add("template", template)
-        object.add("due", ISO8601.format(due))
+        object.add("due", instant: due)
         object.add("status", status.rawValue)
         object.add("reason", reason)
         object.add("to", recipient)
@@ -86,7 +87,5 @@ extension PlannedMessage {
             object.add("body", rendered.body)
             if let text = rendered.text { object.add("text", text) }
         }
-        return object
     }
 }
-
