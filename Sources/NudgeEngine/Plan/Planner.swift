@@ -35,24 +35,62 @@ public struct Planner: Sendable {
         let fresh = try await dedup(evaluated, plan: &plan)
         let counts = try await recentVisitCounts(
             customerIDs: fresh.filter { readsRecentVisits($0.0) }.flatMap { $0.1.map(\.customer.id) }, now: now)
-        // The remaining stages run occurrence by occurrence, so that only the messages are kept, not every
-        // occurrence's facts.
-        for (workflow, occurrences) in fresh {
-            for occurrence in occurrences {
+        let (messages, filteredOut) = await decide(fresh, counts: counts, now: now, render: render)
+        plan.messages = Self.sorted(messages)
+        plan.filteredOut = filteredOut
+        return plan
+    }
+
+    /// Plans of at least this many occurrences run `when`, policy and render on every core at once.
+    static let sliceThreshold = 2_048
+
+    /// The stages after dedup (when, policy, render) for every fresh occurrence, occurrence by occurrence, so that
+    /// only the messages are kept, not every occurrence's facts.
+    ///
+    /// Each occurrence's messages depend on its own facts alone, so a large plan is cut into one slice per core and
+    /// the slices run at once: rendering is most of a broadcast's time. The messages are sorted afterwards, so the
+    /// plan does not depend on how the work was cut.
+    func decide(
+        _ fresh: [(Workflow, [Occurrence])], counts: [String: [Int]], now: Date, render: Bool
+    ) async -> (messages: [PlannedMessage], filteredOut: Int) {
+        // (workflow index, occurrence index) of every occurrence, in plan order.
+        let items = fresh.indices.flatMap { w in fresh[w].1.indices.map { (w, $0) } }
+        let slices = items.count < Self.sliceThreshold ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let bounds = (0...slices).map { items.count * $0 / slices }
+        let decideSlice = { @Sendable (range: Range<Int>) -> (messages: [PlannedMessage], filteredOut: Int) in
+            var messages: [PlannedMessage] = []
+            var filteredOut = 0
+            for (w, o) in items[range] {
+                let (workflow, occurrence) = (fresh[w].0, fresh[w].1[o])
                 let facts = facts(for: occurrence, of: workflow, now: now, counts: counts[occurrence.customer.id])
                 guard when(workflow, holdsFor: facts) else {
-                    plan.filteredOut += 1
+                    filteredOut += 1
                     continue
                 }
                 for (index, action) in workflow.actions.enumerated() {
                     var message = policy(action, index: index, facts: facts)
                     self.render(&message, facts: facts, full: render)
-                    plan.messages.append(message)
+                    messages.append(message)
                 }
             }
+            return (messages, filteredOut)
         }
-        plan.messages = Self.sorted(plan.messages)
-        return plan
+        guard slices > 1 else { return decideSlice(0..<items.count) }
+        return await withTaskGroup(of: (Int, [PlannedMessage], Int).self) { group in
+            for slice in 0..<slices {
+                group.addTask {
+                    let (messages, filteredOut) = decideSlice(bounds[slice]..<bounds[slice + 1])
+                    return (slice, messages, filteredOut)
+                }
+            }
+            var parts = [[PlannedMessage]](repeating: [], count: slices)
+            var filteredOut = 0
+            for await (slice, messages, filtered) in group {
+                parts[slice] = messages
+                filteredOut += filtered
+            }
+            return (parts.flatMap { $0 }, filteredOut)
+        }
     }
 
     // MARK: Stages
