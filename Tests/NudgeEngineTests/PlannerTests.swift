@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import NudgeEngine
+@testable import NudgeEngine
 import NudgeLanguage
 import NudgeRender
 import NudgeStore
@@ -38,6 +38,36 @@ struct PlannerTests {
                 == "push: no push token; sms: not opted in to sms; email: not opted in to email")
         #expect(plan.sendCount == 3)
         #expect(plan.suppressedCount == 1)
+    }
+
+    @Test("a plan cut into slices (one per core when large) is the plan made in one piece")
+    func slices() async throws {
+        let fixture = try Fixture(
+            workflow: """
+                trigger: { signup: {} }
+                when: '"regular" in customer.tags'
+                actions:
+                  - send: { channel: [sms, email], template: t }
+                """)
+        for index in 0..<2_500 {
+            let minute = index % 50
+            try fixture.add(
+                "c\(index)", signedUp: "2026-11-25T10:\(minute < 10 ? "0" : "")\(minute):00Z",
+                emailOptIn: index % 5 != 0, phone: index % 3 == 0 ? "+1415555\(1000 + index)" : nil,
+                tags: index % 4 == 0 ? [] : ["regular"], name: "Guest \(index)")
+        }
+        let project = try fixture.project()
+        let now = try #require(ISO8601.parse("2026-11-25T11:00:00Z", zone: project.config.timeZone))
+        let planner = Planner(project: project, store: fixture.database)
+        let whole = try await planner.plan(now: now, workflowIDs: nil, render: true, slices: 1)
+        #expect(whole.messages.count == 1_875)
+        #expect(whole.filteredOut == 625)
+        #expect(whole.sendCount > 0 && whole.suppressedCount > 0)
+        for slices in [3, nil] {
+            let cut = try await planner.plan(now: now, workflowIDs: nil, render: true, slices: slices)
+            #expect(cut.filteredOut == whole.filteredOut)
+            #expect(cut.messages.map { $0.jsonLine(includeRendered: true) } == whole.messages.map { $0.jsonLine(includeRendered: true) })
+        }
     }
 
     @Test("wallet needs a pass; email needs an address")

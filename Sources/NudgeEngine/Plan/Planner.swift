@@ -30,12 +30,17 @@ public struct Planner: Sendable {
 
     /// Plans at `now` for the enabled workflows (only those in `workflowIDs` when given).
     public func plan(now: Date, workflowIDs: Set<String>? = nil, render: Bool = false) async throws -> Plan {
+        try await plan(now: now, workflowIDs: workflowIDs, render: render, slices: nil)
+    }
+
+    /// `plan(now:workflowIDs:render:)`, its occurrences cut into `slices` (nil: one per core for a large plan).
+    func plan(now: Date, workflowIDs: Set<String>?, render: Bool, slices: Int?) async throws -> Plan {
         var plan = Plan(now: now, messages: [], candidates: 0, alreadySent: 0, filteredOut: 0, workflowIDs: [])
         let evaluated = try await evaluate(now: now, workflowIDs: workflowIDs, plan: &plan)
         let fresh = try await dedup(evaluated, plan: &plan)
         let counts = try await recentVisitCounts(
             customerIDs: fresh.filter { readsRecentVisits($0.0) }.flatMap { $0.1.map(\.customer.id) }, now: now)
-        let (messages, filteredOut) = await decide(fresh, counts: counts, now: now, render: render)
+        let (messages, filteredOut) = await decide(fresh, counts: counts, now: now, render: render, slices: slices)
         plan.messages = Self.sorted(messages)
         plan.filteredOut = filteredOut
         return plan
@@ -51,11 +56,12 @@ public struct Planner: Sendable {
     /// the slices run at once: rendering is most of a broadcast's time. The messages are sorted afterwards, so the
     /// plan does not depend on how the work was cut.
     func decide(
-        _ fresh: [(Workflow, [Occurrence])], counts: [String: [Int]], now: Date, render: Bool
+        _ fresh: [(Workflow, [Occurrence])], counts: [String: [Int]], now: Date, render: Bool, slices: Int? = nil
     ) async -> (messages: [PlannedMessage], filteredOut: Int) {
         // (workflow index, occurrence index) of every occurrence, in plan order.
         let items = fresh.indices.flatMap { w in fresh[w].1.indices.map { (w, $0) } }
-        let slices = items.count < Self.sliceThreshold ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let slices = max(
+            1, slices ?? (items.count < Self.sliceThreshold ? 1 : ProcessInfo.processInfo.activeProcessorCount))
         let bounds = (0...slices).map { items.count * $0 / slices }
         let decideSlice = { @Sendable (range: Range<Int>) -> (messages: [PlannedMessage], filteredOut: Int) in
             var messages: [PlannedMessage] = []
