@@ -3,6 +3,7 @@ public import Logging
 public import NudgeEngine
 import NudgeLanguage
 import NudgeStore
+import Synchronization
 
 /// One `nudge run`: plan and commit at `now`, then drain the outbox.
 public struct Runner: Sendable {
@@ -75,7 +76,7 @@ public struct Runner: Sendable {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    /// Outbox ids: `msg_` and 32 hex digits.
+    /// Random ids: `msg_` and 32 hex digits (runner nonces, test sends).
     public static func randomID() -> String {
         var generator = SystemRandomNumberGenerator()
         return "msg_" + hex(generator.next()) + hex(generator.next())
@@ -88,5 +89,30 @@ public struct Runner: Sendable {
             for i in 0..<16 { buffer[i] = digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }
             return 16
         }
+    }
+}
+
+/// Outbox ids in the order they are made: `msg_` and 32 hex digits, the maker's start in milliseconds (12), 48 random
+/// bits (12) and a count (8).
+///
+/// A run's ids rise with its plan, which is sorted by due time, as delivery claims it: the id index, the delivery
+/// attempts and each batch's lookups by id are then written and read in key order. Random ids scattered a
+/// broadcast's 100,000 messages over those indexes, a page read and written per message. Two makers starting in the
+/// same millisecond differ in their random bits.
+public final class OutboxIDs: Sendable {
+    let prefix: String
+    let made = Atomic<UInt32>(0)
+
+    public init(startedAt: Date = Date()) {
+        var generator = SystemRandomNumberGenerator()
+        let millis = UInt64(max(0, startedAt.timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
+        let random = generator.next() & 0xFFFF_FFFF_FFFF
+        prefix = "msg_" + Runner.hex(millis).suffix(12) + Runner.hex(random).suffix(12)
+    }
+
+    /// The next id.
+    public func next() -> String {
+        let count = made.add(1, ordering: .relaxed).newValue
+        return prefix + Runner.hex(UInt64(count)).suffix(8)
     }
 }

@@ -78,7 +78,7 @@ extension NudgeCommand {
                         project: project, store: store, logger: logger,
                         unsubscribe: UnsubscribeLinks(config: project.config, environment: environment)),
                     dispatcher: dispatcher,
-                    logger: logger, newID: Runner.randomID,
+                    logger: logger, newID: { [ids = OutboxIDs()] in ids.next() },
                     drainWindow: every == nil ? project.config.drainWindow : 0)
 
                 if let every, let interval = DurationSpec(parsing: every) {
