@@ -165,6 +165,12 @@ extension AppDatabase: PlanningStore {
 
     public func commit(_ messages: [OutboxMessage]) throws -> Set<String> {
         try writer.write { db in
+            // A broadcast's ledger keys, outbox keys and customers go into their indexes in due order, scattered
+            // over each index: with SQLite's default 2 MB of pages, nearly every row read and wrote index pages
+            // again. 32 MB for this transaction (given back after) holds them: 3.7 -> 2.7 s for 100,000 messages.
+            let pages = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+            try db.execute(sql: "PRAGMA cache_size = -32768")
+            defer { try? db.execute(sql: "PRAGMA cache_size = \(pages)") }
             // Bound through SQLite's C API: a broadcast commits a hundred thousand rows of 17 values.
             let ledger = try RawStatement(
                 db, sql: "INSERT OR IGNORE INTO ledger (workflow_id, customer_id, occurrence, committed_at) VALUES (?, ?, ?, ?)")
