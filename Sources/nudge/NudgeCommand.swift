@@ -80,8 +80,9 @@ enum Console {
             DispatchQueue.concurrentPerform(iterations: round.count) { slot in
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(1 << 20)
-                for item in items[round[slot]..<min(round[slot] + chunk, items.count)] {
-                    write(item, &buffer)
+                // By index, so that each item is lent to `write` rather than copied out of the array.
+                for index in round[slot]..<min(round[slot] + chunk, items.count) {
+                    write(items[index], &buffer)
                     buffer.append(UInt8(ascii: "\n"))
                 }
                 buffers[slot] = buffer
