@@ -352,14 +352,16 @@ struct DroppedSchema {
     ///
     /// SQLite sizes the sorter that builds an index from the page cache. With the import's big cache it sorts all the
     /// keys of a large table in one run, about twice as slow (memory cache misses) as many small runs merged, the
-    /// runs sorted by a helper thread: so for a large table the cache is small while its indexes are built. (For a
-    /// small table one run is faster, and shrinking the cache would only write its pages out early.)
+    /// runs sorted by helper threads (one per core: on 2 cores, 1.0 -> 0.7 s for a two-column index of 1M customers,
+    /// against one helper): so for a large table the cache is small while its indexes are built. (For a small table
+    /// one run is faster, and shrinking the cache would only write its pages out early.)
     func restore(db: Database, rows: Int) throws {
         guard !objects.isEmpty else { return }
         let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
         let threads = try Int.fetchOne(db, sql: "PRAGMA threads") ?? 0
         if rows >= 200_000 {
-            try db.execute(sql: "PRAGMA cache_size = \(AppDatabase.indexBuildCacheSize); PRAGMA threads = 1")
+            let helpers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            try db.execute(sql: "PRAGMA cache_size = \(AppDatabase.indexBuildCacheSize); PRAGMA threads = \(helpers)")
         }
         defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize); PRAGMA threads = \(threads)") }
         for object in objects {
