@@ -145,8 +145,10 @@ struct TriggerScan {
     // MARK: Milestone
 
     func milestones(offer: String?, percents: [Int], store: any PlanningStore) async throws -> [Occurrence] {
+        let candidates = try await store.candidates(.progress(after: windowStart, through: now, offer: offer))
         var result: [Occurrence] = []
-        for candidate in try await store.candidates(.progress(after: windowStart, through: now, offer: offer)) {
+        result.reserveCapacity(candidates.count)
+        for candidate in candidates {
             guard let progress = candidate.progress,
                 let reached = percents.filter({ Double($0) <= progress.percent }).max()
             else { continue }
@@ -168,6 +170,7 @@ struct TriggerScan {
         let candidates = try await store.candidates(
             .signups(after: windowStart.addingTimeInterval(-offset), through: now.addingTimeInterval(-offset)))
         var result: [Occurrence] = []
+        result.reserveCapacity(candidates.count)
         for candidate in candidates {
             let customer = candidate.customer
             let due = customer.signedUpAt.addingTimeInterval(offset)

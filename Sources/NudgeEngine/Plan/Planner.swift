@@ -120,7 +120,11 @@ public struct Planner: Sendable {
                 logger.debug(
                     "trigger scanned", metadata: ["workflow.id": "\(workflow.id)", "candidates": "\(occurrences.count)"])
             }
-            for index in occurrences.indices { occurrences[index].workflowID = workflow.id }
+            // Only a shared scan's occurrences name another workflow: writing the rest would copy the whole array
+            // (the scans keep it too) for nothing.
+            for index in occurrences.indices where occurrences[index].workflowID != workflow.id {
+                occurrences[index].workflowID = workflow.id
+            }
             plan.candidates += occurrences.count
             result.append((workflow, occurrences))
         }
