@@ -29,7 +29,7 @@ public enum JSONText {
 
         public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
-        /// An object written onto the end of `bytes` (which it takes over; `close(into:)` gives them back).
+        /// An object written onto the end of `bytes`, which it takes over until `JSONText.writeObject` gives them back.
         init(continuing bytes: inout [UInt8]) {
             swap(&self.bytes, &bytes)
             self.bytes.append(UInt8(ascii: "{"))
