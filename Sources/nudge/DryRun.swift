@@ -75,7 +75,10 @@ struct PlanPrinter {
     func print(_ plan: Plan) {
         switch format {
         case .json:
-            Console.out(lines: plan.messages) { message, out in message.writeJSONLine(includeRendered: render, to: &out) }
+            let messages = plan.messages
+            Console.out(lines: messages.count) { index, out in
+                messages[index].writeJSONLine(includeRendered: render, to: &out)
+            }
             Console.error(summary(plan))
         case .table:
             Console.out(table(plan))

@@ -65,24 +65,24 @@ enum Console {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
-    /// Writes each item as a line made by `write`, in order. A broadcast's plan is a hundred thousand lines, so the
-    /// lines are made on every core at once, a round of 4,096-line chunks at a time (one chunk per core), and each
-    /// chunk is written with one call rather than a write per line.
-    static func out<Item: Sendable>(lines items: [Item], _ write: @Sendable (Item, inout [UInt8]) -> Void) {
+    /// Writes `count` lines, line `i` made by `write(i, &buffer)`, in order. A broadcast's plan is a hundred thousand
+    /// lines, so the lines are made on every core at once, a round of 4,096-line chunks at a time (one chunk per
+    /// core), and each chunk is written with one call rather than a write per line. (`write` is given an index, not
+    /// an item: it reads the item in place, where an item passed to it would be copied first.)
+    static func out(lines count: Int, _ write: @Sendable (Int, inout [UInt8]) -> Void) {
         let chunk = 4_096
-        let cores = items.count <= chunk ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let cores = count <= chunk ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount)
         var start = 0
-        while start < items.count {
-            let round = (0..<cores).map { start + $0 * chunk }.filter { $0 < items.count }
+        while start < count {
+            let round = (0..<cores).map { start + $0 * chunk }.filter { $0 < count }
             // Each iteration writes its own slot only.
             nonisolated(unsafe) let buffers = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: round.count)
             buffers.initialize(repeating: [])
             DispatchQueue.concurrentPerform(iterations: round.count) { slot in
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(1 << 20)
-                // By index, so that each item is lent to `write` rather than copied out of the array.
-                for index in round[slot]..<min(round[slot] + chunk, items.count) {
-                    write(items[index], &buffer)
+                for index in round[slot]..<min(round[slot] + chunk, count) {
+                    write(index, &buffer)
                     buffer.append(UInt8(ascii: "\n"))
                 }
                 buffers[slot] = buffer

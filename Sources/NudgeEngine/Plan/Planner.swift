@@ -40,8 +40,8 @@ public struct Planner: Sendable {
         let fresh = try await dedup(evaluated, plan: &plan)
         let counts = try await recentVisitCounts(
             customerIDs: fresh.filter { readsRecentVisits($0.0) }.flatMap { $0.1.map(\.customer.id) }, now: now)
-        let (messages, filteredOut) = await decide(fresh, counts: counts, now: now, render: render, slices: slices)
-        plan.messages = Self.sorted(messages)
+        let (parts, filteredOut) = await decide(fresh, counts: counts, now: now, render: render, slices: slices)
+        plan.messages = Self.sorted(parts)
         plan.filteredOut = filteredOut
         return plan
     }
@@ -57,7 +57,7 @@ public struct Planner: Sendable {
     /// plan does not depend on how the work was cut.
     func decide(
         _ fresh: [(Workflow, [Occurrence])], counts: [String: [Int]], now: Date, render: Bool, slices: Int? = nil
-    ) async -> (messages: [PlannedMessage], filteredOut: Int) {
+    ) async -> (parts: [[PlannedMessage]], filteredOut: Int) {
         // (workflow index, occurrence index) of every occurrence, in plan order.
         let items = fresh.indices.flatMap { w in fresh[w].1.indices.map { (w, $0) } }
         let slices = max(
@@ -81,7 +81,10 @@ public struct Planner: Sendable {
             }
             return (messages, filteredOut)
         }
-        guard slices > 1 else { return decideSlice(0..<items.count) }
+        guard slices > 1 else {
+            let (messages, filteredOut) = decideSlice(0..<items.count)
+            return ([messages], filteredOut)
+        }
         return await withTaskGroup(of: (Int, [PlannedMessage], Int).self) { group in
             for slice in 0..<slices {
                 group.addTask {
@@ -95,7 +98,7 @@ public struct Planner: Sendable {
                 parts[slice] = messages
                 filteredOut += filtered
             }
-            return (parts.flatMap { $0 }, filteredOut)
+            return (parts, filteredOut)
         }
     }
 
@@ -173,18 +176,23 @@ public struct Planner: Sendable {
         return false
     }
 
-    /// Planned messages by due time, workflow, customer, occurrence and action (sorting indices, not the messages).
-    static func sorted(_ messages: [PlannedMessage]) -> [PlannedMessage] {
-        let order = messages.indices.sorted { a, b in
-            let x = messages[a]
-            let y = messages[b]
-            if x.due != y.due { return x.due < y.due }
-            if x.workflowID != y.workflowID { return x.workflowID < y.workflowID }
-            if x.customerID != y.customerID { return x.customerID < y.customerID }
-            if x.occurrence != y.occurrence { return x.occurrence < y.occurrence }
-            return x.actionIndex < y.actionIndex
+    /// The planned messages of `parts` (as the slices made them) in one array, by due time, workflow, customer,
+    /// occurrence and action: positions are sorted, not the messages, and each message is copied once, into its place.
+    static func sorted(_ parts: [[PlannedMessage]]) -> [PlannedMessage] {
+        let order = parts.indices.flatMap { part in parts[part].indices.map { (part, $0) } }.sorted { a, b in
+            precedes(parts[a.0][a.1], parts[b.0][b.1])
         }
-        return order.map { messages[$0] }
+        return order.map { parts[$0.0][$0.1] }
+    }
+
+    /// Whether `x` comes before `y` in a plan (the messages are lent, not copied: a sort compares them a million
+    /// times).
+    static func precedes(_ x: borrowing PlannedMessage, _ y: borrowing PlannedMessage) -> Bool {
+        if x.due != y.due { return x.due < y.due }
+        if x.workflowID != y.workflowID { return x.workflowID < y.workflowID }
+        if x.customerID != y.customerID { return x.customerID < y.customerID }
+        if x.occurrence != y.occurrence { return x.occurrence < y.occurrence }
+        return x.actionIndex < y.actionIndex
     }
 
     /// Policy: the first channel of the action that the customer can receive (consent and address, decided by
