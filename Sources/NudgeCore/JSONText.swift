@@ -62,12 +62,6 @@ public enum JSONText {
             bytes.append(UInt8(ascii: "\""))
         }
 
-        /// Closes the object and appends it to `out`.
-        public func write(to out: inout [UInt8]) {
-            out.append(contentsOf: bytes)
-            out.append(UInt8(ascii: "}"))
-        }
-
         /// The object's JSON text, closed.
         public var json: String {
             var closed = bytes

@@ -65,9 +65,9 @@ public struct OutboundMessage: Sendable {
 
     /// The message as one JSON object, `id` first: what the `file` provider appends and `webhook` POSTs.
     public var json: String {
-        var object = JSONText.Object(capacity: 512 + (record.body?.utf8.count ?? 0) + (record.textBody?.utf8.count ?? 0))
-        fill(&object)
-        return object.json
+        var out: [UInt8] = []
+        writeJSON(to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Appends `json` to `out`, with no `String` in between.

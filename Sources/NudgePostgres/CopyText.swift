@@ -7,6 +7,13 @@ struct CopyText: Sendable {
     var buffer = ByteBuffer()
     var rows = 0
 
+    /// The size of the pieces `COPY` is fed in: big enough that a write costs little, small enough that a broadcast's
+    /// rows are never all in memory twice.
+    static let chunkSize = 1 << 20
+
+    /// Whether the text has reached a piece's size and should be sent.
+    var isFull: Bool { buffer.readableBytes >= Self.chunkSize }
+
     mutating func row(_ fields: [String?]) {
         for (index, field) in fields.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
@@ -61,7 +68,7 @@ extension PostgresConnection {
         try await copyFrom(table: table, columns: columns, logger: logger) { writer in
             var remaining = text.buffer
             while remaining.readableBytes > 0 {
-                guard let chunk = remaining.readSlice(length: min(1 << 20, remaining.readableBytes)) else { break }
+                guard let chunk = remaining.readSlice(length: min(CopyText.chunkSize, remaining.readableBytes)) else { break }
                 try await writer.write(chunk)
             }
         }

@@ -90,7 +90,7 @@ extension PostgresStore: ImportStore {
         }
         if kind == .progress, counts.progress > 0 {
             try await seed(
-                scratch, table: "progress", columns: ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"],
+                scratch, table: "progress", columns: ImportKind.progressColumns,
                 """
                 SELECT customer_id, offer_id, stamps::text, rewards_earned::text, updated_at::text FROM progress
                 WHERE customer_id = ANY(\(keys.customerIDs)) AND offer_id = ANY(\(keys.offerIDs))
@@ -177,8 +177,8 @@ extension PostgresStore: ImportStore {
             let tables: [(String, [String], [String])] = [
                 ("offer", ["id", "name", "stamps_required"], ["id"]),
                 ("customer", Self.customerColumnNames, ["id"]),
-                ("visit", ["customer_id", "visited_at", "amount_cents"], ["customer_id", "visited_at"]),
-                ("progress", ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"], ["customer_id", "offer_id"]),
+                ("visit", ImportKind.visitColumns, ["customer_id", "visited_at"]),
+                ("progress", ImportKind.progressColumns, ["customer_id", "offer_id"]),
                 ("ledger", ["workflow_id", "customer_id", "occurrence", "committed_at"], ["workflow_id", "customer_id", "occurrence"]),
             ]
             for (table, columns, key) in tables {
@@ -420,7 +420,7 @@ extension PostgresStore: ImportStore {
         _ connection: PostgresConnection
     ) async throws {
         try await stage(
-            "visit", from: scratch, columns: ["customer_id", "visited_at", "amount_cents"],
+            "visit", from: scratch, columns: ImportKind.visitColumns,
             key: ["customer_id", "visited_at"], direct: empty, connection)
         // Without an amount column a known visit keeps its amount; an unchanged one is not rewritten.
         let conflict =
@@ -463,7 +463,7 @@ extension PostgresStore: ImportStore {
 
     func upsertProgress(from scratch: AppDatabase, intoEmptyTable empty: Bool, _ connection: PostgresConnection) async throws {
         try await stage(
-            "progress", from: scratch, columns: ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"],
+            "progress", from: scratch, columns: ImportKind.progressColumns,
             key: ["customer_id", "offer_id"], direct: empty, connection)
         guard !empty else { return }
         try await connection.query(
@@ -576,7 +576,7 @@ final class CopyFeed: @unchecked Sendable {
     /// Adds a row (the checking thread).
     func row(_ fields: [UnsafeBufferPointer<UInt8>?]) throws {
         text.row(bytes: fields)
-        if text.buffer.readableBytes >= 1 << 20 { try send() }
+        if text.isFull { try send() }
     }
 
     private func send() throws {

@@ -226,7 +226,7 @@ extension PostgresStore: PlanningStore {
                         message.status.rawValue, message.reason, String(message.nextAttemptAt),
                     ])
                     committed.insert(message.id)
-                    if text.buffer.readableBytes >= 1 << 20 {
+                    if text.isFull {
                         try await writer.write(text.buffer)
                         text = CopyText()
                     }

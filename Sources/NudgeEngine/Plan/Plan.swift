@@ -63,9 +63,9 @@ public struct Plan: Sendable {
 extension PlannedMessage {
     /// The JSON line of `dry-run --format json` (design §7), keys in a stable order.
     public func jsonLine(includeRendered: Bool) -> String {
-        var object = JSONText.Object(capacity: includeRendered ? 1024 : 256)
-        fill(&object, includeRendered: includeRendered)
-        return object.json
+        var out: [UInt8] = []
+        writeJSONLine(includeRendered: includeRendered, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Appends the message's JSON line (without its newline) to `out`.

@@ -56,7 +56,7 @@ public struct Planner: Sendable {
     /// the slices run at once: rendering is most of a broadcast's time. The messages are sorted afterwards, so the
     /// plan does not depend on how the work was cut.
     func decide(
-        _ fresh: [(Workflow, [Occurrence])], counts: [String: [Int]], now: Date, render: Bool, slices: Int? = nil
+        _ fresh: [(Workflow, [Occurrence])], counts: [String: [Int]], now: Date, render: Bool, slices: Int?
     ) async -> (parts: [[PlannedMessage]], filteredOut: Int) {
         // (workflow index, occurrence index) of every occurrence, in plan order.
         let items = fresh.indices.flatMap { w in fresh[w].1.indices.map { (w, $0) } }

@@ -1,13 +1,18 @@
 import Foundation
 
 extension ImportKind {
+    /// The columns of a visit row, in the order the check hands them over and the stores copy them.
+    public static let visitColumns = ["customer_id", "visited_at", "amount_cents"]
+    /// The columns of a progress row, in the same sense.
+    public static let progressColumns = ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"]
+
     /// The columns of the table a file of this kind with header `columns` fills, in the order
     /// `ImportOptions.checkedRows` hands their values over. (Customers: the visit-derived fields are not among them.)
     public func checkedColumns(header columns: [String]) -> [String] {
         switch self {
         case .customers: return RowWriter.customerParameters(columns).filter { $0 != "last_activity_at" }
-        case .visits: return ["customer_id", "visited_at", "amount_cents"]
-        case .progress: return ["customer_id", "offer_id", "stamps", "rewards_earned", "updated_at"]
+        case .visits: return Self.visitColumns
+        case .progress: return Self.progressColumns
         case .offers: return []  // offers are few, and always upserted
         }
     }
