@@ -172,7 +172,8 @@ extension PostgresStore: ImportStore {
             try await connection.execute(
                 script: """
                     DELETE FROM delivery_attempt; DELETE FROM outbox; DELETE FROM ledger; DELETE FROM progress;
-                    DELETE FROM visit; DELETE FROM offer; DELETE FROM customer_activity; DELETE FROM customer
+                    DELETE FROM visit; DELETE FROM offer; DELETE FROM customer_activity; DELETE FROM segment_entry;
+                    DELETE FROM customer
                     """, logger: logger)
             let tables: [(String, [String], [String])] = [
                 ("offer", ["id", "name", "stamps_required"], ["id"]),
@@ -180,6 +181,7 @@ extension PostgresStore: ImportStore {
                 ("visit", ImportKind.visitColumns, ["customer_id", "visited_at"]),
                 ("progress", ImportKind.progressColumns, ["customer_id", "offer_id"]),
                 ("ledger", ["workflow_id", "customer_id", "occurrence", "committed_at"], ["workflow_id", "customer_id", "occurrence"]),
+                ("segment_entry", ["segment", "customer_id", "entered_on"], ["segment", "customer_id"]),
             ]
             for (table, columns, key) in tables {
                 try await stage(table, from: source, columns: columns, key: key, connection)

@@ -156,6 +156,52 @@ extension PostgresStore: PlanningStore {
         return nil
     }
 
+    public func customerPage(after: String?, limit: Int) async throws -> [CustomerState] {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.customerColumns) FROM customer_state WHERE id > \(after ?? "") ORDER BY id
+            LIMIT \(limit)
+            """, logger: logger)
+        var customers: [CustomerState] = []
+        for try await row in rows { customers.append(try Self.customer(row.makeRandomAccess())) }
+        return customers
+    }
+
+    public func visitCounts(since: [Date]) async throws -> [String: [Int]] {
+        guard let earliest = since.min() else { return [:] }
+        // Whole numbers written into the SQL: the instants of the windows.
+        let columns = since.map { "count(*) FILTER (WHERE visited_at > \(StoredInstant.millis($0)))" }.joined(separator: ", ")
+        let rows = try await client.query(
+            """
+            SELECT customer_id, ARRAY[\(unescaped: columns)] FROM visit
+            WHERE visited_at > \(StoredInstant.millis(earliest)) GROUP BY customer_id
+            """, logger: logger)
+        var counts: [String: [Int]] = [:]
+        for try await (id, row) in rows.decode((String, [Int64]).self) { counts[id] = row.map(Int.init) }
+        return counts
+    }
+
+    public func segmentEntries(segment: String) async throws -> [String: String] {
+        let rows = try await client.query(
+            "SELECT customer_id, entered_on FROM segment_entry WHERE segment = \(segment)", logger: logger)
+        var entries: [String: String] = [:]
+        for try await (id, date) in rows.decode((String, String).self) { entries[id] = date }
+        return entries
+    }
+
+    public func recordSegmentEntries(segment: String, entries: [String: String]) async throws {
+        let ids = Array(entries.keys)
+        let dates = ids.map { entries[$0]! }
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("DELETE FROM segment_entry WHERE segment = \(segment)", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO segment_entry (segment, customer_id, entered_on)
+                SELECT \(segment), c, d FROM unnest(\(ids)::text[], \(dates)::text[]) AS e(c, d)
+                """, logger: logger)
+        }
+    }
+
     public func progress(customerID: String, offer: String?) async throws -> [ProgressState] {
         let base = """
             SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at

@@ -329,6 +329,18 @@ public final class PostgresStore: Sendable {
               LEFT JOIN LATERAL (SELECT * FROM customer_activity a WHERE a.customer_id = c.id OFFSET 0) a ON true
             """
         ),
+        (
+            "v9-segment-entry",
+            // Who is in each segment a `segment: { enter: }` trigger watches, and since which local date.
+            """
+            CREATE TABLE segment_entry (
+              segment TEXT COLLATE "C" NOT NULL,
+              customer_id TEXT COLLATE "C" NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+              entered_on TEXT NOT NULL,
+              PRIMARY KEY (segment, customer_id)
+            )
+            """
+        ),
     ]
 
     /// Applies the migrations not yet recorded, one transaction each, under an advisory lock (several runners may

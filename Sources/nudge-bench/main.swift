@@ -191,6 +191,9 @@ for customers in options.scales {
     try? FileManager.default.removeItem(at: directory)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     try ExampleProject.scaffold(into: directory.path)
+    // The plans compared with their floors are the eight trigger workflows; the segment one reads every customer
+    // and is measured on its own (`segments` below).
+    try FileManager.default.removeItem(at: directory.appendingPathComponent("Workflows/vip-welcome.yaml"))
 
     let generated = DispatchTime.now()
     let data = SyntheticData(
@@ -234,6 +237,13 @@ for customers in options.scales {
         print(
             "[\(label)\(suffix)] daily dry-run: " + String(format: "%.1f ms median, %.1f ms min", dryRuns.wall * 1000, dryRuns.minWall * 1000)
                 + " (whole process; \(planned)), peak \(mb(dryRuns.peak))")
+
+        // Every customer swept for the segments' counts (the cost a plan reading segments pays too).
+        let census = measure(nudge, ["segments", "--now", ISO8601.format(day1), "--format", "json"] + db, in: directory)
+        check("segments", census)
+        print(
+            "[\(label)\(suffix)] segments (six counted over every customer): "
+                + String(format: "%.2f s (whole process), peak %@", census.seconds, mb(census.peakBytes)))
 
         let nudgeDatabase = directory.appendingPathComponent("nudge.sqlite").path
         let floorDatabase = directory.appendingPathComponent("floor.sqlite").path

@@ -31,6 +31,22 @@ func validateNow(_ now: String?) throws {
     }
 }
 
+/// `--now` for commands that evaluate at an instant, checked before anything runs.
+struct NowOption: ParsableArguments {
+    @Option(help: "Evaluate at this instant (ISO 8601; default: now).")
+    var now: String?
+
+    func validate() throws {
+        try validateNow(now)
+    }
+
+    /// The instant (a date or local time read in `zone`).
+    func instant(in zone: TimeZone) throws -> Date {
+        guard let instant = parseNow(now, zone: zone) else { throw ValidationError("'--now' is not an ISO 8601 instant") }
+        return instant
+    }
+}
+
 /// Left-aligned columns separated by two spaces; the last column is not padded.
 func formatTable(_ rows: [[String]]) -> String {
     tableLines(rows).joined(separator: "\n")

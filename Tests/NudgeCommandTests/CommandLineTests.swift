@@ -146,6 +146,46 @@ struct CommandLineTests {
         #expect(again.status == 1)
     }
 
+    @Test("segments counts each segment; show lists a segment's members as a table, JSON Lines or CSV")
+    func segments() throws {
+        let directory = try NudgeProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try NudgeProcess.run(["init", directory.path])
+        let now = "2026-11-25T15:00:00Z"
+        #expect(try NudgeProcess.run(["demo", "--customers", "400", "--now", now], in: directory).status == 0)
+        let db = ["--db", directory.appendingPathComponent("demo.sqlite").path, "--now", now]
+        let list = try NudgeProcess.run(["segments", "--format", "json"] + db, in: directory)
+        #expect(list.status == 0, "\(list.stderr)")
+        let rows = try list.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(rows.map { $0["name"] as? String } == ["high_value", "frequent", "at_risk", "vip", "new", "regulars"])
+        #expect(rows.allSatisfy { $0["count"] is Int && $0["description"] is String })
+        let counts = Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as! String, $0["count"] as! Int) })
+        #expect(counts["vip"]! > 0 && counts["vip"]! <= counts["high_value"]!)
+
+        let show = try NudgeProcess.run(["segments", "show", "vip", "--format", "json"] + db, in: directory)
+        #expect(show.status == 0, "\(show.stderr)")
+        let members = try show.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(members.count == counts["vip"])
+        #expect(members.allSatisfy { ($0["visits_30d"] as? Int ?? 0) >= 3 && $0["lifetime_value"] is NSNumber && $0["id"] is String })
+        let ids = members.map { $0["id"] as! String }
+        #expect(ids == ids.sorted())
+
+        let csv = try NudgeProcess.run(["segments", "show", "vip", "--format", "csv"] + db, in: directory)
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.first == "id,name,email,visits_30d,lifetime_value")
+        #expect(lines.count == members.count + 1)
+
+        let table = try NudgeProcess.run(["segments"] + db, in: directory)
+        #expect(table.stdout.hasPrefix("SEGMENT"))
+        let unknown = try NudgeProcess.run(["segments", "show", "vipp"] + db, in: directory)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("no segment 'vipp'; did you mean 'vip'?"))
+    }
+
     @Test("dry-run, status, history and send-test write nothing: the database file keeps its bytes, no WAL is left")
     func readingWritesNothing() throws {
         let directory = try NudgeProcess.temporaryDirectory()
@@ -158,7 +198,8 @@ struct CommandLineTests {
         let before = try Data(contentsOf: file)
         let commands = [
             ["dry-run", "--now", "2026-11-26T15:00:00Z", "--format", "json"], ["status"], ["status", "--format", "json"],
-            ["history", "c00001"],
+            ["history", "c00001"], ["segments", "--now", "2026-11-26T15:00:00Z"],
+            ["segments", "show", "at_risk", "--format", "csv"],
             ["send-test", "--workflow", "win-back", "--customer", "c00002", "--to", "+15550001111", "--now", "2026-11-26T15:00:00Z"],
         ]
         for arguments in commands {

@@ -188,7 +188,7 @@ struct ConditionCheckTests {
             ),
             (
                 "size(customer.tags) > 1",
-                Problem("unknown function 'size'", at: 0, "expected one of: days_since, has, lower")
+                Problem("unknown function 'size'", at: 0, "expected one of: days_since, has, hours_since, lower, percent_rank")
             ),
             ("lower(customer.name, customer.email) == \"x\"", Problem("lower(…) takes one argument, not 2", at: 0)),
             ("days_since() > 3", Problem("days_since(…) takes one argument, not 0", at: 0)),
@@ -291,6 +291,6 @@ struct ConditionCheckTests {
         #expect(milestone.contains("trigger.offer"))
         #expect(!milestone.contains("trigger.days_after"))
         let any = FieldCatalog(trigger: nil).allPaths
-        #expect(any.count == Field.CustomerField.allCases.count + 3 + 4 + 6 + 2 + 2)
+        #expect(any.count == Field.CustomerField.allCases.count + 3 + 4 + 7 + 2 + 2)
     }
 }

@@ -9,6 +9,8 @@ struct TestSource: FieldSource {
     var values: [Field: Value] = [:]
     var now: Date
     var zone: TimeZone
+    /// The sorted populations of `percent_rank(…)`.
+    var populations: [RankKey: [Double]] = [:]
 
     init(_ values: [Field: Value] = [:], now: String = "2026-11-25T14:00:00Z", zone: String = "America/New_York") {
         self.values = values
@@ -17,6 +19,10 @@ struct TestSource: FieldSource {
     }
 
     func value(of field: Field) -> Value { values[field] ?? .null }
+
+    func percentRank(_ rank: RankKey, of value: Value) -> Value {
+        rank.rank(of: value, in: populations[rank] ?? [])
+    }
 }
 
 /// An instant from ISO 8601 text that must parse.

@@ -190,13 +190,13 @@ struct WorkflowParserTests {
             ("  inactivty: { days: 30 }", "3:3: error: unknown trigger 'inactivty' (did you mean 'inactivity'?)"),
             (
                 "  anniversary: {}",
-                "3:3: error: unknown trigger 'anniversary' (expected one of: birthday, inactivity, milestone, signup)"
+                "3:3: error: unknown trigger 'anniversary' (expected one of: birthday, inactivity, milestone, segment, signup)"
             ),
             (
                 " birthdy",
                 "2:10: error: 'trigger' must be a mapping with one trigger such as 'birthday: { days_before: 0 }' (did you mean 'birthday'?)"
             ),
-            (" {}", "2:10: error: 'trigger' is empty (expected one of: birthday, inactivity, milestone, signup)"),
+            (" {}", "2:10: error: 'trigger' is empty (expected one of: birthday, inactivity, milestone, signup, segment)"),
             (
                 " [birthday]",
                 "2:10: error: 'trigger' must be a mapping with one trigger such as 'birthday: { days_before: 0 }'"

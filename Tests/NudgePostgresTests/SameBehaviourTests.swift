@@ -92,9 +92,14 @@ struct SameBehaviourTests {
             let history = try await store.history(customerID: customer).map {
                 "\($0.message.id) \($0.message.status.rawValue) \($0.attempts.map(\.outcome))"
             }
-            reports.append(summary + history + adapter.ids.sorted())
+            // The segments counted alike, and the run recorded the same entries of the segment vip-welcome watches.
+            let counts = try await SegmentCensus(config: project.config, store: store, now: now).counts()
+                .map { "\($0.segment.name) \($0.count)" }
+            let entries = try await store.segmentEntries(segment: "vip").sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            reports.append(summary + history + adapter.ids.sorted() + counts + entries)
         }
         #expect(reports[0] == reports[1])
+        #expect(reports[0].contains { $0.hasSuffix(" 2026-11-28") }, "someone entered vip")
         await postgres.close()
         try await PostgresServer.drop(url)
         try? FileManager.default.removeItem(at: directory)

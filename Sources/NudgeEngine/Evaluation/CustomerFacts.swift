@@ -4,32 +4,15 @@ import NudgeStore
 public import NudgeRender
 import NudgeCore
 
-/// The fields of design §4 for one occurrence, computed from stored state at `now`.
-///
-/// A class: the render context and the conditions share one instance per occurrence.
-public final class CustomerFacts: FieldSource {
-    public let occurrence: Occurrence
-    public let workflow: Workflow
-    public let config: ProjectConfig
-    public let now: Date
-    public let zone: TimeZone
-    /// Visits in the last 30 and 90 days, by number of days (read in one batch by the plan's `when` stage).
+/// The fields of `customer.` for one customer at `now`: what segments and workflows read alike.
+struct CustomerView {
+    let customer: CustomerState
+    let config: ProjectConfig
+    let now: Date
+    /// The customer's own zone, else the business zone.
+    let zone: TimeZone
+    /// Visits in the last 30 and 90 days, by number of days.
     let recentVisits: [Int: Int]
-
-    /// Facts for `occurrence` of `workflow`; `recentVisits` holds the customer's visit counts of the last 30 and
-    /// 90 days, keyed by days.
-    public init(
-        occurrence: Occurrence, workflow: Workflow, config: ProjectConfig, now: Date, recentVisits: [Int: Int]
-    ) {
-        self.occurrence = occurrence
-        self.workflow = workflow
-        self.config = config
-        self.now = now
-        self.zone = occurrence.zone
-        self.recentVisits = recentVisits
-    }
-
-    var customer: CustomerState { occurrence.customer }
 
     func visits(inLast days: Int) -> Int { recentVisits[days] ?? 0 }
 
@@ -52,7 +35,9 @@ public final class CustomerFacts: FieldSource {
         return word.isEmpty ? nil : String(word)
     }
 
-    public func value(of field: Field) -> Value {
+    /// A field of `customer.` (not `segments`, which the segment book answers), of `customer.attributes.` or of
+    /// `business.`; null for the others.
+    func value(of field: Field) -> Value {
         switch field {
         case .customer(let f):
             switch f {
@@ -80,9 +65,61 @@ public final class CustomerFacts: FieldSource {
             case .visits_90d: return .number(Double(visits(inLast: 90)))
             case .lifetime_value: return .number(Double(customer.lifetimeValueCents) / 100)
             case .age: return age.map { .number(Double($0)) } ?? .null
+            case .segments: return .null
             }
         case .attribute(let name):
             return customer.attributes[name].map(Value.string) ?? .null
+        case .business(let f):
+            return f == .name ? .string(config.businessName) : .string(config.timeZoneName)
+        default:
+            return .null
+        }
+    }
+}
+
+/// The fields of design §4 for one occurrence, computed from stored state at `now`.
+///
+/// A class: the render context and the conditions share one instance per occurrence.
+public final class CustomerFacts: FieldSource {
+    public let occurrence: Occurrence
+    public let workflow: Workflow
+    public let config: ProjectConfig
+    public let now: Date
+    public let zone: TimeZone
+    let view: CustomerView
+    /// The project's segments at `now` (nil when no condition or template of the workflow reads them).
+    let segmentBook: SegmentBook?
+    /// The segments the customer is in, worked out when first read.
+    private lazy var segmentNames: [String] = segmentBook?.segments(of: view) ?? []
+
+    /// Facts for `occurrence` of `workflow`; `recentVisits` holds the customer's visit counts of the last 30 and
+    /// 90 days, keyed by days.
+    public init(
+        occurrence: Occurrence, workflow: Workflow, config: ProjectConfig, now: Date, recentVisits: [Int: Int],
+        segmentBook: SegmentBook? = nil
+    ) {
+        self.occurrence = occurrence
+        self.workflow = workflow
+        self.config = config
+        self.now = now
+        self.zone = occurrence.zone
+        self.view = CustomerView(
+            customer: occurrence.customer, config: config, now: now, zone: occurrence.zone, recentVisits: recentVisits)
+        self.segmentBook = segmentBook
+    }
+
+    var customer: CustomerState { occurrence.customer }
+
+    public func percentRank(_ rank: RankKey, of value: Value) -> Value {
+        segmentBook?.percentRank(rank, of: value) ?? .null
+    }
+
+    public func value(of field: Field) -> Value {
+        switch field {
+        case .customer(.segments):
+            return .list(segmentNames.map(Value.string))
+        case .customer, .attribute, .business:
+            return view.value(of: field)
         case .offer(let f):
             guard let progress = occurrence.progress else { return .null }
             switch f {
@@ -106,10 +143,9 @@ public final class CustomerFacts: FieldSource {
             case (.offer, .milestone): return occurrence.progress.map { .string($0.offerID) } ?? .null
             case (.days_before, .birthday(let days)): return .number(Double(days))
             case (.days_after, .signup(let days)): return .number(Double(days))
+            case (.enter, .segment(let name)): return .string(name)
             default: return .null
             }
-        case .business(let f):
-            return f == .name ? .string(config.businessName) : .string(config.timeZoneName)
         case .workflow(let f):
             return f == .id ? .string(workflow.id) : .string(workflow.name)
         }

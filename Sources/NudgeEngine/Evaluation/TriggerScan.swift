@@ -69,6 +69,7 @@ struct TriggerScan {
         case .milestone(let offer, let percents):
             return try await milestones(offer: offer, percents: percents, store: store)
         case .signup(let daysAfter): return try await signups(daysAfter: daysAfter, store: store)
+        case .segment: return []  // the planner's segment stage finds the members (`segmentEntries`)
         }
     }
 

@@ -23,7 +23,7 @@ extension Planner {
     /// backstop: an occurrence another runner committed first is dropped from this plan, never sent twice.
     public func commit(now: Date, createdAt: Date, newID: @escaping @Sendable () -> String) async throws -> CommitSummary {
         try await store.withPlanningLock {
-            var plan = try await plan(now: now, workflowIDs: nil, render: true)
+            var plan = try await plan(now: now, workflowIDs: nil, render: true, slices: nil, record: true)
             let created = StoredInstant.millis(createdAt)
             let records = plan.messages.map { message in
                 var record = OutboxMessage(

@@ -71,11 +71,14 @@ extension Planner {
             }
             occurrence.progress = card
             occurrence.parameter = percents.filter { Double($0) <= card.percent }.max() ?? percents.min()
+        case .segment(let name):
+            occurrence.key = "segment:\(name):test"
         case .birthday, .signup:
             break
         }
         let counts = try await recentVisitCounts(customerIDs: [customerID], now: now)
-        let facts = self.facts(for: occurrence, of: workflow, now: now, counts: counts[customerID])
+        let segments = try await self.segments(for: [workflow], now: now, record: false)
+        let facts = self.facts(for: occurrence, of: workflow, now: now, counts: counts[customerID], book: segments.book)
         let rendered = render(template, on: chosen, facts: facts)
         return TestMessage(
             workflowID: workflow.id, customerID: customerID, channel: chosen, template: action.template,

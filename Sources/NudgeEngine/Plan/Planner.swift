@@ -34,13 +34,21 @@ public struct Planner: Sendable {
     }
 
     /// `plan(now:workflowIDs:render:)`, its occurrences cut into `slices` (nil: one per core for a large plan).
-    func plan(now: Date, workflowIDs: Set<String>?, render: Bool, slices: Int?) async throws -> Plan {
+    ///
+    /// With `record` (a run), the members of the segments that triggers watch are recorded.
+    func plan(
+        now: Date, workflowIDs: Set<String>?, render: Bool, slices: Int?, record: Bool = false
+    ) async throws -> Plan {
         var plan = Plan(now: now, messages: [], candidates: 0, alreadySent: 0, filteredOut: 0, workflowIDs: [])
-        let evaluated = try await evaluate(now: now, workflowIDs: workflowIDs, plan: &plan)
+        let workflows = project.workflows.filter { $0.isEnabled && workflowIDs?.contains($0.id) ?? true }
+        let segments = try await self.segments(for: workflows, now: now, record: record)
+        let evaluated = try await evaluate(workflows, now: now, entries: segments.entries, plan: &plan)
         let fresh = try await dedup(evaluated, plan: &plan)
         let counts = try await recentVisitCounts(
-            customerIDs: fresh.filter { readsRecentVisits($0.0) }.flatMap { $0.1.map(\.customer.id) }, now: now)
-        let (parts, filteredOut) = await decide(fresh, counts: counts, now: now, render: render, slices: slices)
+            customerIDs: fresh.filter { readsRecentVisits($0.0, book: segments.book) }.flatMap { $0.1.map(\.customer.id) },
+            now: now)
+        let (parts, filteredOut) = await decide(
+            fresh, counts: counts, book: segments.book, now: now, render: render, slices: slices)
         plan.messages = Self.sorted(parts)
         plan.filteredOut = filteredOut
         return plan
@@ -56,7 +64,8 @@ public struct Planner: Sendable {
     /// the slices run at once: rendering is most of a broadcast's time. The messages are sorted afterwards, so the
     /// plan does not depend on how the work was cut.
     func decide(
-        _ fresh: [(Workflow, [Occurrence])], counts: [String: [Int]], now: Date, render: Bool, slices: Int?
+        _ fresh: [(Workflow, [Occurrence])], counts: [String: [Int]], book: SegmentBook?, now: Date, render: Bool,
+        slices: Int?
     ) async -> (parts: [[PlannedMessage]], filteredOut: Int) {
         // (workflow index, occurrence index) of every occurrence, in plan order.
         let items = fresh.indices.flatMap { w in fresh[w].1.indices.map { (w, $0) } }
@@ -68,7 +77,8 @@ public struct Planner: Sendable {
             var filteredOut = 0
             for (w, o) in items[range] {
                 let (workflow, occurrence) = (fresh[w].0, fresh[w].1[o])
-                let facts = facts(for: occurrence, of: workflow, now: now, counts: counts[occurrence.customer.id])
+                let facts = facts(
+                    for: occurrence, of: workflow, now: now, counts: counts[occurrence.customer.id], book: book)
                 guard when(workflow, holdsFor: facts) else {
                     filteredOut += 1
                     continue
@@ -106,17 +116,22 @@ public struct Planner: Sendable {
 
     /// Evaluate: each enabled workflow's trigger scan. Workflows with the same trigger, catch-up and send time
     /// share one scan (the rule graph's shared nodes).
-    func evaluate(now: Date, workflowIDs: Set<String>?, plan: inout Plan) async throws -> [(Workflow, [Occurrence])] {
+    /// `entries` are the members of the segments that triggers watch (the segment stage's).
+    func evaluate(
+        _ workflows: [Workflow], now: Date, entries: [String: [SegmentEntry]], plan: inout Plan
+    ) async throws -> [(Workflow, [Occurrence])] {
         let zones = try await store.zonesInUse()
         var scans: [TriggerScan.Key: [Occurrence]] = [:]
         var result: [(Workflow, [Occurrence])] = []
-        for workflow in project.workflows where workflow.isEnabled {
-            if let workflowIDs, !workflowIDs.contains(workflow.id) { continue }
+        for workflow in workflows {
             plan.workflowIDs.append(workflow.id)
             let scan = TriggerScan(workflow: workflow, config: project.config, now: now, zones: zones)
             var occurrences: [Occurrence]
             if let shared = scans[scan.key] {
                 occurrences = shared
+            } else if case .segment(let name) = workflow.trigger {
+                occurrences = scan.segmentEntries(name, entries: entries[name] ?? [])
+                scans[scan.key] = occurrences
             } else {
                 occurrences = try await scan.occurrences(store: store)
                 scans[scan.key] = occurrences
@@ -159,21 +174,13 @@ public struct Planner: Sendable {
             customerIDs: customerIDs, since: Self.recentVisitWindows.map { now.addingTimeInterval(-Double($0) * 86_400) })
     }
 
-    /// Whether the workflow's conditions or any of its templates read `visits_30d` or `visits_90d` (a template
-    /// variable is matched by its last name, so one read inside a `{{#customer}}` section counts too).
-    func readsRecentVisits(_ workflow: Workflow) -> Bool {
+    /// Whether the workflow's conditions or templates read `visits_30d` or `visits_90d`, themselves or through
+    /// the segments `customer.segments` shows.
+    func readsRecentVisits(_ workflow: Workflow, book: SegmentBook?) -> Bool {
         let fields: Set<Field> = [.customer(.visits_30d), .customer(.visits_90d)]
-        if !workflow.fieldsRead.isDisjoint(with: fields) { return true }
-        let names: Set<Substring> = ["visits_30d", "visits_90d"]
-        for action in workflow.actions {
-            var templates = action.channels.compactMap { project.templates[TemplateKey(name: action.template, channel: $0)] }
-            if let text = project.textTemplates[action.template] { templates.append(text) }
-            for template in templates
-            where template.variables.contains(where: { names.contains($0.name.split(separator: ".").last ?? "") }) {
-                return true
-            }
-        }
-        return false
+        if readsAnyField(workflow, fields) { return true }
+        guard let book, readsField(workflow, .customer(.segments)) else { return false }
+        return book.segments.contains { !$0.fieldsRead.isDisjoint(with: fields) }
     }
 
     /// The planned messages of `parts` (as the slices made them) in one array, by due time, workflow, customer,
@@ -238,10 +245,14 @@ public struct Planner: Sendable {
 extension Planner {
     /// The fields of `occurrence` at `now`; `counts` are the customer's recent visit counts, in the order of
     /// `recentVisitWindows` (nil: no recent visits).
-    func facts(for occurrence: Occurrence, of workflow: Workflow, now: Date, counts: [Int]?) -> CustomerFacts {
+    func facts(
+        for occurrence: Occurrence, of workflow: Workflow, now: Date, counts: [Int]?, book: SegmentBook?
+    ) -> CustomerFacts {
         var recent: [Int: Int] = [:]
         for (index, days) in Self.recentVisitWindows.enumerated() { recent[days] = counts?[index] ?? 0 }
-        return CustomerFacts(occurrence: occurrence, workflow: workflow, config: project.config, now: now, recentVisits: recent)
+        return CustomerFacts(
+            occurrence: occurrence, workflow: workflow, config: project.config, now: now, recentVisits: recent,
+            segmentBook: book)
     }
 
     /// Renders `template` for the occurrence, with the plain-text alternative of an email when the project has one.

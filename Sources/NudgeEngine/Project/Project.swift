@@ -77,6 +77,7 @@ public struct Project: Sendable {
                 suggestion: "run 'nudge init DIR' to create a project, or pass --project DIR")
         }
         let channels = Set(config.channels.keys)
+        let segmentNames = Set(config.segments.map(\.name))
 
         // Templates
         var templates: [TemplateKey: MessageTemplate] = [:]
@@ -156,7 +157,8 @@ public struct Project: Sendable {
                 diagnostics.error("cannot read the workflow (is it UTF-8 text?)", at: SourceLocation(file: relative))
                 continue
             }
-            if let draft = WorkflowParser.parseDraft(text, file: relative, channels: channels, diagnostics: &diagnostics) {
+            if let draft = WorkflowParser.parseDraft(
+                text, file: relative, channels: channels, segments: segmentNames, diagnostics: &diagnostics) {
                 drafts.append(draft)
             }
         }

@@ -46,6 +46,13 @@ extension ExampleProject {
               sms:    { provider: file, path: outbox/sms.jsonl }
               push:   { provider: file, path: outbox/push.jsonl }
               wallet: { provider: file, path: outbox/wallet.jsonl }
+
+            # Segments: named conditions on customers, for `nudge segments`, for conditions
+            # ("regulars" in customer.segments) and for the `segment: { enter: NAME }` trigger.
+            # Five are built in (high_value, frequent, at_risk, vip, new); add your own here, or
+            # redefine a built-in one by its name.
+            segments:
+              regulars: { description: Weekly regulars, when: "customer.visits_30d >= 4" }
             """##
         ),
         (
@@ -145,6 +152,20 @@ extension ExampleProject {
             actions:
               - send: { channel: wallet, template: vip-birthday-wallet }   # needs a wallet_pass_id
             send_at: "08:00"              # the pass is ready before the morning coffee run
+            """##
+        ),
+        (
+            "Workflows/vip-welcome.yaml",
+            ##"""
+            # Thank customers the day they become VIPs: top 20 % of spenders who also come often.
+            id: vip-welcome
+            name: Welcome to VIP
+            description: When a customer enters the built-in vip segment, thank them and tell them what it brings.
+            trigger:
+              segment: { enter: vip }     # fires once per entry, at send_at on the day a run first sees them in it
+            actions:
+              - send: { channel: [push, email], template: vip-welcome }
+            catch_up: 2d
             """##
         ),
         (
@@ -286,6 +307,28 @@ extension ExampleProject {
             header: Happy birthday, {{customer.first_name}}!
             ---
             A free pastry of your choice is waiting for you at {{business.name}} today. Show this pass at the counter.
+            """##
+        ),
+        (
+            "Templates/vip-welcome.email.mustache",
+            ##"""
+            ---
+            subject: You're a {{business.name}} VIP, {{customer.first_name}}
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>You've been in {{customer.visits_30d}} times this month: that makes you one of our VIPs.</p>
+            <p>From today, your drinks come in a size up at no extra cost. Just show your card.</p>
+            <p>Thank you for being part of {{business.name}}.</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
+            """##
+        ),
+        (
+            "Templates/vip-welcome.push.mustache",
+            ##"""
+            ---
+            title: You're a VIP now ⭐
+            ---
+            {{customer.visits_30d}} visits this month: your drinks now come a size up, on us.
             """##
         ),
         (

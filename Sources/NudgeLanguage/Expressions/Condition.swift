@@ -9,6 +9,45 @@ public protocol FieldSource {
     var now: Date { get }
     /// The customer's time zone, for calendar-day functions.
     var zone: TimeZone { get }
+    /// `percent_rank(…)`: the share of the customers of `rank`'s population whose value is strictly smaller than
+    /// `value` (the customer's own); null when the value is null or outside the population.
+    func percentRank(_ rank: RankKey, of value: Value) -> Value
+}
+
+/// A `percent_rank(…)` population: one field over every customer, those with a non-null value (or, with
+/// `"positive"`, a value above zero).
+public struct RankKey: Sendable, Hashable, CustomStringConvertible {
+    /// The field ranked.
+    public var field: Field
+    /// Whether only values above zero count (`percent_rank(customer.F, "positive")`).
+    public var isPositiveOnly: Bool
+
+    public init(field: Field, isPositiveOnly: Bool) {
+        self.field = field
+        self.isPositiveOnly = isPositiveOnly
+    }
+
+    /// Whether `value` belongs to the population, as a number.
+    public func member(_ value: Value) -> Double? {
+        guard !value.isNull, let number = value.numberValue else { return nil }
+        return isPositiveOnly && number <= 0 ? nil : number
+    }
+
+    /// The share of `sorted` (ascending) strictly below `value`; null when `value` is not in the population.
+    public func rank(of value: Value, in sorted: [Double]) -> Value {
+        guard let number = member(value), !sorted.isEmpty else { return .null }
+        var low = 0
+        var high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < number { low = middle + 1 } else { high = middle }
+        }
+        return .number(Double(low) / Double(sorted.count))
+    }
+
+    public var description: String {
+        "percent_rank(\(field)" + (isPositiveOnly ? ", \"positive\")" : ")")
+    }
 }
 
 /// A `when:` expression parsed, type-checked against the field catalog and compiled to a closure.
@@ -19,6 +58,10 @@ public struct Condition: Sendable, CustomStringConvertible {
     public var expression: Expression
     /// Every field the expression reads.
     public var fields: Set<Field>
+    /// The `percent_rank(…)` populations it reads.
+    public var ranks: Set<RankKey>
+    /// The segment names it tests with `"NAME" in customer.segments`.
+    public var segmentsTested: Set<String>
     let evaluate: @Sendable (any FieldSource) -> Value
 
     /// Whether the condition holds: true, or text that reads as true ("true", "yes", "1": a bare
@@ -58,7 +101,10 @@ public struct Condition: Sendable, CustomStringConvertible {
         }
         guard checker.errors.isEmpty else { return .failure(ConditionError(errors: checker.errors)) }
         let closure = ConditionCompiler(catalog: catalog).compile(expression)
-        return .success(Condition(text: text, expression: expression, fields: checker.fields, evaluate: closure))
+        return .success(
+            Condition(
+                text: text, expression: expression, fields: checker.fields, ranks: checker.ranks,
+                segmentsTested: checker.segmentsTested, evaluate: closure))
     }
 }
 
@@ -86,8 +132,10 @@ struct TypeChecker {
     var catalog: FieldCatalog
     var errors: [ExpressionError] = []
     var fields: Set<Field> = []
+    var ranks: Set<RankKey> = []
+    var segmentsTested: Set<String> = []
 
-    static let functions = ["has", "days_since", "lower"]
+    static let functions = ["has", "days_since", "hours_since", "lower", "percent_rank"]
 
     mutating func check(_ expression: Expression) -> ValueType {
         switch expression {
@@ -176,6 +224,18 @@ struct TypeChecker {
                 }
                 return .bool
             case .in:
+                if case .path(let path, _) = rhs, case .success(.customer(.segments)) = catalog.resolve(path),
+                    case .literal(.string(let name), let nameOffset) = lhs
+                {
+                    segmentsTested.insert(name)
+                    if let known = catalog.segments, !known.contains(name) {
+                        errors.append(
+                            ExpressionError(
+                                message: "unknown segment '\(name)'", offset: nameOffset,
+                                suggestion: Suggestion.didYouMean(name, in: known.sorted())
+                                    ?? "segments are defined under 'segments:' in nudge.yaml"))
+                    }
+                }
                 switch right {
                 case .list(let element):
                     if !left.isComparable(with: element) {
@@ -215,6 +275,7 @@ struct TypeChecker {
                 arguments.forEach { _ = check($0) }
                 return .any
             }
+            if name == "percent_rank" { return checkPercentRank(arguments, offset: offset) }
             guard arguments.count == 1 else {
                 errors.append(
                     ExpressionError(message: "\(name)(…) takes one argument, not \(arguments.count)", offset: offset))
@@ -229,11 +290,11 @@ struct TypeChecker {
                 }
                 _ = check(argument)
                 return .bool
-            case "days_since":
+            case "days_since", "hours_since":
                 let type = check(argument)
                 if type != .instant, type != .any {
                     errors.append(
-                        ExpressionError(message: "days_since(…) needs an instant, not \(article(type))", offset: argument.offset))
+                        ExpressionError(message: "\(name)(…) needs an instant, not \(article(type))", offset: argument.offset))
                 }
                 return .number
             default:
@@ -244,6 +305,55 @@ struct TypeChecker {
                 return .text
             }
         }
+    }
+}
+
+extension TypeChecker {
+    /// `percent_rank(customer.FIELD)` or `percent_rank(customer.FIELD, "positive")`: a number field of the
+    /// customer (or an attribute, read as a number), ranked among all customers.
+    mutating func checkPercentRank(_ arguments: [Expression], offset: Int) -> ValueType {
+        guard (1...2).contains(arguments.count) else {
+            errors.append(
+                ExpressionError(
+                    message: "percent_rank(…) takes a customer field and, optionally, \"positive\"", offset: offset))
+            return .number
+        }
+        guard case .path(let path, let pathOffset) = arguments[0] else {
+            errors.append(
+                ExpressionError(
+                    message: "percent_rank(…) takes a customer field, e.g. percent_rank(customer.lifetime_value)",
+                    offset: arguments[0].offset))
+            return .number
+        }
+        let type = check(arguments[0])
+        if case .success(let field) = catalog.resolve(path) {
+            switch field {
+            case .customer, .attribute:
+                if type != .number, type != .any {
+                    errors.append(
+                        ExpressionError(
+                            message: "percent_rank(…) ranks numbers, but '\(path)' is \(article(type))", offset: pathOffset))
+                }
+            default:
+                errors.append(
+                    ExpressionError(
+                        message: "percent_rank(…) ranks customer fields, not '\(path)'", offset: pathOffset,
+                        suggestion: "rank a field such as customer.lifetime_value or customer.visits_total"))
+            }
+            var isPositiveOnly = false
+            if arguments.count == 2 {
+                if case .literal(.string("positive"), _) = arguments[1] {
+                    isPositiveOnly = true
+                } else {
+                    errors.append(
+                        ExpressionError(
+                            message: "the second argument of percent_rank(…) can only be \"positive\" (rank among values above zero)",
+                            offset: arguments[1].offset))
+                }
+            }
+            ranks.insert(RankKey(field: field, isPositiveOnly: isPositiveOnly))
+        }
+        return .number
     }
 }
 
@@ -332,17 +442,24 @@ struct ConditionCompiler {
                     default: return .bool(true)
                     }
                 }
+            case "percent_rank":
+                guard case .path(let path, _) = argument, case .success(let field) = catalog.resolve(path) else {
+                    return { _ in .null }
+                }
+                var isPositiveOnly = false
+                if arguments.count == 2, case .literal(.string("positive"), _) = arguments[1] { isPositiveOnly = true }
+                let rank = RankKey(field: field, isPositiveOnly: isPositiveOnly)
+                return { source in source.percentRank(rank, of: source.value(of: field)) }
+            case "hours_since":
+                let inner = compile(argument)
+                return { source in
+                    guard let instant = ConditionCompiler.instant(inner(source), zone: source.zone) else { return .null }
+                    return .number(source.now.timeIntervalSince(instant) / 3_600)
+                }
             case "days_since":
                 let inner = compile(argument)
                 return { source in
-                    let instant: Date
-                    switch inner(source) {
-                    case .instant(let d): instant = d
-                    case .string(let s):
-                        guard let d = ISO8601.parse(s, zone: source.zone) else { return .null }
-                        instant = d
-                    default: return .null
-                    }
+                    guard let instant = ConditionCompiler.instant(inner(source), zone: source.zone) else { return .null }
                     let zone = source.zone
                     return .number(Double(zone.localDate(of: instant).days(to: zone.localDate(of: source.now))))
                 }
@@ -353,6 +470,15 @@ struct ConditionCompiler {
                     return .string(s.lowercased())
                 }
             }
+        }
+    }
+
+    /// An instant, or text holding one (an attribute).
+    static func instant(_ value: Value, zone: TimeZone) -> Date? {
+        switch value {
+        case .instant(let d): return d
+        case .string(let s): return ISO8601.parse(s, zone: zone)
+        default: return nil
         }
     }
 

@@ -4,6 +4,7 @@ public enum TriggerKind: String, Sendable, Hashable, CaseIterable, Codable {
     case inactivity
     case milestone
     case signup
+    case segment
 }
 
 /// A field that conditions and templates can read (design §4).
@@ -23,6 +24,8 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
         case email_opt_in, sms_opt_in, push_opt_in, push_token, wallet_pass_id
         case last_visit_at, last_activity_at, days_since_last_activity
         case visits_total, visits_30d, visits_90d, lifetime_value, age
+        /// The names of the segments the customer is in (nudge.yaml `segments:` and the built-in ones).
+        case segments
 
         /// The field's static type.
         public var type: ValueType {
@@ -30,7 +33,7 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
             case .id, .name, .first_name, .email, .phone, .birth_date, .timezone, .push_token, .wallet_pass_id:
                 return .text
             case .signed_up_at, .last_visit_at, .last_activity_at: return .instant
-            case .tags: return .list(.text)
+            case .tags, .segments: return .list(.text)
             case .attributes: return .any
             case .email_opt_in, .sms_opt_in, .push_opt_in: return .bool
             case .days_since_last_activity, .visits_total, .visits_30d, .visits_90d, .lifetime_value, .age:
@@ -51,7 +54,7 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
 
     /// Fields of `trigger.`: its kind and parameters.
     public enum TriggerField: String, Sendable, Hashable, CaseIterable {
-        case kind, days, percent, days_before, days_after, offer
+        case kind, days, percent, days_before, days_after, offer, enter
 
         /// The trigger kinds that have this parameter.
         var kinds: Set<TriggerKind> {
@@ -61,6 +64,7 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
             case .percent, .offer: return [.milestone]
             case .days_before: return [.birthday]
             case .days_after: return [.signup]
+            case .enter: return [.segment]
             }
         }
     }
@@ -95,7 +99,7 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
         case .attribute: return .any
         case .offer(let f): return f == .stamps_required ? .number : .text
         case .progress: return .number
-        case .trigger(let f): return f == .kind || f == .offer ? .text : .number
+        case .trigger(let f): return f == .kind || f == .offer || f == .enter ? .text : .number
         case .business, .workflow: return .text
         }
     }
@@ -105,10 +109,23 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
 public struct FieldCatalog: Sendable {
     /// The trigger kind of the workflow being checked (nil when unknown).
     public var trigger: TriggerKind?
+    /// The segment names a `"NAME" in customer.segments` test may name (nil: not checked).
+    public var segments: Set<String>?
+    /// Whether only `customer.` and `business.` fields are readable (a segment's condition, which belongs to no
+    /// workflow).
+    public var isCustomerOnly = false
 
     /// A catalog for workflows with `trigger`.
-    public init(trigger: TriggerKind?) {
+    public init(trigger: TriggerKind?, segments: Set<String>? = nil) {
         self.trigger = trigger
+        self.segments = segments
+    }
+
+    /// The catalog of segment conditions: customer and business fields only.
+    public static func segment(names: Set<String>) -> FieldCatalog {
+        var catalog = FieldCatalog(trigger: nil, segments: names)
+        catalog.isCustomerOnly = true
+        return catalog
     }
 
     /// Why a path does not resolve.
@@ -126,6 +143,9 @@ public struct FieldCatalog: Sendable {
             return .success(.attribute(parts[2...].joined(separator: ".")))
         }
         guard parts.count == 2 else { return .failure(.unknown(suggestion: suggestion(for: path))) }
+        if isCustomerOnly, ["offer", "progress", "trigger", "workflow"].contains(root) {
+            return .failure(.unavailable("a segment reads customer and business fields only, not '\(path)'"))
+        }
         switch root {
         case "customer":
             if let f = Field.CustomerField(rawValue: name) { return .success(.customer(f)) }
@@ -163,6 +183,7 @@ public struct FieldCatalog: Sendable {
     /// Every path valid for this trigger kind.
     public var allPaths: [String] {
         var paths = Field.CustomerField.allCases.map { "customer.\($0.rawValue)" }
+        if isCustomerOnly { return paths + Field.BusinessField.allCases.map { "business.\($0.rawValue)" } }
         if trigger == nil || trigger == .milestone {
             paths += Field.OfferField.allCases.map { "offer.\($0.rawValue)" }
             paths += Field.ProgressField.allCases.map { "progress.\($0.rawValue)" }

@@ -35,6 +35,13 @@ public struct ProjectConfig: Sendable {
     public var channels: [Channel: ChannelConfig]
     /// `serve:`: how providers and customers reach `nudge serve`, and the unsubscribe-link secret.
     public var serve: ServeConfig?
+    /// The built-in segments with `segments:` applied, in the order `nudge segments` lists them.
+    public var segments: [Segment] = Segment.builtInSegments
+
+    /// The segment named `name`.
+    public func segment(named name: String) -> Segment? {
+        segments.first { $0.name == name }
+    }
 
     /// Defaults used when nudge.yaml is missing parts.
     public init(
@@ -58,7 +65,9 @@ public struct ProjectConfig: Sendable {
         diagnostics.append(contentsOf: yamlDiagnostics)
         guard let node = parsed,
             let root = MappingReader(
-                node, context: "nudge.yaml", allowed: ["business", "database", "database_password_env", "send_at", "channels", "serve", "delivery"],
+                node, context: "nudge.yaml", allowed: [
+                    "business", "database", "database_password_env", "send_at", "channels", "serve", "delivery", "segments",
+                ],
                 diagnostics: &diagnostics)
         else { return config }
 
@@ -115,6 +124,7 @@ public struct ProjectConfig: Sendable {
                 diagnostics.error("'send_at' must be a time of day as \"HH:MM\", not '\(sendAt)'", at: node.location)
             }
         }
+        config.segments = Segment.parse(root["segments"], diagnostics: &diagnostics)
         if let serveNode = root["serve"] {
             config.serve = ServeConfig.parse(serveNode, diagnostics: &diagnostics)
         }

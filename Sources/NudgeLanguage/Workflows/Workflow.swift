@@ -9,6 +9,8 @@ public enum Trigger: Sendable, Hashable {
     case milestone(offer: String?, percents: [Int])
     /// Due `daysAfter` × 24 h after sign-up.
     case signup(daysAfter: Int)
+    /// Due at send_at on the local date a run first saw the customer in the segment.
+    case segment(enter: String)
 
     /// The trigger's kind.
     public var kind: TriggerKind {
@@ -17,12 +19,19 @@ public enum Trigger: Sendable, Hashable {
         case .inactivity: return .inactivity
         case .milestone: return .milestone
         case .signup: return .signup
+        case .segment: return .segment
         }
     }
 
     /// Whether the due time is a local date at `send_at`.
     public var isDateBased: Bool {
-        kind == .birthday || kind == .inactivity
+        kind == .birthday || kind == .inactivity || kind == .segment
+    }
+
+    /// The segment a `segment: { enter: NAME }` trigger watches.
+    public var enteredSegment: String? {
+        if case .segment(let name) = self { return name }
+        return nil
     }
 }
 

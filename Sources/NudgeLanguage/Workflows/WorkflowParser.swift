@@ -3,17 +3,18 @@ public import NudgeCore
 public enum WorkflowParser {
     static let topKeys = ["id", "name", "enabled", "trigger", "when", "actions", "catch_up", "send_at", "description"]
 
-    /// Parses `text` from `file`. `channels` are the channels configured in nudge.yaml.
+    /// Parses `text` from `file`. `channels` are the channels configured in nudge.yaml; `segments` the segment
+    /// names a condition or a `segment` trigger may name (nil: not checked).
     public static func parse(
-        _ text: String, file: String, channels: Set<Channel>, diagnostics: inout Diagnostics
+        _ text: String, file: String, channels: Set<Channel>, segments: Set<String>? = nil, diagnostics: inout Diagnostics
     ) -> Workflow? {
-        parseDraft(text, file: file, channels: channels, diagnostics: &diagnostics)?.workflow
+        parseDraft(text, file: file, channels: channels, segments: segments, diagnostics: &diagnostics)?.workflow
     }
 
     /// Parses `text` as far as it can: the draft carries what cross-file checks need (id, trigger kind,
     /// actions) even when the file has errors; its `workflow` is set only when it has none.
     public static func parseDraft(
-        _ text: String, file: String, channels: Set<Channel>, diagnostics: inout Diagnostics
+        _ text: String, file: String, channels: Set<Channel>, segments: Set<String>? = nil, diagnostics: inout Diagnostics
     ) -> WorkflowDraft? {
         var local = Diagnostics()
         defer { diagnostics.append(contentsOf: local.all) }
@@ -41,7 +42,7 @@ public enum WorkflowParser {
         var trigger: Trigger?
         var triggerKind: TriggerKind?
         if let triggerNode = root.required("trigger", context: "the workflow", diagnostics: &local) {
-            trigger = parseTrigger(triggerNode, diagnostics: &local)
+            trigger = parseTrigger(triggerNode, segments: segments, diagnostics: &local)
             triggerKind =
                 trigger?.kind ?? (triggerNode.mapping?.first?.key.scalar ?? triggerNode.scalar).flatMap(TriggerKind.init(rawValue:))
         }
@@ -49,7 +50,7 @@ public enum WorkflowParser {
         var conditions: [Condition] = []
         if let whenNode = root["when"], !whenNode.isNull {
             let items = whenNode.sequence ?? [whenNode]
-            let catalog = FieldCatalog(trigger: triggerKind)
+            let catalog = FieldCatalog(trigger: triggerKind, segments: segments)
             for item in items {
                 guard let expression = item.scalar else {
                     local.error(
@@ -112,12 +113,13 @@ public enum WorkflowParser {
         return draft
     }
 
-    static func parseTrigger(_ node: YAMLNode, diagnostics: inout Diagnostics) -> Trigger? {
+    static func parseTrigger(_ node: YAMLNode, segments: Set<String>?, diagnostics: inout Diagnostics) -> Trigger? {
         let kinds = TriggerKind.allCases.map(\.rawValue)
         guard let pairs = node.mapping else {
             if let name = node.scalar, let kind = TriggerKind(rawValue: name) {
                 // `trigger: birthday` is the trigger with no parameters; report missing ones at the name.
-                return parseTriggerBody(kind, YAMLNode(.mapping([]), at: node.location), diagnostics: &diagnostics)
+                return parseTriggerBody(
+                    kind, YAMLNode(.mapping([]), at: node.location), segments: segments, diagnostics: &diagnostics)
             }
             diagnostics.error(
                 "'trigger' must be a mapping with one trigger such as 'birthday: { days_before: 0 }'", at: node.location,
@@ -140,17 +142,20 @@ public enum WorkflowParser {
                 "unknown trigger '\(key)'", at: key.location, suggestion: Suggestion.didYouMean(key.description, in: kinds))
             return nil
         }
-        let trigger = parseTriggerBody(kind, value, diagnostics: &diagnostics)
+        let trigger = parseTriggerBody(kind, value, segments: segments, diagnostics: &diagnostics)
         return pairs.count > 1 ? nil : trigger
     }
 
-    static func parseTriggerBody(_ kind: TriggerKind, _ node: YAMLNode?, diagnostics: inout Diagnostics) -> Trigger? {
+    static func parseTriggerBody(
+        _ kind: TriggerKind, _ node: YAMLNode?, segments: Set<String>?, diagnostics: inout Diagnostics
+    ) -> Trigger? {
         let allowed: [String]
         switch kind {
         case .birthday: allowed = ["days_before"]
         case .inactivity: allowed = ["days"]
         case .milestone: allowed = ["offer", "percent"]
         case .signup: allowed = ["days_after"]
+        case .segment: allowed = ["enter"]
         }
         let context = "the \(kind.rawValue) trigger"
         let empty = YAMLNode(.mapping([]), at: node?.location ?? SourceLocation(file: ""))
@@ -180,6 +185,20 @@ public enum WorkflowParser {
                 let days = MappingReader.integers(value, name: "days", in: 0...3650, diagnostics: &diagnostics)
             else { return nil }
             return .inactivity(days: days)
+        case .segment:
+            guard let value = reader.required("enter", context: context, diagnostics: &diagnostics) else { return nil }
+            guard let name = value.scalar, !name.isEmpty else {
+                diagnostics.error("'enter' must be a segment name such as vip", at: value.location)
+                return nil
+            }
+            if let segments, !segments.contains(name) {
+                diagnostics.error(
+                    "unknown segment '\(name)'", at: value.location,
+                    suggestion: Suggestion.didYouMean(name, in: segments.sorted())
+                        ?? "segments are defined under 'segments:' in nudge.yaml")
+                return nil
+            }
+            return .segment(enter: name)
         case .milestone:
             // Check both parameters before giving up, so that every problem is reported at once.
             let offerNode = reader.required("offer", context: context, diagnostics: &diagnostics)

@@ -126,6 +126,45 @@ extension AppDatabase: PlanningStore {
         }
     }
 
+    public func customerPage(after: String?, limit: Int) throws -> [CustomerState] {
+        try reader.read { db in
+            let sql = "SELECT \(CustomerState.columns) FROM customer WHERE id > ? ORDER BY id LIMIT ?"
+            return try Row.fetchAll(db, sql: sql, arguments: [after ?? "", limit]).map { CustomerState(row: $0) }
+        }
+    }
+
+    public func visitCounts(since: [Date]) throws -> [String: [Int]] {
+        guard let earliest = since.min() else { return [:] }
+        let columns = since.map { "sum(visited_at > \(StoredInstant.millis($0)))" }.joined(separator: ", ")
+        return try reader.read { db in
+            let sql = "SELECT customer_id, \(columns) FROM visit WHERE visited_at > ? GROUP BY customer_id"
+            var counts: [String: [Int]] = [:]
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: [StoredInstant.millis(earliest)])
+            while let row = try rows.next() {
+                counts[row[0]] = (1...since.count).map { row[$0] }
+            }
+            return counts
+        }
+    }
+
+    public func segmentEntries(segment: String) throws -> [String: String] {
+        try reader.read { db in
+            var entries: [String: String] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT customer_id, entered_on FROM segment_entry WHERE segment = ?", arguments: [segment])
+            while let row = try rows.next() { entries[row[0]] = row[1] }
+            return entries
+        }
+    }
+
+    public func recordSegmentEntries(segment: String, entries: [String: String]) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM segment_entry WHERE segment = ?", arguments: [segment])
+            let insert = try db.makeStatement(sql: "INSERT INTO segment_entry (segment, customer_id, entered_on) VALUES (?, ?, ?)")
+            for (id, date) in entries { try insert.execute(arguments: [segment, id, date]) }
+        }
+    }
+
     public func customer(id: String) throws -> CustomerState? {
         try reader.read { db in
             try Row.fetchOne(db, sql: "SELECT \(CustomerState.columns) FROM customer WHERE id = ?", arguments: [id])

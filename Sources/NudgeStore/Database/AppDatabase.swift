@@ -266,6 +266,18 @@ public struct AppDatabase: Sendable {
         // PostgreSQL keeps the visit-derived fields in a table of their own, so that a visits import writes narrow
         // rows instead of every customer row and its indexes; here they stay in the customer row.
         migrator.registerMigration("v8-customer-activity") { _ in }
+        migrator.registerMigration("v9-segment-entry") { db in
+            // Who is in each segment a `segment: { enter: }` trigger watches, and since which local date.
+            try db.execute(
+                sql: """
+                    CREATE TABLE segment_entry (
+                      segment TEXT NOT NULL,
+                      customer_id TEXT NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+                      entered_on TEXT NOT NULL,
+                      PRIMARY KEY (segment, customer_id)
+                    ) WITHOUT ROWID
+                    """)
+        }
         return migrator
     }
 }

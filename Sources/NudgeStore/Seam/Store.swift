@@ -42,6 +42,17 @@ public protocol PlanningStore: Sendable {
     func visitCounts(customerIDs: [String], since: [Date]) async throws -> [String: [Int]]
     /// One customer, if stored.
     func customer(id: String) async throws -> CustomerState?
+    /// Up to `limit` customers whose id sorts after `after` (from the first when nil), in id order: a sweep of
+    /// every customer, a page at a time.
+    func customerPage(after: String?, limit: Int) async throws -> [CustomerState]
+    /// For every customer with visits after the first instant of `since` (the earliest): the number of visits
+    /// after each instant, in order.
+    func visitCounts(since: [Date]) async throws -> [String: [Int]]
+    /// The recorded members of a segment: customer id → the local date (`YYYY-MM-DD`) a run first saw them in it.
+    func segmentEntries(segment: String) async throws -> [String: String]
+    /// Records a segment's members as a run found them: `entries` replaces what was recorded (those who left
+    /// are dropped), in one transaction.
+    func recordSegmentEntries(segment: String, entries: [String: String]) async throws
     /// A customer's stamp cards (of one offer when given).
     func progress(customerID: String, offer: String?) async throws -> [ProgressState]
     /// Runs `body` while no other planner on this database runs (a file lock for SQLite, an advisory lock for

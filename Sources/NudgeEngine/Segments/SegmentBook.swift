@@ -1,0 +1,156 @@
+import Foundation
+public import NudgeLanguage
+import NudgeStore
+import NudgeCore
+
+/// A project's segments ready to evaluate at one instant: in an order where each follows the segments it tests,
+/// with the populations their `percent_rank(…)` reads (and those of the workflows' conditions).
+public struct SegmentBook: Sendable {
+    /// The segments, in the order `nudge segments` lists them.
+    public let segments: [Segment]
+    /// Indices of `segments`, each after the segments it tests.
+    let order: [Int]
+    /// Each `percent_rank(…)` population, sorted ascending.
+    let populations: [RankKey: [Double]]
+
+    init(segments: [Segment], populations: [RankKey: [Double]]) {
+        self.segments = segments
+        // A project with a cycle does not load, so the order always exists.
+        self.order = (try? Segment.evaluationOrder(segments).get()) ?? Array(segments.indices)
+        self.populations = populations
+    }
+
+    /// The indices of `names` and of every segment they test, in evaluation order.
+    func closure(of names: Set<String>) -> [Int] {
+        var needed = Set<String>()
+        var pending = Array(names)
+        while let name = pending.popLast() {
+            guard needed.insert(name).inserted, let segment = segments.first(where: { $0.name == name }) else { continue }
+            pending.append(contentsOf: segment.dependencies)
+        }
+        return order.filter { needed.contains(segments[$0].name) }
+    }
+
+    /// The names of the segments the customer is in, in listing order (of `among` only, when given: indices from
+    /// `closure(of:)`).
+    func segments(of view: CustomerView, among: [Int]? = nil) -> [String] {
+        var source = SegmentSource(view: view, book: self, members: [])
+        var isMember = [Bool](repeating: false, count: segments.count)
+        for index in among ?? order where segments[index].conditions.allSatisfy({ $0.holds(for: source) }) {
+            isMember[index] = true
+            source.members.append(segments[index].name)
+        }
+        return segments.indices.filter { isMember[$0] }.map { segments[$0].name }
+    }
+
+    /// `percent_rank(…)` of `value` in its population.
+    func percentRank(_ rank: RankKey, of value: Value) -> Value {
+        rank.rank(of: value, in: populations[rank] ?? [])
+    }
+
+    /// The percent-rank populations that `segments` (all of them) and `conditions` read.
+    static func ranks(segments: [Segment], conditions: [Condition]) -> Set<RankKey> {
+        segments.reduce(into: Set<RankKey>()) { $0.formUnion($1.ranks) }
+            .union(conditions.reduce(into: Set<RankKey>()) { $0.formUnion($1.ranks) })
+    }
+
+    /// Whether computing `fields` for a customer needs the recent visit counts.
+    static func needsRecentVisits(_ fields: Set<Field>) -> Bool {
+        fields.contains(.customer(.visits_30d)) || fields.contains(.customer(.visits_90d))
+    }
+
+    /// A book for `segments` at `now`, its populations `ranks` read in one sweep of the customers.
+    static func load(
+        segments: [Segment], ranks: Set<RankKey>, store: any PlanningStore, config: ProjectConfig, now: Date
+    ) async throws -> SegmentBook {
+        guard !ranks.isEmpty else { return SegmentBook(segments: segments, populations: [:]) }
+        var values = [RankKey: [Double]](uniqueKeysWithValues: ranks.map { ($0, []) })
+        let sweep = CustomerSweep(
+            store: store, config: config, now: now, readsRecentVisits: needsRecentVisits(Set(ranks.map(\.field))))
+        try await sweep.forEach { view in
+            for rank in ranks {
+                if let number = rank.member(view.value(of: rank.field)) { values[rank]!.append(number) }
+            }
+        }
+        for rank in ranks { values[rank]!.sort() }
+        return SegmentBook(segments: segments, populations: values)
+    }
+
+    /// The members of the segments named `names` at `now` (one sweep of every customer): for each name, its
+    /// customers in id order.
+    func members(
+        of names: Set<String>, store: any PlanningStore, config: ProjectConfig, now: Date
+    ) async throws -> [String: [CustomerState]] {
+        var result = [String: [CustomerState]](uniqueKeysWithValues: names.map { ($0, []) })
+        try await sweep(names, store: store, config: config, now: now) { view, found in
+            for name in found where names.contains(name) { result[name]!.append(view.customer) }
+        }
+        return result
+    }
+
+    /// Calls `body` for every customer, in id order, with the segments among `names` (and those they test) that
+    /// the customer is in.
+    func sweep(
+        _ names: Set<String>, store: any PlanningStore, config: ProjectConfig, now: Date,
+        _ body: (CustomerView, [String]) throws -> Void
+    ) async throws {
+        let among = closure(of: names)
+        let fields = among.reduce(into: Set<Field>()) { $0.formUnion(segments[$1].fieldsRead) }
+        let sweep = CustomerSweep(store: store, config: config, now: now, readsRecentVisits: Self.needsRecentVisits(fields))
+        try await sweep.forEach { view in try body(view, segments(of: view, among: among)) }
+    }
+}
+
+/// What a segment's conditions read: the customer's fields and the segments found so far.
+struct SegmentSource: FieldSource {
+    let view: CustomerView
+    let book: SegmentBook
+    /// The segments the customer is in among those evaluated already.
+    var members: [String]
+
+    var now: Date { view.now }
+    var zone: TimeZone { view.zone }
+
+    func value(of field: Field) -> Value {
+        field == .customer(.segments) ? .list(members.map(Value.string)) : view.value(of: field)
+    }
+
+    func percentRank(_ rank: RankKey, of value: Value) -> Value {
+        book.percentRank(rank, of: value)
+    }
+}
+
+/// Reads every customer once, a page at a time in id order, with what their fields need.
+struct CustomerSweep {
+    let store: any PlanningStore
+    let config: ProjectConfig
+    let now: Date
+    /// Whether `visits_30d`/`visits_90d` are read (one grouped query over the recent visits, before the pages).
+    let readsRecentVisits: Bool
+
+    /// Customers per page: one query each, in primary-key order.
+    static let pageSize = 5_000
+
+    func forEach(_ body: (CustomerView) throws -> Void) async throws {
+        let windows = Planner.recentVisitWindows
+        let counts =
+            readsRecentVisits
+            ? try await store.visitCounts(since: windows.map { now.addingTimeInterval(-Double($0) * 86_400) }) : [:]
+        var after: String?
+        while true {
+            let page = try await store.customerPage(after: after, limit: Self.pageSize)
+            for customer in page {
+                var recent: [Int: Int] = [:]
+                if let row = counts[customer.id] {
+                    for (index, days) in windows.enumerated() { recent[days] = row[index] }
+                }
+                try body(
+                    CustomerView(
+                        customer: customer, config: config, now: now, zone: TriggerScan.zone(of: customer, config: config),
+                        recentVisits: recent))
+            }
+            guard page.count == Self.pageSize, let last = page.last else { return }
+            after = last.id
+        }
+    }
+}
