@@ -167,6 +167,18 @@ extension PostgresStore: PlanningStore {
         return customers
     }
 
+    public func storedNumbers(_ column: StoredNumber) async throws -> [Int] {
+        // Customers without visits have no activity row: theirs is 0, as SQLite stores it.
+        let rows = try await client.query(
+            """
+            SELECT coalesce(a.\(unescaped: column.rawValue), 0)
+            FROM customer c LEFT JOIN customer_activity a ON a.customer_id = c.id
+            """, logger: logger)
+        var numbers: [Int] = []
+        for try await number in rows.decode(Int.self) { numbers.append(number) }
+        return numbers
+    }
+
     public func visitCounts(since: [Date]) async throws -> [String: [Int]] {
         guard let earliest = since.min() else { return [:] }
         // Whole numbers written into the SQL: the instants of the windows.

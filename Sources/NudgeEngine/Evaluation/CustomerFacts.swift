@@ -7,14 +7,28 @@ import NudgeCore
 /// The fields of `customer.` for one customer at `now`: what segments and workflows read alike.
 struct CustomerView {
     let customer: CustomerState
-    let config: ProjectConfig
+    /// `business.name` and `business.timezone` (not the whole config: a view is made for every customer of a sweep).
+    let businessName: String
+    let businessZoneName: String
     let now: Date
     /// The customer's own zone, else the business zone.
     let zone: TimeZone
-    /// Visits in the last 30 and 90 days, by number of days.
-    let recentVisits: [Int: Int]
+    /// Visits in the last 30 and 90 days, in the order of `Planner.recentVisitWindows` (nil: none).
+    let recentVisits: [Int]?
 
-    func visits(inLast days: Int) -> Int { recentVisits[days] ?? 0 }
+    init(customer: CustomerState, config: ProjectConfig, now: Date, zone: TimeZone, recentVisits: [Int]?) {
+        self.customer = customer
+        self.businessName = config.businessName
+        self.businessZoneName = config.timeZoneName
+        self.now = now
+        self.zone = zone
+        self.recentVisits = recentVisits
+    }
+
+    func visits(inLast days: Int) -> Int {
+        guard let recentVisits, let index = Planner.recentVisitWindows.firstIndex(of: days) else { return 0 }
+        return recentVisits[index]
+    }
 
     /// Whole years of age on the local date of `now`; nil without a birth year.
     var age: Int? {
@@ -47,7 +61,7 @@ struct CustomerView {
             case .email: return customer.email.map(Value.string) ?? .null
             case .phone: return customer.phone.map(Value.string) ?? .null
             case .birth_date: return customer.birthDate.map(Value.string) ?? .null
-            case .timezone: return .string(customer.timeZone ?? config.timeZoneName)
+            case .timezone: return .string(customer.timeZone ?? businessZoneName)
             case .signed_up_at: return .instant(customer.signedUpAt)
             case .tags: return .list(customer.tags.map(Value.string))
             case .attributes: return customer.attributes.isEmpty ? .null : .string("")
@@ -70,7 +84,7 @@ struct CustomerView {
         case .attribute(let name):
             return customer.attributes[name].map(Value.string) ?? .null
         case .business(let f):
-            return f == .name ? .string(config.businessName) : .string(config.timeZoneName)
+            return f == .name ? .string(businessName) : .string(businessZoneName)
         default:
             return .null
         }
@@ -93,9 +107,9 @@ public final class CustomerFacts: FieldSource {
     private lazy var segmentNames: [String] = segmentBook?.segments(of: view) ?? []
 
     /// Facts for `occurrence` of `workflow`; `recentVisits` holds the customer's visit counts of the last 30 and
-    /// 90 days, keyed by days.
+    /// 90 days, in the order of `Planner.recentVisitWindows` (nil: no recent visits).
     public init(
-        occurrence: Occurrence, workflow: Workflow, config: ProjectConfig, now: Date, recentVisits: [Int: Int],
+        occurrence: Occurrence, workflow: Workflow, config: ProjectConfig, now: Date, recentVisits: [Int]?,
         segmentBook: SegmentBook? = nil
     ) {
         self.occurrence = occurrence

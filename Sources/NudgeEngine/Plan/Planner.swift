@@ -248,10 +248,8 @@ extension Planner {
     func facts(
         for occurrence: Occurrence, of workflow: Workflow, now: Date, counts: [Int]?, book: SegmentBook?
     ) -> CustomerFacts {
-        var recent: [Int: Int] = [:]
-        for (index, days) in Self.recentVisitWindows.enumerated() { recent[days] = counts?[index] ?? 0 }
-        return CustomerFacts(
-            occurrence: occurrence, workflow: workflow, config: project.config, now: now, recentVisits: recent,
+        CustomerFacts(
+            occurrence: occurrence, workflow: workflow, config: project.config, now: now, recentVisits: counts,
             segmentBook: book)
     }
 

@@ -34,7 +34,7 @@ public struct SegmentBook: Sendable {
     /// The names of the segments the customer is in, in listing order (of `among` only, when given: indices from
     /// `closure(of:)`).
     func segments(of view: CustomerView, among: [Int]? = nil) -> [String] {
-        var source = SegmentSource(view: view, book: self, members: [])
+        let source = SegmentSource(view: view, book: self)
         var isMember = [Bool](repeating: false, count: segments.count)
         for index in among ?? order where segments[index].conditions.allSatisfy({ $0.holds(for: source) }) {
             isMember[index] = true
@@ -63,13 +63,30 @@ public struct SegmentBook: Sendable {
     static func load(
         segments: [Segment], ranks: Set<RankKey>, store: any PlanningStore, config: ProjectConfig, now: Date
     ) async throws -> SegmentBook {
-        guard !ranks.isEmpty else { return SegmentBook(segments: segments, populations: [:]) }
-        var values = [RankKey: [Double]](uniqueKeysWithValues: ranks.map { ($0, []) })
-        let sweep = CustomerSweep(
-            store: store, config: config, now: now, readsRecentVisits: needsRecentVisits(Set(ranks.map(\.field))))
-        try await sweep.forEach { view in
-            for rank in ranks {
-                if let number = rank.member(view.value(of: rank.field)) { values[rank]!.append(number) }
+        var values = [RankKey: [Double]]()
+        // Fields every customer row stores are read as one column; the others need every customer's facts.
+        var swept = Set<RankKey>()
+        for rank in ranks {
+            let (column, scale): (StoredNumber?, Double) =
+                switch rank.field {
+                case .customer(.lifetime_value): (.lifetimeValueCents, 100)
+                case .customer(.visits_total): (.visitsTotal, 1)
+                default: (nil, 1)
+                }
+            guard let column else {
+                swept.insert(rank)
+                continue
+            }
+            values[rank] = try await store.storedNumbers(column).compactMap { rank.member(.number(Double($0) / scale)) }
+        }
+        if !swept.isEmpty {
+            for rank in swept { values[rank] = [] }
+            let sweep = CustomerSweep(
+                store: store, config: config, now: now, readsRecentVisits: needsRecentVisits(Set(swept.map(\.field))))
+            try await sweep.forEach { view in
+                for rank in swept {
+                    if let number = rank.member(view.value(of: rank.field)) { values[rank]!.append(number) }
+                }
             }
         }
         for rank in ranks { values[rank]!.sort() }
@@ -102,11 +119,19 @@ public struct SegmentBook: Sendable {
 }
 
 /// What a segment's conditions read: the customer's fields and the segments found so far.
-struct SegmentSource: FieldSource {
+///
+/// A class: conditions take their source as `any FieldSource`, and a struct this size would be boxed (allocated and
+/// copied) for every condition of every customer of a sweep.
+final class SegmentSource: FieldSource {
     let view: CustomerView
     let book: SegmentBook
     /// The segments the customer is in among those evaluated already.
-    var members: [String]
+    var members: [String] = []
+
+    init(view: CustomerView, book: SegmentBook) {
+        self.view = view
+        self.book = book
+    }
 
     var now: Date { view.now }
     var zone: TimeZone { view.zone }
@@ -140,14 +165,10 @@ struct CustomerSweep {
         while true {
             let page = try await store.customerPage(after: after, limit: Self.pageSize)
             for customer in page {
-                var recent: [Int: Int] = [:]
-                if let row = counts[customer.id] {
-                    for (index, days) in windows.enumerated() { recent[days] = row[index] }
-                }
                 try body(
                     CustomerView(
                         customer: customer, config: config, now: now, zone: TriggerScan.zone(of: customer, config: config),
-                        recentVisits: recent))
+                        recentVisits: readsRecentVisits ? counts[customer.id] : nil))
             }
             guard page.count == Self.pageSize, let last = page.last else { return }
             after = last.id

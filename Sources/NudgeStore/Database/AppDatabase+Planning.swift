@@ -129,8 +129,17 @@ extension AppDatabase: PlanningStore {
     public func customerPage(after: String?, limit: Int) throws -> [CustomerState] {
         try reader.read { db in
             let sql = "SELECT \(CustomerState.columns) FROM customer WHERE id > ? ORDER BY id LIMIT ?"
-            return try Row.fetchAll(db, sql: sql, arguments: [after ?? "", limit]).map { CustomerState(row: $0) }
+            var customers: [CustomerState] = []
+            customers.reserveCapacity(limit)
+            // A cursor reads each row in place; fetchAll would copy every row first.
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: [after ?? "", limit])
+            while let row = try rows.next() { customers.append(CustomerState(row: row)) }
+            return customers
         }
+    }
+
+    public func storedNumbers(_ column: StoredNumber) throws -> [Int] {
+        try reader.read { db in try Int.fetchAll(db, sql: "SELECT \(column.rawValue) FROM customer") }
     }
 
     public func visitCounts(since: [Date]) throws -> [String: [Int]] {

@@ -30,6 +30,12 @@ public struct Candidate: Sendable {
 }
 
 
+/// A number every customer row holds: `percent_rank(…)` of these reads one column instead of every customer.
+public enum StoredNumber: String, Sendable, CaseIterable {
+    case visitsTotal = "visits_total"
+    case lifetimeValueCents = "lifetime_value_cents"
+}
+
 /// What reads the engine makes while planning, and the one write that commits a plan.
 public protocol PlanningStore: Sendable {
     /// The time-zone names in use ("" for customers without one), sorted.
@@ -45,6 +51,8 @@ public protocol PlanningStore: Sendable {
     /// Up to `limit` customers whose id sorts after `after` (from the first when nil), in id order: a sweep of
     /// every customer, a page at a time.
     func customerPage(after: String?, limit: Int) async throws -> [CustomerState]
+    /// The value of `column` of every customer, in no particular order.
+    func storedNumbers(_ column: StoredNumber) async throws -> [Int]
     /// For every customer with visits after the first instant of `since` (the earliest): the number of visits
     /// after each instant, in order.
     func visitCounts(since: [Date]) async throws -> [String: [Int]]
