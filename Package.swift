@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "NudgeDelivery", targets: ["NudgeDelivery"]),
         .library(name: "NudgeServer", targets: ["NudgeServer"]),
         .library(name: "NudgeProviders", targets: ["NudgeProviders"]),
+        .library(name: "NudgeModel", targets: ["NudgeModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -38,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
         // The value types every module shares: channel, customer state, outbox message, time, JSON.
@@ -76,10 +78,16 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // The customer model: BG/NBD and Gamma-Gamma, fitted by maximum likelihood (pure numerics, no I/O).
+        .target(
+            name: "NudgeModel",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: upcoming
+        ),
         .target(
             name: "NudgeEngine",
             dependencies: [
-                "NudgeCore", "NudgeLanguage", "NudgeStore", "NudgeRender",
+                "NudgeCore", "NudgeLanguage", "NudgeStore", "NudgeRender", "NudgeModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -197,6 +205,7 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "NudgeRenderTests", dependencies: ["NudgeRender", "NudgeLanguage"], swiftSettings: upcoming),
+        .testTarget(name: "NudgeModelTests", dependencies: ["NudgeModel"], exclude: ["Fixtures"], swiftSettings: upcoming),
         .testTarget(
             name: "NudgeEngineTests",
             dependencies: [

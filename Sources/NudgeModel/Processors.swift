@@ -1,0 +1,4 @@
+import Foundation
+
+/// The cores this process may use.
+func activeProcessors() -> Int { ProcessInfo.processInfo.activeProcessorCount }
