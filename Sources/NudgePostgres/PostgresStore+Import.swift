@@ -173,7 +173,7 @@ extension PostgresStore: ImportStore {
                 script: """
                     DELETE FROM delivery_attempt; DELETE FROM outbox; DELETE FROM ledger; DELETE FROM progress;
                     DELETE FROM visit; DELETE FROM offer; DELETE FROM customer_activity; DELETE FROM segment_entry;
-                    DELETE FROM customer
+                    DELETE FROM customer; DELETE FROM model_fit
                     """, logger: logger)
             let tables: [(String, [String], [String])] = [
                 ("offer", ["id", "name", "stamps_required"], ["id"]),
@@ -182,6 +182,13 @@ extension PostgresStore: ImportStore {
                 ("progress", ImportKind.progressColumns, ["customer_id", "offer_id"]),
                 ("ledger", ["workflow_id", "customer_id", "occurrence", "committed_at"], ["workflow_id", "customer_id", "occurrence"]),
                 ("segment_entry", ["segment", "customer_id", "entered_on"], ["segment", "customer_id"]),
+                (
+                    "model_fit",
+                    [
+                        "id", "fitted_at", "customers", "repeat_customers", "r", "alpha", "a", "b", "bgnbd_log_likelihood", "p",
+                        "q", "v", "gamma_gamma_log_likelihood", "details",
+                    ], ["id"]
+                ),
             ]
             for (table, columns, key) in tables {
                 try await stage(table, from: source, columns: columns, key: key, connection)

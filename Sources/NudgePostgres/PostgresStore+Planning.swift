@@ -193,6 +193,60 @@ extension PostgresStore: PlanningStore {
         return counts
     }
 
+    public func visits(after: String?, through: String) async throws -> [VisitRecord] {
+        try await visits(
+            """
+            SELECT customer_id, visited_at, amount_cents FROM visit WHERE customer_id > \(after ?? "")
+              AND customer_id <= \(through) ORDER BY customer_id, visited_at
+            """)
+    }
+
+    public func visits(customerIDs: [String]) async throws -> [VisitRecord] {
+        guard !customerIDs.isEmpty else { return [] }
+        return try await visits(
+            """
+            SELECT customer_id, visited_at, amount_cents FROM visit WHERE customer_id = ANY(\(customerIDs))
+            ORDER BY customer_id, visited_at
+            """)
+    }
+
+    func visits(_ query: PostgresQuery) async throws -> [VisitRecord] {
+        var visits: [VisitRecord] = []
+        for try await (id, at, amount) in try await client.query(query, logger: logger).decode((String, Int64, Int64?).self) {
+            visits.append(VisitRecord(customerID: id, visitedAt: StoredInstant.date(at), amountCents: amount.map(Int.init)))
+        }
+        return visits
+    }
+
+    public func latestModelFit() async throws -> ModelFitRecord? {
+        let rows = try await client.query(
+            """
+            SELECT fitted_at, customers, repeat_customers, r, alpha, a, b, bgnbd_log_likelihood, p, q, v,
+              gamma_gamma_log_likelihood, details
+            FROM model_fit ORDER BY id DESC LIMIT 1
+            """, logger: logger)
+        for try await row in rows {
+            let (fittedAt, customers, repeatCustomers, r, alpha, a, b, bgnbd, p, q, v, gammaGamma, details) = try row.decode(
+                (Int64, Int, Int, Double, Double, Double, Double, Double, Double?, Double?, Double?, Double?, String).self)
+            return ModelFitRecord(
+                fittedAt: StoredInstant.date(fittedAt), customers: customers, repeatCustomers: repeatCustomers, r: r,
+                alpha: alpha, a: a, b: b, bgnbdLogLikelihood: bgnbd, p: p, q: q, v: v, gammaGammaLogLikelihood: gammaGamma,
+                details: details)
+        }
+        return nil
+    }
+
+    public func saveModelFit(_ fit: ModelFitRecord) async throws {
+        try await client.query(
+            """
+            INSERT INTO model_fit (fitted_at, customers, repeat_customers, r, alpha, a, b, bgnbd_log_likelihood,
+              p, q, v, gamma_gamma_log_likelihood, details)
+            VALUES (\(StoredInstant.millis(fit.fittedAt)), \(fit.customers), \(fit.repeatCustomers), \(fit.r), \(fit.alpha),
+              \(fit.a), \(fit.b), \(fit.bgnbdLogLikelihood), \(fit.p), \(fit.q), \(fit.v), \(fit.gammaGammaLogLikelihood),
+              \(fit.details))
+            """, logger: logger)
+    }
+
     public func segmentEntries(segment: String) async throws -> [String: String] {
         let rows = try await client.query(
             "SELECT customer_id, entered_on FROM segment_entry WHERE segment = \(segment)", logger: logger)

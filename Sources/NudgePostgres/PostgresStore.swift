@@ -341,6 +341,22 @@ public final class PostgresStore: Sendable {
             )
             """
         ),
+        (
+            "v10-model-fit",
+            // Fits of the customer model (BG/NBD and Gamma-Gamma); the latest is the one used.
+            """
+            CREATE TABLE model_fit (
+              id BIGSERIAL PRIMARY KEY,
+              fitted_at BIGINT NOT NULL,
+              customers BIGINT NOT NULL,
+              repeat_customers BIGINT NOT NULL,
+              r DOUBLE PRECISION NOT NULL, alpha DOUBLE PRECISION NOT NULL, a DOUBLE PRECISION NOT NULL,
+              b DOUBLE PRECISION NOT NULL, bgnbd_log_likelihood DOUBLE PRECISION NOT NULL,
+              p DOUBLE PRECISION, q DOUBLE PRECISION, v DOUBLE PRECISION, gamma_gamma_log_likelihood DOUBLE PRECISION,
+              details TEXT NOT NULL
+            )
+            """
+        ),
     ]
 
     /// Applies the migrations not yet recorded, one transaction each, under an advisory lock (several runners may

@@ -88,7 +88,7 @@ struct PlanPrinter {
 
     func summary(_ plan: Plan) -> String {
         let workflows = plan.workflowIDs.count
-        return "\(plan.sendCount) to send, \(plan.suppressedCount) suppressed; "
+        return plan.notes.map { "note: \($0)\n" }.joined() + "\(plan.sendCount) to send, \(plan.suppressedCount) suppressed; "
             + "\(plan.candidates) due occurrences in \(workflows) workflow\(workflows == 1 ? "" : "s") "
             + "(\(plan.alreadySent) already sent, \(plan.filteredOut) filtered out by 'when') at \(ISO8601.format(plan.now))"
     }

@@ -186,6 +186,37 @@ struct CommandLineTests {
         #expect(unknown.stderr.contains("no segment 'vipp'; did you mean 'vip'?"))
     }
 
+    @Test("model fit stores the fit; model show prints it as a table or JSON and writes the calibration chart")
+    func model() throws {
+        let directory = try NudgeProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try NudgeProcess.run(["init", directory.path])
+        let now = "2026-11-25T15:00:00Z"
+        #expect(try NudgeProcess.run(["demo", "--customers", "300", "--now", now], in: directory).status == 0)
+        let db = ["--db", directory.appendingPathComponent("demo.sqlite").path]
+        let none = try NudgeProcess.run(["model", "show"] + db, in: directory)
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("no customer model fitted yet"))
+
+        let fit = try NudgeProcess.run(["model", "fit", "--now", now] + db, in: directory)
+        #expect(fit.status == 0, "\(fit.stderr)")
+        #expect(fit.stdout.contains("BG/NBD"))
+        let show = try NudgeProcess.run(["model", "show", "--format", "json"] + db, in: directory)
+        #expect(show.status == 0, "\(show.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        #expect(Set(json.keys) == ["bgnbd", "gamma_gamma", "customers", "repeat_customers", "fitted_at"])
+        let bgnbd = try #require(json["bgnbd"] as? [String: Any])
+        #expect(Set(bgnbd.keys) == ["r", "alpha", "a", "b", "log_likelihood"])
+        #expect(json["fitted_at"] as? String == now)
+        #expect((json["customers"] as? Int ?? 0) > 0)
+
+        let chart = directory.appendingPathComponent("chart.html")
+        let html = try NudgeProcess.run(["model", "show", "--html", chart.path] + db, in: directory)
+        #expect(html.status == 0, "\(html.stderr)")
+        let page = try String(contentsOf: chart, encoding: .utf8)
+        #expect(page.contains("<svg") && page.contains("polyline") && page.contains("P(alive)"))
+    }
+
     @Test("dry-run, status, history and send-test write nothing: the database file keeps its bytes, no WAL is left")
     func readingWritesNothing() throws {
         let directory = try NudgeProcess.temporaryDirectory()

@@ -222,3 +222,21 @@ struct TimeZoneTests {
         #expect(timeZone("UTC").localDate(of: Date(timeIntervalSince1970: 0.5)) == date("1970-01-01"))
     }
 }
+
+@Suite("LocalDays")
+struct LocalDaysTests {
+    @Test(
+        "dates instants as the zone does, across daylight saving and changes of standard time",
+        arguments: ["America/New_York", "Europe/Moscow", "Pacific/Apia", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"])
+    func matchesTheZone(_ name: String) throws {
+        let zone = try #require(TimeZone(identifier: name))
+        let days = LocalDays(zone)
+        // Every 7 hours and 13 minutes from 1969 to 2101: both sides of the table and every kind of transition.
+        var t = -86_400.0 * 400
+        while t < 4_102_444_800 + 86_400 * 400 {
+            let instant = Date(timeIntervalSince1970: t)
+            #expect(days.daysSinceEpoch(of: instant) == zone.localDate(of: instant).daysSinceEpoch, "\(name) at \(t)")
+            t += 7 * 3600 + 13 * 60
+        }
+    }
+}

@@ -110,7 +110,7 @@ struct ModelNumericsTests {
 
     @Test("Nelder-Mead finds the minimum of Rosenbrock's valley")
     func nelderMead() {
-        let result = NelderMead.minimize({ p in 100 * pow(p[1] - p[0] * p[0], 2) + pow(1 - p[0], 2) }, from: [-1.2, 1])
+        let result = NelderMead().minimize({ p in 100 * pow(p[1] - p[0] * p[0], 2) + pow(1 - p[0], 2) }, from: [-1.2, 1])
         #expect(abs(result.point[0] - 1) < 1e-6 && abs(result.point[1] - 1) < 1e-6, "\(result.point)")
     }
 

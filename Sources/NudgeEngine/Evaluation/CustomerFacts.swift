@@ -15,8 +15,14 @@ struct CustomerView {
     let zone: TimeZone
     /// Visits in the last 30 and 90 days, in the order of `Planner.recentVisitWindows` (nil: none).
     let recentVisits: [Int]?
+    /// What the customer model says of the customer (nil without visits, a fit, or a reader of it).
+    let prediction: CustomerModel.Prediction?
 
-    init(customer: CustomerState, config: ProjectConfig, now: Date, zone: TimeZone, recentVisits: [Int]?) {
+    init(
+        customer: CustomerState, config: ProjectConfig, now: Date, zone: TimeZone, recentVisits: [Int]?,
+        prediction: CustomerModel.Prediction? = nil
+    ) {
+        self.prediction = prediction
         self.customer = customer
         self.businessName = config.businessName
         self.businessZoneName = config.timeZoneName
@@ -80,6 +86,11 @@ struct CustomerView {
             case .lifetime_value: return .number(Double(customer.lifetimeValueCents) / 100)
             case .age: return age.map { .number(Double($0)) } ?? .null
             case .segments: return .null
+            case .p_alive: return prediction.map { .number($0.pAlive) } ?? .null
+            case .churn_risk: return prediction.map { .number($0.churnRisk) } ?? .null
+            case .expected_visits_90d: return prediction.map { .number($0.expectedVisits90d) } ?? .null
+            case .avg_spend: return prediction?.avgSpend.map(Value.number) ?? .null
+            case .clv: return prediction?.clv.map(Value.number) ?? .null
             }
         case .attribute(let name):
             return customer.attributes[name].map(Value.string) ?? .null
@@ -110,7 +121,7 @@ public final class CustomerFacts: FieldSource {
     /// 90 days, in the order of `Planner.recentVisitWindows` (nil: no recent visits).
     public init(
         occurrence: Occurrence, workflow: Workflow, config: ProjectConfig, now: Date, recentVisits: [Int]?,
-        segmentBook: SegmentBook? = nil
+        segmentBook: SegmentBook? = nil, prediction: CustomerModel.Prediction? = nil
     ) {
         self.occurrence = occurrence
         self.workflow = workflow
@@ -118,7 +129,8 @@ public final class CustomerFacts: FieldSource {
         self.now = now
         self.zone = occurrence.zone
         self.view = CustomerView(
-            customer: occurrence.customer, config: config, now: now, zone: occurrence.zone, recentVisits: recentVisits)
+            customer: occurrence.customer, config: config, now: now, zone: occurrence.zone, recentVisits: recentVisits,
+            prediction: prediction)
         self.segmentBook = segmentBook
     }
 

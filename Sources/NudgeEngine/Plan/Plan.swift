@@ -48,6 +48,8 @@ public struct Plan: Sendable {
     public var filteredOut: Int
     /// Workflows evaluated.
     public var workflowIDs: [String]
+    /// What the reader should know about how the plan was made (e.g. the customer model was never fitted).
+    public var notes: [String] = []
 
     /// Messages that go out.
     public var sendCount: Int {

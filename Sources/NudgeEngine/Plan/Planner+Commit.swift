@@ -1,4 +1,5 @@
 public import Foundation
+import Logging
 import NudgeLanguage
 import NudgeRender
 import NudgeStore
@@ -18,11 +19,19 @@ extension Planner {
     /// The commit stage: plans at `now` and commits the plan in one transaction, a ledger row per occurrence
     /// and a rendered outbox row per message (suppressed ones with their reason).
     ///
+    /// The customer model is refitted first when the stored fit is older than `intelligence.refit`.
+    ///
     /// Planning and commit hold the store's planning lock, so overlapping runs on one database plan one after
     /// the other and the second finds the first's occurrences in the ledger. The ledger's unique key is the
     /// backstop: an occurrence another runner committed first is dropped from this plan, never sent twice.
     public func commit(now: Date, createdAt: Date, newID: @escaping @Sendable () -> String) async throws -> CommitSummary {
         try await store.withPlanningLock {
+            // The customer model is refitted first when its fit is older than `intelligence.refit` (or missing).
+            let fitter = ModelFitter(store: store, config: project.config, logger: logger)
+            if try await fitter.isDue(at: now), let fit = try await fitter.fit(now: now) {
+                logger.info(
+                    "customer model refitted", metadata: ["customers": "\(fit.customers)", "repeat": "\(fit.repeatCustomers)"])
+            }
             var plan = try await plan(now: now, workflowIDs: nil, render: true, slices: nil, record: true)
             let created = StoredInstant.millis(createdAt)
             let records = plan.messages.map { message in

@@ -47,8 +47,9 @@ public struct Planner: Sendable {
         let counts = try await recentVisitCounts(
             customerIDs: fresh.filter { readsRecentVisits($0.0, book: segments.book) }.flatMap { $0.1.map(\.customer.id) },
             now: now)
+        let predictions = try await predictions(for: fresh, book: segments.book, now: now, plan: &plan)
         let (parts, filteredOut) = await decide(
-            fresh, counts: counts, book: segments.book, now: now, render: render, slices: slices)
+            fresh, counts: counts, book: segments.book, predictions: predictions, now: now, render: render, slices: slices)
         plan.messages = Self.sorted(parts)
         plan.filteredOut = filteredOut
         return plan
@@ -64,8 +65,8 @@ public struct Planner: Sendable {
     /// the slices run at once: rendering is most of a broadcast's time. The messages are sorted afterwards, so the
     /// plan does not depend on how the work was cut.
     func decide(
-        _ fresh: [(Workflow, [Occurrence])], counts: [String: [Int]], book: SegmentBook?, now: Date, render: Bool,
-        slices: Int?
+        _ fresh: [(Workflow, [Occurrence])], counts: [String: [Int]], book: SegmentBook?,
+        predictions: [String: CustomerModel.Prediction], now: Date, render: Bool, slices: Int?
     ) async -> (parts: [[PlannedMessage]], filteredOut: Int) {
         // (workflow index, occurrence index) of every occurrence, in plan order.
         let items = fresh.indices.flatMap { w in fresh[w].1.indices.map { (w, $0) } }
@@ -77,8 +78,9 @@ public struct Planner: Sendable {
             var filteredOut = 0
             for (w, o) in items[range] {
                 let (workflow, occurrence) = (fresh[w].0, fresh[w].1[o])
+                let id = occurrence.customer.id
                 let facts = facts(
-                    for: occurrence, of: workflow, now: now, counts: counts[occurrence.customer.id], book: book)
+                    for: occurrence, of: workflow, now: now, counts: counts[id], book: book, prediction: predictions[id])
                 guard when(workflow, holdsFor: facts) else {
                     filteredOut += 1
                     continue
@@ -246,11 +248,12 @@ extension Planner {
     /// The fields of `occurrence` at `now`; `counts` are the customer's recent visit counts, in the order of
     /// `recentVisitWindows` (nil: no recent visits).
     func facts(
-        for occurrence: Occurrence, of workflow: Workflow, now: Date, counts: [Int]?, book: SegmentBook?
+        for occurrence: Occurrence, of workflow: Workflow, now: Date, counts: [Int]?, book: SegmentBook?,
+        prediction: CustomerModel.Prediction? = nil
     ) -> CustomerFacts {
         CustomerFacts(
             occurrence: occurrence, workflow: workflow, config: project.config, now: now, recentVisits: counts,
-            segmentBook: book)
+            segmentBook: book, prediction: prediction)
     }
 
     /// Renders `template` for the occurrence, with the plain-text alternative of an email when the project has one.

@@ -12,12 +12,20 @@ public struct SegmentBook: Sendable {
     let order: [Int]
     /// Each `percent_rank(…)` population, sorted ascending.
     let populations: [RankKey: [Double]]
+    /// The stored fit of the customer model, when a segment reads one of its fields.
+    let model: CustomerModel?
 
-    init(segments: [Segment], populations: [RankKey: [Double]]) {
+    init(segments: [Segment], populations: [RankKey: [Double]], model: CustomerModel? = nil) {
         self.segments = segments
         // A project with a cycle does not load, so the order always exists.
         self.order = (try? Segment.evaluationOrder(segments).get()) ?? Array(segments.indices)
         self.populations = populations
+        self.model = model
+    }
+
+    /// The model, when `fields` include one of its.
+    func model(for fields: Set<Field>) -> CustomerModel? {
+        fields.isDisjoint(with: Planner.modelFields) ? nil : model
     }
 
     /// The indices of `names` and of every segment they test, in evaluation order.
@@ -63,6 +71,10 @@ public struct SegmentBook: Sendable {
     static func load(
         segments: [Segment], ranks: Set<RankKey>, store: any PlanningStore, config: ProjectConfig, now: Date
     ) async throws -> SegmentBook {
+        let readsModel = segments.contains { !$0.fieldsRead.isDisjoint(with: Planner.modelFields) }
+            || ranks.contains { Planner.modelFields.contains($0.field) }
+        let model = try await readsModel
+            ? store.latestModelFit().map { CustomerModel(fit: $0, intelligence: config.intelligence) } : nil
         var values = [RankKey: [Double]]()
         // Fields every customer row stores are read as one column; the others need every customer's facts.
         var swept = Set<RankKey>()
@@ -81,8 +93,10 @@ public struct SegmentBook: Sendable {
         }
         if !swept.isEmpty {
             for rank in swept { values[rank] = [] }
+            let fields = Set(swept.map(\.field))
             let sweep = CustomerSweep(
-                store: store, config: config, now: now, readsRecentVisits: needsRecentVisits(Set(swept.map(\.field))))
+                store: store, config: config, now: now, readsRecentVisits: needsRecentVisits(fields),
+                model: fields.isDisjoint(with: Planner.modelFields) ? nil : model)
             try await sweep.forEach { view in
                 for rank in swept {
                     if let number = rank.member(view.value(of: rank.field)) { values[rank]!.append(number) }
@@ -90,7 +104,7 @@ public struct SegmentBook: Sendable {
             }
         }
         for rank in ranks { values[rank]!.sort() }
-        return SegmentBook(segments: segments, populations: values)
+        return SegmentBook(segments: segments, populations: values, model: model)
     }
 
     /// The members of the segments named `names` at `now` (one sweep of every customer): for each name, its
@@ -113,7 +127,8 @@ public struct SegmentBook: Sendable {
     ) async throws {
         let among = closure(of: names)
         let fields = among.reduce(into: Set<Field>()) { $0.formUnion(segments[$1].fieldsRead) }
-        let sweep = CustomerSweep(store: store, config: config, now: now, readsRecentVisits: Self.needsRecentVisits(fields))
+        let sweep = CustomerSweep(
+            store: store, config: config, now: now, readsRecentVisits: Self.needsRecentVisits(fields), model: model(for: fields))
         try await sweep.forEach { view in try body(view, segments(of: view, among: among)) }
     }
 }
@@ -152,6 +167,8 @@ struct CustomerSweep {
     let now: Date
     /// Whether `visits_30d`/`visits_90d` are read (one grouped query over the recent visits, before the pages).
     let readsRecentVisits: Bool
+    /// The customer model, when its fields are read (each page's visits are read with the page).
+    var model: CustomerModel? = nil
 
     /// Customers per page: one query each, in primary-key order.
     static let pageSize = 5_000
@@ -164,14 +181,36 @@ struct CustomerSweep {
         var after: String?
         while true {
             let page = try await store.customerPage(after: after, limit: Self.pageSize)
+            var predictions: [String: CustomerModel.Prediction] = [:]
+            if let model, let last = page.last {
+                predictions = try await Self.predictions(
+                    model: model, visits: store.visits(after: after, through: last.id), page: page, config: config, now: now)
+            }
             for customer in page {
                 try body(
                     CustomerView(
                         customer: customer, config: config, now: now, zone: TriggerScan.zone(of: customer, config: config),
-                        recentVisits: readsRecentVisits ? counts[customer.id] : nil))
+                        recentVisits: readsRecentVisits ? counts[customer.id] : nil, prediction: predictions[customer.id]))
             }
             guard page.count == Self.pageSize, let last = page.last else { return }
             after = last.id
         }
+    }
+
+    /// What the model says of the page's customers with visits (`visits` by customer, as the page).
+    static func predictions(
+        model: CustomerModel, visits: [VisitRecord], page: [CustomerState], config: ProjectConfig, now: Date
+    ) -> [String: CustomerModel.Prediction] {
+        var result: [String: CustomerModel.Prediction] = [:]
+        var index = visits.startIndex
+        for customer in page {
+            let start = index
+            while index < visits.endIndex, visits[index].customerID == customer.id { index += 1 }
+            let zone = TriggerScan.zone(of: customer, config: config)
+            if start < index, let summary = CustomerModel.summary(of: visits[start..<index], zone: zone, now: now) {
+                result[customer.id] = model.predict(summary)
+            }
+        }
+        return result
     }
 }

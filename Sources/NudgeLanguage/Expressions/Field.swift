@@ -26,6 +26,8 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
         case visits_total, visits_30d, visits_90d, lifetime_value, age
         /// The names of the segments the customer is in (nudge.yaml `segments:` and the built-in ones).
         case segments
+        /// The customer model's (`nudge model fit`): null for a customer without visits or before the first fit.
+        case p_alive, churn_risk, expected_visits_90d, avg_spend, clv
 
         /// The field's static type.
         public var type: ValueType {
@@ -37,6 +39,8 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
             case .attributes: return .any
             case .email_opt_in, .sms_opt_in, .push_opt_in: return .bool
             case .days_since_last_activity, .visits_total, .visits_30d, .visits_90d, .lifetime_value, .age:
+                return .number
+            case .p_alive, .churn_risk, .expected_visits_90d, .avg_spend, .clv:
                 return .number
             }
         }

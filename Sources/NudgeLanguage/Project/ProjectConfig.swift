@@ -35,6 +35,8 @@ public struct ProjectConfig: Sendable {
     public var channels: [Channel: ChannelConfig]
     /// `serve:`: how providers and customers reach `nudge serve`, and the unsubscribe-link secret.
     public var serve: ServeConfig?
+    /// `intelligence:`: how the customer model is refitted and how lifetime value is counted.
+    public var intelligence = IntelligenceConfig()
     /// The built-in segments with `segments:` applied, in the order `nudge segments` lists them.
     public var segments: [Segment] = Segment.builtInSegments
 
@@ -67,6 +69,7 @@ public struct ProjectConfig: Sendable {
             let root = MappingReader(
                 node, context: "nudge.yaml", allowed: [
                     "business", "database", "database_password_env", "send_at", "channels", "serve", "delivery", "segments",
+                    "intelligence",
                 ],
                 diagnostics: &diagnostics)
         else { return config }
@@ -125,6 +128,9 @@ public struct ProjectConfig: Sendable {
             }
         }
         config.segments = Segment.parse(root["segments"], diagnostics: &diagnostics)
+        if let node = root["intelligence"] {
+            config.intelligence = IntelligenceConfig.parse(node, diagnostics: &diagnostics)
+        }
         if let serveNode = root["serve"] {
             config.serve = ServeConfig.parse(serveNode, diagnostics: &diagnostics)
         }
@@ -195,5 +201,42 @@ public struct ProjectConfig: Sendable {
             diagnostics.error("\(context) (provider \(provider)): \(problem)", at: node.location)
         }
         return ChannelConfig(provider: provider, settings: settings, location: node.location)
+    }
+}
+
+/// `intelligence:` in nudge.yaml.
+public struct IntelligenceConfig: Sendable, Hashable {
+    /// `refit`: `nudge run` refits the model when the stored fit is older than this (default 7d).
+    public var refit = DurationSpec(seconds: 7 * 86_400, text: "7d")
+    /// `clv_months`: the months lifetime value counts (default 12).
+    public var clvMonths = 12
+    /// `monthly_discount`: the discount rate per month of lifetime value (default 0.01).
+    public var monthlyDiscount = 0.01
+
+    public init() {}
+
+    static func parse(_ node: YAMLNode, diagnostics: inout Diagnostics) -> IntelligenceConfig {
+        var config = IntelligenceConfig()
+        guard
+            let reader = MappingReader(
+                node, context: "intelligence", allowed: ["refit", "clv_months", "monthly_discount"], diagnostics: &diagnostics)
+        else { return config }
+        if let (text, value) = reader.string("refit", diagnostics: &diagnostics) {
+            if let duration = DurationSpec(parsing: text), duration.seconds > 0 {
+                config.refit = duration
+            } else {
+                diagnostics.error("'refit' must be a positive duration such as 1d or 7d, not '\(text)'", at: value.location)
+            }
+        }
+        if let months = reader.integer("clv_months", in: 1...120, diagnostics: &diagnostics) { config.clvMonths = months }
+        if let (text, value) = reader.string("monthly_discount", diagnostics: &diagnostics) {
+            if let rate = Double(text), rate >= 0, rate < 1 {
+                config.monthlyDiscount = rate
+            } else {
+                diagnostics.error(
+                    "'monthly_discount' must be a rate from 0 to below 1 such as 0.01, not '\(text)'", at: value.location)
+            }
+        }
+        return config
     }
 }

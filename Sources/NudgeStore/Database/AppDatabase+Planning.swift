@@ -156,6 +156,66 @@ extension AppDatabase: PlanningStore {
         }
     }
 
+    public func visits(after: String?, through: String) throws -> [VisitRecord] {
+        try reader.read { db in
+            try Self.visits(
+                db, sql: "WHERE customer_id > ? AND customer_id <= ?", arguments: [after ?? "", through])
+        }
+    }
+
+    public func visits(customerIDs: [String]) throws -> [VisitRecord] {
+        guard !customerIDs.isEmpty else { return [] }
+        return try reader.read { db in
+            try Self.visits(
+                db, sql: "WHERE customer_id IN (SELECT value FROM json_each(?))",
+                arguments: [String(decoding: try JSONEncoder().encode(customerIDs), as: UTF8.self)])
+        }
+    }
+
+    static func visits(_ db: Database, sql condition: String, arguments: StatementArguments) throws -> [VisitRecord] {
+        var visits: [VisitRecord] = []
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT customer_id, visited_at, amount_cents FROM visit \(condition) ORDER BY customer_id, visited_at",
+            arguments: arguments)
+        while let row = try rows.next() {
+            visits.append(VisitRecord(customerID: row[0], visitedAt: StoredInstant.date(row[1]), amountCents: row[2]))
+        }
+        return visits
+    }
+
+    public func latestModelFit() throws -> ModelFitRecord? {
+        try reader.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT fitted_at, customers, repeat_customers, r, alpha, a, b, bgnbd_log_likelihood, p, q, v,
+                          gamma_gamma_log_likelihood, details
+                        FROM model_fit ORDER BY id DESC LIMIT 1
+                        """)
+            else { return nil }
+            return ModelFitRecord(
+                fittedAt: StoredInstant.date(row[0]), customers: row[1], repeatCustomers: row[2], r: row[3], alpha: row[4],
+                a: row[5], b: row[6], bgnbdLogLikelihood: row[7], p: row[8], q: row[9], v: row[10],
+                gammaGammaLogLikelihood: row[11], details: row[12])
+        }
+    }
+
+    public func saveModelFit(_ fit: ModelFitRecord) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO model_fit (fitted_at, customers, repeat_customers, r, alpha, a, b, bgnbd_log_likelihood,
+                      p, q, v, gamma_gamma_log_likelihood, details)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    StoredInstant.millis(fit.fittedAt), fit.customers, fit.repeatCustomers, fit.r, fit.alpha, fit.a, fit.b,
+                    fit.bgnbdLogLikelihood, fit.p, fit.q, fit.v, fit.gammaGammaLogLikelihood, fit.details,
+                ])
+        }
+    }
+
     public func segmentEntries(segment: String) throws -> [String: String] {
         try reader.read { db in
             var entries: [String: String] = [:]

@@ -278,6 +278,22 @@ public struct AppDatabase: Sendable {
                     ) WITHOUT ROWID
                     """)
         }
+        migrator.registerMigration("v10-model-fit") { db in
+            // Fits of the customer model (BG/NBD and Gamma-Gamma); the latest is the one used.
+            try db.execute(
+                sql: """
+                    CREATE TABLE model_fit (
+                      id INTEGER PRIMARY KEY,
+                      fitted_at INTEGER NOT NULL,
+                      customers INTEGER NOT NULL,
+                      repeat_customers INTEGER NOT NULL,
+                      r REAL NOT NULL, alpha REAL NOT NULL, a REAL NOT NULL, b REAL NOT NULL,
+                      bgnbd_log_likelihood REAL NOT NULL,
+                      p REAL, q REAL, v REAL, gamma_gamma_log_likelihood REAL,
+                      details TEXT NOT NULL
+                    )
+                    """)
+        }
         return migrator
     }
 }

@@ -56,6 +56,15 @@ public protocol PlanningStore: Sendable {
     /// For every customer with visits after the first instant of `since` (the earliest): the number of visits
     /// after each instant, in order.
     func visitCounts(since: [Date]) async throws -> [String: [Int]]
+    /// The visits of the customers whose ids sort after `after` (from the first when nil) up to `through`, by
+    /// customer and time: the visits of one page of a sweep.
+    func visits(after: String?, through: String) async throws -> [VisitRecord]
+    /// The visits of `customerIDs`, by customer and time.
+    func visits(customerIDs: [String]) async throws -> [VisitRecord]
+    /// The latest fit of the customer model, if any.
+    func latestModelFit() async throws -> ModelFitRecord?
+    /// Stores a fit of the customer model (the latest is the one used).
+    func saveModelFit(_ fit: ModelFitRecord) async throws
     /// The recorded members of a segment: customer id → the local date (`YYYY-MM-DD`) a run first saw them in it.
     func segmentEntries(segment: String) async throws -> [String: String]
     /// Records a segment's members as a run found them: `entries` replaces what was recorded (those who left

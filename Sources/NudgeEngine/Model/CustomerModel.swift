@@ -1,0 +1,83 @@
+public import Foundation
+public import NudgeCore
+public import NudgeModel
+public import NudgeLanguage
+
+/// The fitted customer model at work: what it says of one customer (design: issue 11's model fields).
+public struct CustomerModel: Sendable {
+    public let fit: ModelFitRecord
+    public let bgnbd: BGNBD
+    /// Nil when no repeat customer had spent anything to fit it on.
+    public let gammaGamma: GammaGamma?
+    let clvMonths: Int
+    let monthlyDiscount: Double
+
+    public init(fit: ModelFitRecord, intelligence: IntelligenceConfig) {
+        self.fit = fit
+        bgnbd = BGNBD(r: fit.r, alpha: fit.alpha, a: fit.a, b: fit.b)
+        if let p = fit.p, let q = fit.q, let v = fit.v {
+            gammaGamma = GammaGamma(p: p, q: q, v: v)
+        } else {
+            gammaGamma = nil
+        }
+        clvMonths = intelligence.clvMonths
+        monthlyDiscount = intelligence.monthlyDiscount
+    }
+
+    /// Weeks in a month, for lifetime value.
+    public static let weeksPerMonth = 4.345
+    /// Weeks of `expected_visits_90d`.
+    public static let ninetyDays = 90.0 / 7
+
+    /// What the model says of a customer with this history.
+    public struct Prediction: Sendable, Hashable {
+        public var pAlive: Double
+        public var churnRisk: Double { 1 - pAlive }
+        public var expectedVisits90d: Double
+        /// Nil without a Gamma-Gamma fit.
+        public var avgSpend: Double?
+        public var clv: Double?
+    }
+
+    public func predict(_ s: RepeatSummary) -> Prediction {
+        let avgSpend: Double? = gammaGamma.map { model in
+            if s.x > 0, let mean = s.repeatSpend, mean > 0 { return model.expectedSpend(x: s.x, mean: mean) }
+            return model.populationMean
+        }
+        var clv: Double?
+        if let avgSpend {
+            var total = 0.0
+            var before = 0.0
+            for month in 1...max(1, clvMonths) {
+                let by = bgnbd.expectedTransactions(in: Self.weeksPerMonth * Double(month), after: s)
+                total += (by - before) * avgSpend / pow(1 + monthlyDiscount, Double(month))
+                before = by
+            }
+            clv = total
+        }
+        return Prediction(
+            pAlive: bgnbd.probabilityAlive(s), expectedVisits90d: bgnbd.expectedTransactions(in: Self.ninetyDays, after: s),
+            avgSpend: avgSpend, clv: clv)
+    }
+
+    /// A customer's summary from their stored visits, observed until `now` (local dates in `zone`).
+    public static func summary(of visits: some Collection<VisitRecord>, zone: TimeZone, now: Date) -> RepeatSummary? {
+        RepeatSummary(
+            visits: Self.visits(visits) { zone.localDate(of: $0).daysSinceEpoch }, end: now.timeIntervalSince1970)
+    }
+
+    /// Stored visits as the model reads them: instants, local dates (`day` gives days since 1970 of an instant in
+    /// the customer's zone), amounts in money.
+    static func visits(_ records: some Collection<VisitRecord>, day: (Date) -> Int) -> [RepeatSummary.Visit] {
+        records.map { visit in
+            RepeatSummary.Visit(
+                at: visit.visitedAt.timeIntervalSince1970, day: day(visit.visitedAt),
+                amount: Double(visit.amountCents ?? 0) / 100)
+        }
+    }
+}
+
+extension Field.CustomerField {
+    /// The fields the customer model answers.
+    public static let modelFields: Set<Field.CustomerField> = [.p_alive, .churn_risk, .expected_visits_90d, .avg_spend, .clv]
+}
