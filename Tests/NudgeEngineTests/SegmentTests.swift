@@ -181,4 +181,37 @@ struct SegmentTests {
         }
         #expect(try await commit(fixture, at: "2026-12-04T15:00:00Z") == ["p3 segment:frequent:2026-12-04 2026-12-04T14:00:00Z"])
     }
+
+    @Test("status and lifecycle: vip first, then sign-up, quiet days and transactions (local dates with visits)")
+    func statusAndLifecycle() async throws {
+        let fixture = try Fixture(
+            workflows: [
+                "w.yaml": """
+                    id: w
+                    trigger: { signup: {} }
+                    actions: [{ send: { channel: sms, template: s } }]
+                    catch_up: 3000d
+                    """
+            ], templates: [], extraFiles: ["Templates/s.sms.mustache": "{{customer.status}} {{customer.lifecycle}}"])
+        try population(fixture)
+        // Six visits 35 to 45 days ago: the top spender, but quiet for 35 days, so not frequent.
+        try fixture.add(
+            "l1",
+            visits: [
+                "2026-10-11T12:00:00Z", "2026-10-13T12:00:00Z", "2026-10-15T12:00:00Z", "2026-10-17T12:00:00Z",
+                "2026-10-19T12:00:00Z", "2026-10-21T12:00:00Z",
+            ])
+        // Two visits on one local date (New York) are one transaction.
+        try fixture.add("d1", visits: ["2026-11-20T14:00:00Z", "2026-11-20T20:00:00Z"])
+        // Three small spenders (signed up long ago: sent nothing) keep p5's 25.00 in the top 20 %.
+        for id in ["e1", "e2", "e3"] { try fixture.add(id, signedUp: "2010-01-01T00:00:00Z", visits: ["2025-01-01T12:00:00Z"]) }
+        try await fixture.database.writer.write { try $0.execute(sql: "UPDATE customer SET phone = '+15555550100'") }
+        let plan = try await fixture.plan(at: Self.now, render: true)
+        let shown = Dictionary(uniqueKeysWithValues: plan.messages.map { ($0.customerID, $0.rendered?.body ?? "") })
+        #expect(
+            shown == [
+                "p1": "churning one_time", "p2": "churning repeat", "p3": "active repeat", "p4": "inactive repeat",
+                "p5": "vip vip", "n1": "new new", "z1": "inactive new", "l1": "churning loyal", "d1": "active one_time",
+            ])
+    }
 }

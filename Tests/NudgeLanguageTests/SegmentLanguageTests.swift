@@ -82,6 +82,10 @@ struct SegmentConfigTests {
                 "segments:\n  regulars: { when: \"percent_rank(customer.name) > 0.5\" }",
                 "nudge.yaml:5:35: error: percent_rank(…) ranks numbers, but 'customer.name' is text"
             ),
+            (
+                "segments:\n  regulars: { when: \"customer.status == 'active'\" }",
+                "nudge.yaml:5:22: error: a segment cannot read 'customer.status': it depends on the vip segment; test the fields it reads"
+            ),
             ("segments: [a, b]", "nudge.yaml:4:11: error: 'segments' must be a mapping of name to { description: …, when: … }"),
         ])
     func errors(text: String, expected: String) {

@@ -15,14 +15,15 @@ struct CustomerView {
     let zone: TimeZone
     /// Visits in the last 30 and 90 days, in the order of `Planner.recentVisitWindows` (nil: none).
     let recentVisits: [Int]?
-    /// What the customer model says of the customer (nil without visits, a fit, or a reader of it).
-    let prediction: CustomerModel.Prediction?
+    /// What the visits say of the customer, and the customer model (nil when nothing read them).
+    let history: CustomerHistory?
+    var prediction: CustomerModel.Prediction? { history?.prediction }
 
     init(
         customer: CustomerState, config: ProjectConfig, now: Date, zone: TimeZone, recentVisits: [Int]?,
-        prediction: CustomerModel.Prediction? = nil
+        history: CustomerHistory? = nil
     ) {
-        self.prediction = prediction
+        self.history = history
         self.customer = customer
         self.businessName = config.businessName
         self.businessZoneName = config.timeZoneName
@@ -85,7 +86,7 @@ struct CustomerView {
             case .visits_90d: return .number(Double(visits(inLast: 90)))
             case .lifetime_value: return .number(Double(customer.lifetimeValueCents) / 100)
             case .age: return age.map { .number(Double($0)) } ?? .null
-            case .segments: return .null
+            case .segments, .status, .lifecycle: return .null  // the facts answer these: they read the segments
             case .p_alive: return prediction.map { .number($0.pAlive) } ?? .null
             case .churn_risk: return prediction.map { .number($0.churnRisk) } ?? .null
             case .expected_visits_90d: return prediction.map { .number($0.expectedVisits90d) } ?? .null
@@ -121,7 +122,7 @@ public final class CustomerFacts: FieldSource {
     /// 90 days, in the order of `Planner.recentVisitWindows` (nil: no recent visits).
     public init(
         occurrence: Occurrence, workflow: Workflow, config: ProjectConfig, now: Date, recentVisits: [Int]?,
-        segmentBook: SegmentBook? = nil, prediction: CustomerModel.Prediction? = nil
+        segmentBook: SegmentBook? = nil, history: CustomerHistory? = nil
     ) {
         self.occurrence = occurrence
         self.workflow = workflow
@@ -130,7 +131,7 @@ public final class CustomerFacts: FieldSource {
         self.zone = occurrence.zone
         self.view = CustomerView(
             customer: occurrence.customer, config: config, now: now, zone: occurrence.zone, recentVisits: recentVisits,
-            prediction: prediction)
+            history: history)
         self.segmentBook = segmentBook
     }
 
@@ -140,10 +141,37 @@ public final class CustomerFacts: FieldSource {
         segmentBook?.percentRank(rank, of: value) ?? .null
     }
 
+    /// `vip` in the vip segment; else `new` signed up less than 30 × 24 h ago; else `inactive` after 90 quiet days;
+    /// else `churning` with a churn risk of 0.5 or more or after 30 quiet days; else `active`.
+    var status: String {
+        if segmentNames.contains("vip") { return "vip" }
+        if now.timeIntervalSince(customer.signedUpAt) < 30 * 86_400 { return "new" }
+        let quietDays = zone.localDate(of: customer.lastActivityAt).days(to: zone.localDate(of: now))
+        if quietDays >= 90 { return "inactive" }
+        if quietDays >= 30 || (view.prediction?.churnRisk ?? 0) >= 0.5 { return "churning" }
+        return "active"
+    }
+
+    /// `vip` in the vip segment; else by transactions (local dates with visits): none `new`, one `one_time`, two to
+    /// four `repeat`, five or more `loyal`.
+    var lifecycle: String {
+        if segmentNames.contains("vip") { return "vip" }
+        switch view.history?.transactions ?? 0 {
+        case 0: return "new"
+        case 1: return "one_time"
+        case 2...4: return "repeat"
+        default: return "loyal"
+        }
+    }
+
     public func value(of field: Field) -> Value {
         switch field {
         case .customer(.segments):
             return .list(segmentNames.map(Value.string))
+        case .customer(.status):
+            return .string(status)
+        case .customer(.lifecycle):
+            return .string(lifecycle)
         case .customer, .attribute, .business:
             return view.value(of: field)
         case .offer(let f):

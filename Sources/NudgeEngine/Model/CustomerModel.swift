@@ -77,6 +77,25 @@ public struct CustomerModel: Sendable {
     }
 }
 
+/// What a customer's visit history says: transactions (local dates with visits) and the model's prediction.
+public struct CustomerHistory: Sendable, Hashable {
+    /// Local dates with visits (0 for a customer who never came).
+    public var transactions: Int
+    /// Nil before the first fit.
+    public var prediction: CustomerModel.Prediction?
+
+    public init(transactions: Int, prediction: CustomerModel.Prediction?) {
+        self.transactions = transactions
+        self.prediction = prediction
+    }
+
+    /// The history of a customer with `summary` (nil: no visits) under `model`.
+    init(summary: RepeatSummary?, model: CustomerModel?) {
+        transactions = summary.map { $0.x + 1 } ?? 0
+        prediction = summary.flatMap { s in model?.predict(s) }
+    }
+}
+
 extension Field.CustomerField {
     /// The fields the customer model answers.
     public static let modelFields: Set<Field.CustomerField> = [.p_alive, .churn_risk, .expected_visits_90d, .avg_spend, .clv]

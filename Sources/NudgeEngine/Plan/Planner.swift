@@ -47,9 +47,9 @@ public struct Planner: Sendable {
         let counts = try await recentVisitCounts(
             customerIDs: fresh.filter { readsRecentVisits($0.0, book: segments.book) }.flatMap { $0.1.map(\.customer.id) },
             now: now)
-        let predictions = try await predictions(for: fresh, book: segments.book, now: now, plan: &plan)
+        let histories = try await histories(for: fresh, book: segments.book, now: now, plan: &plan)
         let (parts, filteredOut) = await decide(
-            fresh, counts: counts, book: segments.book, predictions: predictions, now: now, render: render, slices: slices)
+            fresh, counts: counts, book: segments.book, histories: histories, now: now, render: render, slices: slices)
         plan.messages = Self.sorted(parts)
         plan.filteredOut = filteredOut
         return plan
@@ -66,7 +66,7 @@ public struct Planner: Sendable {
     /// plan does not depend on how the work was cut.
     func decide(
         _ fresh: [(Workflow, [Occurrence])], counts: [String: [Int]], book: SegmentBook?,
-        predictions: [String: CustomerModel.Prediction], now: Date, render: Bool, slices: Int?
+        histories: [String: CustomerHistory], now: Date, render: Bool, slices: Int?
     ) async -> (parts: [[PlannedMessage]], filteredOut: Int) {
         // (workflow index, occurrence index) of every occurrence, in plan order.
         let items = fresh.indices.flatMap { w in fresh[w].1.indices.map { (w, $0) } }
@@ -80,7 +80,7 @@ public struct Planner: Sendable {
                 let (workflow, occurrence) = (fresh[w].0, fresh[w].1[o])
                 let id = occurrence.customer.id
                 let facts = facts(
-                    for: occurrence, of: workflow, now: now, counts: counts[id], book: book, prediction: predictions[id])
+                    for: occurrence, of: workflow, now: now, counts: counts[id], book: book, history: histories[id])
                 guard when(workflow, holdsFor: facts) else {
                     filteredOut += 1
                     continue
@@ -181,7 +181,7 @@ public struct Planner: Sendable {
     func readsRecentVisits(_ workflow: Workflow, book: SegmentBook?) -> Bool {
         let fields: Set<Field> = [.customer(.visits_30d), .customer(.visits_90d)]
         if readsAnyField(workflow, fields) { return true }
-        guard let book, readsField(workflow, .customer(.segments)) else { return false }
+        guard let book, readsSegments(workflow) else { return false }
         return book.segments.contains { !$0.fieldsRead.isDisjoint(with: fields) }
     }
 
@@ -249,11 +249,11 @@ extension Planner {
     /// `recentVisitWindows` (nil: no recent visits).
     func facts(
         for occurrence: Occurrence, of workflow: Workflow, now: Date, counts: [Int]?, book: SegmentBook?,
-        prediction: CustomerModel.Prediction? = nil
+        history: CustomerHistory? = nil
     ) -> CustomerFacts {
         CustomerFacts(
             occurrence: occurrence, workflow: workflow, config: project.config, now: now, recentVisits: counts,
-            segmentBook: book, prediction: prediction)
+            segmentBook: book, history: history)
     }
 
     /// Renders `template` for the occurrence, with the plain-text alternative of an email when the project has one.

@@ -28,7 +28,7 @@ extension Planner {
     /// knows since when; those who left are forgotten, and enter anew when they come back.
     func segments(for workflows: [Workflow], now: Date, record: Bool) async throws -> SegmentStage {
         let watched = Set(workflows.compactMap(\.trigger.enteredSegment))
-        let readsSegments = workflows.contains { readsField($0, .customer(.segments)) }
+        let readsSegments = workflows.contains(where: readsSegments)
         let ranks = SegmentBook.ranks(
             segments: readsSegments || !watched.isEmpty ? project.config.segments : [],
             conditions: workflows.flatMap(\.conditions))
@@ -53,6 +53,11 @@ extension Planner {
             logger.debug("segment swept", metadata: ["segment": "\(name)", "members": "\(entries.count)"])
         }
         return stage
+    }
+
+    /// Whether the workflow reads the segments: `customer.segments`, or `status` and `lifecycle` (which read vip).
+    func readsSegments(_ workflow: Workflow) -> Bool {
+        readsAnyField(workflow, [.customer(.segments), .customer(.status), .customer(.lifecycle)])
     }
 
     /// Whether the workflow's conditions or any of its templates read `field` (a template variable is matched by

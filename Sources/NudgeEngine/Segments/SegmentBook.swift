@@ -181,34 +181,35 @@ struct CustomerSweep {
         var after: String?
         while true {
             let page = try await store.customerPage(after: after, limit: Self.pageSize)
-            var predictions: [String: CustomerModel.Prediction] = [:]
+            var histories: [String: CustomerHistory] = [:]
             if let model, let last = page.last {
-                predictions = try await Self.predictions(
+                histories = try await Self.histories(
                     model: model, visits: store.visits(after: after, through: last.id), page: page, config: config, now: now)
             }
             for customer in page {
                 try body(
                     CustomerView(
                         customer: customer, config: config, now: now, zone: TriggerScan.zone(of: customer, config: config),
-                        recentVisits: readsRecentVisits ? counts[customer.id] : nil, prediction: predictions[customer.id]))
+                        recentVisits: readsRecentVisits ? counts[customer.id] : nil, history: histories[customer.id]))
             }
             guard page.count == Self.pageSize, let last = page.last else { return }
             after = last.id
         }
     }
 
-    /// What the model says of the page's customers with visits (`visits` by customer, as the page).
-    static func predictions(
+    /// What the visits and the model say of the page's customers with visits (`visits` by customer, as the page).
+    static func histories(
         model: CustomerModel, visits: [VisitRecord], page: [CustomerState], config: ProjectConfig, now: Date
-    ) -> [String: CustomerModel.Prediction] {
-        var result: [String: CustomerModel.Prediction] = [:]
+    ) -> [String: CustomerHistory] {
+        var result: [String: CustomerHistory] = [:]
         var index = visits.startIndex
         for customer in page {
             let start = index
             while index < visits.endIndex, visits[index].customerID == customer.id { index += 1 }
             let zone = TriggerScan.zone(of: customer, config: config)
-            if start < index, let summary = CustomerModel.summary(of: visits[start..<index], zone: zone, now: now) {
-                result[customer.id] = model.predict(summary)
+            if start < index {
+                let summary = CustomerModel.summary(of: visits[start..<index], zone: zone, now: now)
+                result[customer.id] = CustomerHistory(summary: summary, model: model)
             }
         }
         return result

@@ -28,11 +28,15 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
         case segments
         /// The customer model's (`nudge model fit`): null for a customer without visits or before the first fit.
         case p_alive, churn_risk, expected_visits_90d, avg_spend, clv
+        /// Where the customer stands (`vip`, `new`, `inactive`, `churning`, `active`) and how far they came
+        /// (`new`, `one_time`, `repeat`, `loyal`, `vip`): both read the vip segment, so segments cannot read them.
+        case status, lifecycle
 
         /// The field's static type.
         public var type: ValueType {
             switch self {
-            case .id, .name, .first_name, .email, .phone, .birth_date, .timezone, .push_token, .wallet_pass_id:
+            case .id, .name, .first_name, .email, .phone, .birth_date, .timezone, .push_token, .wallet_pass_id, .status,
+                .lifecycle:
                 return .text
             case .signed_up_at, .last_visit_at, .last_activity_at: return .instant
             case .tags, .segments: return .list(.text)
@@ -152,7 +156,13 @@ public struct FieldCatalog: Sendable {
         }
         switch root {
         case "customer":
-            if let f = Field.CustomerField(rawValue: name) { return .success(.customer(f)) }
+            if let f = Field.CustomerField(rawValue: name) {
+                if isCustomerOnly, f == .status || f == .lifecycle {
+                    return .failure(
+                        .unavailable("a segment cannot read '\(path)': it depends on the vip segment; test the fields it reads"))
+                }
+                return .success(.customer(f))
+            }
         case "offer":
             if let f = Field.OfferField(rawValue: name) {
                 guard trigger == nil || trigger == .milestone else {
