@@ -165,17 +165,19 @@ extension PostgresStore: ImportStore {
         try await replaceContents(from: scratch)
     }
 
-    /// Replaces the customers, visits, offers, progress and ledger here with those of `source`, and empties the
-    /// outbox, in one transaction, moving the rows with COPY (the demo, and tests that plan on both stores).
-    public func replaceContents(from source: AppDatabase) async throws {
+    /// Replaces the customers, visits, offers, progress, ledger, segment entries and model fits here with those of
+    /// `source`, in one transaction, moving the rows with COPY (the demo, and tests that plan on both stores). The
+    /// outbox, delivery events and consent changes are emptied, or with `messages` copied too (what the engagement
+    /// score reads).
+    public func replaceContents(from source: AppDatabase, messages: Bool = false) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.execute(
                 script: """
                     DELETE FROM delivery_attempt; DELETE FROM outbox; DELETE FROM ledger; DELETE FROM progress;
                     DELETE FROM visit; DELETE FROM offer; DELETE FROM customer_activity; DELETE FROM segment_entry;
-                    DELETE FROM customer; DELETE FROM model_fit
+                    DELETE FROM customer; DELETE FROM model_fit; DELETE FROM delivery_event; DELETE FROM consent_change
                     """, logger: logger)
-            let tables: [(String, [String], [String])] = [
+            var tables: [(String, [String], [String])] = [
                 ("offer", ["id", "name", "stamps_required"], ["id"]),
                 ("customer", Self.customerColumnNames, ["id"]),
                 ("visit", ImportKind.visitColumns, ["customer_id", "visited_at"]),
@@ -190,6 +192,24 @@ extension PostgresStore: ImportStore {
                     ], ["id"]
                 ),
             ]
+            if messages {
+                tables += [
+                    (
+                        "outbox",
+                        [
+                            "id", "workflow_id", "customer_id", "occurrence", "action_index", "channel", "recipient", "template",
+                            "heading_key", "heading", "body", "due_at", "created_at", "status", "reason", "attempts",
+                            "next_attempt_at", "lease_owner", "lease_expires_at", "delivered_at", "provider_message_id", "text_body",
+                        ], ["id"]
+                    ),
+                    (
+                        "delivery_event",
+                        ["provider", "event_id", "outbox_id", "customer_id", "channel", "kind", "at", "received_at", "detail"],
+                        ["provider", "event_id"]
+                    ),
+                    ("consent_change", ["id", "customer_id", "channel", "opt_in", "reason", "at"], ["id"]),
+                ]
+            }
             for (table, columns, key) in tables {
                 try await stage(table, from: source, columns: columns, key: key, connection)
                 let list = columns.joined(separator: ", ")

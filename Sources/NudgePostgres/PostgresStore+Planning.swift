@@ -218,6 +218,49 @@ extension PostgresStore: PlanningStore {
         return visits
     }
 
+    public func messageResponses(customerIDs: [String], since: Date) async throws -> [String: MessageResponse] {
+        guard !customerIDs.isEmpty else { return [:] }
+        let after = StoredInstant.millis(since)
+        var responses: [String: MessageResponse] = [:]
+        let rows = try await client.query(
+            """
+            SELECT o.customer_id, count(*)::BIGINT,
+              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM delivery_event e WHERE e.outbox_id = o.id
+                AND e.kind IN ('opened', 'clicked')))::BIGINT,
+              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM delivery_event e WHERE e.outbox_id = o.id
+                AND e.kind = 'clicked'))::BIGINT
+            FROM outbox o
+            WHERE o.customer_id = ANY(\(customerIDs)) AND o.status = 'delivered' AND o.delivered_at > \(after)
+            GROUP BY o.customer_id
+            """, logger: logger)
+        for try await (id, delivered, opened, clicked) in rows.decode((String, Int64, Int64, Int64).self) {
+            responses[id] = MessageResponse(delivered: Int(delivered), opened: Int(opened), clicked: Int(clicked))
+        }
+        let optedOut = try await client.query(
+            """
+            SELECT DISTINCT customer_id FROM consent_change
+            WHERE customer_id = ANY(\(customerIDs)) AND NOT opt_in AND at > \(after)
+            """, logger: logger)
+        for try await id in optedOut.decode(String.self) { responses[id, default: MessageResponse()].optedOut = true }
+        return responses
+    }
+
+    public func progress(customerIDs: [String]) async throws -> [String: [ProgressState]] {
+        guard !customerIDs.isEmpty else { return [:] }
+        var cards: [String: [ProgressState]] = [:]
+        let rows = try await client.query(
+            """
+            SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, p.customer_id
+            FROM progress p JOIN offer o ON o.id = p.offer_id
+            WHERE p.customer_id = ANY(\(customerIDs)) ORDER BY p.customer_id, p.offer_id
+            """, logger: logger)
+        for try await row in rows {
+            let random = row.makeRandomAccess()
+            cards[try random[6].decode(String.self), default: []].append(try Self.progress(random))
+        }
+        return cards
+    }
+
     public func latestModelFit() async throws -> ModelFitRecord? {
         let rows = try await client.query(
             """

@@ -20,7 +20,7 @@ enum PostgresTwin {
         guard isEnabled else { return }
         let (store, url) = try await PostgresServer.freshStore()
         do {
-            try await store.replaceContents(from: source)
+            try await store.replaceContents(from: source, messages: true)
             let twin = try await Planner(project: project, store: store).plan(now: now, workflowIDs: workflows, render: render)
             let expected: [String] = plan.messages.map { $0.jsonLine(includeRendered: true) }
             let planned: [String] = twin.messages.map { $0.jsonLine(includeRendered: true) }

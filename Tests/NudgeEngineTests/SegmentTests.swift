@@ -182,8 +182,8 @@ struct SegmentTests {
         #expect(try await commit(fixture, at: "2026-12-04T15:00:00Z") == ["p3 segment:frequent:2026-12-04 2026-12-04T14:00:00Z"])
     }
 
-    @Test("status and lifecycle: vip first, then sign-up, quiet days and transactions (local dates with visits)")
-    func statusAndLifecycle() async throws {
+    /// The population, each customer (signed up in 2020) sent an SMS of `template` by a sign-up workflow.
+    func showing(_ template: String) throws -> Fixture {
         let fixture = try Fixture(
             workflows: [
                 "w.yaml": """
@@ -192,8 +192,14 @@ struct SegmentTests {
                     actions: [{ send: { channel: sms, template: s } }]
                     catch_up: 3000d
                     """
-            ], templates: [], extraFiles: ["Templates/s.sms.mustache": "{{customer.status}} {{customer.lifecycle}}"])
+            ], templates: [], extraFiles: ["Templates/s.sms.mustache": template])
         try population(fixture)
+        return fixture
+    }
+
+    @Test("status and lifecycle: vip first, then sign-up, quiet days and transactions (local dates with visits)")
+    func statusAndLifecycle() async throws {
+        let fixture = try showing("{{customer.status}} {{customer.lifecycle}}")
         // Six visits 35 to 45 days ago: the top spender, but quiet for 35 days, so not frequent.
         try fixture.add(
             "l1",
@@ -213,5 +219,45 @@ struct SegmentTests {
                 "p1": "churning one_time", "p2": "churning repeat", "p3": "active repeat", "p4": "inactive repeat",
                 "p5": "vip vip", "n1": "new new", "z1": "inactive new", "l1": "churning loyal", "d1": "active one_time",
             ])
+    }
+
+    @Test("engagement_score blends recency, frequency, spend and responses; next_action takes the first rule that applies")
+    func engagementAndNextAction() async throws {
+        let fixture = try showing("{{customer.engagement_score}} {{customer.next_action}}")
+        try fixture.add("o1", visits: ["2026-11-20T12:00:00Z"])  // came once, five days ago
+        try fixture.addOffer("coffee", stamps: 10)
+        try fixture.setProgress("p3", offer: "coffee", stamps: 8, updatedAt: "2026-11-20T12:00:00Z")
+        let day = { @Sendable (text: String) in StoredInstant.millis(ISO8601.parse(text, zone: .gmt)!) }
+        try await fixture.database.writer.write { db in
+            try db.execute(sql: "UPDATE customer SET phone = '+15555550100'")
+            // p3 was delivered two messages in the last 90 days: one opened, one clicked. p1 unsubscribed.
+            for (id, kind) in [("m1", "opened"), ("m2", "clicked")] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, template, due_at,
+                          created_at, status, next_attempt_at, delivered_at)
+                        VALUES (?, 'news', 'p3', ?, 0, 'email', 't', ?, ?, 'delivered', ?, ?)
+                        """, arguments: [id, id, day("2026-11-10T12:00:00Z"), day("2026-11-10T12:00:00Z"), day("2026-11-10T12:00:00Z"), day("2026-11-10T12:00:00Z")])
+                try db.execute(
+                    sql: """
+                        INSERT INTO delivery_event (provider, event_id, outbox_id, customer_id, channel, kind, at, received_at)
+                        VALUES ('test', ?, ?, 'p3', 'email', ?, ?, ?)
+                        """, arguments: ["e-" + id, id, kind, day("2026-11-11T12:00:00Z"), day("2026-11-11T12:00:00Z")])
+            }
+            try db.execute(
+                sql: "INSERT INTO consent_change (customer_id, channel, opt_in, reason, at) VALUES ('p1', 'email', 0, 'unsubscribed', ?)",
+                arguments: [day("2026-11-24T12:00:00Z")])
+        }
+        let plan = try await fixture.plan(at: Self.now, render: true)
+        let shown = Dictionary(uniqueKeysWithValues: plan.messages.map { ($0.customerID, $0.rendered?.body ?? "") })
+        // p3: 5 quiet days (recency 1 − 5/90), 3 visits in 90 days (3/6), spend rank 3 of 6 spenders below (0.5),
+        // responses (2 opened + 1 clicked) / 2 delivered, at most 1: 100 × (0.35 × 0.944 + 0.25 × 0.5 + 0.2 × 0.5 +
+        // 0.2) = 75.6. p1: 40 quiet days, 1 visit, the lowest spend, opted out: 100 × (0.35 × 0.556 + 0.25 / 6) = 23.6.
+        #expect(shown["p3"] == "76 reward_reminder")
+        #expect(shown["p1"] == "24 win_back")
+        #expect(shown.mapValues { String($0.split(separator: " ").last ?? "") } == [
+            "p1": "win_back", "p2": "win_back", "p3": "reward_reminder", "p4": "win_back", "p5": "vip_thanks",
+            "n1": "welcome", "z1": "none", "o1": "second_visit",
+        ])
     }
 }

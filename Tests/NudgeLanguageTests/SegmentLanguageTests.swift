@@ -86,6 +86,10 @@ struct SegmentConfigTests {
                 "segments:\n  regulars: { when: \"customer.status == 'active'\" }",
                 "nudge.yaml:5:22: error: a segment cannot read 'customer.status': it depends on the vip segment; test the fields it reads"
             ),
+            (
+                "segments:\n  engaged: { when: \"customer.engagement_score > 50\" }",
+                "nudge.yaml:5:21: error: a segment cannot read 'customer.engagement_score' yet: test the fields it blends"
+            ),
             ("segments: [a, b]", "nudge.yaml:4:11: error: 'segments' must be a mapping of name to { description: …, when: … }"),
         ])
     func errors(text: String, expected: String) {

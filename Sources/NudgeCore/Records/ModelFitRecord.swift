@@ -55,3 +55,22 @@ public struct VisitRecord: Sendable, Hashable {
         self.amountCents = amountCents
     }
 }
+
+/// How a customer answered the messages delivered to them over a period: what `engagement_score` reads.
+public struct MessageResponse: Sendable, Hashable {
+    /// Messages delivered in the period.
+    public var delivered: Int
+    /// Of those, the ones a provider reported opened or clicked.
+    public var opened: Int
+    /// Of those, the ones a provider reported clicked.
+    public var clicked: Int
+    /// Whether the customer opted out of a channel in the period (unsubscribe, STOP, complaint).
+    public var optedOut: Bool
+
+    public init(delivered: Int = 0, opened: Int = 0, clicked: Int = 0, optedOut: Bool = false) {
+        self.delivered = delivered
+        self.opened = opened
+        self.clicked = clicked
+        self.optedOut = optedOut
+    }
+}

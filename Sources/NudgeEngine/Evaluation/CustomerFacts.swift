@@ -86,7 +86,8 @@ struct CustomerView {
             case .visits_90d: return .number(Double(visits(inLast: 90)))
             case .lifetime_value: return .number(Double(customer.lifetimeValueCents) / 100)
             case .age: return age.map { .number(Double($0)) } ?? .null
-            case .segments, .status, .lifecycle: return .null  // the facts answer these: they read the segments
+            case .segments, .status, .lifecycle, .engagement_score, .next_action:
+                return .null  // the facts answer these: they read the segments or the messages
             case .p_alive: return prediction.map { .number($0.pAlive) } ?? .null
             case .churn_risk: return prediction.map { .number($0.churnRisk) } ?? .null
             case .expected_visits_90d: return prediction.map { .number($0.expectedVisits90d) } ?? .null
@@ -152,6 +153,48 @@ public final class CustomerFacts: FieldSource {
         return "active"
     }
 
+    /// The engagement score's parts, each from 0 to 1: recency (1 today, 0 after 90 quiet days), frequency
+    /// (visits in the last 90 days, 6 or more for 1), spend (`percent_rank(customer.lifetime_value, "positive")`, 0
+    /// without spend) and response (opens and clicks per message delivered in the last 90 days, clicks counting
+    /// twice, at most 1; 0.5 without messages; 0 after an opt-out in the period).
+    var engagementParts: (recency: Double, frequency: Double, spend: Double, response: Double) {
+        let quietDays = Double(zone.localDate(of: customer.lastActivityAt).days(to: zone.localDate(of: now)))
+        let recency = max(0, min(1, 1 - quietDays / 90))
+        let frequency = min(1, Double(view.visits(inLast: 90)) / 6)
+        let spend = percentRank(
+            RankKey(field: .customer(.lifetime_value), isPositiveOnly: true), of: view.value(of: .customer(.lifetime_value))
+        ).numberValue ?? 0
+        var response = 0.5
+        if let answered = view.history?.response {
+            if answered.optedOut {
+                response = 0
+            } else if answered.delivered > 0 {
+                response = min(1, Double(answered.opened + answered.clicked) / Double(answered.delivered))
+            }
+        }
+        return (recency, frequency, spend, response)
+    }
+
+    /// 0–100: round(100 × (0.35 recency + 0.25 frequency + 0.2 spend + 0.2 response)).
+    var engagementScore: Int {
+        let p = engagementParts
+        return Int((100 * (0.35 * p.recency + 0.25 * p.frequency + 0.2 * p.spend + 0.2 * p.response)).rounded())
+    }
+
+    /// The first rule that applies: `welcome` (status new, never came), `vip_thanks` (status vip),
+    /// `reward_reminder` (a stamp card at 80 % or more but not full), `win_back` (churning or inactive after
+    /// coming at least once), `second_visit` (lifecycle one_time), else `none`.
+    var nextAction: String {
+        let status = self.status
+        let transactions = view.history?.transactions ?? 0
+        if status == "new", transactions == 0 { return "welcome" }
+        if status == "vip" { return "vip_thanks" }
+        if view.history?.cards?.contains(where: { $0.percent >= 80 && $0.percent < 100 }) == true { return "reward_reminder" }
+        if status == "churning" || status == "inactive", customer.visitsTotal >= 1 { return "win_back" }
+        if lifecycle == "one_time" { return "second_visit" }
+        return "none"
+    }
+
     /// `vip` in the vip segment; else by transactions (local dates with visits): none `new`, one `one_time`, two to
     /// four `repeat`, five or more `loyal`.
     var lifecycle: String {
@@ -172,6 +215,10 @@ public final class CustomerFacts: FieldSource {
             return .string(status)
         case .customer(.lifecycle):
             return .string(lifecycle)
+        case .customer(.engagement_score):
+            return .number(Double(engagementScore))
+        case .customer(.next_action):
+            return .string(nextAction)
         case .customer, .attribute, .business:
             return view.value(of: field)
         case .offer(let f):

@@ -83,6 +83,10 @@ public struct CustomerHistory: Sendable, Hashable {
     public var transactions: Int
     /// Nil before the first fit.
     public var prediction: CustomerModel.Prediction?
+    /// How the customer answered messages in the last 90 days (read for `engagement_score` and `next_action`).
+    public var response: MessageResponse?
+    /// The customer's stamp cards (read for `next_action`).
+    public var cards: [ProgressState]?
 
     public init(transactions: Int, prediction: CustomerModel.Prediction?) {
         self.transactions = transactions

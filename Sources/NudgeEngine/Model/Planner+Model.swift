@@ -9,7 +9,7 @@ extension Planner {
     static let modelFields = Set(Field.CustomerField.modelFields.map(Field.customer))
 
     /// The fields that read the visit history (`lifecycle`) or the model (its fields and `status`).
-    static let historyFields = modelFields.union([.customer(.status), .customer(.lifecycle)])
+    static let historyFields = modelFields.union([.customer(.status), .customer(.lifecycle)]).union(engagementFields)
 
     /// Whether the workflow reads a field of `fields`, itself or through the segments it reads.
     func reads(_ fields: Set<Field>, _ workflow: Workflow, book: SegmentBook?) -> Bool {
@@ -34,7 +34,22 @@ extension Planner {
         for (_, occurrences) in readers {
             for occurrence in occurrences { zones[occurrence.customer.id] = occurrence.zone }
         }
-        return try await Self.histories(model: model, zones: zones, store: store, now: now)
+        var histories = try await Self.histories(model: model, zones: zones, store: store, now: now)
+        // The messages and stamp cards of the customers of the workflows that read the engagement score or the
+        // next action, in one batch each.
+        let engaged = readers.filter { readsAnyField($0.0, Self.engagementFields) }
+        let ids = Array(Set(engaged.flatMap { $0.1.map(\.customer.id) }))
+        if !ids.isEmpty {
+            let responses = try await store.messageResponses(customerIDs: ids, since: now.addingTimeInterval(-90 * 86_400))
+            let cards = try await store.progress(customerIDs: ids)
+            for id in ids {
+                var history = histories[id] ?? CustomerHistory(transactions: 0, prediction: nil)
+                history.response = responses[id] ?? MessageResponse()
+                history.cards = cards[id] ?? []
+                histories[id] = history
+            }
+        }
+        return histories
     }
 
     /// The stored fit, ready to use, if any.

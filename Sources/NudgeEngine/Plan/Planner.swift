@@ -180,7 +180,7 @@ public struct Planner: Sendable {
     /// the segments `customer.segments` shows.
     func readsRecentVisits(_ workflow: Workflow, book: SegmentBook?) -> Bool {
         let fields: Set<Field> = [.customer(.visits_30d), .customer(.visits_90d)]
-        if readsAnyField(workflow, fields) { return true }
+        if readsAnyField(workflow, fields.union(Self.engagementFields)) { return true }
         guard let book, readsSegments(workflow) else { return false }
         return book.segments.contains { !$0.fieldsRead.isDisjoint(with: fields) }
     }

@@ -29,9 +29,13 @@ extension Planner {
     func segments(for workflows: [Workflow], now: Date, record: Bool) async throws -> SegmentStage {
         let watched = Set(workflows.compactMap(\.trigger.enteredSegment))
         let readsSegments = workflows.contains(where: readsSegments)
-        let ranks = SegmentBook.ranks(
+        var ranks = SegmentBook.ranks(
             segments: readsSegments || !watched.isEmpty ? project.config.segments : [],
             conditions: workflows.flatMap(\.conditions))
+        // The engagement score's spend part is a rank of lifetime value.
+        if workflows.contains(where: { readsAnyField($0, Self.engagementFields) }) {
+            ranks.insert(RankKey(field: .customer(.lifetime_value), isPositiveOnly: true))
+        }
         guard readsSegments || !watched.isEmpty || !ranks.isEmpty else { return SegmentStage() }
         let book = try await SegmentBook.load(
             segments: project.config.segments, ranks: ranks, store: store, config: project.config, now: now)
@@ -55,10 +59,14 @@ extension Planner {
         return stage
     }
 
-    /// Whether the workflow reads the segments: `customer.segments`, or `status` and `lifecycle` (which read vip).
+    /// Whether the workflow reads the segments: `customer.segments`, or `status`, `lifecycle` and `next_action`
+    /// (which read vip).
     func readsSegments(_ workflow: Workflow) -> Bool {
-        readsAnyField(workflow, [.customer(.segments), .customer(.status), .customer(.lifecycle)])
+        readsAnyField(workflow, [.customer(.segments), .customer(.status), .customer(.lifecycle), .customer(.next_action)])
     }
+
+    /// The fields that read the messages a customer was sent.
+    static let engagementFields: Set<Field> = [.customer(.engagement_score), .customer(.next_action)]
 
     /// Whether the workflow's conditions or any of its templates read `field` (a template variable is matched by
     /// its last name, so one read inside a `{{#customer}}` section counts too).

@@ -31,12 +31,15 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
         /// Where the customer stands (`vip`, `new`, `inactive`, `churning`, `active`) and how far they came
         /// (`new`, `one_time`, `repeat`, `loyal`, `vip`): both read the vip segment, so segments cannot read them.
         case status, lifecycle
+        /// 0–100: recency, frequency, spend and how the customer answers messages; and what to do next
+        /// (`welcome`, `vip_thanks`, `reward_reminder`, `win_back`, `second_visit`, `none`).
+        case engagement_score, next_action
 
         /// The field's static type.
         public var type: ValueType {
             switch self {
             case .id, .name, .first_name, .email, .phone, .birth_date, .timezone, .push_token, .wallet_pass_id, .status,
-                .lifecycle:
+                .lifecycle, .next_action:
                 return .text
             case .signed_up_at, .last_visit_at, .last_activity_at: return .instant
             case .tags, .segments: return .list(.text)
@@ -44,7 +47,7 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
             case .email_opt_in, .sms_opt_in, .push_opt_in: return .bool
             case .days_since_last_activity, .visits_total, .visits_30d, .visits_90d, .lifetime_value, .age:
                 return .number
-            case .p_alive, .churn_risk, .expected_visits_90d, .avg_spend, .clv:
+            case .p_alive, .churn_risk, .expected_visits_90d, .avg_spend, .clv, .engagement_score:
                 return .number
             }
         }
@@ -157,9 +160,12 @@ public struct FieldCatalog: Sendable {
         switch root {
         case "customer":
             if let f = Field.CustomerField(rawValue: name) {
-                if isCustomerOnly, f == .status || f == .lifecycle {
+                if isCustomerOnly, [.status, .lifecycle, .next_action].contains(f) {
                     return .failure(
                         .unavailable("a segment cannot read '\(path)': it depends on the vip segment; test the fields it reads"))
+                }
+                if isCustomerOnly, f == .engagement_score {
+                    return .failure(.unavailable("a segment cannot read '\(path)' yet: test the fields it blends"))
                 }
                 return .success(.customer(f))
             }

@@ -183,6 +183,52 @@ extension AppDatabase: PlanningStore {
         return visits
     }
 
+    public func messageResponses(customerIDs: [String], since: Date) throws -> [String: MessageResponse] {
+        guard !customerIDs.isEmpty else { return [:] }
+        let ids = String(decoding: try JSONEncoder().encode(customerIDs), as: UTF8.self)
+        let after = StoredInstant.millis(since)
+        return try reader.read { db in
+            var responses: [String: MessageResponse] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT o.customer_id, count(*),
+                      sum(EXISTS (SELECT 1 FROM delivery_event e WHERE e.outbox_id = o.id AND e.kind IN ('opened', 'clicked'))),
+                      sum(EXISTS (SELECT 1 FROM delivery_event e WHERE e.outbox_id = o.id AND e.kind = 'clicked'))
+                    FROM outbox o
+                    WHERE o.customer_id IN (SELECT value FROM json_each(?)) AND o.status = 'delivered' AND o.delivered_at > ?
+                    GROUP BY o.customer_id
+                    """, arguments: [ids, after])
+            while let row = try rows.next() {
+                responses[row[0]] = MessageResponse(delivered: row[1], opened: row[2], clicked: row[3])
+            }
+            let optedOut = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT customer_id FROM consent_change
+                    WHERE customer_id IN (SELECT value FROM json_each(?)) AND opt_in = 0 AND at > ?
+                    """, arguments: [ids, after])
+            for id in optedOut { responses[id, default: MessageResponse()].optedOut = true }
+            return responses
+        }
+    }
+
+    public func progress(customerIDs: [String]) throws -> [String: [ProgressState]] {
+        guard !customerIDs.isEmpty else { return [:] }
+        return try reader.read { db in
+            var cards: [String: [ProgressState]] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, p.customer_id
+                    FROM progress p JOIN offer o ON o.id = p.offer_id
+                    WHERE p.customer_id IN (SELECT value FROM json_each(?)) ORDER BY p.customer_id, p.offer_id
+                    """, arguments: [String(decoding: try JSONEncoder().encode(customerIDs), as: UTF8.self)])
+            while let row = try rows.next() { cards[row[6], default: []].append(ProgressState(row: row)) }
+            return cards
+        }
+    }
+
     public func latestModelFit() throws -> ModelFitRecord? {
         try reader.read { db in
             guard

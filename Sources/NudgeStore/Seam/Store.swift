@@ -61,6 +61,10 @@ public protocol PlanningStore: Sendable {
     func visits(after: String?, through: String) async throws -> [VisitRecord]
     /// The visits of `customerIDs`, by customer and time.
     func visits(customerIDs: [String]) async throws -> [VisitRecord]
+    /// How each of `customerIDs` answered the messages delivered since `since` (customers with none are absent).
+    func messageResponses(customerIDs: [String], since: Date) async throws -> [String: MessageResponse]
+    /// The stamp cards of `customerIDs`, by customer.
+    func progress(customerIDs: [String]) async throws -> [String: [ProgressState]]
     /// The latest fit of the customer model, if any.
     func latestModelFit() async throws -> ModelFitRecord?
     /// Stores a fit of the customer model (the latest is the one used).
