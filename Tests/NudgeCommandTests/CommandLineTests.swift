@@ -217,6 +217,35 @@ struct CommandLineTests {
         #expect(page.contains("<svg") && page.contains("polyline") && page.contains("P(alive)"))
     }
 
+    @Test("customers show explains one customer: fields, segments, engagement parts, cards, consent, messages")
+    func customerProfile() throws {
+        let directory = try NudgeProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try NudgeProcess.run(["init", directory.path])
+        let now = "2026-11-25T15:00:00Z"
+        #expect(try NudgeProcess.run(["demo", "--customers", "300", "--now", now], in: directory).status == 0)
+        let db = ["--db", directory.appendingPathComponent("demo.sqlite").path, "--now", now]
+        #expect(try NudgeProcess.run(["run"] + db, in: directory).status == 0)
+        #expect(try NudgeProcess.run(["model", "fit"] + db, in: directory).status == 0)
+        let show = try NudgeProcess.run(["customers", "show", "c00002", "--format", "json"] + db, in: directory)
+        #expect(show.status == 0, "\(show.stderr)")
+        let profile = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        for key in [
+            "id", "visits_total", "segments", "p_alive", "churn_risk", "clv", "status", "lifecycle", "engagement_score",
+            "next_action", "engagement", "progress", "consent_changes", "messages", "events", "model_fitted",
+        ] {
+            #expect(profile[key] != nil, "\(key)")
+        }
+        #expect(profile["id"] as? String == "c00002")
+        #expect(profile["model_fitted"] as? Bool == true)
+        let engagement = try #require(profile["engagement"] as? [String: Any])
+        #expect(engagement["score"] as? Int == profile["engagement_score"] as? Int)
+        let table = try NudgeProcess.run(["customers", "show", "c00002"] + db, in: directory)
+        #expect(table.stdout.hasPrefix("customer c00002") && table.stdout.contains("engagement "))
+        let unknown = try NudgeProcess.run(["customers", "show", "nobody"] + db, in: directory)
+        #expect(unknown.status == 1 && unknown.stderr.contains("no customer 'nobody'"))
+    }
+
     @Test("dry-run, status, history and send-test write nothing: the database file keeps its bytes, no WAL is left")
     func readingWritesNothing() throws {
         let directory = try NudgeProcess.temporaryDirectory()
@@ -230,7 +259,7 @@ struct CommandLineTests {
         let commands = [
             ["dry-run", "--now", "2026-11-26T15:00:00Z", "--format", "json"], ["status"], ["status", "--format", "json"],
             ["history", "c00001"], ["segments", "--now", "2026-11-26T15:00:00Z"],
-            ["segments", "show", "at_risk", "--format", "csv"],
+            ["segments", "show", "at_risk", "--format", "csv"], ["customers", "show", "c00001"],
             ["send-test", "--workflow", "win-back", "--customer", "c00002", "--to", "+15550001111", "--now", "2026-11-26T15:00:00Z"],
         ]
         for arguments in commands {

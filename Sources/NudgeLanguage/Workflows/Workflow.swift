@@ -72,3 +72,14 @@ public struct Workflow: Sendable {
         conditions.reduce(into: Set<Field>()) { $0.formUnion($1.fields) }
     }
 }
+
+extension Workflow {
+    /// A workflow that sends nothing, for reading a customer's fields outside any workflow (the profile): its
+    /// trigger and workflow fields mean nothing.
+    public static func none(file: String = "") -> Workflow {
+        Workflow(
+            id: "", name: "", isEnabled: false, trigger: .signup(daysAfter: 0), conditions: [], actions: [],
+            catchUp: DurationSpec(seconds: 86_400, text: "1d"), sendAt: nil, file: file,
+            idLocation: SourceLocation(file: file))
+    }
+}
