@@ -9,7 +9,69 @@ extension NudgeCommand {
     /// `nudge customers show ID`: one customer in one screen.
     struct Customers: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "customers", abstract: "Look a customer up.", subcommands: [Show.self])
+            commandName: "customers", abstract: "Look customers up.", subcommands: [Show.self, List.self])
+
+        /// `nudge customers list`.
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "list", abstract: "The customers, by id: status, lifecycle, segments, visits, value, churn risk.")
+
+            @OptionGroup var global: GlobalOptions
+
+            @Option(help: "Only the customers in this segment.")
+            var segment: String?
+
+            @Option(help: "Only the customers of this status (vip, new, inactive, churning, active).")
+            var status: String?
+
+            @Option(help: "Only the customers whose id, name, email or phone contains this text (any case).")
+            var search: String?
+
+            @OptionGroup var now: NowOption
+
+            @Option(help: "table (default), json (JSON Lines) or csv.")
+            var format: MemberFormat = .table
+
+            static let fields: [Field.CustomerField] = [
+                .name, .email, .status, .lifecycle, .segments, .visits_total, .lifetime_value, .churn_risk, .next_action,
+            ]
+
+            func run() async throws {
+                let project = try loadProject(global)
+                try checkSegment(segment, in: project.config)
+                let statuses = ["vip", "new", "inactive", "churning", "active"]
+                if let status, !statuses.contains(status) {
+                    throw ValidationError(
+                        "no status '\(status)'" + (Suggestion.didYouMean(status, in: statuses).map { "; \($0)" } ?? ""))
+                }
+                let instant = try now.instant(in: project.config.timeZone)
+                let keys = ["id"] + Self.fields.map(\.rawValue)
+                var rows: [[Value]] = []
+                try await withStore(
+                    project.databasePath(override: global.db), config: project.config, global: global, reading: true
+                ) { store in
+                    try await CustomerListing(project: project, store: store, now: instant).forEach(
+                        fields: Self.fields.map(Field.customer),
+                        filter: .init(segment: segment, status: status, search: search)
+                    ) { customer, values in
+                        let row = [Value.string(customer.id)] + values
+                        switch format {
+                        case .json: Console.out(JSONText.object(Array(zip(keys, row.map(Segments.Show.json)))))
+                        case .csv, .table: rows.append(row)
+                        }
+                    }
+                }
+                switch format {
+                case .json: break
+                case .csv:
+                    Console.out(
+                        lines: [keys.joined(separator: ",")] + rows.map { $0.map { Segments.Show.csvField($0.description) }.joined(separator: ",") })
+                case .table:
+                    Console.out(formatTable([keys.map { $0.uppercased() }] + rows.map { $0.map { $0.isNull ? "-" : $0.description } }))
+                    Console.error("\(rows.count) customers")
+                }
+            }
+        }
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -131,4 +193,13 @@ extension NudgeCommand {
             }
         }
     }
+}
+
+/// Rejects an unknown `--segment` as a usage error, with a suggestion.
+func checkSegment(_ name: String?, in config: ProjectConfig) throws {
+    guard let name, config.segment(named: name) == nil else { return }
+    let names = config.segments.map(\.name)
+    throw ValidationError(
+        "no segment '\(name)'"
+            + (Suggestion.didYouMean(name, in: names).map { "; \($0)" } ?? "; segments: " + names.joined(separator: ", ")))
 }

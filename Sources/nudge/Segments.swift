@@ -75,13 +75,7 @@ extension NudgeCommand {
 
             func run() async throws {
                 let settings = try loadSettings(global)
-                guard settings.config.segment(named: name) != nil else {
-                    let names = settings.config.segments.map(\.name)
-                    throw ValidationError(
-                        "no segment '\(name)'"
-                            + (Suggestion.didYouMean(name, in: names).map { "; \($0)" } ?? "; segments: "
-                                + names.joined(separator: ", ")))
-                }
+                try checkSegment(name, in: settings.config)
                 let instant = try now.instant(in: settings.config.timeZone)
                 let listing = try await withStore(
                     settings.databasePath, config: settings.config, global: global, reading: true

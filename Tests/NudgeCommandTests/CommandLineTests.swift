@@ -217,7 +217,7 @@ struct CommandLineTests {
         #expect(page.contains("<svg") && page.contains("polyline") && page.contains("P(alive)"))
     }
 
-    @Test("customers show explains one customer: fields, segments, engagement parts, cards, consent, messages")
+    @Test("customers show explains one customer; customers list filters; export customers writes CSV")
     func customerProfile() throws {
         let directory = try NudgeProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -244,6 +244,34 @@ struct CommandLineTests {
         #expect(table.stdout.hasPrefix("customer c00002") && table.stdout.contains("engagement "))
         let unknown = try NudgeProcess.run(["customers", "show", "nobody"] + db, in: directory)
         #expect(unknown.status == 1 && unknown.stderr.contains("no customer 'nobody'"))
+
+        // list filters by segment, status and text; export writes every customer as CSV.
+        let vipCount = try NudgeProcess.run(["segments", "--format", "json"] + db, in: directory).stdout
+            .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["name"] as? String == "vip" }?["count"] as? Int
+        let vips = try NudgeProcess.run(["customers", "list", "--segment", "vip", "--format", "json"] + db, in: directory)
+        let listed = vips.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(listed.count == vipCount && !listed.isEmpty)
+        #expect(listed.allSatisfy { $0["status"] as? String == "vip" && $0["next_action"] as? String == "vip_thanks" })
+        let churning = try NudgeProcess.run(["customers", "list", "--status", "churning", "--format", "csv"] + db, in: directory)
+        #expect(churning.stdout.split(separator: "\n").count > 1, "the demo has churning customers")
+        #expect(churning.stdout.split(separator: "\n").dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[3] == "churning" })
+        let found = try NudgeProcess.run(["customers", "list", "--search", "C00002", "--format", "json"] + db, in: directory)
+        #expect(found.stdout.split(separator: "\n").count == 1 && found.stdout.contains("\"id\":\"c00002\""))
+        let export = try NudgeProcess.run(["export", "customers"] + db, in: directory)
+        #expect(export.status == 0, "\(export.stderr)")
+        let lines = export.stdout.split(separator: "\n")
+        #expect(lines.count == 301)
+        #expect(lines.first?.hasPrefix("id,name,email,phone,birth_date,timezone,signed_up_at,") == true)
+        #expect(lines.first?.hasSuffix(",status,lifecycle,engagement_score,next_action") == true)
+        let picked = try NudgeProcess.run(
+            ["export", "customers", "--segment", "vip", "--fields", "id,segments,clv"] + db, in: directory)
+        #expect(picked.stdout.split(separator: "\n").first == "id,segments,clv")
+        #expect(picked.stdout.split(separator: "\n").count == (vipCount ?? 0) + 1)
+        let bad = try NudgeProcess.run(["export", "customers", "--fields", "id,churn_rsk"] + db, in: directory)
+        #expect(bad.status == 2 && bad.stderr.contains("did you mean 'churn_risk'?"))
     }
 
     @Test("dry-run, status, history and send-test write nothing: the database file keeps its bytes, no WAL is left")

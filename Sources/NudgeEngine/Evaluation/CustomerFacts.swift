@@ -117,7 +117,7 @@ public final class CustomerFacts: FieldSource {
     /// The project's segments at `now` (nil when no condition or template of the workflow reads them).
     let segmentBook: SegmentBook?
     /// The segments the customer is in, worked out when first read.
-    private lazy var segmentNames: [String] = segmentBook?.segments(of: view) ?? []
+    lazy var segmentNames: [String] = segmentBook?.segments(of: view) ?? []
 
     /// Facts for `occurrence` of `workflow`; `recentVisits` holds the customer's visit counts of the last 30 and
     /// 90 days, in the order of `Planner.recentVisitWindows` (nil: no recent visits).

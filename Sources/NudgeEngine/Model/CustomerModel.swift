@@ -2,6 +2,7 @@ public import Foundation
 public import NudgeCore
 public import NudgeModel
 public import NudgeLanguage
+import NudgeStore
 
 /// The fitted customer model at work: what it says of one customer (design: issue 11's model fields).
 public struct CustomerModel: Sendable {
@@ -91,6 +92,22 @@ public struct CustomerHistory: Sendable, Hashable {
     public init(transactions: Int, prediction: CustomerModel.Prediction?) {
         self.transactions = transactions
         self.prediction = prediction
+    }
+
+    /// Adds to `histories` how each of `ids` answered the messages of the 90 days before `now`, and their stamp
+    /// cards (one batch each).
+    static func addMessagesAndCards(
+        to histories: inout [String: CustomerHistory], of ids: [String], store: any PlanningStore, now: Date
+    ) async throws {
+        guard !ids.isEmpty else { return }
+        let responses = try await store.messageResponses(customerIDs: ids, since: now.addingTimeInterval(-90 * 86_400))
+        let cards = try await store.progress(customerIDs: ids)
+        for id in ids {
+            var history = histories[id] ?? CustomerHistory(transactions: 0, prediction: nil)
+            history.response = responses[id] ?? MessageResponse()
+            history.cards = cards[id] ?? []
+            histories[id] = history
+        }
     }
 
     /// The history of a customer with `summary` (nil: no visits) under `model`.

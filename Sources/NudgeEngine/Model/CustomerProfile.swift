@@ -36,13 +36,9 @@ public struct CustomerProfile: Sendable {
             segments: project.config.segments, ranks: ranks, store: store, config: project.config, now: now)
         let counts = try await planner.recentVisitCounts(customerIDs: [id], now: now)
         let model = try await planner.customerModel()
-        var history =
-            try await Planner.histories(model: model, zones: [id: zone], store: store, now: now)[id]
-            ?? CustomerHistory(transactions: 0, prediction: nil)
-        history.response =
-            try await store.messageResponses(customerIDs: [id], since: now.addingTimeInterval(-90 * 86_400))[id]
-            ?? MessageResponse()
-        history.cards = try await store.progress(customerIDs: [id])[id] ?? []
+        var histories = try await Planner.histories(model: model, zones: [id: zone], store: store, now: now)
+        try await CustomerHistory.addMessagesAndCards(to: &histories, of: [id], store: store, now: now)
+        let history = histories[id] ?? CustomerHistory(transactions: 0, prediction: nil)
         let facts = CustomerFacts(
             occurrence: occurrence, workflow: .none(), config: project.config, now: now, recentVisits: counts[id],
             segmentBook: book, history: history)

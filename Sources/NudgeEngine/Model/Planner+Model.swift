@@ -39,16 +39,7 @@ extension Planner {
         // next action, in one batch each.
         let engaged = readers.filter { readsAnyField($0.0, Self.engagementFields) }
         let ids = Array(Set(engaged.flatMap { $0.1.map(\.customer.id) }))
-        if !ids.isEmpty {
-            let responses = try await store.messageResponses(customerIDs: ids, since: now.addingTimeInterval(-90 * 86_400))
-            let cards = try await store.progress(customerIDs: ids)
-            for id in ids {
-                var history = histories[id] ?? CustomerHistory(transactions: 0, prediction: nil)
-                history.response = responses[id] ?? MessageResponse()
-                history.cards = cards[id] ?? []
-                histories[id] = history
-            }
-        }
+        try await CustomerHistory.addMessagesAndCards(to: &histories, of: ids, store: store, now: now)
         return histories
     }
 

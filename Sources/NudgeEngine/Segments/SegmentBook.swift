@@ -169,6 +169,9 @@ struct CustomerSweep {
     let readsRecentVisits: Bool
     /// The customer model, when its fields are read (each page's visits are read with the page).
     var model: CustomerModel? = nil
+    /// Whether each page's visits (transactions), messages and stamp cards are read too, whatever the model: for
+    /// `lifecycle`, `engagement_score` and `next_action`.
+    var readsHistory = false
 
     /// Customers per page: one query each, in primary-key order.
     static let pageSize = 5_000
@@ -182,9 +185,12 @@ struct CustomerSweep {
         while true {
             let page = try await store.customerPage(after: after, limit: Self.pageSize)
             var histories: [String: CustomerHistory] = [:]
-            if let model, let last = page.last {
+            if model != nil || readsHistory, let last = page.last {
                 histories = try await Self.histories(
                     model: model, visits: store.visits(after: after, through: last.id), page: page, config: config, now: now)
+            }
+            if readsHistory {
+                try await CustomerHistory.addMessagesAndCards(to: &histories, of: page.map(\.id), store: store, now: now)
             }
             for customer in page {
                 try body(
@@ -199,7 +205,7 @@ struct CustomerSweep {
 
     /// What the visits and the model say of the page's customers with visits (`visits` by customer, as the page).
     static func histories(
-        model: CustomerModel, visits: [VisitRecord], page: [CustomerState], config: ProjectConfig, now: Date
+        model: CustomerModel?, visits: [VisitRecord], page: [CustomerState], config: ProjectConfig, now: Date
     ) -> [String: CustomerHistory] {
         var result: [String: CustomerHistory] = [:]
         var index = visits.startIndex
