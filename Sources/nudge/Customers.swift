@@ -53,23 +53,10 @@ extension NudgeCommand {
                     try await CustomerListing(project: project, store: store, now: instant).forEach(
                         fields: Self.fields.map(Field.customer),
                         filter: .init(segment: segment, status: status, search: search)
-                    ) { customer, values in
-                        let row = [Value.string(customer.id)] + values
-                        switch format {
-                        case .json: Console.out(JSONText.object(Array(zip(keys, row.map(Segments.Show.json)))))
-                        case .csv, .table: rows.append(row)
-                        }
-                    }
+                    ) { customer, values in rows.append([Value.string(customer.id)] + values) }
                 }
-                switch format {
-                case .json: break
-                case .csv:
-                    Console.out(
-                        lines: [keys.joined(separator: ",")] + rows.map { $0.map { Segments.Show.csvField($0.description) }.joined(separator: ",") })
-                case .table:
-                    Console.out(formatTable([keys.map { $0.uppercased() }] + rows.map { $0.map { $0.isNull ? "-" : $0.description } }))
-                    Console.error("\(rows.count) customers")
-                }
+                format.print(keys: keys, rows: rows, null: "-")
+                if format == .table { Console.error("\(rows.count) customers") }
             }
         }
 

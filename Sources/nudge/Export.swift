@@ -48,11 +48,18 @@ extension NudgeCommand {
                 try await withStore(
                     project.databasePath(override: global.db), config: project.config, global: global, reading: true
                 ) { store in
+                    // Written 4,096 lines at a time: one write per customer would be a million system calls.
+                    var lines: [String] = []
                     try await CustomerListing(project: project, store: store, now: instant).forEach(
                         fields: chosen, filter: .init(segment: segment)
                     ) { _, values in
-                        Console.out(values.map { Segments.Show.csvField(Self.cell($0)) }.joined(separator: ","))
+                        lines.append(values.map { Segments.Show.csvField(Self.cell($0)) }.joined(separator: ","))
+                        if lines.count == 4_096 {
+                            Console.out(lines: lines)
+                            lines.removeAll(keepingCapacity: true)
+                        }
                     }
+                    Console.out(lines: lines)
                 }
             }
 

@@ -89,19 +89,8 @@ extension NudgeCommand {
                     return [.string(customer.id), customer.name.map(Value.string) ?? .null,
                         customer.email.map(Value.string) ?? .null] + member.values
                 }
-                switch format {
-                case .json:
-                    Console.out(
-                        lines: listing.members.map { member in
-                            JSONText.object(Array(zip(keys, row(member).map(Self.json))))
-                        })
-                case .csv:
-                    Console.out(
-                        lines: [keys.map(Self.csvField).joined(separator: ",")]
-                            + listing.members.map { row($0).map { Self.csvField($0.description) }.joined(separator: ",") })
-                case .table:
-                    Console.out(
-                        formatTable([keys.map { $0.uppercased() }] + listing.members.map { row($0).map(\.description) }))
+                format.print(keys: keys, rows: listing.members.map(row), null: "")
+                if format == .table {
                     Console.error("\(listing.members.count) customers in '\(name)': \(listing.segment.definition)")
                 }
             }
@@ -133,7 +122,24 @@ extension NudgeCommand {
     }
 }
 
-/// How `nudge segments show` prints members.
+/// How `nudge segments show` and `nudge customers list` print customers.
 enum MemberFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json, csv
+
+    /// Prints `rows` under `keys`: one JSON object a line, CSV with a header row, or a table with upper-case
+    /// headers where a null value shows as the text `null`.
+    func print(keys: [String], rows: [[Value]], null: String) {
+        typealias Show = NudgeCommand.Segments.Show
+        switch self {
+        case .json:
+            Console.out(lines: rows.map { row in JSONText.object(Array(zip(keys, row.map(Show.json)))) })
+        case .csv:
+            Console.out(
+                lines: [keys.map(Show.csvField).joined(separator: ",")]
+                    + rows.map { $0.map { Show.csvField($0.description) }.joined(separator: ",") })
+        case .table:
+            Console.out(
+                formatTable([keys.map { $0.uppercased() }] + rows.map { $0.map { $0.isNull ? null : $0.description } }))
+        }
+    }
 }

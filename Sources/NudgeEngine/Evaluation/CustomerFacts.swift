@@ -37,6 +37,11 @@ struct CustomerView {
         return recentVisits[index]
     }
 
+    /// Local calendar days from the last activity to `now`.
+    var daysSinceLastActivity: Int {
+        zone.localDate(of: customer.lastActivityAt).days(to: zone.localDate(of: now))
+    }
+
     /// Whole years of age on the local date of `now`; nil without a birth year.
     var age: Int? {
         guard let year = customer.birthYear, let birth = customer.birthDate.flatMap(LocalDate.init(parsing:)) else {
@@ -80,7 +85,7 @@ struct CustomerView {
             case .last_visit_at: return customer.lastVisitAt.map(Value.instant) ?? .null
             case .last_activity_at: return .instant(customer.lastActivityAt)
             case .days_since_last_activity:
-                return .number(Double(zone.localDate(of: customer.lastActivityAt).days(to: zone.localDate(of: now))))
+                return .number(Double(daysSinceLastActivity))
             case .visits_total: return .number(Double(customer.visitsTotal))
             case .visits_30d: return .number(Double(visits(inLast: 30)))
             case .visits_90d: return .number(Double(visits(inLast: 90)))
@@ -147,7 +152,7 @@ public final class CustomerFacts: FieldSource {
     var status: String {
         if segmentNames.contains("vip") { return "vip" }
         if now.timeIntervalSince(customer.signedUpAt) < 30 * 86_400 { return "new" }
-        let quietDays = zone.localDate(of: customer.lastActivityAt).days(to: zone.localDate(of: now))
+        let quietDays = view.daysSinceLastActivity
         if quietDays >= 90 { return "inactive" }
         if quietDays >= 30 || (view.prediction?.churnRisk ?? 0) >= 0.5 { return "churning" }
         return "active"
@@ -158,8 +163,7 @@ public final class CustomerFacts: FieldSource {
     /// without spend) and response (opens and clicks per message delivered in the last 90 days, clicks counting
     /// twice, at most 1; 0.5 without messages; 0 after an opt-out in the period).
     var engagementParts: (recency: Double, frequency: Double, spend: Double, response: Double) {
-        let quietDays = Double(zone.localDate(of: customer.lastActivityAt).days(to: zone.localDate(of: now)))
-        let recency = max(0, min(1, 1 - quietDays / 90))
+        let recency = max(0, min(1, 1 - Double(view.daysSinceLastActivity) / 90))
         let frequency = min(1, Double(view.visits(inLast: 90)) / 6)
         let spend = percentRank(
             RankKey(field: .customer(.lifetime_value), isPositiveOnly: true), of: view.value(of: .customer(.lifetime_value))

@@ -25,7 +25,9 @@ extension Planner {
     ) async throws -> [String: CustomerHistory] {
         let readers = fresh.filter { reads(Self.historyFields, $0.0, book: book) }
         guard !readers.isEmpty else { return [:] }
-        let model = try await customerModel()
+        // The segment book read the fit already when a segment reads the model.
+        var model = book?.model
+        if model == nil { model = try await customerModel() }
         let modelFields = Self.modelFields.union([.customer(.status)])
         if model == nil, readers.contains(where: { reads(modelFields, $0.0, book: book) }) {
             plan.notes.append("no customer model fitted yet: the model's fields are null (run 'nudge model fit')")

@@ -45,8 +45,12 @@ public struct CustomerListing: Sendable {
         let model =
             customerFields.isDisjoint(with: modelFields)
             ? nil : try await store.latestModelFit().map { CustomerModel(fit: $0, intelligence: config.intelligence) }
+        // Recent visits for the fields that show them, the engagement score, and the segments (which may read them).
+        let readsRecentVisits =
+            needsSegments || SegmentBook.needsRecentVisits(customerFields)
+            || customerFields.contains(.customer(.engagement_score))
         var sweep = CustomerSweep(
-            store: store, config: config, now: now, readsRecentVisits: true, model: model)
+            store: store, config: config, now: now, readsRecentVisits: readsRecentVisits, model: model)
         sweep.readsHistory = !customerFields.isDisjoint(
             with: [.customer(.lifecycle), .customer(.engagement_score), .customer(.next_action)])
         let search = filter.search?.lowercased()

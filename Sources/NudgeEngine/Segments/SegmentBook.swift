@@ -196,7 +196,7 @@ struct CustomerSweep {
                 try body(
                     CustomerView(
                         customer: customer, config: config, now: now, zone: TriggerScan.zone(of: customer, config: config),
-                        recentVisits: readsRecentVisits ? counts[customer.id] : nil, history: histories[customer.id]))
+                        recentVisits: counts[customer.id], history: histories[customer.id]))
             }
             guard page.count == Self.pageSize, let last = page.last else { return }
             after = last.id
