@@ -165,17 +165,18 @@ extension PostgresStore: ImportStore {
         try await replaceContents(from: scratch)
     }
 
-    /// Replaces the customers, visits, offers, progress, ledger, segment entries and model fits here with those of
-    /// `source`, in one transaction, moving the rows with COPY (the demo, and tests that plan on both stores). The
-    /// outbox, delivery events and consent changes are emptied, or with `messages` copied too (what the engagement
-    /// score reads).
+    /// Replaces the customers, visits, offers, progress, ledger, erasures, segment entries and model fits here with
+    /// those of `source`, in one transaction, moving the rows with COPY (the demo, and tests that plan on both
+    /// stores). The outbox, delivery events and consent changes are emptied, or with `messages` copied too (what the
+    /// engagement score reads).
     public func replaceContents(from source: AppDatabase, messages: Bool = false) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.execute(
                 script: """
                     DELETE FROM delivery_attempt; DELETE FROM outbox; DELETE FROM ledger; DELETE FROM progress;
                     DELETE FROM visit; DELETE FROM offer; DELETE FROM customer_activity; DELETE FROM segment_entry;
-                    DELETE FROM customer; DELETE FROM model_fit; DELETE FROM delivery_event; DELETE FROM consent_change
+                    DELETE FROM customer; DELETE FROM model_fit; DELETE FROM delivery_event; DELETE FROM consent_change;
+                    DELETE FROM erasure
                     """, logger: logger)
             var tables: [(String, [String], [String])] = [
                 ("offer", ["id", "name", "stamps_required"], ["id"]),
@@ -184,6 +185,7 @@ extension PostgresStore: ImportStore {
                 ("progress", ImportKind.progressColumns, ["customer_id", "offer_id"]),
                 ("ledger", ["workflow_id", "customer_id", "occurrence", "committed_at"], ["workflow_id", "customer_id", "occurrence"]),
                 ("segment_entry", ["segment", "customer_id", "entered_on"], ["segment", "customer_id"]),
+                ("erasure", ["pseudonym", "erased_at", "key_check"], ["pseudonym"]),
                 (
                     "model_fit",
                     [

@@ -357,6 +357,18 @@ public final class PostgresStore: Sendable {
             )
             """
         ),
+        (
+            "v11-erasure",
+            // The customers erased (`nudge customers erase`), each by the keyed hash that stands for its id in the
+            // ledger, the outbox and the event log, with a check value of the key used.
+            """
+            CREATE TABLE erasure (
+              pseudonym TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+              erased_at BIGINT NOT NULL,
+              key_check TEXT COLLATE "C" NOT NULL
+            )
+            """
+        ),
     ]
 
     /// Applies the migrations not yet recorded, one transaction each, under an advisory lock (several runners may

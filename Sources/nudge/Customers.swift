@@ -6,10 +6,11 @@ import NudgeStore
 import NudgeCore
 
 extension NudgeCommand {
-    /// `nudge customers show ID`: one customer in one screen.
+    /// `nudge customers show|list|export|erase`.
     struct Customers: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "customers", abstract: "Look customers up.", subcommands: [Show.self, List.self])
+            commandName: "customers", abstract: "Look customers up; export or erase what is held about one (GDPR).",
+            subcommands: [Show.self, List.self, Export.self, Erase.self])
 
         /// `nudge customers list`.
         struct List: AsyncParsableCommand {
@@ -76,16 +77,8 @@ extension NudgeCommand {
             var format: PlanFormat = .table
 
             func run() async throws {
-                let project = try loadProject(global)
-                let instant = try now.instant(in: project.config.timeZone)
-                let profile = try await withStore(
-                    project.databasePath(override: global.db), config: project.config, global: global, reading: true
-                ) { store in
+                let (profile, _) = try await loadCustomer(id, global: global, now: now) { project, store, instant in
                     try await CustomerProfile.load(id: id, project: project, store: store, now: instant)
-                }
-                guard let profile else {
-                    Console.error("error: no customer '\(id)'")
-                    throw ExitCode(1)
                 }
                 switch format {
                 case .json: Console.out(Self.json(profile))
@@ -94,9 +87,14 @@ extension NudgeCommand {
             }
 
             static func json(_ profile: CustomerProfile) -> String {
+                JSONText.object(jsonFields(profile))
+            }
+
+            /// The keys and values of the JSON profile, in order.
+            static func jsonFields(_ profile: CustomerProfile) -> [(String, Any?)] {
                 let e = profile.engagement
-                return JSONText.object(
-                    profile.fields.map { ($0.name, Segments.Show.json($0.value)) } + [
+                return
+                    profile.fields.map { ($0.name, Segments.Show.json($0.value) as Any?) } + [
                         ("attributes", JSONText.Raw(JSONText.object(profile.attributes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))),
                         (
                             "engagement",
@@ -141,7 +139,7 @@ extension NudgeCommand {
                                 })
                         ),
                         ("events", JSONText.Raw.array(profile.events.map(History.eventJSON))),
-                    ])
+                    ]
             }
 
             static func table(_ profile: CustomerProfile) -> String {
@@ -180,6 +178,25 @@ extension NudgeCommand {
             }
         }
     }
+}
+
+/// What `load` reads of customer `id` at `--now`, the database only read, and that instant; exit 1 for an unknown id.
+func loadCustomer<T: Sendable>(
+    _ id: String, global: GlobalOptions, now: NowOption,
+    _ load: (Project, any Store, Date) async throws -> T?
+) async throws -> (T, Date) {
+    let project = try loadProject(global)
+    let instant = try now.instant(in: project.config.timeZone)
+    let loaded = try await withStore(
+        project.databasePath(override: global.db), config: project.config, global: global, reading: true
+    ) { store in
+        try await load(project, store, instant)
+    }
+    guard let loaded else {
+        Console.error("error: no customer '\(id)'")
+        throw ExitCode(1)
+    }
+    return (loaded, instant)
 }
 
 /// Rejects an unknown `--segment` as a usage error, with a suggestion.

@@ -48,7 +48,8 @@ extension NudgeCommand {
             ) { store in
                 let planner = Planner(
                     project: project, store: store, logger: global.makeLogger(),
-                    unsubscribe: UnsubscribeLinks(config: project.config, environment: ProcessInfo.processInfo.environment))
+                    unsubscribe: UnsubscribeLinks(config: project.config, environment: ProcessInfo.processInfo.environment),
+                    erasureKey: try ErasureKey(environment: ProcessInfo.processInfo.environment))
                 return try await planner.plan(
                     now: instant, workflowIDs: workflows.isEmpty ? nil : Set(workflows), render: render)
             }

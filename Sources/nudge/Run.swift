@@ -76,7 +76,8 @@ extension NudgeCommand {
                 let runner = Runner(
                     planner: Planner(
                         project: project, store: store, logger: logger,
-                        unsubscribe: UnsubscribeLinks(config: project.config, environment: environment)),
+                        unsubscribe: UnsubscribeLinks(config: project.config, environment: environment),
+                        erasureKey: try ErasureKey(environment: environment)),
                     dispatcher: dispatcher,
                     logger: logger, newID: { [ids = OutboxIDs()] in ids.next() },
                     drainWindow: every == nil ? project.config.drainWindow : 0)

@@ -17,15 +17,18 @@ public struct Planner: Sendable {
     public let logger: Logger
     /// Makes `{{unsubscribe_url}}` for email templates (unsigned links when the secret is not given).
     public let unsubscribe: UnsubscribeLinks?
+    /// The key customers were erased with (`NUDGE_ERASURE_KEY`), which dedup needs once the ledger holds any.
+    public let erasureKey: ErasureKey?
 
     public init(
         project: Project, store: any PlanningStore, logger: Logger = Logger(label: "nudge.engine"),
-        unsubscribe: UnsubscribeLinks? = nil
+        unsubscribe: UnsubscribeLinks? = nil, erasureKey: ErasureKey? = nil
     ) {
         self.project = project
         self.store = store
         self.logger = logger
         self.unsubscribe = unsubscribe ?? UnsubscribeLinks(config: project.config, environment: [:])
+        self.erasureKey = erasureKey
     }
 
     /// Plans at `now` for the enabled workflows (only those in `workflowIDs` when given).
@@ -151,13 +154,33 @@ public struct Planner: Sendable {
         return result
     }
 
-    /// Dedup: drops the occurrences the ledger holds (they fired before), in one batch.
+    /// Dedup: drops the occurrences the ledger holds (they fired before), in one batch. Once customers were erased,
+    /// the ledger holds their occurrences under the keyed hash of their id, so each key is also asked in that form:
+    /// a customer imported again after erasure is not sent what they were sent before.
     func dedup(_ evaluated: [(Workflow, [Occurrence])], plan: inout Plan) async throws -> [(Workflow, [Occurrence])] {
-        let keys = evaluated.flatMap { $0.1.map(\.ledgerKey) }
+        var keys = evaluated.flatMap { $0.1.map(\.ledgerKey) }
+        var pseudonyms: [String: String] = [:]
+        let checks = try await store.erasureKeyChecks()
+        if !checks.isEmpty, !keys.isEmpty {
+            guard let erasureKey else { throw ErasureKey.Problem.missing }
+            guard checks == [erasureKey.check] else { throw ErasureKey.Problem.mismatch }
+            for key in keys where pseudonyms[key.customerID] == nil {
+                pseudonyms[key.customerID] = erasureKey.pseudonym(for: key.customerID)
+            }
+            keys += keys.map { LedgerKey(workflowID: $0.workflowID, customerID: pseudonyms[$0.customerID]!, occurrence: $0.occurrence) }
+        }
         let hits = try await store.ledgerHits(keys)
         guard !hits.isEmpty else { return evaluated }
-        plan.alreadySent += hits.count
-        return evaluated.map { workflow, occurrences in (workflow, occurrences.filter { !hits.contains($0.ledgerKey) }) }
+        let fired = { (key: LedgerKey) -> Bool in
+            if hits.contains(key) { return true }
+            guard let pseudonym = pseudonyms[key.customerID] else { return false }
+            return hits.contains(LedgerKey(workflowID: key.workflowID, customerID: pseudonym, occurrence: key.occurrence))
+        }
+        return evaluated.map { workflow, occurrences in
+            let kept = occurrences.filter { !fired($0.ledgerKey) }
+            plan.alreadySent += occurrences.count - kept.count
+            return (workflow, kept)
+        }
     }
 
     /// When: the workflow's conditions, on the facts of §4 at `now` (recent visit counts were read in one batch

@@ -50,12 +50,8 @@ public struct FileAdapter: ChannelAdapter {
     func append(_ batch: [OutboundMessage]) throws -> [DeliveryReceipt] {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw DeliveryError.transient("cannot open \(path): \(String(cString: strerror(errno)))") }
+        let fd = try openLocked()
         defer { close(fd) }
-        guard flock(fd, LOCK_EX) == 0 else {
-            throw DeliveryError.transient("cannot lock \(path): \(String(cString: strerror(errno)))")
-        }
         defer { flock(fd, LOCK_UN) }
         try cutTornLine(fd)
         // While the lock is held and a message's lease has not run out, no other run can have claimed (let alone
@@ -92,6 +88,25 @@ public struct FileAdapter: ChannelAdapter {
             }
         }
         return receipts
+    }
+
+    /// The file, open for appending under an exclusive lock. A file replaced while this waited for the lock (an
+    /// erasure rewrites it into a new file) is opened again, so that nothing is appended to the old one.
+    func openLocked() throws -> Int32 {
+        while true {
+            let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw DeliveryError.transient("cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard flock(fd, LOCK_EX) == 0 else {
+                let error = DeliveryError.transient("cannot lock \(path): \(String(cString: strerror(errno)))")
+                close(fd)
+                throw error
+            }
+            if FileIdentity.isCurrent(fd, path: path) {
+                return fd
+            }
+            flock(fd, LOCK_UN)
+            close(fd)
+        }
     }
 
     /// Whether the message's lease has run out (or nearly), so that another run may have claimed it.

@@ -294,6 +294,18 @@ public struct AppDatabase: Sendable {
                     )
                     """)
         }
+        migrator.registerMigration("v11-erasure") { db in
+            // The customers erased (`nudge customers erase`), each by the keyed hash that stands for its id in the
+            // ledger, the outbox and the event log, with a check value of the key used.
+            try db.execute(
+                sql: """
+                    CREATE TABLE erasure (
+                      pseudonym TEXT PRIMARY KEY NOT NULL,
+                      erased_at INTEGER NOT NULL,
+                      key_check TEXT NOT NULL
+                    ) WITHOUT ROWID
+                    """)
+        }
         return migrator
     }
 }

@@ -44,6 +44,9 @@ public protocol PlanningStore: Sendable {
     func candidates(_ query: CandidateQuery) async throws -> [Candidate]
     /// Which of `keys` the ledger holds already.
     func ledgerHits(_ keys: [LedgerKey]) async throws -> Set<LedgerKey>
+    /// The check values of the keys customers were erased with (empty when none was): while the ledger holds
+    /// erased customers' keyed hashes, dedup needs that key to recognise them when they are imported again.
+    func erasureKeyChecks() async throws -> Set<String>
     /// For each customer of `customerIDs` with visits: the number of visits after each instant of `since`, in order.
     func visitCounts(customerIDs: [String], since: [Date]) async throws -> [String: [Int]]
     /// One customer, if stored.
@@ -120,6 +123,34 @@ public protocol EventStore: Sendable {
     func consentChanges(customerID: String) async throws -> [(change: ConsentChange, at: Date)]
 }
 
+/// An occurrence the ledger holds for a customer.
+public struct LedgerEntry: Sendable, Hashable {
+    public var workflowID: String
+    public var occurrence: String
+    public var committedAt: Date
+
+    public init(workflowID: String, occurrence: String, committedAt: Date) {
+        self.workflowID = workflowID
+        self.occurrence = occurrence
+        self.committedAt = committedAt
+    }
+}
+
+/// What `nudge customers export` reads and `nudge customers erase` changes (GDPR access and erasure).
+public protocol PrivacyStore: Sendable {
+    /// The occurrences the ledger holds for a customer, oldest first.
+    func ledgerEntries(customerID: String) async throws -> [LedgerEntry]
+    /// The segments a run recorded a customer in (for `segment: { enter: }` triggers), with the local date of entry.
+    func segmentEntries(customerID: String) async throws -> [(segment: String, enteredOn: String)]
+    /// When the customer whose keyed hash is `pseudonym` was erased, if they were.
+    func erasedAt(pseudonym: String) async throws -> Date?
+    /// In one transaction: deletes the customer's profile, visits, stamp cards and segment entries; in the ledger,
+    /// the outbox, delivery events and consent changes puts `pseudonym` in place of the id; clears the outbox's
+    /// addresses and rendered text, the attempts' provider details and the events' payloads; records the erasure
+    /// with `keyCheck`. Returns the rows changed, by table (only tables with changes).
+    func erase(customerID: String, pseudonym: String, keyCheck: String, at: Date) async throws -> [(table: String, rows: Int)]
+}
+
 /// CSV imports (design §4): a file is upserted whole or, with any bad row, not at all.
 public protocol ImportStore: Sendable {
     func importCSV(_ kind: ImportKind, path: String, options: ImportOptions) async throws -> ImportSummary
@@ -129,4 +160,4 @@ public protocol ImportStore: Sendable {
 }
 
 /// Everything a command needs of a database.
-public typealias Store = PlanningStore & OutboxQueue & EventStore & ImportStore
+public typealias Store = PlanningStore & OutboxQueue & EventStore & ImportStore & PrivacyStore

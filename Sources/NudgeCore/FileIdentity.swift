@@ -1,0 +1,15 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Whether an open file is still the one a path names (not replaced by a rename since it was opened).
+public enum FileIdentity {
+    public static func isCurrent(_ fd: Int32, path: String) -> Bool {
+        var opened = stat()
+        var current = stat()
+        guard fstat(fd, &opened) == 0, stat(path, &current) == 0 else { return false }
+        return opened.st_ino == current.st_ino && opened.st_dev == current.st_dev
+    }
+}

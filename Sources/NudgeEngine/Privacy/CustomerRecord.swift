@@ -1,0 +1,50 @@
+public import Foundation
+public import NudgeCore
+public import NudgeStore
+
+/// Everything held about one customer (`nudge customers export ID`, GDPR access): the profile with every message
+/// and event, the visits, the ledger and the segments a run recorded them in.
+public struct CustomerRecord: Sendable {
+    public var profile: CustomerProfile
+    public var visits: [VisitRecord]
+    public var ledger: [LedgerEntry]
+    public var segmentEntries: [(segment: String, enteredOn: String)]
+
+    /// The record of customer `id` at `now`; nil when there is no such customer.
+    public static func load(id: String, project: Project, store: any Store, now: Date) async throws -> CustomerRecord? {
+        guard
+            let profile = try await CustomerProfile.load(id: id, project: project, store: store, now: now, limit: .max)
+        else { return nil }
+        return CustomerRecord(
+            profile: profile, visits: try await store.visits(customerIDs: [id]),
+            ledger: try await store.ledgerEntries(customerID: id),
+            segmentEntries: try await store.segmentEntries(customerID: id))
+    }
+}
+
+/// GDPR erasure (`nudge customers erase ID`): the customer's personal data leaves every table in one transaction;
+/// the ledger, the outbox, delivery events and consent changes keep the keyed hash of the id.
+public enum CustomerErasure {
+    public enum Outcome: Sendable {
+        /// The customer was erased: the rows changed, by table.
+        case erased(pseudonym: String, rows: [(table: String, rows: Int)])
+        /// The customer had been erased at that instant (rows holding the id since, if any, were changed now).
+        case alreadyErased(pseudonym: String, at: Date, rows: [(table: String, rows: Int)])
+        /// No customer has, or had, this id.
+        case unknown
+    }
+
+    /// Erases customer `id` with `key` at `now`. The key must be the one earlier erasures used.
+    public static func erase(id: String, store: any Store, key: ErasureKey, now: Date) async throws -> Outcome {
+        let checks = try await store.erasureKeyChecks()
+        guard checks.isEmpty || checks == [key.check] else { throw ErasureKey.Problem.mismatch }
+        let pseudonym = key.pseudonym(for: id)
+        if try await store.customerExists(id) {
+            let rows = try await store.erase(customerID: id, pseudonym: pseudonym, keyCheck: key.check, at: now)
+            return .erased(pseudonym: pseudonym, rows: rows)
+        }
+        guard let at = try await store.erasedAt(pseudonym: pseudonym) else { return .unknown }
+        let rows = try await store.erase(customerID: id, pseudonym: pseudonym, keyCheck: key.check, at: at)
+        return .alreadyErased(pseudonym: pseudonym, at: at, rows: rows)
+    }
+}
