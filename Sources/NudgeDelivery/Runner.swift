@@ -39,6 +39,8 @@ public struct Runner: Sendable {
         public var commitSeconds: Double
         /// Seconds spent delivering.
         public var deliverySeconds: Double
+        /// Seconds spent refitting the customer model after delivery, when it was due and the plan did not read it.
+        public var refitSeconds: Double? = nil
     }
 
     /// Commits the plan at `now` (ledger and outbox in one transaction), then delivers everything due.
@@ -67,9 +69,17 @@ public struct Runner: Sendable {
             dispatched.recovered += again.recovered
             dispatched.retrying = again.retrying
         }
+        let delivered = ContinuousClock.now
+        // A plan that does not read the customer model left a due refit until its messages were out.
+        var refitSeconds: Double?
+        do {
+            if try await planner.refitIfDue(now: now) { refitSeconds = Self.seconds(delivered.duration(to: .now)) }
+        } catch {
+            logger.error("customer model not refitted", metadata: ["error": "\(error)"])
+        }
         return Report(
             committed: committed, dispatched: dispatched, commitSeconds: Self.seconds(started.duration(to: planned)),
-            deliverySeconds: Self.seconds(planned.duration(to: .now)))
+            deliverySeconds: Self.seconds(planned.duration(to: delivered)), refitSeconds: refitSeconds)
     }
 
     static func seconds(_ duration: Duration) -> Double {

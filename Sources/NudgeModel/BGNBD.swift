@@ -57,10 +57,16 @@ public struct BGNBD: Sendable, Hashable {
         public private(set) var customers = 0
         public private(set) var repeatCustomers = 0
 
+        /// The histories of `summaries` sorted, identical ones counted once (a run of equal keys after sorting:
+        /// no hashing of a million keys).
         public init(_ summaries: some Sequence<RepeatSummary>) {
-            var groups: [Key: Int] = [:]
-            for s in summaries { groups[Key(x: s.x, tx: s.tx, T: s.T), default: 0] += 1 }
-            for (key, n) in groups.sorted(by: { ($0.key.x, $0.key.tx, $0.key.T) < ($1.key.x, $1.key.tx, $1.key.T) }) {
+            let keys = summaries.map { Key(x: $0.x, tx: $0.tx, T: $0.T) }.sorted()
+            var index = keys.startIndex
+            while index < keys.endIndex {
+                let key = keys[index]
+                let first = index
+                while index < keys.endIndex, keys[index] == key { index += 1 }
+                let n = index - first
                 x.append(key.x)
                 tx.append(key.tx)
                 T.append(key.T)
@@ -70,10 +76,12 @@ public struct BGNBD: Sendable, Hashable {
             }
         }
 
-        struct Key: Hashable {
+        struct Key: Comparable {
             var x: Int
             var tx: Double
             var T: Double
+
+            static func < (l: Key, r: Key) -> Bool { (l.x, l.tx, l.T) < (r.x, r.tx, r.T) }
         }
 
         /// The number of distinct histories.

@@ -167,6 +167,18 @@ extension PostgresStore: PlanningStore {
         return customers
     }
 
+    /// From `customer_activity`, which holds a row, with the zone, for each customer with visits.
+    public func visitorZones(after: String?, limit: Int) async throws -> [(id: String, zone: String?)] {
+        let rows = try await client.query(
+            """
+            SELECT customer_id, timezone FROM customer_activity WHERE customer_id > \(after ?? "") ORDER BY customer_id
+            LIMIT \(limit)
+            """, logger: logger)
+        var zones: [(id: String, zone: String?)] = []
+        for try await (id, zone) in rows.decode((String, String?).self) { zones.append((id, zone)) }
+        return zones
+    }
+
     public func storedNumbers(_ column: StoredNumber) async throws -> [Int] {
         // Customers without visits have no activity row: theirs is 0, as SQLite stores it.
         let rows = try await client.query(

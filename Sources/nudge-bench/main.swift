@@ -225,9 +225,14 @@ for customers in options.scales {
         let firstRun = measure(nudge, ["run", "--now", ISO8601.format(day0)] + db, in: directory)
         check("run", firstRun)
         let delivered = Int(firstRun.stderr.split(separator: "delivered ").dropFirst().first?.split(separator: ",").first ?? "0") ?? 0
+        // The run's own figures: planning and commit, delivery, and the model's first fit after delivery.
+        let phases = ["planned in ", "delivered in ", "refitted the customer model in "].map { marker in
+            firstRun.stderr.components(separatedBy: marker).dropFirst().first?.split(separator: " ").first.map(String.init) ?? "-"
+        }
         print(
             "[\(label)\(suffix)] first run: \(delivered) messages delivered "
-                + String(format: "in %.3f s (whole process), peak %@", firstRun.seconds, mb(firstRun.peakBytes)))
+                + String(format: "in %.3f s (whole process), peak %@", firstRun.seconds, mb(firstRun.peakBytes))
+                + "; planned in \(phases[0]) s, delivered in \(phases[1]) s, then the model's first fit in \(phases[2]) s")
 
         let dryRuns = Medians(runs: options.dryRuns, step: "dry-run") {
             measure(nudge, ["dry-run", "--now", ISO8601.format(day1), "--format", "json"] + db, in: directory)

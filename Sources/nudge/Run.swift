@@ -119,6 +119,9 @@ func runOnce(_ runner: Runner, now: Date) async throws -> Runner.Report {
         if sent.delivered > 0 {
             line += String(format: " (%.0f messages/s)", Double(sent.delivered) / max(report.deliverySeconds, 1e-9))
         }
+        if let seconds = report.refitSeconds {
+            line += String(format: "; then refitted the customer model in %.2f s", seconds)
+        }
         Console.error(line)
         return report
     } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {

@@ -134,21 +134,47 @@ struct CustomerModelTests {
         #expect(abs(clv - expected.clv!) < 1e-9)
     }
 
-    @Test("run refits when the stored fit is older than intelligence.refit")
+    @Test("run refits when the stored fit is older than intelligence.refit, before planning when the plan reads the model")
     func refit() async throws {
+        let config = Self.utcConfig + "\nintelligence: { refit: 2d, clv_months: 6, monthly_discount: 0.02 }\n"
         let fixture = try Fixture(
-            config: Self.utcConfig + "\nintelligence: { refit: 2d, clv_months: 6, monthly_discount: 0.02 }\n", workflows: [:])
-        try fixture.add("c1", visits: ["2026-11-01T12:00:00Z", "2026-11-10T12:00:00Z"])
+            config: config,
+            workflows: [
+                "w.yaml": """
+                    id: w
+                    trigger:
+                      signup: { days_after: 0 }
+                    when: customer.churn_risk >= 0
+                    actions:
+                      - send: { channel: email, template: t }
+                    """
+            ])
+        try fixture.add("c1", signedUp: "2026-11-20T11:00:00Z", visits: ["2026-11-01T12:00:00Z", "2026-11-10T12:00:00Z"])
         let project = try fixture.project()
         #expect(project.config.intelligence.clvMonths == 6 && project.config.intelligence.monthlyDiscount == 0.02)
-        func run(_ now: String) async throws -> Int {
-            _ = try await Planner(project: project, store: fixture.database).commit(
-                now: instant(now), createdAt: instant(now), newID: { UUID().uuidString })
-            return try await fixture.database.reader.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM model_fit") ?? 0 }
+        func fits(_ database: AppDatabase) async throws -> Int {
+            try await database.reader.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM model_fit") ?? 0 }
         }
-        #expect(try await run("2026-11-20T12:00:00Z") == 1)
-        #expect(try await run("2026-11-21T12:00:00Z") == 1)
-        #expect(try await run("2026-11-22T12:00:00Z") == 2)
+        func run(_ now: String) async throws -> (fits: Int, messages: Int) {
+            let summary = try await Planner(project: project, store: fixture.database).commit(
+                now: instant(now), createdAt: instant(now), newID: { UUID().uuidString })
+            return (try await fits(fixture.database), summary.plan.messages.count)
+        }
+        // The first plan already reads the churn risk of the fit made before it (null without one).
+        #expect(try await run("2026-11-20T12:00:00Z") == (1, 1))
+        #expect(try await run("2026-11-21T12:00:00Z") == (1, 0))
+        #expect(try await run("2026-11-22T12:00:00Z").fits == 2)
         #expect(try fixture.database.latestModelFit()?.fittedAt == instant("2026-11-22T12:00:00Z"))
+
+        // A plan that does not read the model does not wait for the fit: the runner refits after delivery.
+        let other = try Fixture(config: config, workflows: [:])
+        try other.add("c1", visits: ["2026-11-01T12:00:00Z", "2026-11-10T12:00:00Z"])
+        let planner = Planner(project: try other.project(), store: other.database)
+        _ = try await planner.commit(
+            now: instant("2026-11-20T12:00:00Z"), createdAt: instant("2026-11-20T12:00:00Z"), newID: { UUID().uuidString })
+        #expect(try await fits(other.database) == 0)
+        #expect(try await planner.refitIfDue(now: instant("2026-11-20T12:00:00Z")))
+        #expect(try await fits(other.database) == 1)
+        #expect(try await planner.refitIfDue(now: instant("2026-11-21T12:00:00Z")) == false)
     }
 }

@@ -34,6 +34,7 @@ public struct ModelFitter: Sendable {
         let end = now.timeIntervalSince1970
         // One table of offsets per zone: a million visits are dated without asking ICU for each.
         var days: [String: LocalDays] = [:]
+        var clock = Date()
         try await forEachHistory(until: now) { records, zone in
             let calendar = days[zone.identifier] ?? LocalDays(zone)
             days[zone.identifier] = calendar
@@ -52,7 +53,6 @@ public struct ModelFitter: Sendable {
             }
         }
         guard !summaries.isEmpty else { return nil }
-        var clock = Date()
         func stage(_ name: String, _ metadata: Logger.Metadata) {
             var metadata = metadata
             metadata["seconds"] = "\(String(format: "%.3f", Date().timeIntervalSince(clock)))"
@@ -75,15 +75,18 @@ public struct ModelFitter: Sendable {
             q: gammaGamma?.model.q, v: gammaGamma?.model.v, gammaGammaLogLikelihood: gammaGamma?.logLikelihood,
             details: calibration.json)
         try await store.saveModelFit(record)
+        stage("fit stored", [:])
         return record
     }
 
     /// Calls `body` with each customer's visits (by time; any after `now` too, which summaries leave out) and
     /// zone, a page of customers at a time.
-    func forEachHistory(until now: Date, _ body: ([VisitRecord], TimeZone) throws -> Void) async throws {
+    func forEachHistory(until now: Date, _ body: (ArraySlice<VisitRecord>, TimeZone) throws -> Void) async throws {
         var after: String?
+        // Few zones serve a million customers: each is made once.
+        var zones: [String: TimeZone] = [:]
         while true {
-            let page = try await store.customerPage(after: after, limit: CustomerSweep.pageSize)
+            let page = try await store.visitorZones(after: after, limit: CustomerSweep.pageSize)
             guard let last = page.last else { return }
             let visits = try await store.visits(after: after, through: last.id)
             var index = visits.startIndex
@@ -92,7 +95,16 @@ public struct ModelFitter: Sendable {
                 let start = index
                 while index < visits.endIndex, visits[index].customerID == customer.id { index += 1 }
                 guard start < index else { continue }
-                try body(Array(visits[start..<index]), TriggerScan.zone(of: customer, config: config))
+                var zone = config.timeZone
+                if let name = customer.zone {
+                    if let known = zones[name] {
+                        zone = known
+                    } else {
+                        zone = TimeZone(identifier: name) ?? config.timeZone
+                        zones[name] = zone
+                    }
+                }
+                try body(visits[start..<index], zone)
             }
             guard page.count == CustomerSweep.pageSize else { return }
             after = last.id

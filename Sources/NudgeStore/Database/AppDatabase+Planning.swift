@@ -138,6 +138,18 @@ extension AppDatabase: PlanningStore {
         }
     }
 
+    public func visitorZones(after: String?, limit: Int) throws -> [(id: String, zone: String?)] {
+        try reader.read { db in
+            var zones: [(id: String, zone: String?)] = []
+            zones.reserveCapacity(limit)
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT id, timezone FROM customer WHERE id > ? AND last_visit_at IS NOT NULL ORDER BY id LIMIT ?",
+                arguments: [after ?? "", limit])
+            while let row = try rows.next() { zones.append((row[0], row[1])) }
+            return zones
+        }
+    }
+
     public func storedNumbers(_ column: StoredNumber) throws -> [Int] {
         try reader.read { db in try Int.fetchAll(db, sql: "SELECT \(column.rawValue) FROM customer") }
     }

@@ -294,9 +294,10 @@ public struct AppDatabase: Sendable {
                     )
                     """)
         }
-        migrator.registerMigration("v11-erasure") { db in
+        migrator.registerMigration("v11-erasure", foreignKeyChecks: .immediate) { db in
             // The customers erased (`nudge customers erase`), each by the keyed hash that stands for its id in the
-            // ledger, the outbox and the event log, with a check value of the key used.
+            // ledger, the outbox and the event log, with a check value of the key used. A new table without foreign
+            // keys: checked immediately, so that opening a large database does not check every visit's key afterwards.
             try db.execute(
                 sql: """
                     CREATE TABLE erasure (

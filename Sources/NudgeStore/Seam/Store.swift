@@ -54,6 +54,10 @@ public protocol PlanningStore: Sendable {
     /// Up to `limit` customers whose id sorts after `after` (from the first when nil), in id order: a sweep of
     /// every customer, a page at a time.
     func customerPage(after: String?, limit: Int) async throws -> [CustomerState]
+    /// Up to `limit` customers with visits whose id sorts after `after` (from the first when nil), in id order, each
+    /// with their time zone (nil for the business's): what a fit of the customer model sweeps, without reading
+    /// whole customer rows.
+    func visitorZones(after: String?, limit: Int) async throws -> [(id: String, zone: String?)]
     /// The value of `column` of every customer, in no particular order.
     func storedNumbers(_ column: StoredNumber) async throws -> [Int]
     /// For every customer with visits after the first instant of `since` (the earliest): the number of visits
