@@ -86,3 +86,28 @@ struct CustomerActivityTests {
         try await PostgresServer.drop(url)
     }
 }
+
+/// A sweep's visits come from PostgreSQL as arrays; the records must be those SQLite gives, in the same order.
+@Suite("Visits of a sweep on PostgreSQL", .enabled(if: PostgresServer.isAvailable))
+struct SweepVisitsTests {
+    @Test("by customer and time, a missing amount nil, only the customers of the range")
+    func sweepVisits() async throws {
+        let (store, url) = try await PostgresServer.freshStore()
+        defer { PostgresServer.dispose(store, url) }
+        try await store.client.query(
+            """
+            INSERT INTO customer (id, signed_up_at) VALUES ('a', 0), ('b', 0), ('c', 0), ('d', 0)
+            """)
+        try await store.client.query(
+            """
+            INSERT INTO visit (customer_id, visited_at, amount_cents)
+            VALUES ('c', 3000, 100), ('b', 2000, NULL), ('b', 1000, 250), ('a', 5000, 0), ('c', 1000, -40), ('d', 10, 1)
+            """)
+        let visits = try await store.visits(after: "a", through: "c")
+        #expect(
+            visits.map { "\($0.customerID) \(StoredInstant.millis($0.visitedAt)) \($0.amountCents.map(String.init) ?? "-")" }
+                == ["b 1000 250", "b 2000 -", "c 1000 -40", "c 3000 100"])
+        #expect(try await store.visits(after: "d", through: "z").isEmpty)
+        #expect(try await store.visits(after: nil, through: "a").count == 1)
+    }
+}
