@@ -176,7 +176,7 @@ extension PostgresStore: ImportStore {
                     DELETE FROM delivery_attempt; DELETE FROM outbox; DELETE FROM ledger; DELETE FROM progress;
                     DELETE FROM visit; DELETE FROM offer; DELETE FROM customer_activity; DELETE FROM segment_entry;
                     DELETE FROM customer; DELETE FROM model_fit; DELETE FROM delivery_event; DELETE FROM consent_change;
-                    DELETE FROM erasure
+                    DELETE FROM erasure; DELETE FROM erasure_key
                     """, logger: logger)
             var tables: [(String, [String], [String])] = [
                 ("offer", ["id", "name", "stamps_required"], ["id"]),
@@ -186,6 +186,7 @@ extension PostgresStore: ImportStore {
                 ("ledger", ["workflow_id", "customer_id", "occurrence", "committed_at"], ["workflow_id", "customer_id", "occurrence"]),
                 ("segment_entry", ["segment", "customer_id", "entered_on"], ["segment", "customer_id"]),
                 ("erasure", ["pseudonym", "erased_at", "key_check"], ["pseudonym"]),
+                ("erasure_key", ["id", "secret"], ["id"]),
                 (
                     "model_fit",
                     [

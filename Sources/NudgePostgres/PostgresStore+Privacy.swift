@@ -16,6 +16,15 @@ extension PostgresStore: PrivacyStore {
         return checks
     }
 
+    public func storedErasureKey() async throws -> String? {
+        for try await secret in try await client.query("SELECT secret FROM erasure_key WHERE id = 1", logger: logger)
+            .decode(String.self)
+        {
+            return secret
+        }
+        return nil
+    }
+
     public func ledgerEntries(customerID: String) async throws -> [LedgerEntry] {
         var entries: [LedgerEntry] = []
         let rows = try await client.query(
@@ -50,7 +59,7 @@ extension PostgresStore: PrivacyStore {
     /// The statements SQLite runs (`ErasureSQL`), each counting the rows it changed. The deleted rows' bytes stay
     /// in the table files until VACUUM reuses their space.
     public func erase(
-        customerID: String, pseudonym: String, keyCheck: String, at: Date
+        customerID: String, pseudonym: String, keyCheck: String, newKey: String?, at: Date
     ) async throws -> [(table: String, rows: Int)] {
         try await client.withTransaction(logger: logger) { connection in
             var report: [(table: String, rows: Int)] = []
@@ -69,6 +78,9 @@ extension PostgresStore: PrivacyStore {
                 INSERT INTO erasure (pseudonym, erased_at, key_check) VALUES (\(pseudonym), \(StoredInstant.millis(at)), \(keyCheck))
                 ON CONFLICT (pseudonym) DO UPDATE SET erased_at = excluded.erased_at
                 """, logger: logger)
+            if let newKey {
+                try await connection.query("INSERT INTO erasure_key (id, secret) VALUES (1, \(newKey))", logger: logger)
+            }
             return report
         }
     }

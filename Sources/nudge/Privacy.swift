@@ -34,7 +34,10 @@ extension NudgeCommand.Customers {
 
         static func json(_ record: CustomerRecord, now: Date) -> String {
             let profile = record.profile
-            let summaries: Set<String> = ["messages", "events", "consent_changes"]
+            // The document's parts are the nouns of the issue: profile, visits, progress, ledger, outbox, delivery
+            // events, consent changes (the profile's own summaries of the last three, and its stamp cards, are left out).
+            let summaries: Set<String> = ["messages", "events", "consent_changes", "progress"]
+            let progress: Any? = Show.jsonFields(profile).first { $0.0 == "progress" }.flatMap { $0.1 }
             return JSONText.object([
                 ("customer", profile.customer.id),
                 ("exported_at", ISO8601.format(now)),
@@ -49,6 +52,7 @@ extension NudgeCommand.Customers {
                             ])
                         })
                 ),
+                ("progress", progress),
                 (
                     "segment_entries",
                     JSONText.Raw.array(
@@ -64,7 +68,7 @@ extension NudgeCommand.Customers {
                             ])
                         })
                 ),
-                ("messages", JSONText.Raw.array(profile.messages.map(messageJSON))),
+                ("outbox", JSONText.Raw.array(profile.messages.map(messageJSON))),
                 ("delivery_events", JSONText.Raw.array(profile.events.map(NudgeCommand.History.eventJSON))),
                 (
                     "consent_changes",
@@ -112,8 +116,8 @@ extension NudgeCommand.Customers {
                 Deletes the profile, visits, stamp cards and segment entries; clears the outbox's addresses and \
                 rendered text, the delivery attempts' provider details and the delivery events' payloads; the \
                 ledger, the outbox, delivery events and consent changes keep only a keyed hash of the id \
-                (HMAC-SHA256 with the key in \(ErasureKey.variable)), so that importing the same id again never \
-                re-sends an occurrence already sent. Messages still waiting are not sent. Lists the lines of `file` \
+                (HMAC-SHA256 with the key in \(ErasureKey.variable), else one made for the database and kept in it), \
+                so that importing the same id again never re-sends an occurrence already sent. Messages still waiting are not sent. Lists the lines of `file` \
                 provider outputs that hold messages to the customer; --include-files rewrites them without the \
                 personal fields. Erasing an erased customer again changes only what holds the id since.
                 """)
@@ -131,12 +135,7 @@ extension NudgeCommand.Customers {
         func run() async throws {
             let project = try loadProject(global)
             let instant = try now.instant(in: project.config.timeZone)
-            guard let key = try ErasureKey(environment: ProcessInfo.processInfo.environment) else {
-                Console.error(
-                    "error: erasing needs a key: set \(ErasureKey.variable) (at least \(ErasureKey.minimumLength) characters, "
-                        + "the same for every erasure and every later run)")
-                throw ExitCode(1)
-            }
+            let key = try ErasureKey(environment: ProcessInfo.processInfo.environment)
             let outcome = try await withStore(
                 project.databasePath(override: global.db), config: project.config, global: global
             ) { store in

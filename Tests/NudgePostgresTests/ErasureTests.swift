@@ -133,6 +133,42 @@ struct ErasureTests {
     }
 }
 
+extension ErasureTests {
+    @Test("without NUDGE_ERASURE_KEY the first erasure makes the database's key, in its transaction; later ones use it")
+    func databaseKey() async throws {
+        let sqlite = try Self.seeded()
+        let (store, url) = try await PostgresServer.freshStore()
+        defer { PostgresServer.dispose(store, url) }
+        try await store.replaceContents(from: sqlite, messages: true)
+        let at = Date(timeIntervalSince1970: 5)
+        #expect(try await store.storedErasureKey() == nil)
+        guard case .erased(let first, _) = try await CustomerErasure.erase(id: "c1", store: store, key: nil, now: at) else {
+            Issue.record("c1 was not erased")
+            return
+        }
+        let secret = try #require(try await store.storedErasureKey())
+        #expect(secret.count == 64 && first == ErasureKey(secret: secret).pseudonym(for: "c1"))
+        #expect(try await store.erasureKeyChecks() == [ErasureKey(secret: secret).check])
+        // A key in the environment later does not split the ledger's hashes between two keys.
+        let later = ErasureKey(secret: "some-other-long-key")
+        guard case .erased(let second, _) = try await CustomerErasure.erase(id: "c2", store: store, key: later, now: at)
+        else {
+            Issue.record("c2 was not erased")
+            return
+        }
+        #expect(second == ErasureKey(secret: secret).pseudonym(for: "c2"))
+        #expect(try await store.storedErasureKey() == secret)
+        // The same on SQLite.
+        guard case .erased(let onSQLite, _) = try await CustomerErasure.erase(id: "c1", store: sqlite, key: nil, now: at)
+        else {
+            Issue.record("c1 was not erased on SQLite")
+            return
+        }
+        let sqliteSecret = try #require(try sqlite.storedErasureKey())
+        #expect(sqliteSecret != secret && onSQLite == ErasureKey(secret: sqliteSecret).pseudonym(for: "c1"))
+    }
+}
+
 extension CustomerErasure.Outcome {
     var isUnknown: Bool {
         if case .unknown = self { return true }

@@ -51,7 +51,7 @@ struct AppDatabaseTests {
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' ORDER BY name")
         #expect(
             tables == [
-                "consent_change", "customer", "customer_zone", "delivery_attempt", "delivery_event", "erasure", "ledger", "model_fit", "offer", "outbox",
+                "consent_change", "customer", "customer_zone", "delivery_attempt", "delivery_event", "erasure", "erasure_key", "ledger", "model_fit", "offer", "outbox",
                 "progress", "segment_entry", "visit",
             ])
     }

@@ -17,7 +17,8 @@ public struct Planner: Sendable {
     public let logger: Logger
     /// Makes `{{unsubscribe_url}}` for email templates (unsigned links when the secret is not given).
     public let unsubscribe: UnsubscribeLinks?
-    /// The key customers were erased with (`NUDGE_ERASURE_KEY`), which dedup needs once the ledger holds any.
+    /// The environment's erasure key (`NUDGE_ERASURE_KEY`): dedup needs the key customers were erased with, this
+    /// one or the database's own.
     public let erasureKey: ErasureKey?
 
     public init(
@@ -162,8 +163,7 @@ public struct Planner: Sendable {
         var pseudonyms: [String: String] = [:]
         let checks = try await store.erasureKeyChecks()
         if !checks.isEmpty, !keys.isEmpty {
-            guard let erasureKey else { throw ErasureKey.Problem.missing }
-            guard checks == [erasureKey.check] else { throw ErasureKey.Problem.mismatch }
+            let erasureKey = try await ErasureKey.inUse(checks: checks, given: erasureKey, store: store)
             for key in keys where pseudonyms[key.customerID] == nil {
                 pseudonyms[key.customerID] = erasureKey.pseudonym(for: key.customerID)
             }

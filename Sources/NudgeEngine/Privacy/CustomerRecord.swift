@@ -34,17 +34,18 @@ public enum CustomerErasure {
         case unknown
     }
 
-    /// Erases customer `id` with `key` at `now`. The key must be the one earlier erasures used.
-    public static func erase(id: String, store: any Store, key: ErasureKey, now: Date) async throws -> Outcome {
-        let checks = try await store.erasureKeyChecks()
-        guard checks.isEmpty || checks == [key.check] else { throw ErasureKey.Problem.mismatch }
+    /// Erases customer `id` at `now` with the key earlier erasures used, else `key` (the environment's), else one
+    /// made for this database and kept in it.
+    public static func erase(id: String, store: any Store, key given: ErasureKey?, now: Date) async throws -> Outcome {
+        let (key, newSecret) = try await ErasureKey.forErasure(given: given, store: store)
         let pseudonym = key.pseudonym(for: id)
         if try await store.customerExists(id) {
-            let rows = try await store.erase(customerID: id, pseudonym: pseudonym, keyCheck: key.check, at: now)
+            let rows = try await store.erase(
+                customerID: id, pseudonym: pseudonym, keyCheck: key.check, newKey: newSecret, at: now)
             return .erased(pseudonym: pseudonym, rows: rows)
         }
         guard let at = try await store.erasedAt(pseudonym: pseudonym) else { return .unknown }
-        let rows = try await store.erase(customerID: id, pseudonym: pseudonym, keyCheck: key.check, at: at)
+        let rows = try await store.erase(customerID: id, pseudonym: pseudonym, keyCheck: key.check, newKey: newSecret, at: at)
         return .alreadyErased(pseudonym: pseudonym, at: at, rows: rows)
     }
 }

@@ -1,9 +1,11 @@
 import Foundation
 import Crypto
+import NudgeStore
 
 /// The key of the keyed hash (HMAC-SHA256) that stands for an erased customer's id in the ledger, the outbox and
 /// the event log: the ledger still knows which occurrences fired for that customer, so importing the same id again
-/// never sends one twice, while the id itself is gone. The key comes from the environment only.
+/// never sends one twice, while the id itself is gone. The key is the environment's (`NUDGE_ERASURE_KEY`), kept
+/// out of the database; without one, the first erasure makes a random key and keeps it in the database.
 public struct ErasureKey: Sendable {
     /// The environment variable holding the key.
     public static let variable = "NUDGE_ERASURE_KEY"
@@ -60,11 +62,33 @@ public struct ErasureKey: Sendable {
             case .tooShort:
                 return "\(ErasureKey.variable) must hold at least \(ErasureKey.minimumLength) characters"
             case .missing:
-                return "customers were erased from this database (nudge customers erase): set \(ErasureKey.variable) "
-                    + "to the key they were erased with, so that the ledger recognises them if they are imported again"
+                return "customers were erased from this database with the key in \(ErasureKey.variable): set it again, "
+                    + "so that the ledger recognises them if they are imported again"
             case .mismatch:
                 return "\(ErasureKey.variable) is not the key customers were erased with from this database"
             }
         }
+    }
+}
+
+extension ErasureKey {
+    /// The key the erasures with `checks` (not empty) were made with: `given` (the environment's) or the database's
+    /// own, whichever matches.
+    static func inUse(checks: Set<String>, given: ErasureKey?, store: any PlanningStore) async throws -> ErasureKey {
+        let stored = try await store.storedErasureKey().map(ErasureKey.init(secret:))
+        for key in [given, stored].compactMap({ $0 }) where checks == [key.check] { return key }
+        throw given == nil ? Problem.missing : Problem.mismatch
+    }
+
+    /// The key a new erasure uses: the one earlier erasures used; else `given`; else the database's own, made now
+    /// when there is none (`newSecret`, for the erasure to store in its transaction).
+    static func forErasure(given: ErasureKey?, store: any PlanningStore) async throws -> (key: ErasureKey, newSecret: String?) {
+        let checks = try await store.erasureKeyChecks()
+        if !checks.isEmpty { return (try await inUse(checks: checks, given: given, store: store), nil) }
+        if let given { return (given, nil) }
+        if let stored = try await store.storedErasureKey() { return (ErasureKey(secret: stored), nil) }
+        var generator = SystemRandomNumberGenerator()
+        let secret = hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        return (ErasureKey(secret: secret), secret)
     }
 }

@@ -8,6 +8,10 @@ extension AppDatabase: PrivacyStore {
         try reader.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT key_check FROM erasure")) }
     }
 
+    public func storedErasureKey() throws -> String? {
+        try reader.read { db in try String.fetchOne(db, sql: "SELECT secret FROM erasure_key WHERE id = 1") }
+    }
+
     public func ledgerEntries(customerID: String) throws -> [LedgerEntry] {
         try reader.read { db in
             try Row.fetchAll(
@@ -39,7 +43,7 @@ extension AppDatabase: PrivacyStore {
     /// With `secure_delete` on, so that the deleted rows' bytes are overwritten in the file, and a checkpoint that
     /// empties the write-ahead log afterwards (when no reader holds it).
     public func erase(
-        customerID: String, pseudonym: String, keyCheck: String, at: Date
+        customerID: String, pseudonym: String, keyCheck: String, newKey: String?, at: Date
     ) throws -> [(table: String, rows: Int)] {
         try writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
@@ -55,6 +59,7 @@ extension AppDatabase: PrivacyStore {
                         INSERT INTO erasure (pseudonym, erased_at, key_check) VALUES (?, ?, ?)
                         ON CONFLICT (pseudonym) DO UPDATE SET erased_at = excluded.erased_at
                         """, arguments: [pseudonym, StoredInstant.millis(at), keyCheck])
+                if let newKey { try db.execute(sql: "INSERT INTO erasure_key (id, secret) VALUES (1, ?)", arguments: [newKey]) }
                 return .commit
             }
             _ = try? Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")

@@ -296,15 +296,20 @@ public struct AppDatabase: Sendable {
         }
         migrator.registerMigration("v11-erasure", foreignKeyChecks: .immediate) { db in
             // The customers erased (`nudge customers erase`), each by the keyed hash that stands for its id in the
-            // ledger, the outbox and the event log, with a check value of the key used. A new table without foreign
-            // keys: checked immediately, so that opening a large database does not check every visit's key afterwards.
+            // ledger, the outbox and the event log, with a check value of the key used; and the key made for this
+            // database when the environment gives none. New tables without foreign keys: checked immediately, so that
+            // opening a large database does not check every visit's key afterwards.
             try db.execute(
                 sql: """
                     CREATE TABLE erasure (
                       pseudonym TEXT PRIMARY KEY NOT NULL,
                       erased_at INTEGER NOT NULL,
                       key_check TEXT NOT NULL
-                    ) WITHOUT ROWID
+                    ) WITHOUT ROWID;
+                    CREATE TABLE erasure_key (
+                      id INTEGER PRIMARY KEY CHECK (id = 1),
+                      secret TEXT NOT NULL
+                    );
                     """)
         }
         return migrator

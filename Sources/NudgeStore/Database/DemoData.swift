@@ -30,7 +30,7 @@ public enum DemoData {
         try database.writer.write { db in
             try db.execute(
                 sql: """
-                    DELETE FROM delivery_attempt; DELETE FROM outbox; DELETE FROM ledger; DELETE FROM erasure;
+                    DELETE FROM delivery_attempt; DELETE FROM outbox; DELETE FROM ledger; DELETE FROM erasure; DELETE FROM erasure_key;
                     DELETE FROM progress; DELETE FROM visit; DELETE FROM offer; DELETE FROM customer
                     """)
             try db.execute(

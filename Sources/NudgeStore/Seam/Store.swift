@@ -47,6 +47,8 @@ public protocol PlanningStore: Sendable {
     /// The check values of the keys customers were erased with (empty when none was): while the ledger holds
     /// erased customers' keyed hashes, dedup needs that key to recognise them when they are imported again.
     func erasureKeyChecks() async throws -> Set<String>
+    /// The erasure key made for this database (when the first erasure found none in the environment), if any.
+    func storedErasureKey() async throws -> String?
     /// For each customer of `customerIDs` with visits: the number of visits after each instant of `since`, in order.
     func visitCounts(customerIDs: [String], since: [Date]) async throws -> [String: [Int]]
     /// One customer, if stored.
@@ -151,8 +153,11 @@ public protocol PrivacyStore: Sendable {
     /// In one transaction: deletes the customer's profile, visits, stamp cards and segment entries; in the ledger,
     /// the outbox, delivery events and consent changes puts `pseudonym` in place of the id; clears the outbox's
     /// addresses and rendered text, the attempts' provider details and the events' payloads; records the erasure
-    /// with `keyCheck`. Returns the rows changed, by table (only tables with changes).
-    func erase(customerID: String, pseudonym: String, keyCheck: String, at: Date) async throws -> [(table: String, rows: Int)]
+    /// with `keyCheck`, and `newKey` as this database's erasure key when given. Returns the rows changed, by table
+    /// (only tables with changes).
+    func erase(
+        customerID: String, pseudonym: String, keyCheck: String, newKey: String?, at: Date
+    ) async throws -> [(table: String, rows: Int)]
 }
 
 /// CSV imports (design §4): a file is upserted whole or, with any bad row, not at all.
