@@ -39,8 +39,21 @@ public struct Runner: Sendable {
         public var commitSeconds: Double
         /// Seconds spent delivering.
         public var deliverySeconds: Double
-        /// Seconds spent refitting the customer model after delivery, when it was due and the plan did not read it.
-        public var refitSeconds: Double? = nil
+    }
+
+    /// Refits the customer model when it is due (a plan that does not read the model leaves the refit until its
+    /// messages are out: call this after `once`, once its report is let go, so that the fit reuses the plan's
+    /// memory); returns the seconds it took, nil when it was not due. A failure is logged, not thrown: the run's
+    /// messages are out.
+    public func refitIfDue(now: Date) async -> Double? {
+        let started = ContinuousClock.now
+        do {
+            guard try await planner.refitIfDue(now: now) else { return nil }
+            return Self.seconds(started.duration(to: .now))
+        } catch {
+            logger.error("customer model not refitted", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// Commits the plan at `now` (ledger and outbox in one transaction), then delivers everything due.
@@ -69,17 +82,9 @@ public struct Runner: Sendable {
             dispatched.recovered += again.recovered
             dispatched.retrying = again.retrying
         }
-        let delivered = ContinuousClock.now
-        // A plan that does not read the customer model left a due refit until its messages were out.
-        var refitSeconds: Double?
-        do {
-            if try await planner.refitIfDue(now: now) { refitSeconds = Self.seconds(delivered.duration(to: .now)) }
-        } catch {
-            logger.error("customer model not refitted", metadata: ["error": "\(error)"])
-        }
         return Report(
             committed: committed, dispatched: dispatched, commitSeconds: Self.seconds(started.duration(to: planned)),
-            deliverySeconds: Self.seconds(planned.duration(to: delivered)), refitSeconds: refitSeconds)
+            deliverySeconds: Self.seconds(planned.duration(to: .now)))
     }
 
     static func seconds(_ duration: Duration) -> Double {

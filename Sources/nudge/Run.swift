@@ -96,16 +96,27 @@ extension NudgeCommand {
                 guard let instant = parseNow(now, zone: project.config.timeZone) else {
                     throw ValidationError("'--now' is not an ISO 8601 instant")
                 }
-                let report = try await runOnce(runner, now: instant)
-                if report.dispatched.failed > 0 { Console.error("some messages failed: see 'nudge status' and 'nudge history CUSTOMER'") }
+                let dispatched = try await runOnce(runner, now: instant)
+                if dispatched.failed > 0 { Console.error("some messages failed: see 'nudge status' and 'nudge history CUSTOMER'") }
             }
         }
     }
 }
 
-/// One run with its summary on stderr; errors are reported plainly.
+/// One run with its summary on stderr, then the customer model's refit when it is due and the plan did not wait
+/// for it; errors are reported plainly.
 @discardableResult
-func runOnce(_ runner: Runner, now: Date) async throws -> Runner.Report {
+func runOnce(_ runner: Runner, now: Date) async throws -> DispatchSummary {
+    let dispatched = try await deliverOnce(runner, now: now)
+    // The run's report (its plan's rendered messages) is gone by now: the fit reuses that memory.
+    if let seconds = await runner.refitIfDue(now: now) {
+        Console.error(String(format: "refitted the customer model in %.2f s", seconds))
+    }
+    return dispatched
+}
+
+/// Plans, commits and delivers once, with the summary on stderr.
+func deliverOnce(_ runner: Runner, now: Date) async throws -> DispatchSummary {
     do {
         let report = try await runner.once(now: now)
         let plan = report.committed.plan
@@ -119,11 +130,8 @@ func runOnce(_ runner: Runner, now: Date) async throws -> Runner.Report {
         if sent.delivered > 0 {
             line += String(format: " (%.0f messages/s)", Double(sent.delivered) / max(report.deliverySeconds, 1e-9))
         }
-        if let seconds = report.refitSeconds {
-            line += String(format: "; then refitted the customer model in %.2f s", seconds)
-        }
         Console.error(line)
-        return report
+        return sent
     } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
         Console.error("error: the database is locked by another process (waited 10 s); nothing was committed, try again")
         throw ExitCode(1)

@@ -227,7 +227,7 @@ struct CommandLineTests {
         let db = ["--db", directory.appendingPathComponent("demo.sqlite").path, "--now", now]
         // The example workflows do not read the model: the first run fits it once its messages are out.
         let run = try NudgeProcess.run(["run"] + db, in: directory)
-        #expect(run.status == 0 && run.stderr.contains("then refitted the customer model in"), "\(run.stderr)")
+        #expect(run.status == 0 && run.stderr.contains("refitted the customer model in"), "\(run.stderr)")
         #expect(try NudgeProcess.run(["model", "fit"] + db, in: directory).status == 0)
         let show = try NudgeProcess.run(["customers", "show", "c00002", "--format", "json"] + db, in: directory)
         #expect(show.status == 0, "\(show.stderr)")

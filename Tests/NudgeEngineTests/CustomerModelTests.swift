@@ -77,6 +77,14 @@ struct CustomerModelTests {
         // calibration period (Σx = 2,457), which the model's expectation follows within 5 %.
         let calibration = try #require(Calibration(stored: fit))
         #expect(calibration.actual.last == 2_457)
+        // Week by week from 1997-01-01, a repeat on a week's last midnight counted in that week (computed apart from
+        // the transactions file).
+        #expect(try calibration.origin == instant("1997-01-01T00:00:00Z") && calibration.stepWeeks == 1)
+        #expect(
+            calibration.actual == [
+                3, 22, 52, 84, 131, 201, 267, 365, 438, 516, 621, 747, 839, 927, 1019, 1091, 1163, 1229, 1295, 1367, 1421,
+                1489, 1529, 1579, 1682, 1753, 1806, 1849, 1891, 1986, 2034, 2075, 2141, 2203, 2247, 2297, 2345, 2404, 2457,
+            ])
         #expect(calibration.pAlive.reduce(0, +) == 2_357)
         #expect(calibration.actual == calibration.actual.sorted())
         #expect(abs((calibration.expected.last ?? 0) - Double(calibration.actual.last ?? 0)) < 0.05 * Double(calibration.actual.last ?? 1))
@@ -132,6 +140,21 @@ struct CustomerModelTests {
             clv += gain * expected.avgSpend! / pow(1.01, Double(month))
         }
         #expect(abs(clv - expected.clv!) < 1e-9)
+    }
+
+    @Test("the chart counts a repeat at a week's last instant in that week, one a second later in the next")
+    func calibrationWeeks() async throws {
+        let fixture = try Fixture(config: Self.utcConfig, workflows: [:])
+        try fixture.add(
+            "c1",
+            visits: ["2026-01-01T10:00:00Z", "2026-01-08T00:00:00Z", "2026-01-09T12:00:00Z", "2026-01-15T00:00:01Z"])
+        try fixture.add("c2", visits: ["2026-01-03T10:00:00Z", "2026-01-21T23:59:59Z"])
+        let project = try fixture.project()
+        let fit = try #require(
+            try await ModelFitter(store: fixture.database, config: project.config).fit(now: instant("2026-01-29T00:00:00Z")))
+        let calibration = try #require(Calibration(stored: fit))
+        #expect(try calibration.origin == instant("2026-01-01T00:00:00Z"))
+        #expect(calibration.actual == [1, 2, 4, 4])
     }
 
     @Test("run refits when the stored fit is older than intelligence.refit, before planning when the plan reads the model")

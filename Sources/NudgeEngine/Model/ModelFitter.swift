@@ -29,8 +29,7 @@ public struct ModelFitter: Sendable {
     /// customer has visits yet.
     public func fit(now: Date) async throws -> ModelFitRecord? {
         var summaries: [RepeatSummary] = []
-        var firsts: [Double] = []
-        var repeats: [Double] = []
+        var transactions = Calibration.Transactions()
         let end = now.timeIntervalSince1970
         // One table of offsets per zone: a million visits are dated without asking ICU for each.
         var days: [String: LocalDays] = [:]
@@ -45,9 +44,9 @@ public struct ModelFitter: Sendable {
             var lastDay: Int?
             for visit in visits where visit.at <= end {
                 if lastDay == nil {
-                    firsts.append(visit.at)
+                    transactions.addFirst(at: visit.at)
                 } else if visit.day != lastDay {
-                    repeats.append(visit.at)
+                    transactions.addRepeat(at: visit.at)
                 }
                 lastDay = visit.day
             }
@@ -67,7 +66,7 @@ public struct ModelFitter: Sendable {
         let gammaGamma = spend.customers > 0 ? GammaGamma.fit(spend) : nil
         stage("gamma-gamma fitted", ["customers": "\(spend.customers)", "evaluations": "\(gammaGamma?.evaluations ?? 0)"])
         let calibration = Calibration(
-            model: bgnbd, summaries: summaries, firsts: firsts, repeats: repeats, end: now.timeIntervalSince1970)
+            model: bgnbd, summaries: summaries, transactions: transactions, end: now.timeIntervalSince1970)
         stage("calibration charted", ["points": "\(calibration.actual.count)"])
         let record = ModelFitRecord(
             fittedAt: now, customers: data.customers, repeatCustomers: data.repeatCustomers, r: bgnbd.r,
@@ -124,19 +123,39 @@ public struct Calibration: Sendable, Hashable {
     /// Customers by P(alive) in ten bins: [0, 0.1), [0.1, 0.2), … [0.9, 1].
     public var pAlive: [Int]
 
-    init(model: BGNBD, summaries: [RepeatSummary], firsts: [Double], repeats: [Double], end: Double) {
+    /// The transactions the chart counts, by UTC day: a million customers' first and repeat transactions as a few
+    /// thousand counters rather than arrays of instants. Points fall on day boundaries (the origin is one, and
+    /// points are whole weeks apart), so counts by day give the same curve.
+    struct Transactions {
+        /// First transactions by the UTC day they fall in (days since 1970).
+        var firsts: [Int: Int] = [:]
+        /// Repeat transactions by the first UTC midnight at or after them: one at a point's instant counts there.
+        var repeats: [Int: Int] = [:]
+
+        static let day = 86_400.0
+
+        mutating func addFirst(at instant: Double) {
+            firsts[Int((instant / Self.day).rounded(.down)), default: 0] += 1
+        }
+
+        mutating func addRepeat(at instant: Double) {
+            repeats[Int((instant / Self.day).rounded(.up)), default: 0] += 1
+        }
+    }
+
+    init(model: BGNBD, summaries: [RepeatSummary], transactions: Transactions, end: Double) {
         // Whole days from the day of the first visit on record: customers who started on one day share one curve,
         // and the curve is needed only at whole-day ages (₂F₁ converges slowly for old customers, so each age is
         // computed once).
-        let day = 86_400.0
-        let origin = ((firsts.min() ?? end) / day).rounded(.down) * day
+        let day = Transactions.day
+        let originDay = transactions.firsts.keys.min() ?? Int((end / day).rounded(.down))
+        let origin = Double(originDay) * day
         let span = max(1, Int(((end - origin) / RepeatSummary.week).rounded(.up)))
         let step = max(1, (span + 519) / 520)
         let points = (span + step - 1) / step
-        let sortedRepeats = repeats.sorted()
-        var startsByDay: [Int: Int] = [:]
-        for first in firsts { startsByDay[Int(((first - origin) / day).rounded(.down)), default: 0] += 1 }
-        let starts = startsByDay.sorted { $0.key < $1.key }
+        // Every repeat counted is at or before `end`.
+        let repeatsByDay = transactions.repeats.sorted { $0.key < $1.key }
+        let starts = transactions.firsts.map { (key: $0.key - originDay, value: $0.value) }.sorted { $0.key < $1.key }
         var curve: [Int: Double] = [:]
         func expectation(ageDays: Int) -> Double {
             if let known = curve[ageDays] { return known }
@@ -147,11 +166,17 @@ public struct Calibration: Sendable, Hashable {
         var actual: [Int] = []
         var expected: [Double] = []
         var seen = 0
+        var next = 0
         for point in 1...points {
             let at = min(end, origin + Double(point * step) * RepeatSummary.week)
-            while seen < sortedRepeats.count, sortedRepeats[seen] <= at { seen += 1 }
-            actual.append(seen)
             let atDays = (at - origin) / day
+            // A repeat before a point's midnight (or at it) counts there; at `end`, every repeat does.
+            let lastDay = at == end ? Int.max : originDay + Int(atDays.rounded())
+            while next < repeatsByDay.count, repeatsByDay[next].key <= lastDay {
+                seen += repeatsByDay[next].value
+                next += 1
+            }
+            actual.append(seen)
             var sum = 0.0
             for (startDay, count) in starts where Double(startDay) < atDays {
                 let age = atDays - Double(startDay)
