@@ -82,8 +82,6 @@ public struct ModelFitter: Sendable {
     /// zone, a page of customers at a time.
     func forEachHistory(until now: Date, _ body: (ArraySlice<VisitRecord>, TimeZone) throws -> Void) async throws {
         var after: String?
-        // Few zones serve a million customers: each is made once.
-        var zones: [String: TimeZone] = [:]
         while true {
             let page = try await store.visitorZones(after: after, limit: CustomerSweep.pageSize)
             guard let last = page.last else { return }
@@ -94,16 +92,7 @@ public struct ModelFitter: Sendable {
                 let start = index
                 while index < visits.endIndex, visits[index].customerID == customer.id { index += 1 }
                 guard start < index else { continue }
-                var zone = config.timeZone
-                if let name = customer.zone {
-                    if let known = zones[name] {
-                        zone = known
-                    } else {
-                        zone = TimeZone(identifier: name) ?? config.timeZone
-                        zones[name] = zone
-                    }
-                }
-                try body(visits[start..<index], zone)
+                try body(visits[start..<index], TriggerScan.zone(named: customer.zone, config: config))
             }
             guard page.count == CustomerSweep.pageSize else { return }
             after = last.id
