@@ -12,4 +12,11 @@ public enum FileIdentity {
         guard fstat(fd, &opened) == 0, stat(path, &current) == 0 else { return false }
         return opened.st_ino == current.st_ino && opened.st_dev == current.st_dev
     }
+
+    /// The permission bits of an open file.
+    public static func mode(of fd: Int32) -> UInt32? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        return UInt32(info.st_mode) & 0o7777
+    }
 }

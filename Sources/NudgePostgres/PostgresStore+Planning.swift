@@ -229,7 +229,11 @@ extension PostgresStore: PlanningStore {
         // The three arrays come in the subquery's order (the primary key's), which the aggregates keep in practice
         // but SQL does not promise (a parallel plan could interleave them): sorting input that is in order already
         // costs one comparison per visit (the sort finds it is one run), and makes the order certain.
-        visits.sort { ($0.customerID, $0.visitedAt) < ($1.customerID, $1.visitedAt) }
+        // By the ids' bytes, as the page's `COLLATE "C"` order (String's `<` compares canonical equivalents).
+        visits.sort { a, b in
+            a.customerID.utf8.elementsEqual(b.customerID.utf8)
+                ? a.visitedAt < b.visitedAt : a.customerID.utf8.lexicographicallyPrecedes(b.customerID.utf8)
+        }
         return visits
     }
 

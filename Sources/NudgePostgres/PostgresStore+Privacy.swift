@@ -47,6 +47,14 @@ extension PostgresStore: PrivacyStore {
         return entries
     }
 
+    public func erasedPseudonyms() async throws -> Set<String> {
+        var pseudonyms = Set<String>()
+        for try await pseudonym in try await client.query("SELECT pseudonym FROM erasure", logger: logger).decode(String.self) {
+            pseudonyms.insert(pseudonym)
+        }
+        return pseudonyms
+    }
+
     public func erasedAt(pseudonym: String) async throws -> Date? {
         for try await at in try await client.query(
             "SELECT erased_at FROM erasure WHERE pseudonym = \(pseudonym)", logger: logger

@@ -55,6 +55,28 @@ struct FileOutputsTests {
         #expect(try FileOutputs.lines(in: directory.appendingPathComponent("missing.jsonl").path, customerID: "c1") == [])
     }
 
+    @Test("the rewrite keeps a torn last line as it is, for the provider to cut, and the file's permissions")
+    func tornLineAndMode() async throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("email.jsonl").path
+        let torn = #"{"id":"msg_9","customer":"c1","to":"c1@exa"#
+        try (Self.line("msg_1", customer: "c1") + "\n" + torn).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(chmod(path, 0o600) == 0)
+        #expect(try FileOutputs.lines(in: path, customerID: "c1") == [1])
+        #expect(try FileOutputs.erase(customerID: "c1", pseudonym: "erased:0123", in: path) == 1)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasSuffix("\n" + torn), "the torn line stays torn")
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["email.jsonl"], "no temporary left")
+        // The provider cuts the torn line before its next append.
+        _ = try await FileAdapter(path: path).deliver(
+            OutboundMessage(record: DeliveryFixture.message("msg_2", customer: "c2"), sentAt: DeliveryFixture.start))
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2 && lines[1].hasPrefix(#"{"id":"msg_2","#))
+    }
+
     @Test("a message appended while an erasure replaces the file lands in the new file")
     func appendDuringErasure() async throws {
         let directory = try Self.directory()

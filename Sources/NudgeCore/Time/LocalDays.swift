@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// The local dates of many instants in one zone.
 ///
@@ -53,6 +54,16 @@ public struct LocalDays: Sendable {
         self.offsets = offsets
         self.end = last
     }
+
+    /// The table of `zone`, made once per process (making one asks the zone for 130 years of offsets).
+    public static func shared(_ zone: TimeZone) -> LocalDays {
+        if let known = tables.withLock({ $0[zone.identifier] }) { return known }
+        let table = LocalDays(zone)
+        tables.withLock { $0[zone.identifier] = table }
+        return table
+    }
+
+    private static let tables = Mutex<[String: LocalDays]>([:])
 
     /// The zone's offset from UTC at `t` (seconds since 1970).
     func offset(at t: Double) -> Int {

@@ -30,41 +30,55 @@ public struct CustomerModel: Sendable {
     /// Weeks of `expected_visits_90d`.
     public static let ninetyDays = 90.0 / 7
 
-    /// What the model says of a customer with this history.
+    /// What the model says of a customer with this history, each figure computed when read: a list of a million
+    /// customers that shows the churn risk need not compute twelve months of expected visits for each one's CLV.
     public struct Prediction: Sendable, Hashable {
-        public var pAlive: Double
+        let model: CustomerModel
+        let summary: RepeatSummary
+
+        public var pAlive: Double { model.bgnbd.probabilityAlive(summary) }
         public var churnRisk: Double { 1 - pAlive }
-        public var expectedVisits90d: Double
+        public var expectedVisits90d: Double {
+            model.bgnbd.expectedTransactions(in: CustomerModel.ninetyDays, after: summary)
+        }
         /// Nil without a Gamma-Gamma fit.
-        public var avgSpend: Double?
-        public var clv: Double?
+        public var avgSpend: Double? {
+            model.gammaGamma.map { spend in
+                if summary.x > 0, let mean = summary.repeatSpend, mean > 0 { return spend.expectedSpend(x: summary.x, mean: mean) }
+                return spend.populationMean
+            }
+        }
+        public var clv: Double? {
+            guard let avgSpend else { return nil }
+            var total = 0.0
+            var before = 0.0
+            for month in 1...max(1, model.clvMonths) {
+                let by = model.bgnbd.expectedTransactions(in: CustomerModel.weeksPerMonth * Double(month), after: summary)
+                total += (by - before) * avgSpend / pow(1 + model.monthlyDiscount, Double(month))
+                before = by
+            }
+            return total
+        }
+
+        public static func == (l: Prediction, r: Prediction) -> Bool {
+            l.summary == r.summary && l.model.fit == r.model.fit && l.model.clvMonths == r.model.clvMonths
+                && l.model.monthlyDiscount == r.model.monthlyDiscount
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(summary)
+            hasher.combine(model.fit.fittedAt)
+        }
     }
 
     public func predict(_ s: RepeatSummary) -> Prediction {
-        let avgSpend: Double? = gammaGamma.map { model in
-            if s.x > 0, let mean = s.repeatSpend, mean > 0 { return model.expectedSpend(x: s.x, mean: mean) }
-            return model.populationMean
-        }
-        var clv: Double?
-        if let avgSpend {
-            var total = 0.0
-            var before = 0.0
-            for month in 1...max(1, clvMonths) {
-                let by = bgnbd.expectedTransactions(in: Self.weeksPerMonth * Double(month), after: s)
-                total += (by - before) * avgSpend / pow(1 + monthlyDiscount, Double(month))
-                before = by
-            }
-            clv = total
-        }
-        return Prediction(
-            pAlive: bgnbd.probabilityAlive(s), expectedVisits90d: bgnbd.expectedTransactions(in: Self.ninetyDays, after: s),
-            avgSpend: avgSpend, clv: clv)
+        Prediction(model: self, summary: s)
     }
 
     /// A customer's summary from their stored visits, observed until `now` (local dates in `zone`).
     public static func summary(of visits: some Collection<VisitRecord>, zone: TimeZone, now: Date) -> RepeatSummary? {
-        RepeatSummary(
-            visits: Self.visits(visits) { zone.localDate(of: $0).daysSinceEpoch }, end: now.timeIntervalSince1970)
+        let days = LocalDays.shared(zone)
+        return RepeatSummary(visits: Self.visits(visits) { days.daysSinceEpoch(of: $0) }, end: now.timeIntervalSince1970)
     }
 
     /// Stored visits as the model reads them: instants, local dates (`day` gives days since 1970 of an instant in

@@ -31,12 +31,10 @@ public struct ModelFitter: Sendable {
         var summaries: [RepeatSummary] = []
         var transactions = Calibration.Transactions()
         let end = now.timeIntervalSince1970
-        // One table of offsets per zone: a million visits are dated without asking ICU for each.
-        var days: [String: LocalDays] = [:]
+        // A table of offsets per zone: a million visits are dated without asking ICU for each.
         var clock = Date()
         try await forEachHistory(until: now) { records, zone in
-            let calendar = days[zone.identifier] ?? LocalDays(zone)
-            days[zone.identifier] = calendar
+            let calendar = LocalDays.shared(zone)
             let visits = CustomerModel.visits(records) { calendar.daysSinceEpoch(of: $0) }
             guard let summary = RepeatSummary(visits: visits, end: end) else { return }
             summaries.append(summary)

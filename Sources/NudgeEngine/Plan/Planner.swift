@@ -163,11 +163,17 @@ public struct Planner: Sendable {
         var pseudonyms: [String: String] = [:]
         let checks = try await store.erasureKeyChecks()
         if !checks.isEmpty, !keys.isEmpty {
+            // Only the candidates whose keyed hash is an erased customer's are asked again, under it.
             let erasureKey = try await ErasureKey.inUse(checks: checks, given: erasureKey, store: store)
-            for key in keys where pseudonyms[key.customerID] == nil {
-                pseudonyms[key.customerID] = erasureKey.pseudonym(for: key.customerID)
+            let erased = try await store.erasedPseudonyms()
+            var seen = Set<String>()
+            for key in keys where seen.insert(key.customerID).inserted {
+                let pseudonym = erasureKey.pseudonym(for: key.customerID)
+                if erased.contains(pseudonym) { pseudonyms[key.customerID] = pseudonym }
             }
-            keys += keys.map { LedgerKey(workflowID: $0.workflowID, customerID: pseudonyms[$0.customerID]!, occurrence: $0.occurrence) }
+            keys += keys.compactMap { key in
+                pseudonyms[key.customerID].map { LedgerKey(workflowID: key.workflowID, customerID: $0, occurrence: key.occurrence) }
+            }
         }
         let hits = try await store.ledgerHits(keys)
         guard !hits.isEmpty else { return evaluated }

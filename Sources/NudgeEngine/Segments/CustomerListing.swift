@@ -53,16 +53,14 @@ public struct CustomerListing: Sendable {
             store: store, config: config, now: now, readsRecentVisits: readsRecentVisits, model: model)
         sweep.readsHistory = !customerFields.isDisjoint(
             with: [.customer(.lifecycle), .customer(.engagement_score), .customer(.next_action)])
-        let search = filter.search?.lowercased()
+        if let search = filter.search?.lowercased() {
+            // Before anything else is read of a page's customers.
+            sweep.keep = { customer in
+                [customer.id, customer.name, customer.email, customer.phone].contains { $0?.lowercased().contains(search) == true }
+            }
+        }
         try await sweep.forEach { view in
             let customer = view.customer
-            if let search,
-                ![customer.id, customer.name, customer.email, customer.phone].contains(where: {
-                    $0?.lowercased().contains(search) == true
-                })
-            {
-                return
-            }
             let facts = CustomerFacts(
                 occurrence: Occurrence(workflowID: "", customer: customer, key: "", due: now, zone: view.zone),
                 workflow: .none(), config: config, now: now, recentVisits: view.recentVisits,

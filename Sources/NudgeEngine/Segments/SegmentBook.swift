@@ -173,6 +173,10 @@ struct CustomerSweep {
     /// `lifecycle`, `engagement_score` and `next_action`.
     var readsHistory = false
 
+    /// Customers to leave out before their visits, messages and stamp cards are read (a search): only the
+    /// customers kept are passed on.
+    var keep: (@Sendable (CustomerState) -> Bool)? = nil
+
     /// Customers per page: one query each, in primary-key order.
     static let pageSize = 5_000
 
@@ -183,13 +187,18 @@ struct CustomerSweep {
             ? try await store.visitCounts(since: windows.map { now.addingTimeInterval(-Double($0) * 86_400) }) : [:]
         var after: String?
         while true {
-            let page = try await store.customerPage(after: after, limit: Self.pageSize)
+            let all = try await store.customerPage(after: after, limit: Self.pageSize)
+            let page = keep.map { all.filter($0) } ?? all
             var histories: [String: CustomerHistory] = [:]
             if model != nil || readsHistory, let last = page.last {
-                histories = try await Self.histories(
-                    model: model, visits: store.visits(after: after, through: last.id), page: page, config: config, now: now)
+                // The visits of the page's range, or of the few customers a search kept.
+                let visits =
+                    keep == nil
+                    ? try await store.visits(after: after, through: last.id)
+                    : try await store.visits(customerIDs: page.map(\.id))
+                histories = Self.histories(model: model, visits: visits, page: page, config: config, now: now)
             }
-            if readsHistory {
+            if readsHistory, !page.isEmpty {
                 try await CustomerHistory.addMessagesAndCards(to: &histories, of: page.map(\.id), store: store, now: now)
             }
             for customer in page {
@@ -198,7 +207,7 @@ struct CustomerSweep {
                         customer: customer, config: config, now: now, zone: TriggerScan.zone(of: customer, config: config),
                         recentVisits: counts[customer.id], history: histories[customer.id]))
             }
-            guard page.count == Self.pageSize, let last = page.last else { return }
+            guard all.count == Self.pageSize, let last = all.last else { return }
             after = last.id
         }
     }

@@ -24,28 +24,39 @@ public enum FileOutputs {
     public static func lines(in path: String, customerID: String) throws -> [Int] {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return split(data).enumerated().compactMap { index, line in
+        return split(data).lines.enumerated().compactMap { index, line in
             isMessage(line, to: customerID) ? index + 1 : nil
         }
     }
 
     /// Rewrites the lines of `path` that are messages to `customerID` without the personal fields: the customer id
     /// becomes `pseudonym`; the address, heading, body and text go; the message id, workflow, occurrence, channel,
-    /// template and times stay. The file is replaced whole (a new file renamed over it, under the lock the `file`
-    /// provider appends under, which then appends to the new file). Returns the number of lines rewritten.
+    /// template and times stay. The file is replaced whole (a new file with the old one's permissions, renamed over
+    /// it) under the lock the `file` provider appends under; the provider, and another erasure, that waited for the
+    /// lock on the old file notice it was replaced and open the new one. A torn last line (a crash mid-append) is
+    /// kept as it is, for the provider to cut. Returns the number of lines rewritten.
     @discardableResult
     public static func erase(customerID: String, pseudonym: String, in path: String) throws -> Int {
-        guard FileManager.default.fileExists(atPath: path) else { return 0 }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure("cannot open", path) }
-        defer { close(fd) }
-        guard flock(fd, LOCK_EX) == 0 else { throw failure("cannot lock", path) }
-        defer { flock(fd, LOCK_UN) }
+        while true {
+            guard FileManager.default.fileExists(atPath: path) else { return 0 }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw failure("cannot open", path) }
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX) == 0 else { throw failure("cannot lock", path) }
+            defer { flock(fd, LOCK_UN) }
+            guard FileIdentity.isCurrent(fd, path: path) else { continue }
+            return try rewrite(fd, path: path, customerID: customerID, pseudonym: pseudonym)
+        }
+    }
+
+    /// The rewrite of `erase`, the file open and locked as `fd`.
+    static func rewrite(_ fd: Int32, path: String, customerID: String, pseudonym: String) throws -> Int {
         let data = try FileHandle(fileDescriptor: fd, closeOnDealloc: false).readToEnd() ?? Data()
+        let (lines, torn) = split(data)
         var out = Data()
         out.reserveCapacity(data.count)
         var rewritten = 0
-        for line in split(data) {
+        for line in lines {
             if isMessage(line, to: customerID), let erased = erasedLine(line, pseudonym: pseudonym) {
                 out.append(contentsOf: erased.utf8)
                 rewritten += 1
@@ -55,9 +66,11 @@ public enum FileOutputs {
             out.append(UInt8(ascii: "\n"))
         }
         guard rewritten > 0 else { return 0 }
-        let temporary = path + ".erasing"
-        let tfd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard tfd >= 0 else { throw failure("cannot create", temporary) }
+        out.append(torn)
+        var template = Array((path + ".erasing.XXXXXX").utf8CString)
+        let tfd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard tfd >= 0 else { throw failure("cannot create a file beside", path) }
+        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let written = out.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {
@@ -68,6 +81,7 @@ public enum FileOutputs {
                 }
                 offset += n
             }
+            if let mode = FileIdentity.mode(of: fd), fchmod(tfd, mode_t(mode)) != 0 { return false }
             return fsync(tfd) == 0
         }
         close(tfd)
@@ -83,11 +97,12 @@ public enum FileOutputs {
         return rewritten
     }
 
-    /// The complete lines of `data` (a torn last line, cut short by a crash, is kept as it is).
-    static func split(_ data: Data) -> [Data] {
-        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        if lines.last?.isEmpty == true { lines.removeLast() }
-        return lines.map { Data($0) }
+    /// The complete lines of `data`, and what follows the last newline: a torn line, cut short by a crash (empty
+    /// when the file ends with a newline).
+    static func split(_ data: Data) -> (lines: [Data], torn: Data) {
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Data($0) }
+        let torn = lines.removeLast()
+        return (lines, torn)
     }
 
     static func object(_ line: Data) -> [String: Any]? {

@@ -33,6 +33,10 @@ extension AppDatabase: PrivacyStore {
         }
     }
 
+    public func erasedPseudonyms() throws -> Set<String> {
+        try reader.read { db in Set(try String.fetchAll(db, sql: "SELECT pseudonym FROM erasure")) }
+    }
+
     public func erasedAt(pseudonym: String) throws -> Date? {
         try reader.read { db in
             try Int64.fetchOne(db, sql: "SELECT erased_at FROM erasure WHERE pseudonym = ?", arguments: [pseudonym])
@@ -75,15 +79,28 @@ public enum ErasureSQL {
     static let messages = "SELECT id FROM outbox WHERE customer_id = ?1"
 
     public static let statements: [(table: String, sql: String)] = [
-        ("delivery_attempt", "UPDATE delivery_attempt SET detail = NULL WHERE detail IS NOT NULL AND outbox_id IN (\(messages))"),
+        // Also what arrived under the keyed hash since an earlier erasure (a late webhook), so erasing again cleans it.
         (
-            // Twilio's events of a number shared by several customers end in `:CUSTOMER`.
+            "delivery_attempt",
+            """
+            UPDATE delivery_attempt SET detail = NULL
+            WHERE detail IS NOT NULL AND outbox_id IN (SELECT id FROM outbox WHERE customer_id = ?1 OR customer_id = ?2)
+            """
+        ),
+        (
+            // Event ids that name the customer: Twilio's of a number several customers share end in `:ID`; the
+            // unsubscribe link's are `customer:ID:MILLIS`.
             "delivery_event",
             """
             UPDATE delivery_event SET customer_id = ?2, detail = NULL,
-              event_id = CASE WHEN substr(event_id, length(event_id) - length(?1)) = ':' || ?1
-                THEN substr(event_id, 1, length(event_id) - length(?1)) || ?2 ELSE event_id END
+              event_id = CASE
+                WHEN substr(event_id, length(event_id) - length(?1)) = ':' || ?1
+                  THEN substr(event_id, 1, length(event_id) - length(?1)) || ?2
+                WHEN substr(event_id, 1, length(?1) + 10) = 'customer:' || ?1 || ':'
+                  THEN 'customer:' || ?2 || substr(event_id, length(?1) + 10)
+                ELSE event_id END
             WHERE customer_id = ?1 OR outbox_id IN (\(messages))
+              OR (detail IS NOT NULL AND (customer_id = ?2 OR outbox_id IN (SELECT id FROM outbox WHERE customer_id = ?2)))
             """
         ),
         (

@@ -47,6 +47,8 @@ public protocol PlanningStore: Sendable {
     /// The check values of the keys customers were erased with (empty when none was): while the ledger holds
     /// erased customers' keyed hashes, dedup needs that key to recognise them when they are imported again.
     func erasureKeyChecks() async throws -> Set<String>
+    /// The keyed hashes of the customers erased (few: asked only once there are any).
+    func erasedPseudonyms() async throws -> Set<String>
     /// The erasure key made for this database (when the first erasure found none in the environment), if any.
     func storedErasureKey() async throws -> String?
     /// For each customer of `customerIDs` with visits: the number of visits after each instant of `since`, in order.
