@@ -360,14 +360,19 @@ public final class PostgresStore: Sendable {
         (
             "v11-erasure",
             // The customers erased (`nudge customers erase`), each by the keyed hash that stands for its id in the
-            // ledger, the outbox and the event log, with a check value of the key used; and the key made for this
-            // database when the environment gives none.
+            // ledger, the outbox and the event log, with a check value of the key used.
             """
             CREATE TABLE erasure (
               pseudonym TEXT COLLATE "C" PRIMARY KEY NOT NULL,
               erased_at BIGINT NOT NULL,
               key_check TEXT COLLATE "C" NOT NULL
-            );
+            )
+            """
+        ),
+        (
+            "v12-erasure-key",
+            // The erasure key made for this database when the environment gives none.
+            """
             CREATE TABLE erasure_key (
               id BIGINT PRIMARY KEY CHECK (id = 1),
               secret TEXT NOT NULL

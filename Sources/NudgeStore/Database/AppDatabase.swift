@@ -296,20 +296,25 @@ public struct AppDatabase: Sendable {
         }
         migrator.registerMigration("v11-erasure", foreignKeyChecks: .immediate) { db in
             // The customers erased (`nudge customers erase`), each by the keyed hash that stands for its id in the
-            // ledger, the outbox and the event log, with a check value of the key used; and the key made for this
-            // database when the environment gives none. New tables without foreign keys: checked immediately, so that
-            // opening a large database does not check every visit's key afterwards.
+            // ledger, the outbox and the event log, with a check value of the key used. New tables without foreign
+            // keys are checked immediately, so that opening a large database does not check every visit's key after.
             try db.execute(
                 sql: """
                     CREATE TABLE erasure (
                       pseudonym TEXT PRIMARY KEY NOT NULL,
                       erased_at INTEGER NOT NULL,
                       key_check TEXT NOT NULL
-                    ) WITHOUT ROWID;
+                    ) WITHOUT ROWID
+                    """)
+        }
+        migrator.registerMigration("v12-erasure-key", foreignKeyChecks: .immediate) { db in
+            // The erasure key made for this database when the environment gives none.
+            try db.execute(
+                sql: """
                     CREATE TABLE erasure_key (
                       id INTEGER PRIMARY KEY CHECK (id = 1),
                       secret TEXT NOT NULL
-                    );
+                    )
                     """)
         }
         return migrator
