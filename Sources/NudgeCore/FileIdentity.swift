@@ -1,3 +1,5 @@
+public import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -18,5 +20,21 @@ public enum FileIdentity {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return nil }
         return UInt32(info.st_mode) & 0o7777
+    }
+
+    /// Writes all of `bytes` to `fd`, again after an interrupted or partial write; false on an error (in `errno`).
+    public static func writeAll(_ fd: Int32, _ bytes: some ContiguousBytes) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += n
+            }
+            return true
+        }
     }
 }

@@ -37,11 +37,12 @@ extension NudgeCommand.Customers {
             // The document's parts are the nouns of the issue: profile, visits, progress, ledger, outbox, delivery
             // events, consent changes (the profile's own summaries of the last three, and its stamp cards, are left out).
             let summaries: Set<String> = ["messages", "events", "consent_changes", "progress"]
-            let progress: Any? = Show.jsonFields(profile).first { $0.0 == "progress" }.flatMap { $0.1 }
+            let fields = Show.jsonFields(profile)
+            let progress: Any? = fields.first { $0.0 == "progress" }.flatMap { $0.1 }
             return JSONText.object([
                 ("customer", profile.customer.id),
                 ("exported_at", ISO8601.format(now)),
-                ("profile", JSONText.Raw(JSONText.object(Show.jsonFields(profile).filter { !summaries.contains($0.0) }))),
+                ("profile", JSONText.Raw(JSONText.object(fields.filter { !summaries.contains($0.0) }))),
                 (
                     "visits",
                     JSONText.Raw.array(

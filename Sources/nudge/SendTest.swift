@@ -58,8 +58,7 @@ extension NudgeCommand {
                         project: project, store: store, logger: global.makeLogger(),
                         // The customer's real unsubscribe link must not reach a tester's inbox (one click would opt
                         // the customer out): the test shows an unsigned link, which `nudge serve` refuses.
-                        unsubscribe: UnsubscribeLinks(config: project.config, environment: [:]),
-                        erasureKey: try ErasureKey(environment: environment))
+                        unsubscribe: UnsubscribeLinks(config: project.config, environment: [:]))
                     return try await planner.testMessage(
                         workflowID: workflow, customerID: customer,
                         channel: channel.flatMap(NudgeCore.Channel.init(rawValue:)), to: to, now: instant)

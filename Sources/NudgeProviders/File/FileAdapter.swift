@@ -72,16 +72,8 @@ public struct FileAdapter: ChannelAdapter {
             receipts.append(DeliveryReceipt())
         }
         if !data.isEmpty {
-            try data.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw DeliveryError.transient("cannot write \(path): \(String(cString: strerror(errno)))")
-                    }
-                    offset += n
-                }
+            guard FileIdentity.writeAll(fd, data) else {
+                throw DeliveryError.transient("cannot write \(path): \(String(cString: strerror(errno)))")
             }
             guard fsync(fd) == 0 else {
                 throw DeliveryError.transient("cannot sync \(path): \(String(cString: strerror(errno)))")

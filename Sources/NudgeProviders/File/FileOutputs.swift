@@ -71,19 +71,9 @@ public enum FileOutputs {
         let tfd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard tfd >= 0 else { throw failure("cannot create a file beside", path) }
         let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let written = out.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(tfd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += n
-            }
-            if let mode = FileIdentity.mode(of: fd), fchmod(tfd, mode_t(mode)) != 0 { return false }
-            return fsync(tfd) == 0
-        }
+        let mode = FileIdentity.mode(of: fd)
+        let written =
+            FileIdentity.writeAll(tfd, out) && (mode.map { fchmod(tfd, mode_t($0)) == 0 } ?? true) && fsync(tfd) == 0
         close(tfd)
         guard written, rename(temporary, path) == 0 else {
             unlink(temporary)
