@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import Synchronization
 import NudgeLanguage
 public import NudgeStore
 public import NudgeCore
@@ -104,38 +105,64 @@ public struct Dispatcher: Sendable {
     }
 
     /// Delivers every pending message that is due now; returns when none is left due.
+    ///
+    /// Batches are pipelined: while one batch is delivered, the next is claimed and the one before is recorded, so
+    /// the store's work and the providers' overlap (a claim or a record costs about as much as writing a batch to a
+    /// file). Every claimed message, delivered or waiting its turn, keeps its lease renewed until its outcome is
+    /// recorded.
     public func drain() async throws -> DispatchSummary {
         var summary = DispatchSummary()
         let released = try await outbox.releaseDeadLeases(isAlive: LeaseOwner.isAlive)
         if released > 0 { logger.notice("took over messages of a run that stopped", metadata: ["messages": "\(released)"]) }
-        while true {
+        let held = HeldLeases()
+        // A slow or rate-limited provider can take longer than the lease to get through a batch; renew the leases
+        // while delivering, so that an overlapping run does not take these messages over and send them again.
+        let renewal = Task { [outbox, owner, leaseSeconds, clock] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(max(0.05, leaseSeconds / 3)))
+                let ids = held.ids
+                if Task.isCancelled { break }
+                guard !ids.isEmpty else { continue }
+                _ = try? await outbox.renewLeases(
+                    ids: ids, owner: owner.description, until: clock().addingTimeInterval(leaseSeconds))
+            }
+        }
+        defer { renewal.cancel() }
+        let claim = { @Sendable [outbox, owner, leaseSeconds, batchSize, clock] () async throws -> [OutboxMessage] in
             let claimed = try await outbox.claimOutbox(
                 owner: owner.description, now: clock(), leaseSeconds: leaseSeconds, limit: batchSize)
-            if claimed.isEmpty { break }
-            // A slow or rate-limited provider can take longer than the lease to get through a batch; renew it while
-            // delivering, so that an overlapping run does not take these messages over and send them again.
-            let renewal = Task { [outbox, owner, leaseSeconds, clock] in
+            held.add(claimed.map(\.id))
+            return claimed
+        }
+        // The batch before this one, being recorded while this one is delivered (one at a time, in order).
+        var recording: Task<Void, any Error>?
+        do {
+            var claimed = try await claim()
+            while !claimed.isEmpty {
+                async let following = claim()
+                let outcomes = await deliver(claimed)
+                for (_, outcome) in outcomes {
+                    switch outcome {
+                    case .delivered(let id):
+                        summary.delivered += 1
+                        if id == "already-written" { summary.recovered += 1 }
+                    case .retry, .postponed: summary.retrying += 1
+                    case .failed: summary.failed += 1
+                    }
+                }
+                try await recording?.value
                 let ids = claimed.map(\.id)
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(max(0.05, leaseSeconds / 3)))
-                    if Task.isCancelled { break }
-                    _ = try? await outbox.renewLeases(
-                        ids: ids, owner: owner.description, until: clock().addingTimeInterval(leaseSeconds))
+                recording = Task { [outbox, clock] in
+                    try await outbox.recordOutcomes(outcomes, at: clock())
+                    held.remove(ids)
                 }
+                claimed = try await following
             }
-            let outcomes = await deliver(claimed)
-            renewal.cancel()
-            await renewal.value
-            for (_, outcome) in outcomes {
-                switch outcome {
-                case .delivered(let id):
-                    summary.delivered += 1
-                    if id == "already-written" { summary.recovered += 1 }
-                case .retry, .postponed: summary.retrying += 1
-                case .failed: summary.failed += 1
-                }
-            }
-            try await outbox.recordOutcomes(outcomes, at: clock())
+            try await recording?.value
+        } catch {
+            // What was delivered is recorded even when claiming the next batch failed.
+            _ = try? await recording?.value
+            throw error
         }
         return summary
     }
@@ -204,4 +231,15 @@ public struct Dispatcher: Sendable {
             return .retry(at: now.addingTimeInterval(delay), reason: reason)
         }
     }
+}
+
+/// The ids of the messages a dispatcher holds leases on: claimed, and not yet recorded.
+final class HeldLeases: Sendable {
+    private let state = Mutex<Set<String>>([])
+
+    var ids: [String] { state.withLock { Array($0) } }
+
+    func add(_ ids: [String]) { state.withLock { $0.formUnion(ids) } }
+
+    func remove(_ ids: [String]) { state.withLock { $0.subtract(ids) } }
 }

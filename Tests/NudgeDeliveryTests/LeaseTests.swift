@@ -113,15 +113,21 @@ struct LeaseTests {
         let database: any Store
         let clock: TestClock
         let lease: Double
+        /// Wall seconds each delivery waits before the clock jumps (the dispatcher claims its next batch meanwhile).
+        let settle: Double
         let takenOver = Mutex<[String]>([])
+        let delivered = Mutex<[String]>([])
 
-        init(database: any Store, clock: TestClock, lease: Double) {
+        init(database: any Store, clock: TestClock, lease: Double, settle: Double = 0) {
             self.database = database
             self.clock = clock
             self.lease = lease
+            self.settle = settle
         }
 
         func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
+            delivered.withLock { $0.append(message.id) }
+            if settle > 0 { try await Task.sleep(for: .seconds(settle)) }
             clock.advance(by: 2 * lease)
             try await Task.sleep(for: .seconds(lease))
             let stolen = try await database.claimOutbox(owner: "host-b/2/b", now: clock.now, leaseSeconds: lease, limit: 10)
@@ -140,6 +146,23 @@ struct LeaseTests {
         #expect(summary.delivered == 1)
         #expect(adapter.takenOver.withLock { $0 }.isEmpty)
         #expect(try await fixture.record("msg_1").status == .delivered)
+    }
+
+    @Test(
+        "a batch claimed ahead keeps its lease while the one before it is delivered, so no message is sent by two runs",
+        arguments: Backend.available)
+    func claimedAhead(_ backend: Backend) async throws {
+        let fixture = try await DeliveryFixture.make(backend)
+        try await fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
+        let clock = TestClock()
+        let adapter = SlowAdapter(database: fixture.store, clock: clock, lease: 0.6, settle: 0.3)
+        let summary = try await fixture.dispatcher([.email: adapter], clock: clock, batchSize: 1, leaseSeconds: 0.6).drain()
+        let delivered = adapter.delivered.withLock { $0 }
+        let takenOver = adapter.takenOver.withLock { $0 }
+        #expect(Set(delivered).isDisjoint(with: takenOver))
+        #expect(summary.delivered == delivered.count && delivered.count + takenOver.count == 2)
+        // This dispatcher claims msg_2 while it delivers msg_1, and holds on to it.
+        #expect(delivered == ["msg_1", "msg_2"])
     }
 
     @Test(

@@ -48,59 +48,85 @@ extension AppDatabase {
     }
 
     /// Claims up to `limit` pending messages due at `now` whose lease is free or expired: sets the lease and
-    /// counts the attempt, in one transaction, so that two dispatchers never hold the same message.
+    /// counts the attempt in one transaction, so that two dispatchers never hold the same message.
+    ///
+    /// Only the lease is written in the transaction: which messages are due, and whether their customers still
+    /// accept them, is read before it, and the claimed rows after it, on reader connections that work beside the
+    /// writer (a dispatcher records one batch while it claims the next). The transaction takes only the messages
+    /// that are still free then.
     public func claimOutbox(owner: String, now: Date, leaseSeconds: Double, limit: Int) throws -> [OutboxMessage] {
         let nowMillis = StoredInstant.millis(now)
         let expires = StoredInstant.millis(now.addingTimeInterval(leaseSeconds))
-        return try writer.write { db in
+        // The guard every written row passes again inside the transaction.
+        let claimable = """
+            outbox.status = 'pending' AND outbox.next_attempt_at <= ?
+              AND (outbox.lease_expires_at IS NULL OR outbox.lease_expires_at <= ?)
+            """
+        while true {
             // The due messages, each with whether its customer still accepts its channel: one who opted out after
             // the plan was committed (STOP, unsubscribe, hard bounce) is not sent to; the message is suppressed.
-            while true {
-                let due = try Row.fetchAll(
+            var accepted: [String] = []
+            var optedOut: [String] = []
+            let due = try reader.read { db in
+                let rows = try Row.fetchCursor(
                     db,
                     sql: """
-                        SELECT o.id, o.channel, c.email_opt_in, c.sms_opt_in, c.push_opt_in
-                        FROM (SELECT id, channel, customer_id FROM outbox
-                          WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
-                          ORDER BY next_attempt_at LIMIT ?) AS o
+                        SELECT o.rid, o.channel, c.email_opt_in, c.sms_opt_in, c.push_opt_in
+                        FROM (SELECT rowid AS rid, channel, customer_id FROM outbox
+                          WHERE \(claimable) ORDER BY next_attempt_at LIMIT ?) AS o
                         LEFT JOIN customer c ON c.id = o.customer_id
                         """,
-                    arguments: [nowMillis, nowMillis, limit]
-                ).map { row in
-                    (
-                        id: row[0] as String,
-                        accepts: ChannelPolicy.stillConsents(
-                            channel: row[1], emailOptIn: row[2], smsOptIn: row[3], pushOptIn: row[4])
-                    )
+                    arguments: [nowMillis, nowMillis, limit])
+                var count = 0
+                while let row = try rows.next() {
+                    count += 1
+                    let key = String(row[0] as Int64)
+                    let accepts = ChannelPolicy.stillConsents(
+                        channel: row[1], emailOptIn: row[2], smsOptIn: row[3], pushOptIn: row[4])
+                    if accepts { accepted.append(key) } else { optedOut.append(key) }
                 }
-                let optedOut = due.filter { !$0.accepts }.map(\.id)
+                return count
+            }
+            if due == 0 { return [] }
+            let leased = try writer.write { db in
+                // By rowid, a message is found without the id index; the guard takes only those still claimable.
+                let matching = "WHERE rowid IN (SELECT value FROM json_each(?)) AND \(claimable)"
                 if !optedOut.isEmpty {
                     try db.execute(
                         sql: """
                             UPDATE outbox SET status = 'suppressed', reason = 'opted out of ' || channel || ' before delivery',
                               lease_owner = NULL, lease_expires_at = NULL
-                            WHERE id IN (SELECT value FROM json_each(?))
-                            """, arguments: [JSONText.array(optedOut)])
+                            \(matching)
+                            """, arguments: ["[" + optedOut.joined(separator: ",") + "]", nowMillis, nowMillis])
                 }
-                let claimable = due.filter(\.accepts).map(\.id)
-                // A window that was all opted out says nothing about the messages after it: look again.
-                if claimable.isEmpty {
-                    if due.count == limit { continue }
-                    return []
-                }
-                return try OutboxMessage.fetchAll(
+                guard !accepted.isEmpty else { return [String]() }
+                return try String.fetchAll(
                     db,
                     sql: """
                         UPDATE outbox SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1
-                        WHERE id IN (SELECT value FROM json_each(?))
-                        RETURNING *
+                        \(matching)
+                        RETURNING id
                         """,
-                    arguments: [owner, expires, JSONText.array(claimable)]
-                ).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+                    arguments: [owner, expires, "[" + accepted.joined(separator: ",") + "]", nowMillis, nowMillis])
+            }
+            // A window that was all opted out, or taken by another dispatcher meanwhile, says nothing about the
+            // messages after it: look again.
+            if leased.isEmpty {
+                if due == limit { continue }
+                return []
+            }
+            return try reader.read { db in
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT \(OutboxMessage.selection) FROM outbox WHERE id IN (SELECT value FROM json_each(?))
+                        ORDER BY next_attempt_at, id
+                        """,
+                    arguments: [JSONText.array(leased)])
+                return try Array(rows.map(OutboxMessage.init(selected:)))
             }
         }
     }
-
 
     /// Extends the leases `owner` holds on messages `ids` (still pending) to `until`; returns how many it extended.
     @discardableResult
@@ -119,13 +145,9 @@ extension AppDatabase {
     public func recordOutcomes(_ outcomes: [(message: OutboxMessage, outcome: DeliveryOutcome)], at now: Date) throws {
         guard !outcomes.isEmpty else { return }
         let nowMillis = StoredInstant.millis(now)
+        // Deliveries, nearly every outcome of a batch, are recorded in two set-based statements; the rest one by one.
+        var delivered: [String] = []
         try writer.write { db in
-            let deliveredStatement = try db.cachedStatement(
-                sql: """
-                    UPDATE outbox SET status = 'delivered', delivered_at = ?, provider_message_id = ?, reason = NULL,
-                      lease_owner = NULL, lease_expires_at = NULL
-                    WHERE id = ? AND status = 'pending'
-                    """)
             let retryStatement = try db.cachedStatement(
                 sql: """
                     UPDATE outbox SET next_attempt_at = ?, reason = ?, lease_owner = NULL, lease_expires_at = NULL
@@ -145,13 +167,14 @@ extension AppDatabase {
             let attemptStatement = try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO delivery_attempt (outbox_id, attempt, at, outcome, detail) VALUES (?, ?, ?, ?, ?)")
             for (message, outcome) in outcomes {
-                let detail: String?
+                let detail: String
                 let label: String
                 switch outcome {
                 case .delivered(let providerID):
-                    try deliveredStatement.execute(arguments: [nowMillis, providerID, message.id])
-                    label = "delivered"
-                    detail = providerID
+                    // [id, attempt, provider message id]
+                    delivered.append(
+                        "[\(JSONText.quote(message.id)),\(message.attempts),\(providerID.map(JSONText.quote) ?? "null")]")
+                    continue
                 case .retry(let at, let reason):
                     try retryStatement.execute(arguments: [StoredInstant.millis(at), reason, message.id, message.leaseOwner])
                     label = "retry"
@@ -167,6 +190,22 @@ extension AppDatabase {
                 }
                 try attemptStatement.execute(arguments: [message.id, message.attempts, nowMillis, label, detail])
             }
+            guard !delivered.isEmpty else { return }
+            let rows = "[" + delivered.joined(separator: ",") + "]"
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET status = 'delivered', delivered_at = ?, provider_message_id = d.value ->> 2,
+                      reason = NULL, lease_owner = NULL, lease_expires_at = NULL
+                    FROM json_each(?) AS d
+                    WHERE outbox.id = d.value ->> 0 AND outbox.status = 'pending'
+                    """,
+                arguments: [nowMillis, rows])
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO delivery_attempt (outbox_id, attempt, at, outcome, detail)
+                    SELECT value ->> 0, value ->> 1, ?, 'delivered', value ->> 2 FROM json_each(?)
+                    """,
+                arguments: [nowMillis, rows])
         }
     }
 
