@@ -29,6 +29,8 @@ public struct MessageTemplate: Sendable {
     public var body: MustacheTemplate
     /// Every variable the heading and body read.
     public var variables: [TemplateVariable]
+    /// The heading's own variables (also in `variables`).
+    public var headingVariables: [TemplateVariable] = []
 
     /// Parses a template file, reporting front-matter and Mustache syntax problems.
     public static func parse(
@@ -48,6 +50,7 @@ public struct MessageTemplate: Sendable {
         var bodyStartLine = 1
         var headingText: (key: String, text: String, location: SourceLocation)?
         var variables: [TemplateVariable] = []
+        var headingVariables: [TemplateVariable] = []
         if lines.first?.trimmingCharacters(in: .whitespaces) == "---" {
             guard let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" }) else {
                 local.error(
@@ -107,7 +110,8 @@ public struct MessageTemplate: Sendable {
             if let template = compile(headingText.text, contentType: "TEXT", origin: headingText.location, diagnostics: &local) {
                 heading = (headingText.key, template)
             }
-            variables += TemplateScanner.scan(headingText.text, origin: headingText.location, diagnostics: &local)
+            headingVariables = TemplateScanner.scan(headingText.text, origin: headingText.location, diagnostics: &local)
+            variables += headingVariables
         }
         let bodyOrigin = SourceLocation(file: file, line: bodyStartLine, column: 1)
         let body = compile(
@@ -117,8 +121,9 @@ public struct MessageTemplate: Sendable {
             local.error("the template body is empty", at: bodyOrigin)
         }
         guard let body, !local.hasErrors else { return (nil, variables) }
-        let template = MessageTemplate(
+        var template = MessageTemplate(
             name: name, channel: channel, file: file, heading: heading, body: body, variables: variables)
+        template.headingVariables = headingVariables
         return (template, variables)
     }
 
@@ -197,12 +202,34 @@ public struct RenderedMessage: Sendable, Hashable, Codable {
 }
 
 extension MessageTemplate {
-    /// Renders with `context`: nested dictionaries or a `LazyContext` of the fields of design §4.
-    public func render(_ context: Any) -> RenderedMessage {
+    /// Renders with `context`: nested dictionaries or a `LazyContext` of the fields of design §4. `renderedHeading` is
+    /// the heading already rendered, when it is the same for every message (`headingReadsOnly(groups:)`).
+    public func render(_ context: Any, renderedHeading: String? = nil) -> RenderedMessage {
         let headingValue = heading.map {
-            (key: $0.key, value: Self.trimmingWhiteSpace($0.template.render(context)))
+            (key: $0.key, value: renderedHeading ?? renderHeading($0.template, context))
         }
         return RenderedMessage(heading: headingValue, body: body.render(context))
+    }
+
+    /// The heading rendered with `context`, without white space around it; nil when the template has none.
+    public func renderHeading(_ context: Any) -> String? {
+        heading.map { renderHeading($0.template, context) }
+    }
+
+    func renderHeading(_ template: MustacheTemplate, _ context: Any) -> String {
+        Self.trimmingWhiteSpace(template.render(context))
+    }
+
+    /// Whether the heading reads only fields of these groups (`business`), outside any section: then it is the
+    /// same for every message a project renders, and a plan renders it once (a broadcast's subject usually is).
+    public func headingReadsOnly(groups: Set<String>) -> Bool {
+        heading != nil
+            && headingVariables.allSatisfy { variable in
+                guard !variable.isSection, variable.sections.isEmpty, let dot = variable.name.firstIndex(of: ".") else {
+                    return false
+                }
+                return groups.contains(String(variable.name[..<dot]))
+            }
     }
 
     /// `text` without leading and trailing white space: the characters of Foundation's `whitespacesAndNewlines`

@@ -413,5 +413,5 @@ func wideRows(label: String, customers: Int, directory: URL) throws {
                     format: "(%d rows of %.0f bytes in %.2f s), peak %@", rows, Double(bytes) / Double(max(rows, 1)),
                     result.seconds, mb(result.peakBytes)))
     }
-    try? FileManager.default.removeItem(at: wide)
+    if !options.keep { try? FileManager.default.removeItem(at: wide) }
 }

@@ -114,4 +114,16 @@ struct BirthdayTriggerTests {
         try fixture.markSent("w", "c2", "birthday:2025")
         #expect(try await fixture.plan(at: "2026-11-25T15:00:00Z").messages.map(\.customerID) == ["c2"])
     }
+
+    @Test("the ledger is asked per workflow: one with entries drops them, one with none plans every occurrence")
+    func ledgerPerWorkflow() async throws {
+        let actions = "trigger: { birthday: { days_before: 0 } }\nactions: [ { send: { channel: email, template: t } } ]\n"
+        let fixture = try Fixture(workflows: ["a.yaml": "id: a\n" + actions, "b.yaml": "id: b\n" + actions])
+        try fixture.add("c1", birthDate: "1990-11-25")
+        try fixture.add("c2", birthDate: "1991-11-25")
+        try fixture.markSent("a", "c1", "birthday:2026")
+        let plan = try await fixture.plan(at: "2026-11-25T15:00:00Z")
+        #expect(plan.messages.map { "\($0.workflowID)/\($0.customerID)" }.sorted() == ["a/c2", "b/c1", "b/c2"])
+        #expect(plan.alreadySent == 1)
+    }
 }

@@ -269,6 +269,17 @@ public final class CustomerFacts: FieldSource {
     }
 
     /// The rendering context: the groups of design §4, each field computed only when a template reads it.
+    /// The `business` group of the rendering context: the same for every message of a project.
+    static func businessContext(_ config: ProjectConfig) -> LazyContext {
+        LazyContext { name in
+            switch Field.BusinessField(rawValue: name) {
+            case .name: return config.businessName
+            case .timezone: return config.timeZoneName
+            case nil: return nil
+            }
+        }
+    }
+
     public var renderContext: LazyContext {
         LazyContext { [self] group in
             switch group {
@@ -278,7 +289,7 @@ public final class CustomerFacts: FieldSource {
                     return Field.CustomerField(rawValue: name).flatMap { self.plain(self.value(of: .customer($0))) }
                 }
             case "business":
-                return LazyContext { name in Field.BusinessField(rawValue: name).flatMap { self.plain(self.value(of: .business($0))) } }
+                return Self.businessContext(config)
             case "workflow":
                 return LazyContext { name in Field.WorkflowField(rawValue: name).flatMap { self.plain(self.value(of: .workflow($0))) } }
             case "trigger":

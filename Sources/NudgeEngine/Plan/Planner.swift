@@ -20,6 +20,8 @@ public struct Planner: Sendable {
     /// The environment's erasure key (`NUDGE_ERASURE_KEY`): dedup needs the key customers were erased with, this
     /// one or the database's own.
     public let erasureKey: ErasureKey?
+    /// The headings that read nothing but `business.*`, rendered once for every message (a broadcast's subject).
+    let fixedHeadings: [TemplateKey: String]
 
     public init(
         project: Project, store: any PlanningStore, logger: Logger = Logger(label: "nudge.engine"),
@@ -30,6 +32,9 @@ public struct Planner: Sendable {
         self.logger = logger
         self.unsubscribe = unsubscribe ?? UnsubscribeLinks(config: project.config, environment: [:])
         self.erasureKey = erasureKey
+        let business = LazyContext { $0 == "business" ? CustomerFacts.businessContext(project.config) : nil }
+        fixedHeadings = project.templates.filter { $0.value.headingReadsOnly(groups: ["business"]) }
+            .compactMapValues { $0.renderHeading(business) }
     }
 
     /// Plans at `now` for the enabled workflows (only those in `workflowIDs` when given).
@@ -288,7 +293,8 @@ extension Planner {
     /// Renders `template` for the occurrence, with the plain-text alternative of an email when the project has one.
     func render(_ template: MessageTemplate, on channel: Channel, facts: CustomerFacts) -> RenderedMessage {
         let context = context(for: channel, facts: facts)
-        var rendered = template.render(context)
+        var rendered = template.render(
+            context, renderedHeading: fixedHeadings[TemplateKey(name: template.name, channel: channel)])
         if channel == .email, let text = project.textTemplates[template.name] {
             rendered.text = text.render(context).body
         }

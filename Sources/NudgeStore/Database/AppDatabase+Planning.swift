@@ -96,11 +96,17 @@ extension AppDatabase: PlanningStore {
     public func ledgerHits(_ keys: [LedgerKey]) throws -> Set<LedgerKey> {
         guard !keys.isEmpty else { return [] }
         return try reader.read { db in
+            // A workflow with nothing in the ledger yet (a new campaign's first plan, a broadcast's dry-run) has no
+            // hits: one query says so, instead of one lookup per key.
+            let fired = try Set(keys.map(\.workflowID)).filter { workflowID in
+                try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM ledger WHERE workflow_id = ?)", arguments: [workflowID]) ?? false
+            }
             // One indexed lookup per key, bound and stepped through the C API: a plan asks thousands, and GRDB's
             // argument boxing and row objects cost more than the lookups.
             let statement = try RawStatement(db, sql: Self.ledgerSQL)
             var hits = Set<LedgerKey>()
-            for key in keys {
+            for key in keys where fired.contains(key.workflowID) {
                 statement.bindCopy(1, key.workflowID)
                 statement.bindCopy(2, key.customerID)
                 statement.bindCopy(3, key.occurrence)
