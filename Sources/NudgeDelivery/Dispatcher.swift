@@ -106,10 +106,10 @@ public struct Dispatcher: Sendable {
 
     /// Delivers every pending message that is due now; returns when none is left due.
     ///
-    /// Batches are pipelined: while one batch is delivered, the next is claimed and the one before is recorded, so
-    /// the store's work and the providers' overlap (a claim or a record costs about as much as writing a batch to a
-    /// file). Every claimed message, delivered or waiting its turn, keeps its lease renewed until its outcome is
-    /// recorded.
+    /// The next batch is claimed while one is delivered, so the store's work and the providers' overlap (a claim
+    /// costs about as much as writing a batch to a file); a batch's outcomes are recorded before the next is sent,
+    /// so a run killed mid-way leaves at most the batch it was sending to be sent again. Every claimed message,
+    /// being sent or waiting its turn, keeps its lease renewed until its outcome is recorded.
     public func drain() async throws -> DispatchSummary {
         var summary = DispatchSummary()
         let released = try await outbox.releaseDeadLeases(isAlive: LeaseOwner.isAlive)
@@ -134,35 +134,35 @@ public struct Dispatcher: Sendable {
             held.add(claimed.map(\.id))
             return claimed
         }
-        // The batch before this one, being recorded while this one is delivered (one at a time, in order).
-        var recording: Task<Void, any Error>?
-        do {
-            var claimed = try await claim()
-            while !claimed.isEmpty {
-                async let following = claim()
-                let outcomes = await deliver(claimed)
-                for (_, outcome) in outcomes {
-                    switch outcome {
-                    case .delivered(let id):
-                        summary.delivered += 1
-                        if id == "already-written" { summary.recovered += 1 }
-                    case .retry, .postponed: summary.retrying += 1
-                    case .failed: summary.failed += 1
-                    }
+        var claimed = try await claim()
+        while !claimed.isEmpty {
+            async let following = claim()
+            let outcomes = await deliver(claimed)
+            for (_, outcome) in outcomes {
+                switch outcome {
+                case .delivered(let id):
+                    summary.delivered += 1
+                    if id == "already-written" { summary.recovered += 1 }
+                case .retry, .postponed: summary.retrying += 1
+                case .failed: summary.failed += 1
                 }
-                try await recording?.value
-                let ids = claimed.map(\.id)
-                recording = Task { [outbox, clock] in
-                    try await outbox.recordOutcomes(outcomes, at: clock())
-                    held.remove(ids)
-                }
-                claimed = try await following
             }
-            try await recording?.value
-        } catch {
-            // What was delivered is recorded even when claiming the next batch failed.
-            _ = try? await recording?.value
-            throw error
+            // The renewals stop before the outcomes are written: a lease has at least two thirds of its time left
+            // then, and the two never lock the same rows at once.
+            held.remove(claimed.map(\.id))
+            do {
+                try await outbox.recordOutcomes(outcomes, at: clock())
+            } catch {
+                // These messages stay leased and go to a later run as retries. The batch claimed ahead was not
+                // sent: it is given back, its attempt uncounted.
+                if let ahead = try? await following, !ahead.isEmpty {
+                    let now = clock()
+                    try? await outbox.recordOutcomes(
+                        ahead.map { ($0, .postponed(at: now, reason: "claimed, then not sent: \(error)")) }, at: now)
+                }
+                throw error
+            }
+            claimed = try await following
         }
         return summary
     }

@@ -120,7 +120,11 @@ extension PostgresStore: OutboxQueue {
             """
             WITH renewed AS (
               UPDATE outbox SET lease_expires_at = \(StoredInstant.millis(until))
-              WHERE lease_owner = \(owner) AND status = 'pending' AND id = ANY(\(ids)) RETURNING 1)
+              WHERE id IN (
+                -- Rows being recorded meanwhile are skipped, not waited for: the two never deadlock.
+                SELECT id FROM outbox WHERE lease_owner = \(owner) AND status = 'pending' AND id = ANY(\(ids))
+                FOR UPDATE SKIP LOCKED)
+              RETURNING 1)
             SELECT count(*) FROM renewed
             """, logger: logger
         ).decode(Int64.self) {

@@ -30,7 +30,7 @@ public struct MessageTemplate: Sendable {
     /// Every variable the heading and body read.
     public var variables: [TemplateVariable]
     /// The heading's own variables (also in `variables`).
-    public var headingVariables: [TemplateVariable] = []
+    public var headingVariables: [TemplateVariable]
 
     /// Parses a template file, reporting front-matter and Mustache syntax problems.
     public static func parse(
@@ -121,9 +121,9 @@ public struct MessageTemplate: Sendable {
             local.error("the template body is empty", at: bodyOrigin)
         }
         guard let body, !local.hasErrors else { return (nil, variables) }
-        var template = MessageTemplate(
-            name: name, channel: channel, file: file, heading: heading, body: body, variables: variables)
-        template.headingVariables = headingVariables
+        let template = MessageTemplate(
+            name: name, channel: channel, file: file, heading: heading, body: body, variables: variables,
+            headingVariables: headingVariables)
         return (template, variables)
     }
 

@@ -113,21 +113,15 @@ struct LeaseTests {
         let database: any Store
         let clock: TestClock
         let lease: Double
-        /// Wall seconds each delivery waits before the clock jumps (the dispatcher claims its next batch meanwhile).
-        let settle: Double
         let takenOver = Mutex<[String]>([])
-        let delivered = Mutex<[String]>([])
 
-        init(database: any Store, clock: TestClock, lease: Double, settle: Double = 0) {
+        init(database: any Store, clock: TestClock, lease: Double) {
             self.database = database
             self.clock = clock
             self.lease = lease
-            self.settle = settle
         }
 
         func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
-            delivered.withLock { $0.append(message.id) }
-            if settle > 0 { try await Task.sleep(for: .seconds(settle)) }
             clock.advance(by: 2 * lease)
             try await Task.sleep(for: .seconds(lease))
             let stolen = try await database.claimOutbox(owner: "host-b/2/b", now: clock.now, leaseSeconds: lease, limit: 10)
@@ -155,7 +149,7 @@ struct LeaseTests {
         let fixture = try await DeliveryFixture.make(backend)
         try await fixture.insert([DeliveryFixture.message("msg_1"), DeliveryFixture.message("msg_2")])
         let clock = TestClock()
-        let adapter = SlowAdapter(database: fixture.store, clock: clock, lease: 0.6, settle: 0.3)
+        let adapter = AheadAdapter(fixture: fixture, clock: clock, lease: 0.6)
         let summary = try await fixture.dispatcher([.email: adapter], clock: clock, batchSize: 1, leaseSeconds: 0.6).drain()
         let delivered = adapter.delivered.withLock { $0 }
         let takenOver = adapter.takenOver.withLock { $0 }
@@ -163,6 +157,42 @@ struct LeaseTests {
         #expect(summary.delivered == delivered.count && delivered.count + takenOver.count == 2)
         // This dispatcher claims msg_2 while it delivers msg_1, and holds on to it.
         #expect(delivered == ["msg_1", "msg_2"])
+    }
+
+    /// An adapter that, while it delivers msg_1, waits until its run holds msg_2 as well, moves the clock past that
+    /// lease's end, gives the run time to renew it (up to 20 s), and lets another owner try to take msg_2 over.
+    final class AheadAdapter: ChannelAdapter {
+        let fixture: DeliveryFixture
+        let clock: TestClock
+        let lease: Double
+        let takenOver = Mutex<[String]>([])
+        let delivered = Mutex<[String]>([])
+
+        init(fixture: DeliveryFixture, clock: TestClock, lease: Double) {
+            self.fixture = fixture
+            self.clock = clock
+            self.lease = lease
+        }
+
+        /// Polls `condition` every 20 ms for at most `seconds`.
+        func wait(seconds: Double, until condition: () async throws -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while try await !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        }
+
+        func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
+            delivered.withLock { $0.append(message.id) }
+            guard message.id == "msg_1" else { return DeliveryReceipt() }
+            try await wait(seconds: 20) { try await fixture.record("msg_2").leaseOwner != nil }
+            clock.advance(by: 2 * lease)
+            try await wait(seconds: 20) {
+                try await fixture.record("msg_2").leaseExpiresAt ?? 0 > StoredInstant.millis(clock.now)
+            }
+            let stolen = try await fixture.store.claimOutbox(
+                owner: "host-b/2/b", now: clock.now, leaseSeconds: lease, limit: 10)
+            takenOver.withLock { $0 += stolen.map(\.id) }
+            return DeliveryReceipt()
+        }
     }
 
     @Test(

@@ -268,7 +268,6 @@ public final class CustomerFacts: FieldSource {
         }
     }
 
-    /// The rendering context: the groups of design §4, each field computed only when a template reads it.
     /// The `business` group of the rendering context: the same for every message of a project.
     static func businessContext(_ config: ProjectConfig) -> LazyContext {
         LazyContext { name in
@@ -280,6 +279,7 @@ public final class CustomerFacts: FieldSource {
         }
     }
 
+    /// The rendering context: the groups of design §4, each field computed only when a template reads it.
     public var renderContext: LazyContext {
         LazyContext { [self] group in
             switch group {

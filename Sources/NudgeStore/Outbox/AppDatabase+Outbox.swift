@@ -65,14 +65,14 @@ extension AppDatabase {
         while true {
             // The due messages, each with whether its customer still accepts its channel: one who opted out after
             // the plan was committed (STOP, unsubscribe, hard bounce) is not sent to; the message is suppressed.
-            var accepted: [String] = []
-            var optedOut: [String] = []
+            var accepted: (rowids: [String], ids: [String]) = ([], [])
+            var optedOut: (rowids: [String], ids: [String]) = ([], [])
             let due = try reader.read { db in
                 let rows = try Row.fetchCursor(
                     db,
                     sql: """
-                        SELECT o.rid, o.channel, c.email_opt_in, c.sms_opt_in, c.push_opt_in
-                        FROM (SELECT rowid AS rid, channel, customer_id FROM outbox
+                        SELECT o.rid, o.id, o.channel, c.email_opt_in, c.sms_opt_in, c.push_opt_in
+                        FROM (SELECT rowid AS rid, id, channel, customer_id FROM outbox
                           WHERE \(claimable) ORDER BY next_attempt_at LIMIT ?) AS o
                         LEFT JOIN customer c ON c.id = o.customer_id
                         """,
@@ -80,26 +80,37 @@ extension AppDatabase {
                 var count = 0
                 while let row = try rows.next() {
                     count += 1
-                    let key = String(row[0] as Int64)
                     let accepts = ChannelPolicy.stillConsents(
-                        channel: row[1], emailOptIn: row[2], smsOptIn: row[3], pushOptIn: row[4])
-                    if accepts { accepted.append(key) } else { optedOut.append(key) }
+                        channel: row[2], emailOptIn: row[3], smsOptIn: row[4], pushOptIn: row[5])
+                    let (rowid, id) = (String(row[0] as Int64), JSONText.quote(row[1]))
+                    if accepts {
+                        accepted.rowids.append(rowid)
+                        accepted.ids.append(id)
+                    } else {
+                        optedOut.rowids.append(rowid)
+                        optedOut.ids.append(id)
+                    }
                 }
                 return count
             }
             if due == 0 { return [] }
             let leased = try writer.write { db in
-                // By rowid, a message is found without the id index; the guard takes only those still claimable.
-                let matching = "WHERE rowid IN (SELECT value FROM json_each(?)) AND \(claimable)"
-                if !optedOut.isEmpty {
+                // By rowid, a message is found without the id index; its id makes sure it is still the message read
+                // (a rowid can be used again after a delete), and the guard takes only those still claimable.
+                let matching = """
+                    WHERE rowid IN (SELECT value FROM json_each(?)) AND id IN (SELECT value FROM json_each(?))
+                      AND \(claimable)
+                    """
+                func list(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+                if !optedOut.ids.isEmpty {
                     try db.execute(
                         sql: """
                             UPDATE outbox SET status = 'suppressed', reason = 'opted out of ' || channel || ' before delivery',
                               lease_owner = NULL, lease_expires_at = NULL
                             \(matching)
-                            """, arguments: ["[" + optedOut.joined(separator: ",") + "]", nowMillis, nowMillis])
+                            """, arguments: [list(optedOut.rowids), list(optedOut.ids), nowMillis, nowMillis])
                 }
-                guard !accepted.isEmpty else { return [String]() }
+                guard !accepted.ids.isEmpty else { return [String]() }
                 return try String.fetchAll(
                     db,
                     sql: """
@@ -107,7 +118,7 @@ extension AppDatabase {
                         \(matching)
                         RETURNING id
                         """,
-                    arguments: [owner, expires, "[" + accepted.joined(separator: ",") + "]", nowMillis, nowMillis])
+                    arguments: [owner, expires, list(accepted.rowids), list(accepted.ids), nowMillis, nowMillis])
             }
             // A window that was all opted out, or taken by another dispatcher meanwhile, says nothing about the
             // messages after it: look again.
@@ -194,16 +205,17 @@ extension AppDatabase {
             let rows = "[" + delivered.joined(separator: ",") + "]"
             try db.execute(
                 sql: """
-                    UPDATE outbox SET status = 'delivered', delivered_at = ?, provider_message_id = d.value ->> 2,
+                    UPDATE outbox SET status = 'delivered', delivered_at = ?, provider_message_id = json_extract(d.value, '$[2]'),
                       reason = NULL, lease_owner = NULL, lease_expires_at = NULL
                     FROM json_each(?) AS d
-                    WHERE outbox.id = d.value ->> 0 AND outbox.status = 'pending'
+                    WHERE outbox.id = json_extract(d.value, '$[0]') AND outbox.status = 'pending'
                     """,
                 arguments: [nowMillis, rows])
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO delivery_attempt (outbox_id, attempt, at, outcome, detail)
-                    SELECT value ->> 0, value ->> 1, ?, 'delivered', value ->> 2 FROM json_each(?)
+                    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?, 'delivered', json_extract(value, '$[2]')
+                    FROM json_each(?)
                     """,
                 arguments: [nowMillis, rows])
         }
