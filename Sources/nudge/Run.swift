@@ -133,10 +133,12 @@ func deliverOnce(_ runner: Runner, now: Date) async throws -> DispatchSummary {
         Console.error(line)
         return sent
     } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
-        Console.error("error: the database is locked by another process (waited 10 s); nothing was committed, try again")
+        // The plan commits in one transaction, and delivery records batch by batch: what was committed stays.
+        Console.error(
+            "error: the database is locked by another process (waited 10 s); what this run committed stays, and the next run delivers what is left: try again")
         throw ExitCode(1)
     } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
-        Console.error("error: the disk is full; nothing was committed")
+        Console.error("error: the disk is full; what this run committed stays, and the next run delivers what is left")
         throw ExitCode(1)
     }
 }

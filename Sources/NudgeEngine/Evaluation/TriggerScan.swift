@@ -60,7 +60,7 @@ struct TriggerScan {
 
     /// The zone a `customer_zone` name stands for.
     func timeZone(named name: String) -> TimeZone {
-        name.isEmpty ? config.timeZone : TimeZone(identifier: name) ?? config.timeZone
+        name.isEmpty ? config.timeZone : Self.zone(named: name, config: config)
     }
 
     /// The local dates in `zone` whose send_at falls inside the window.

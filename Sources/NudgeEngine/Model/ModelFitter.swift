@@ -31,9 +31,9 @@ public struct ModelFitter: Sendable {
         var summaries: [RepeatSummary] = []
         var transactions = Calibration.Transactions()
         let end = now.timeIntervalSince1970
-        // A table of offsets per zone: a million visits are dated without asking ICU for each.
         var clock = Date()
         try await forEachHistory(until: now) { records, zone in
+            // A table of offsets per zone: a million visits are dated without asking ICU for each.
             let calendar = LocalDays.shared(zone)
             let visits = CustomerModel.visits(records) { calendar.daysSinceEpoch(of: $0) }
             guard let summary = RepeatSummary(visits: visits, end: end) else { return }

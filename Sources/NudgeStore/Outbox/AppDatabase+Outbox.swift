@@ -52,7 +52,7 @@ extension AppDatabase {
     ///
     /// Only the lease is written in the transaction: which messages are due, and whether their customers still
     /// accept them, is read before it, and the claimed rows after it, on reader connections that work beside the
-    /// writer (a dispatcher records one batch while it claims the next). The transaction takes only the messages
+    /// writer (a dispatcher claims its next batch while it delivers one). The transaction takes only the messages
     /// that are still free then.
     public func claimOutbox(owner: String, now: Date, leaseSeconds: Double, limit: Int) throws -> [OutboxMessage] {
         let nowMillis = StoredInstant.millis(now)
@@ -82,7 +82,7 @@ extension AppDatabase {
                     count += 1
                     let accepts = ChannelPolicy.stillConsents(
                         channel: row[2], emailOptIn: row[3], smsOptIn: row[4], pushOptIn: row[5])
-                    let (rowid, id) = (String(row[0] as Int64), JSONText.quote(row[1]))
+                    let (rowid, id): (String, String) = (String(row[0] as Int64), row[1])
                     if accepts {
                         accepted.rowids.append(rowid)
                         accepted.ids.append(id)
@@ -101,14 +101,14 @@ extension AppDatabase {
                     WHERE rowid IN (SELECT value FROM json_each(?)) AND id IN (SELECT value FROM json_each(?))
                       AND \(claimable)
                     """
-                func list(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+                func list(_ rowids: [String]) -> String { "[" + rowids.joined(separator: ",") + "]" }
                 if !optedOut.ids.isEmpty {
                     try db.execute(
                         sql: """
                             UPDATE outbox SET status = 'suppressed', reason = 'opted out of ' || channel || ' before delivery',
                               lease_owner = NULL, lease_expires_at = NULL
                             \(matching)
-                            """, arguments: [list(optedOut.rowids), list(optedOut.ids), nowMillis, nowMillis])
+                            """, arguments: [list(optedOut.rowids), JSONText.array(optedOut.ids), nowMillis, nowMillis])
                 }
                 guard !accepted.ids.isEmpty else { return [String]() }
                 return try String.fetchAll(
@@ -118,7 +118,7 @@ extension AppDatabase {
                         \(matching)
                         RETURNING id
                         """,
-                    arguments: [owner, expires, list(accepted.rowids), list(accepted.ids), nowMillis, nowMillis])
+                    arguments: [owner, expires, list(accepted.rowids), JSONText.array(accepted.ids), nowMillis, nowMillis])
             }
             // A window that was all opted out, or taken by another dispatcher meanwhile, says nothing about the
             // messages after it: look again.
@@ -134,7 +134,7 @@ extension AppDatabase {
                         ORDER BY next_attempt_at, id
                         """,
                     arguments: [JSONText.array(leased)])
-                return try Array(rows.map(OutboxMessage.init(selected:)))
+                return try Array(rows.map(OutboxMessage.init(row:)))
             }
         }
     }
