@@ -166,8 +166,8 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        // What the test targets share: a clock, a loopback HTTP server, a Standard Webhooks receiver, the PostgreSQL
-        // server of the tests.
+        // What the test targets share: a clock, child processes, a loopback HTTP server, a Standard Webhooks receiver,
+        // the PostgreSQL server of the tests.
         .target(
             name: "NudgeTestSupport",
             dependencies: [
@@ -248,7 +248,7 @@ let package = Package(
         .testTarget(
             name: "NudgeCommandTests",
             dependencies: [
-                "nudge", "NudgeCore", "NudgeLanguage", "NudgeStore",
+                "nudge", "NudgeCore", "NudgeLanguage", "NudgeStore", "NudgeTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

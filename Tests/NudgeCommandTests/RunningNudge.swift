@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import NudgeStore
+import NudgeTestSupport
 import Testing
 import NudgeCore
 
@@ -13,7 +14,7 @@ import NudgeCore
 /// A `nudge` child process started in the background: its output is collected as it arrives, and it can be
 /// signalled (SIGKILL to simulate a crash, SIGTERM/SIGINT for a graceful stop) and waited for with a timeout.
 final class RunningNudge: @unchecked Sendable {
-    let process = Process()
+    let process: ChildProcess
     let arguments: [String]
     private let lock = NSLock()
     private var outData = Data()
@@ -23,19 +24,12 @@ final class RunningNudge: @unchecked Sendable {
     /// Starts `nudge ARGUMENTS` in `directory`, with `environment` added to this process's environment.
     init(_ arguments: [String], in directory: URL?, environment: [String: String] = [:]) throws {
         self.arguments = arguments
-        process.executableURL = NudgeProcess.executable
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        collect(out.fileHandleForReading, isError: false)
-        collect(err.fileHandleForReading, isError: true)
+        process = try ChildProcess(
+            NudgeProcess.executable.path, arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+            directory: directory?.path, output: .pipe, error: .pipe)
+        collect(process.output!, isError: false)
+        collect(process.error!, isError: true)
     }
 
     private func collect(_ handle: FileHandle, isError: Bool) {
@@ -52,7 +46,7 @@ final class RunningNudge: @unchecked Sendable {
         }
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
     /// The standard error received so far.
     var stderr: String { lock.withLock { String(decoding: errData, as: UTF8.self) } }
@@ -62,7 +56,7 @@ final class RunningNudge: @unchecked Sendable {
 
     /// Sends `signal` to the child (a no-op once it has been reaped).
     func send(_ signal: Int32) {
-        if process.isRunning { kill(pid, signal) }
+        process.send(signal)
     }
 
     /// Polls standard error until it contains `text`; false when `timeout` passes first or the child exits.
@@ -97,21 +91,19 @@ final class RunningNudge: @unchecked Sendable {
 
     /// Waits (polling) until the child exits, killing it after `timeout`; then collects all of its output.
     func wait(timeout: TimeInterval = 30) -> Outcome {
-        let deadline = Date().addingTimeInterval(timeout)
         var timedOut = false
-        while process.isRunning {
-            if Date() >= deadline {
-                timedOut = true
-                kill(pid, SIGKILL)
-                break
-            }
-            usleep(2_000)
+        var ended = process.wait(timeout: timeout)
+        if ended == nil {
+            timedOut = true
+            kill(pid, SIGKILL)
+            ended = process.wait(timeout: 30)
         }
-        process.waitUntilExit()
-        readers.wait()
+        // Its pipes are its own (close-on-exec here, closed in every other child): they end when it does.
+        _ = readers.wait(timeout: .now() + 30)
+        let termination = ended ?? ChildProcess.Termination(status: SIGKILL, signalled: true)
         return Outcome(
-            result: NudgeProcess.Result(status: process.terminationStatus, stdout: stdout, stderr: stderr),
-            wasSignalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
+            result: NudgeProcess.Result(status: termination.status, stdout: stdout, stderr: stderr),
+            wasSignalled: termination.signalled, timedOut: timedOut)
     }
 
     /// Kills the child with SIGKILL (a crash: no handler runs) and reaps it.

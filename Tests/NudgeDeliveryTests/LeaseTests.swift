@@ -12,11 +12,9 @@ import NudgeCore
 struct LeaseTests {
     /// The owner text of a process of this host that has exited.
     static func deadOwner() throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/true")
-        try process.run()
-        process.waitUntilExit()
-        return "\(ProcessInfo.processInfo.hostName)/\(process.processIdentifier)/crashed"
+        let process = try ChildProcess("/bin/true", [])
+        _ = process.wait(timeout: 60)
+        return "\(ProcessInfo.processInfo.hostName)/\(process.pid)/crashed"
     }
 
     @Test("a claimed message is not claimed by another owner until its lease expires", arguments: Backend.available)

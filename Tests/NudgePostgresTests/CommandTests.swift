@@ -22,19 +22,23 @@ struct CommandTests {
     }
 
     static func nudge(_ arguments: [String], project: URL = SameBehaviourTests.repository) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments + ["--project", project.path]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let process = try ChildProcess(
+            executable.path, arguments + ["--project", project.path], output: .pipe, error: .pipe)
+        // Standard error is read beside standard output, so that neither pipe fills while the other is read.
+        let stderrRead = DispatchGroup()
+        nonisolated(unsafe) var stderr = Data()
+        stderrRead.enter()
+        Thread.detachNewThread {
+            stderr = process.error!.readDataToEndOfFile()
+            stderrRead.leave()
+        }
+        let stdout = process.output!.readDataToEndOfFile()
+        stderrRead.wait()
+        guard let termination = process.wait(timeout: 300) else {
+            throw ChildProcessError(description: "nudge \(arguments.joined(separator: " ")) did not end within 5 minutes")
+        }
         return Output(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            status: termination.status, stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 

@@ -52,17 +52,12 @@ struct SharedRunnersTests {
     }
 
     /// `nudge ARGUMENTS --project DIRECTORY`, started without waiting; stderr goes to `log`.
-    static func start(_ arguments: [String], in directory: URL, log: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = CommandTests.executable
-        process.arguments = arguments + ["--project", directory.path]
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["NUDGE_TEST_WEBHOOK_SECRET": FakeWebhookReceiver.secret]) { $1 }
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
+    static func start(_ arguments: [String], in directory: URL, log: URL) throws -> ChildProcess {
+        try ChildProcess(
+            CommandTests.executable.path, arguments + ["--project", directory.path],
+            environment: ProcessInfo.processInfo.environment.merging(
+                ["NUDGE_TEST_WEBHOOK_SECRET": FakeWebhookReceiver.secret]) { $1 },
+            error: .file(log.path))
     }
 
     @Test("4 runners at once on 20,000 due occurrences, one killed mid-way: every message arrives, none twice but the killed batch")
@@ -74,8 +69,7 @@ struct SharedRunnersTests {
             let imported = try Self.start(
                 ["import", "customers", directory.appendingPathComponent("customers.csv").path], in: directory,
                 log: directory.appendingPathComponent("import.log"))
-            imported.waitUntilExit()
-            #expect(imported.terminationStatus == 0)
+            #expect(try await imported.wait() == .init(status: 0, signalled: false))
 
             let logs = (0..<4).map { directory.appendingPathComponent("runner-\($0).log") }
             let runners = try logs.map {
@@ -86,10 +80,11 @@ struct SharedRunnersTests {
             while receiver.received.count < Self.count / 4, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            kill(runners[0].processIdentifier, SIGKILL)
-            for runner in runners { runner.waitUntilExit() }
-            #expect(runners[0].terminationReason == .uncaughtSignal)
-            for runner in runners.dropFirst() { #expect(runner.terminationStatus == 0) }
+            runners[0].send(SIGKILL)
+            var ended: [ChildProcess.Termination] = []
+            for runner in runners { ended.append(try await runner.wait()) }
+            #expect(ended[0].signalled)
+            for end in ended.dropFirst() { #expect(end == .init(status: 0, signalled: false)) }
 
             // The database: one ledger row and one delivered message per occurrence.
             let store = try await PostgresStore.connect(url, password: nil, logger: PostgresServer.logger)

@@ -46,18 +46,35 @@ public enum PostgresServer {
         return fresh
     }
 
-    /// Runs `sql` on the server's own database, on a connection of its own.
+    /// Runs `sql` on the server's own database, on a connection of its own (not a store: the server's database is
+    /// not migrated, and no pool is made for one statement).
     private static func administer(_ sql: String) async throws {
         guard let text = url else { throw Unavailable() }
-        let admin = try await PostgresStore.connect(
-            try DatabaseURL(parsing: text), password: environment["PGPASSWORD"], logger: logger, maximumConnections: 1)
+        let server = try DatabaseURL(parsing: text)
+        guard server.tls != .require else {
+            // TLS or nothing: through a store, which knows how to connect so (and migrates the server's database).
+            let admin = try await PostgresStore.connect(
+                server, password: environment["PGPASSWORD"], logger: logger, maximumConnections: 1)
+            do {
+                try await admin.client.query(PostgresQuery(unsafeSQL: sql))
+            } catch {
+                await admin.close()
+                throw error
+            }
+            return await admin.close()
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: server.host, port: server.port, username: server.user, password: environment["PGPASSWORD"],
+            database: server.database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(10)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         do {
-            try await admin.client.query(PostgresQuery(unsafeSQL: sql))
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
         } catch {
-            await admin.close()
+            try? await connection.close()
             throw error
         }
-        await admin.close()
+        try await connection.close()
     }
 
     /// A store on a fresh database.

@@ -395,18 +395,10 @@ final class MotoServer: Sendable {
             sys.stdin.read()
             server.stop()
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess("/usr/bin/env", ["python3", "-c", script], input: .pipe, output: .pipe)
         let result: Result<T, any Error>
         do {
-            let line = await firstLine(of: output.fileHandleForReading)
+            let line = await firstLine(of: process.output!)
             guard let port = line.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), port > 0 else {
                 throw ReceiverError(description: "moto did not start: `python3 -c 'import moto'` must work")
             }
@@ -416,9 +408,7 @@ final class MotoServer: Sendable {
         } catch {
             result = .failure(error)
         }
-        try? input.fileHandleForWriting.close()
-        process.terminate()
-        process.waitUntilExit()
+        process.stop(grace: 5)
         return try result.get()
     }
 

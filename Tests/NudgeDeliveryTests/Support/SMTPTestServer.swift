@@ -54,21 +54,13 @@ final class SMTPTestServer {
     let port: Int
     /// The PEM file of the CA that signed the server's certificate (nil without TLS).
     let caFile: String?
-    private let process: Process
-    private let input: Pipe
+    private let process: ChildProcess
 
     /// Whether Python has aiosmtpd and cryptography, installing them with pip once when it has not (so that
     /// `swift test` alone works on a fresh machine; `.ci/run` installs them beforehand).
     static let pythonPackagesReady: Bool = {
         func run(_ arguments: [String]) -> Int32 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3"] + arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { return -1 }
-            process.waitUntilExit()
-            return process.terminationStatus
+            (try? ChildProcess.status("/usr/bin/env", ["python3"] + arguments)) ?? -1
         }
         if run(["-c", "import aiosmtpd, cryptography"]) == 0 { return true }
         _ = run(["-m", "pip", "install", "--quiet", "aiosmtpd", "cryptography"])
@@ -83,20 +75,13 @@ final class SMTPTestServer {
         }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let process = Process()
-        let input = Pipe()
-        let output = Pipe()
         let errorFile = directory.appendingPathComponent("server.err")
-        try Data().write(to: errorFile)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script.path, directory.appendingPathComponent("mail").path] + arguments
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: errorFile)
-        try process.run()
+        let process = try ChildProcess(
+            "/usr/bin/env", ["python3", Self.script.path, directory.appendingPathComponent("mail").path] + arguments,
+            input: .pipe, output: .pipe, error: .file(errorFile.path))
 
         let lines = OutputLines()
-        let reader = output.fileHandleForReading
+        let reader = process.output!
         Thread.detachNewThread {
             while case let data = reader.availableData, !data.isEmpty { lines.append(data) }
         }
@@ -108,15 +93,13 @@ final class SMTPTestServer {
         guard let line = lines.firstLine, let ready = try? JSONDecoder().decode(Ready.self, from: Data(line.utf8))
         else {
             let errors = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
+            process.stop(grace: 0)
             try? FileManager.default.removeItem(at: directory)
             throw ReceiverError(description: "the SMTP test server did not start: \(errors)")
         }
         port = ready.port
         caFile = ready.ca
         self.process = process
-        self.input = input
     }
 
     deinit {
@@ -124,14 +107,9 @@ final class SMTPTestServer {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Closes the server's standard input (it exits then) and waits for it.
+    /// Closes the server's standard input (it exits then) and waits for it, killing it after 5 seconds.
     func stop() {
-        guard process.isRunning else { return }
-        try? input.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        process.stop(grace: 5)
     }
 
     private var mail: URL { directory.appendingPathComponent("mail") }
