@@ -134,15 +134,15 @@ struct ConditionCheckTests {
         arguments: [
             (
                 "offer.name == \"Latte\"", TriggerKind.birthday,
-                Problem("'offer.name' is only available in milestone workflows", at: 0)
+                Problem("'offer.name' is only available in milestone and reward workflows", at: 0)
             ),
             (
                 "progress.percent >= 50", .inactivity,
-                Problem("'progress.percent' is only available in milestone workflows", at: 0)
+                Problem("'progress.percent' is only available in milestone and reward workflows", at: 0)
             ),
             (
                 "customer.age > 1 and progress.stamps > 3", .signup,
-                Problem("'progress.stamps' is only available in milestone workflows", at: 21)
+                Problem("'progress.stamps' is only available in milestone and reward workflows", at: 21)
             ),
             (
                 "trigger.days > 30", .birthday,
@@ -204,7 +204,7 @@ struct ConditionCheckTests {
         #expect(
             problems("customer.visit_total > 1 and offer.name == \"x\" and lowr(customer.name) == \"a\"") == [
                 Problem("unknown field 'customer.visit_total'", at: 0, "did you mean 'customer.visits_total'?"),
-                Problem("'offer.name' is only available in milestone workflows", at: 29),
+                Problem("'offer.name' is only available in milestone and reward workflows", at: 29),
                 Problem("unknown function 'lowr'", at: 51, "did you mean 'lower'?"),
             ])
     }

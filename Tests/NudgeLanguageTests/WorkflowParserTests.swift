@@ -190,13 +190,16 @@ struct WorkflowParserTests {
             ("  inactivty: { days: 30 }", "3:3: error: unknown trigger 'inactivty' (did you mean 'inactivity'?)"),
             (
                 "  anniversary: {}",
-                "3:3: error: unknown trigger 'anniversary' (expected one of: birthday, inactivity, milestone, segment, signup)"
+                "3:3: error: unknown trigger 'anniversary' (expected one of: birthday, inactivity, milestone, once, reward, schedule, segment, signup, visit)"
             ),
             (
                 " birthdy",
                 "2:10: error: 'trigger' must be a mapping with one trigger such as 'birthday: { days_before: 0 }' (did you mean 'birthday'?)"
             ),
-            (" {}", "2:10: error: 'trigger' is empty (expected one of: birthday, inactivity, milestone, signup, segment)"),
+            (
+                " {}",
+                "2:10: error: 'trigger' is empty (expected one of: birthday, inactivity, milestone, signup, segment, reward, visit, once, schedule)"
+            ),
             (
                 " [birthday]",
                 "2:10: error: 'trigger' must be a mapping with one trigger such as 'birthday: { days_before: 0 }'"
@@ -226,6 +229,20 @@ struct WorkflowParserTests {
             ("  inactivity: { days: [30, 30] }", "3:28: error: 'days' lists 30 twice"),
             ("  inactivity: { days: [] }", "3:23: error: 'days' needs at least one number"),
             ("  inactivity: {}", "3:15: error: missing key 'days' in the inactivity trigger"),
+            ("  reward: {}", "3:11: error: missing key 'offer' in the reward trigger"),
+            ("  visit: { delay: 2x }", "3:19: error: 'delay' must be a duration such as 0m, 2h or 1d (at most a year), not '2x'"),
+            (
+                "  once: { at: tomorrow }",
+                "3:15: error: 'at' must be an ISO 8601 time such as \"2026-12-20T10:00\" (the business's zone) or \"2026-12-20T10:00:00Z\", not 'tomorrow'"
+            ),
+            (
+                "  schedule: { cron: \"0 10 * *\" }",
+                "3:21: error: invalid 'cron': a cron expression has 5 fields (minute hour day-of-month month day-of-week), such as \"0 10 * * 1\"; this one has 4"
+            ),
+            (
+                "  schedule: { cron: \"61 * * * *\" }",
+                "3:21: error: invalid 'cron': the minute field '61': 61 is outside 0–59"
+            ),
             ("  milestone: { percent: 50 }", "3:14: error: missing key 'offer' in the milestone trigger"),
             (
                 "  birthday: { days: 3 }",
@@ -389,7 +406,7 @@ struct WorkflowParserTests {
                 "customer.visits_total",
                 "4:7: error: a condition must be true or false, but this is a number (compare it, for example '… > 0')"
             ),
-            ("'offer.name == \"x\"'", "4:8: error: 'offer.name' is only available in milestone workflows"),
+            ("'offer.name == \"x\"'", "4:8: error: 'offer.name' is only available in milestone and reward workflows"),
             ("trigger.days > 3", "4:7: error: 'trigger.days' is not a parameter of the birthday trigger"),
         ]
     )
@@ -416,7 +433,7 @@ struct WorkflowParserTests {
             """
         #expect(
             parse(text).diagnostics == [
-                "Workflows/x.yaml:5:35: error: 'offer.name' is only available in milestone workflows",
+                "Workflows/x.yaml:5:35: error: 'offer.name' is only available in milestone and reward workflows",
                 "Workflows/x.yaml:7:20: error: cannot order a number and text using '>'",
                 "Workflows/x.yaml:8:5: error: each 'when' entry must be an expression such as customer.visits_total >= 1, "
                     + "not a mapping (quote an expression that contains ': ')",
@@ -485,7 +502,7 @@ struct WorkflowParserTests {
         #expect(
             diagnostics.sorted.map(\.description) == [
                 "Workflows/x.yaml:2:10: error: missing key 'days' in the inactivity trigger",
-                "Workflows/x.yaml:3:7: error: 'offer.name' is only available in milestone workflows",
+                "Workflows/x.yaml:3:7: error: 'offer.name' is only available in milestone and reward workflows",
             ])
     }
 

@@ -152,16 +152,16 @@ struct TemplateVariableCheckTests {
     func milestoneOnly() throws {
         for name in ["offer.name", "progress.stamps"] {
             let (message, suggestion) = try #require(variable(name).check(against: Self.birthday))
-            #expect(message == "'\(name)' is only available in milestone workflows")
+            #expect(message == "'\(name)' is only available in milestone and reward workflows")
             #expect(suggestion == nil)
             #expect(variable(name).check(against: Self.milestone) == nil)
             #expect(variable(name).check(against: FieldCatalog(trigger: nil)) == nil)
         }
         let relative = try #require(variable("name", in: ["offer"]).check(against: Self.birthday))
-        #expect(relative.0 == "'offer.name' is only available in milestone workflows")
+        #expect(relative.0 == "'offer.name' is only available in milestone and reward workflows")
         #expect(variable("name", in: ["offer"]).check(against: Self.milestone) == nil)
         let section = try #require(variable("offer", isSection: true).check(against: Self.birthday))
-        #expect(section.0 == "'offer' is only available in milestone workflows")
+        #expect(section.0 == "'offer' is only available in milestone and reward workflows")
         #expect(variable("offer", isSection: true).check(against: Self.milestone) == nil)
     }
 
@@ -201,9 +201,9 @@ struct TemplateVariableCheckTests {
         }
         #expect(
             birthdayProblems == [
-                "t.email.mustache:2:15: 'offer.name' is only available in milestone workflows",
+                "t.email.mustache:2:15: 'offer.name' is only available in milestone and reward workflows",
                 "t.email.mustache:4:4: unknown template variable 'customer.first_nam'",
-                "t.email.mustache:4:28: 'progress.stamps' is only available in milestone workflows",
+                "t.email.mustache:4:28: 'progress.stamps' is only available in milestone and reward workflows",
             ])
         let milestoneProblems = template.variables.compactMap { $0.check(against: Self.milestone)?.0 }
         #expect(milestoneProblems == ["unknown template variable 'customer.first_nam'"])

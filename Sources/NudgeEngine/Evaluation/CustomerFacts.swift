@@ -245,7 +245,7 @@ public final class CustomerFacts: FieldSource {
             case (.kind, _): return .string(workflow.trigger.kind.rawValue)
             case (.days, .inactivity): return occurrence.parameter.map { .number(Double($0)) } ?? .null
             case (.percent, .milestone): return occurrence.parameter.map { .number(Double($0)) } ?? .null
-            case (.offer, .milestone): return occurrence.progress.map { .string($0.offerID) } ?? .null
+            case (.offer, .milestone), (.offer, .reward): return occurrence.progress.map { .string($0.offerID) } ?? .null
             case (.days_before, .birthday(let days)): return .number(Double(days))
             case (.days_after, .signup(let days)): return .number(Double(days))
             case (.enter, .segment(let name)): return .string(name)

@@ -84,6 +84,14 @@ struct TriggerScan {
             return try await milestones(offer: offer, percents: percents, store: store)
         case .signup(let daysAfter): return try await signups(daysAfter: daysAfter, store: store)
         case .segment: return []  // the planner's segment stage finds the members (`segmentEntries`)
+        case .reward(let offer): return try await rewards(offer: offer, store: store)
+        case .visit(let delay): return try await visits(delaySeconds: delay, store: store)
+        case .once(let at):
+            guard let due = ISO8601.parts(at)?.instant(in: config.timeZone), isInWindow(due) else { return [] }
+            return try await broadcast([(key: "once", due: due)], store: store)
+        case .schedule(let cron):
+            let times = cron.times(in: config.timeZone, after: windowStart, through: now)
+            return try await broadcast(times.map { (key: "schedule:\($0.local)", due: $0.due) }, store: store)
         }
     }
 
@@ -174,6 +182,81 @@ struct TriggerScan {
                     workflowID: workflow.id, customer: customer,
                     key: "milestone:\(progress.offerID):\(progress.rewardsEarned):\(reached)", due: progress.updatedAt,
                     zone: zone(of: customer), parameter: reached, progress: progress))
+        }
+        return result
+    }
+
+    // MARK: Reward
+
+    /// Stamp cards updated in the window that have earned a reward: one occurrence per reward (`reward:OFFER:N`),
+    /// due when the card was updated.
+    func rewards(offer: String?, store: any PlanningStore) async throws -> [Occurrence] {
+        let candidates = try await store.candidates(.progress(after: windowStart, through: now, offer: offer))
+        var result: [Occurrence] = []
+        for candidate in candidates {
+            guard let progress = candidate.progress, progress.rewardsEarned >= 1, isInWindow(progress.updatedAt) else {
+                continue
+            }
+            let customer = candidate.customer
+            result.append(
+                Occurrence(
+                    workflowID: workflow.id, customer: customer, key: "reward:\(progress.offerID):\(progress.rewardsEarned)",
+                    due: progress.updatedAt, zone: zone(of: customer), progress: progress))
+        }
+        return result
+    }
+
+    // MARK: Visit
+
+    /// One occurrence per visit made `delay` before the window (`visit:VISITED_AT`). A customer with such a visit
+    /// was last active at or after it, so the candidates are the customers active since the window's first visit
+    /// time (the last-activity index, zone by zone), and their visits are read in one batch.
+    func visits(delaySeconds: Int, store: any PlanningStore) async throws -> [Occurrence] {
+        let delay = Double(delaySeconds)
+        let earliest = windowStart.addingTimeInterval(-delay)
+        let latest = now.addingTimeInterval(-delay)
+        var customers: [String: CustomerState] = [:]
+        for zoneName in zones {
+            let active = try await store.candidates(
+                .lastActivity(zone: zoneName, from: earliest, until: .distantFuture))
+            for candidate in active { customers[candidate.customer.id] = candidate.customer }
+        }
+        guard !customers.isEmpty else { return [] }
+        var result: [Occurrence] = []
+        for visit in try await store.visits(customerIDs: customers.keys.sorted()) {
+            guard earliest < visit.visitedAt, visit.visitedAt <= latest, let customer = customers[visit.customerID] else {
+                continue
+            }
+            let due = visit.visitedAt.addingTimeInterval(delay)
+            guard isInWindow(due) else { continue }
+            result.append(
+                Occurrence(
+                    workflowID: workflow.id, customer: customer, key: "visit:\(ISO8601.format(visit.visitedAt))", due: due,
+                    zone: zone(of: customer)))
+        }
+        return result
+    }
+
+    // MARK: Broadcasts
+
+    /// Every customer, once for each of `times` (the `once` and `schedule` triggers): their `when` conditions pick
+    /// the audience. Customers are read a page at a time, in id order.
+    func broadcast(_ times: [(key: String, due: Date)], store: any PlanningStore) async throws -> [Occurrence] {
+        guard !times.isEmpty else { return [] }
+        var result: [Occurrence] = []
+        var after: String?
+        let pageSize = 10_000
+        while true {
+            let page = try await store.customerPage(after: after, limit: pageSize)
+            for customer in page {
+                let zone = zone(of: customer)
+                for time in times {
+                    result.append(
+                        Occurrence(workflowID: workflow.id, customer: customer, key: time.key, due: time.due, zone: zone))
+                }
+            }
+            guard page.count == pageSize, let last = page.last else { break }
+            after = last.id
         }
         return result
     }

@@ -24,8 +24,9 @@ extension Planner {
     }
 
     /// Renders workflow `workflowID`'s message on `channel` for customer `customerID` at `now`, as if its trigger
-    /// had fired then (inactivity: its first number of days; milestone: the customer's fullest card of the offer),
-    /// whatever the trigger, `when` conditions, consent and ledger say. Nothing is written.
+    /// had fired then (inactivity: its first number of days; milestone: the customer's fullest card of the offer;
+    /// reward: the card with the most rewards), whatever the trigger, `when` conditions, consent and ledger say.
+    /// Nothing is written.
     public func testMessage(workflowID: String, customerID: String, channel: Channel?, to address: String, now: Date) async throws
         -> TestMessage
     {
@@ -73,7 +74,14 @@ extension Planner {
             occurrence.parameter = percents.filter { Double($0) <= card.percent }.max() ?? percents.min()
         case .segment(let name):
             occurrence.key = "segment:\(name):test"
-        case .birthday, .signup:
+        case .reward(let offer):
+            let cards = try await store.progress(customerID: customerID, offer: offer)
+            guard let card = cards.max(by: { $0.rewardsEarned < $1.rewardsEarned }) else {
+                throw TestSendError(
+                    description: "customer '\(customerID)' has no stamp card\(offer.map { " for offer '\($0)'" } ?? ""), which this reward workflow needs")
+            }
+            occurrence.progress = card
+        case .birthday, .signup, .visit, .once, .schedule:
             break
         }
         let counts = try await recentVisitCounts(customerIDs: [customerID], now: now)

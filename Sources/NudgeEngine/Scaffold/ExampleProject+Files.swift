@@ -90,6 +90,54 @@ extension ExampleProject {
             """##
         ),
         (
+            "Workflows/first-visit-thanks.yaml",
+            ##"""
+            # Thank first-time visitors a couple of hours after they came in.
+            id: first-visit-thanks
+            name: Thanks for your first visit
+            description: Two hours after a customer's first visit, thank them and show how the card works.
+            trigger:
+              visit: { delay: 2h }        # one occurrence per visit: visit:VISITED_AT
+            when:
+              - customer.visits_total == 1
+            actions:
+              - send: { channel: email, template: first-visit-thanks }
+            catch_up: 1d
+            """##
+        ),
+        (
+            "Workflows/friday-regulars.yaml",
+            ##"""
+            # A recurring broadcast to a segment: Friday's pastry special, for the regulars.
+            id: friday-regulars
+            name: Friday treat for regulars
+            description: Every Friday at 10:00 (the business's time), tell the regulars about the week's pastry.
+            trigger:
+              schedule: { cron: "0 10 * * 5" }   # minute hour day-of-month month day-of-week
+            when:
+              - '"regulars" in customer.segments'
+            actions:
+              - send: { channel: [push, email], template: friday-regulars }
+            catch_up: 2h
+            """##
+        ),
+        (
+            "Workflows/holiday-hours.yaml",
+            ##"""
+            # A one-off broadcast: the holiday opening hours, to everyone who came in this autumn.
+            id: holiday-hours
+            name: Holiday opening hours
+            description: On 20 December at 10:00 (the business's time), tell recent customers when we are open.
+            trigger:
+              once: { at: "2026-12-20T10:00" }
+            when:
+              - customer.visits_90d >= 1
+            actions:
+              - send: { channel: email, template: holiday-hours }
+            catch_up: 1d
+            """##
+        ),
+        (
             "Workflows/one-year-anniversary.yaml",
             ##"""
             # One year in the club: thank loyal members who still come by.
@@ -103,6 +151,20 @@ extension ExampleProject {
             actions:
               - send: { channel: [email, push], template: one-year-anniversary }
             catch_up: 3d
+            """##
+        ),
+        (
+            "Workflows/reward-ready.yaml",
+            ##"""
+            # Tell customers their reward is ready the moment a stamp card fills up.
+            id: reward-ready
+            name: Your reward is ready
+            description: When any stamp card earns a reward, say so right away (push if we can, else email).
+            trigger:
+              reward: { offer: "*" }      # fires once per reward earned: reward:OFFER:N
+            actions:
+              - send: { channel: [push, email], template: reward-ready }
+            catch_up: 1d
             """##
         ),
         (
@@ -245,6 +307,53 @@ extension ExampleProject {
             """##
         ),
         (
+            "Templates/first-visit-thanks.email.mustache",
+            ##"""
+            ---
+            subject: Thanks for coming in, {{customer.first_name}}
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>Thanks for your first visit to {{business.name}}. Your card has its first stamp: fill it and a drink is on us.</p>
+            <p>See you soon!</p>
+            <p>The {{business.name}} team</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
+            """##
+        ),
+        (
+            "Templates/friday-regulars.email.mustache",
+            ##"""
+            ---
+            subject: A Friday treat for our regulars
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>You're one of our regulars, so this Friday a pastry of the week comes with your coffee at {{business.name}}.</p>
+            <p>The {{business.name}} team</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
+            """##
+        ),
+        (
+            "Templates/friday-regulars.push.mustache",
+            ##"""
+            ---
+            title: Friday treat for our regulars 🥐
+            ---
+            This week's pastry is waiting for you at {{business.name}}, with your coffee.
+            """##
+        ),
+        (
+            "Templates/holiday-hours.email.mustache",
+            ##"""
+            ---
+            subject: Our holiday opening hours
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>{{business.name}} is open every day over the holidays, 8:00 to 14:00, and closed on 25 December and 1 January.</p>
+            <p>Happy holidays!</p>
+            <p>The {{business.name}} team</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
+            """##
+        ),
+        (
             "Templates/one-year-anniversary.email.mustache",
             ##"""
             ---
@@ -265,6 +374,28 @@ extension ExampleProject {
             title: One year with {{business.name}}!
             ---
             Thanks for a year of visits, {{customer.first_name}}. Your next pastry is on us.
+            """##
+        ),
+        (
+            "Templates/reward-ready.email.mustache",
+            ##"""
+            ---
+            subject: Your {{offer.name}} reward is ready, {{customer.first_name}}
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>Your <strong>{{offer.name}}</strong> card is full: your reward is waiting at the counter.</p>
+            <p>That makes {{progress.rewards_earned}} so far. Thanks for coming back!</p>
+            <p>The {{business.name}} team</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
+            """##
+        ),
+        (
+            "Templates/reward-ready.push.mustache",
+            ##"""
+            ---
+            title: Your {{offer.name}} reward is ready 🎉
+            ---
+            Show this at the counter at {{business.name}}: reward number {{progress.rewards_earned}} is on us.
             """##
         ),
         (

@@ -5,6 +5,16 @@ public enum TriggerKind: String, Sendable, Hashable, CaseIterable, Codable {
     case milestone
     case signup
     case segment
+    case reward
+    case visit
+    case once
+    case schedule
+
+    /// Whether its occurrences come from a stamp card, whose `offer.*` and `progress.*` conditions and templates read.
+    public var readsStampCard: Bool { self == .milestone || self == .reward }
+
+    /// Whether every customer is a candidate (whose `when` holds): a broadcast at the trigger's times.
+    public var isBroadcast: Bool { self == .once || self == .schedule }
 }
 
 /// A field that conditions and templates can read (design §4).
@@ -53,12 +63,12 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Fields of `offer.` (milestone workflows only).
+    /// Fields of `offer.` (milestone and reward workflows only).
     public enum OfferField: String, Sendable, Hashable, CaseIterable {
         case id, name, stamps_required
     }
 
-    /// Fields of `progress.` (milestone workflows only).
+    /// Fields of `progress.` (milestone and reward workflows only).
     public enum ProgressField: String, Sendable, Hashable, CaseIterable {
         case stamps, percent, stamps_remaining, rewards_earned
     }
@@ -72,7 +82,8 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
             switch self {
             case .kind: return Set(TriggerKind.allCases)
             case .days: return [.inactivity]
-            case .percent, .offer: return [.milestone]
+            case .percent: return [.milestone]
+            case .offer: return [.milestone, .reward]
             case .days_before: return [.birthday]
             case .days_after: return [.signup]
             case .enter: return [.segment]
@@ -171,15 +182,15 @@ public struct FieldCatalog: Sendable {
             }
         case "offer":
             if let f = Field.OfferField(rawValue: name) {
-                guard trigger == nil || trigger == .milestone else {
-                    return .failure(.unavailable("'\(path)' is only available in milestone workflows"))
+                guard trigger?.readsStampCard ?? true else {
+                    return .failure(.unavailable("'\(path)' is only available in milestone and reward workflows"))
                 }
                 return .success(.offer(f))
             }
         case "progress":
             if let f = Field.ProgressField(rawValue: name) {
-                guard trigger == nil || trigger == .milestone else {
-                    return .failure(.unavailable("'\(path)' is only available in milestone workflows"))
+                guard trigger?.readsStampCard ?? true else {
+                    return .failure(.unavailable("'\(path)' is only available in milestone and reward workflows"))
                 }
                 return .success(.progress(f))
             }
@@ -204,7 +215,7 @@ public struct FieldCatalog: Sendable {
     public var allPaths: [String] {
         var paths = Field.CustomerField.allCases.map { "customer.\($0.rawValue)" }
         if isCustomerOnly { return paths + Field.BusinessField.allCases.map { "business.\($0.rawValue)" } }
-        if trigger == nil || trigger == .milestone {
+        if trigger?.readsStampCard ?? true {
             paths += Field.OfferField.allCases.map { "offer.\($0.rawValue)" }
             paths += Field.ProgressField.allCases.map { "progress.\($0.rawValue)" }
         }

@@ -11,6 +11,14 @@ public enum Trigger: Sendable, Hashable {
     case signup(daysAfter: Int)
     /// Due at send_at on the local date a run first saw the customer in the segment.
     case segment(enter: String)
+    /// Due when a stamp card of `offer` (nil: any offer) has earned a reward: at the card's update.
+    case reward(offer: String?)
+    /// Due `delay` seconds after each visit.
+    case visit(delaySeconds: Int)
+    /// A broadcast due once, at `at` (ISO 8601: an instant, or a local time in the business zone).
+    case once(at: String)
+    /// A broadcast due at each time of the cron expression, in the business zone.
+    case schedule(Cron)
 
     /// The trigger's kind.
     public var kind: TriggerKind {
@@ -20,12 +28,37 @@ public enum Trigger: Sendable, Hashable {
         case .milestone: return .milestone
         case .signup: return .signup
         case .segment: return .segment
+        case .reward: return .reward
+        case .visit: return .visit
+        case .once: return .once
+        case .schedule: return .schedule
         }
     }
 
     /// Whether the due time is a local date at `send_at`.
     public var isDateBased: Bool {
         kind == .birthday || kind == .inactivity || kind == .segment
+    }
+
+    /// The trigger as a workflow writes it: `schedule: { cron: "0 10 * * 5" }`.
+    public var summary: String {
+        func list(_ numbers: [Int]) -> String { "[" + numbers.map(String.init).joined(separator: ", ") + "]" }
+        func offer(_ id: String?) -> String { id ?? "\"*\"" }
+        switch self {
+        case .birthday(let days): return "birthday: { days_before: \(days) }"
+        case .inactivity(let days): return "inactivity: { days: \(list(days)) }"
+        case .milestone(let id, let percents): return "milestone: { offer: \(offer(id)), percent: \(list(percents)) }"
+        case .signup(let days): return "signup: { days_after: \(days) }"
+        case .segment(let name): return "segment: { enter: \(name) }"
+        case .reward(let id): return "reward: { offer: \(offer(id)) }"
+        case .visit(let seconds):
+            let delay =
+                seconds % 86_400 == 0 && seconds > 0
+                ? "\(seconds / 86_400)d" : seconds % 3600 == 0 && seconds > 0 ? "\(seconds / 3600)h" : "\(seconds / 60)m"
+            return "visit: { delay: \(delay) }"
+        case .once(let at): return "once: { at: \"\(at)\" }"
+        case .schedule(let cron): return "schedule: { cron: \"\(cron)\" }"
+        }
     }
 
     /// The segment a `segment: { enter: NAME }` trigger watches.

@@ -156,6 +156,10 @@ public enum WorkflowParser {
         case .milestone: allowed = ["offer", "percent"]
         case .signup: allowed = ["days_after"]
         case .segment: allowed = ["enter"]
+        case .reward: allowed = ["offer"]
+        case .visit: allowed = ["delay"]
+        case .once: allowed = ["at"]
+        case .schedule: allowed = ["cron"]
         }
         let context = "the \(kind.rawValue) trigger"
         let empty = YAMLNode(.mapping([]), at: node?.location ?? SourceLocation(file: ""))
@@ -216,6 +220,46 @@ public enum WorkflowParser {
             }
             guard let offer, let percents else { return nil }
             return .milestone(offer: offer == "*" ? nil : offer, percents: percents)
+        case .reward:
+            guard let value = reader.required("offer", context: context, diagnostics: &diagnostics) else { return nil }
+            guard let offer = value.scalar, !offer.isEmpty else {
+                diagnostics.error("'offer' must be an offer id or \"*\" for any offer", at: value.location)
+                return nil
+            }
+            return .reward(offer: offer == "*" ? nil : offer)
+        case .visit:
+            var delay = 0
+            if let value = reader["delay"] {
+                guard let text = value.scalar, let duration = DurationSpec(parsing: text), duration.seconds <= 366 * 86_400
+                else {
+                    diagnostics.error(
+                        "'delay' must be a duration such as 0m, 2h or 1d (at most a year), not '\(value)'", at: value.location)
+                    return nil
+                }
+                delay = duration.seconds
+            }
+            return .visit(delaySeconds: delay)
+        case .once:
+            guard let value = reader.required("at", context: context, diagnostics: &diagnostics) else { return nil }
+            guard let text = value.scalar, ISO8601.parts(text) != nil else {
+                diagnostics.error(
+                    "'at' must be an ISO 8601 time such as \"2026-12-20T10:00\" (the business's zone) or "
+                        + "\"2026-12-20T10:00:00Z\", not '\(value)'", at: value.location)
+                return nil
+            }
+            return .once(at: text)
+        case .schedule:
+            guard let value = reader.required("cron", context: context, diagnostics: &diagnostics) else { return nil }
+            guard let text = value.scalar else {
+                diagnostics.error("'cron' must be a cron expression such as \"0 10 * * 1\"", at: value.location)
+                return nil
+            }
+            do {
+                return .schedule(try Cron(parsing: text))
+            } catch {
+                diagnostics.error("invalid 'cron': \(error.description)", at: value.location)
+                return nil
+            }
         }
     }
 
