@@ -50,6 +50,23 @@ extension PostgresStore: EventStore {
         return summary
     }
 
+    public func deliveredCounts(after: [Date], through: Date) async throws -> [String: [Int]] {
+        guard let earliest = after.min() else { return [:] }
+        // The instants are whole numbers, written into the text (their count varies).
+        let counts = after.map { "count(*) FILTER (WHERE delivered_at > \(StoredInstant.millis($0)))" }.joined(separator: ", ")
+        let rows = try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT workflow_id, ARRAY[\(counts)] FROM outbox
+                    WHERE status = 'delivered' AND delivered_at > \(StoredInstant.millis(earliest))
+                      AND delivered_at <= \(StoredInstant.millis(through))
+                    GROUP BY workflow_id
+                    """), logger: logger)
+        var result: [String: [Int]] = [:]
+        for try await (workflow, counts) in rows.decode((String, [Int64]).self) { result[workflow] = counts.map(Int.init) }
+        return result
+    }
+
     @discardableResult
     public func record(_ event: DeliveryEvent, consent: [ConsentChange] = [], receivedAt: Date) async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in

@@ -1,5 +1,6 @@
 import Foundation
 import NudgeEngine
+import NudgeLanguage
 import NudgePostgres
 import NudgeStore
 import NudgeTestSupport
@@ -15,7 +16,7 @@ enum PostgresTwin {
     /// Plans on a fresh PostgreSQL database holding the rows of `source` and expects `plan`.
     static func expectSamePlan(
         _ plan: Plan, project: Project, source: AppDatabase, now: Date, workflows: Set<String>? = nil, render: Bool,
-        sourceLocation: SourceLocation = #_sourceLocation
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) async throws {
         guard isEnabled else { return }
         let (store, url) = try await PostgresServer.freshStore()
@@ -29,6 +30,31 @@ enum PostgresTwin {
             #expect(
                 counts == [plan.candidates, plan.alreadySent, plan.filteredOut], "PostgreSQL counts otherwise",
                 sourceLocation: sourceLocation)
+        } catch {
+            await store.close()
+            try? await PostgresServer.drop(url)
+            throw error
+        }
+        await store.close()
+        try await PostgresServer.drop(url)
+    }
+
+    /// Makes `nudge workflows`' overview again on a PostgreSQL copy of `source` (its outbox too) and expects `lines`.
+    static func expectSameOverview(
+        _ lines: [WorkflowOverview], project: Project, source: AppDatabase, now: Date,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) async throws {
+        guard isEnabled else { return }
+        let (store, url) = try await PostgresServer.freshStore()
+        func shown(_ lines: [WorkflowOverview]) -> [String] {
+            lines.map { "\($0.workflow.id) \($0.status) \($0.delivered7d) \($0.delivered30d) \(String(describing: $0.nextDue))" }
+        }
+        do {
+            try await store.replaceContents(from: source, messages: true)
+            let delivered = try await store.deliveredCounts(
+                after: [now.addingTimeInterval(-7 * 86_400), now.addingTimeInterval(-30 * 86_400)], through: now)
+            let twin = try await Planner(project: project, store: store).workflowOverview(now: now, delivered: delivered)
+            #expect(shown(twin) == shown(lines), "PostgreSQL shows other workflows", sourceLocation: sourceLocation)
         } catch {
             await store.close()
             try? await PostgresServer.drop(url)

@@ -53,7 +53,7 @@ struct CommandTests {
         return project
     }
 
-    @Test("import, dry-run, run, status and history print the same on both stores")
+    @Test("import, dry-run, run, status, workflows and history print the same on both stores")
     func sameOutput() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nudge-pg-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -79,6 +79,9 @@ struct CommandTests {
             #expect(run.status == 0, "\(run.stderr)")
             let status = try Self.nudge(["status", "--db", store, "--format", "json"], project: project)
             printed.append(status.stdout)
+            let workflows = try Self.nudge(["workflows", "--db", store, "--now", now, "--format", "json"], project: project)
+            #expect(workflows.status == 0, "\(workflows.stderr)")
+            printed.append(workflows.stdout)
             let customer = try #require(plan.stdout.split(separator: "\n").first.flatMap {
                 (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
             }?["customer"] as? String)

@@ -262,4 +262,26 @@ extension AppDatabase {
             ).map { OutboxSummaryRow(channel: $0["channel"], state: $0["state"], count: $0["n"]) }
         }
     }
+
+    /// For each workflow: messages delivered after each instant of `after`, by `through` (one scan of the outbox
+    /// rows delivered since the earliest).
+    public func deliveredCounts(after: [Date], through: Date) throws -> [String: [Int]] {
+        guard let earliest = after.min() else { return [:] }
+        let millis = after.map(StoredInstant.millis)
+        let counts = millis.map { _ in "sum(delivered_at > ?)" }.joined(separator: ", ")
+        return try reader.read { db in
+            var result: [String: [Int]] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT workflow_id, \(counts) FROM outbox
+                    WHERE status = 'delivered' AND delivered_at > ? AND delivered_at <= ? GROUP BY workflow_id
+                    """,
+                arguments: StatementArguments(millis + [StoredInstant.millis(earliest), StoredInstant.millis(through)]))
+            while let row = try rows.next() {
+                result[row[0]] = (1...millis.count).map { row[$0] as Int }
+            }
+            return result
+        }
+    }
 }

@@ -121,6 +121,9 @@ public protocol EventStore: Sendable {
     func customerExists(_ id: String) async throws -> Bool
     /// Outbox counts by channel and state.
     func outboxSummary() async throws -> [OutboxSummaryRow]
+    /// For each workflow with messages delivered in `(earliest of after, through]`: how many were delivered after
+    /// each instant of `after` (and by `through`), in order.
+    func deliveredCounts(after: [Date], through: Date) async throws -> [String: [Int]]
     /// Records a provider's event once (false when its id was seen already) with the consent changes it causes.
     func record(_ event: DeliveryEvent, consent: [ConsentChange], receivedAt: Date) async throws -> Bool
     /// The customers with this phone number.

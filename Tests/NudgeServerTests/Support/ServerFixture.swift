@@ -236,6 +236,12 @@ final class TwinEventStore: EventStore {
         return here
     }
 
+    func deliveredCounts(after: [Date], through: Date) async throws -> [String: [Int]] {
+        let here = try await sqlite.deliveredCounts(after: after, through: through)
+        #expect(try await postgres.deliveredCounts(after: after, through: through) == here)
+        return here
+    }
+
     func record(_ event: DeliveryEvent, consent: [ConsentChange], receivedAt: Date) async throws -> Bool {
         let here = try await sqlite.record(event, consent: consent, receivedAt: receivedAt)
         #expect(try await postgres.record(event, consent: consent, receivedAt: receivedAt) == here)
