@@ -19,9 +19,7 @@ enum PostgresTwin {
         sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) async throws {
         guard isEnabled else { return }
-        let (store, url) = try await PostgresServer.freshStore()
-        do {
-            try await store.replaceContents(from: source, messages: true)
+        try await withCopy(of: source) { store in
             let twin = try await Planner(project: project, store: store).plan(now: now, workflowIDs: workflows, render: render)
             let expected: [String] = plan.messages.map { $0.jsonLine(includeRendered: true) }
             let planned: [String] = twin.messages.map { $0.jsonLine(includeRendered: true) }
@@ -30,6 +28,15 @@ enum PostgresTwin {
             #expect(
                 counts == [plan.candidates, plan.alreadySent, plan.filteredOut], "PostgreSQL counts otherwise",
                 sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Runs `body` on a fresh PostgreSQL database holding the rows of `source` (its outbox too), then drops it.
+    static func withCopy(of source: AppDatabase, _ body: (PostgresStore) async throws -> Void) async throws {
+        let (store, url) = try await PostgresServer.freshStore()
+        do {
+            try await store.replaceContents(from: source, messages: true)
+            try await body(store)
         } catch {
             await store.close()
             try? await PostgresServer.drop(url)
@@ -45,22 +52,14 @@ enum PostgresTwin {
         sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) async throws {
         guard isEnabled else { return }
-        let (store, url) = try await PostgresServer.freshStore()
         func shown(_ lines: [WorkflowOverview]) -> [String] {
             lines.map { "\($0.workflow.id) \($0.status) \($0.delivered7d) \($0.delivered30d) \(String(describing: $0.nextDue))" }
         }
-        do {
-            try await store.replaceContents(from: source, messages: true)
+        try await withCopy(of: source) { store in
             let delivered = try await store.deliveredCounts(
                 after: [now.addingTimeInterval(-7 * 86_400), now.addingTimeInterval(-30 * 86_400)], through: now)
             let twin = try await Planner(project: project, store: store).workflowOverview(now: now, delivered: delivered)
             #expect(shown(twin) == shown(lines), "PostgreSQL shows other workflows", sourceLocation: sourceLocation)
-        } catch {
-            await store.close()
-            try? await PostgresServer.drop(url)
-            throw error
         }
-        await store.close()
-        try await PostgresServer.drop(url)
     }
 }
