@@ -45,7 +45,7 @@ enum TemplateScanner {
                 end += 1
             }
             guard found else { return variables }
-            let inner = String(String.UnicodeScalarView(scalars[start..<end])).trimmingCharacters(in: .whitespaces)
+            let inner = MessageTemplate.trimmingSpaces(String(String.UnicodeScalarView(scalars[start..<end])))
             advance(end + closing.count - i)
             guard let sigil = inner.unicodeScalars.first else { continue }
             var name = inner
@@ -60,13 +60,13 @@ enum TemplateScanner {
                 continue
             case "#", "^":
                 kind = "open"
-                name = String(inner.dropFirst()).trimmingCharacters(in: .whitespaces)
+                name = MessageTemplate.trimmingSpaces(inner.dropFirst())
             case "/":
-                name = String(inner.dropFirst()).trimmingCharacters(in: .whitespaces)
+                name = MessageTemplate.trimmingSpaces(inner.dropFirst())
                 if !sections.isEmpty { sections.removeLast() }
                 continue
             case "&":
-                name = String(inner.dropFirst()).trimmingCharacters(in: .whitespaces)
+                name = MessageTemplate.trimmingSpaces(inner.dropFirst())
             default:
                 break
             }
