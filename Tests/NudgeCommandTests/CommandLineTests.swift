@@ -333,3 +333,35 @@ struct ArgumentParsingTests {
         #expect(command.file == "v.csv")
     }
 }
+
+@Suite("nudge workflows, run as a process")
+struct WorkflowsCommandTests {
+    @Test("a table of every workflow: status, what it sent in 7 and 30 days, next due time and trigger")
+    func table() throws {
+        let now = "2026-11-25T15:00:00Z"
+        let project = try DemoProject.make(customers: 300, now: now)
+        let run = try project.nudge(["run", "--now", now])
+        #expect(run.status == 0, "\(run.stderr)")
+        // The run delivered at the wall clock's time, after --now: asked a minute after --now, nothing counts yet.
+        let before = try project.nudge(["workflows", "--now", "2026-11-25T15:01:00Z"])
+        #expect(before.status == 0, "\(before.stderr)")
+        let lines = before.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+            == "WORKFLOW STATUS SENT 7D SENT 30D NEXT DUE TRIGGER")
+        #expect(lines.count == 14)
+        let holiday = try #require(lines.first { $0.hasPrefix("holiday-hours ") })
+        #expect(holiday.contains(" scheduled ") && holiday.contains("2026-12-20T10:00:00-05:00"))
+        #expect(holiday.hasSuffix("once: { at: \"2026-12-20T10:00\" }"))
+        let friday = try #require(lines.first { $0.hasPrefix("friday-regulars ") })
+        // 27 November 2026 is a Friday.
+        #expect(friday.contains(" active ") && friday.contains("2026-11-27T10:00:00-05:00"))
+        // Asked now, the run's deliveries are in the last 7 days.
+        let json = try project.nudge(["workflows", "--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let sent = json.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }.map { ($0["sent_7d"] as? Int) ?? -1 }
+        let delivered = run.stderr.firstMatch(of: /delivered (\d+)/).map { Int($0.1)! } ?? -1
+        #expect(sent.count == 13 && sent.reduce(0, +) == delivered && delivered > 0, "\(json.stdout)")
+    }
+}
