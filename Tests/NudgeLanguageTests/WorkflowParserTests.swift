@@ -529,4 +529,18 @@ struct WorkflowParserTests {
         #expect(diagnostics.all.first?.message == "earlier")
         #expect(diagnostics.hasErrors)
     }
+
+    @Test("a broadcast without 'when' is a warning at its trigger; with one, or with when: 'true', it is not")
+    func broadcastWithoutWhen() {
+        let (workflow, diagnostics) = parse(file(trigger: "  schedule: { cron: \"0 10 * * 5\" }"))
+        #expect(workflow != nil)
+        #expect(
+            diagnostics == [
+                "Workflows/x.yaml:3:3: warning: a schedule workflow without 'when' is sent to every customer "
+                    + "(pick its audience, e.g. when: '\"regulars\" in customer.segments', or when: 'true' for everyone)"
+            ])
+        #expect(parse(file(trigger: "  once: { at: \"2026-12-20T10:00\" }", when: "'true'")).diagnostics.isEmpty)
+        #expect(parse(file(trigger: "  once: { at: \"2026-12-20T10:00\" }", when: "customer.visits_total > 0")).diagnostics.isEmpty)
+        #expect(parse(file(trigger: "  reward: { offer: coffee }")).diagnostics.isEmpty)
+    }
 }

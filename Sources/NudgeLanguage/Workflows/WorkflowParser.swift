@@ -48,6 +48,12 @@ public enum WorkflowParser {
         }
 
         var conditions: [Condition] = []
+        if let kind = trigger?.kind, kind.isBroadcast, root["when"].map(\.isNull) ?? true, let triggerNode = root["trigger"] {
+            // Not an error (a small shop may mean everyone), but the one line that keeps a broadcast to its audience.
+            local.warning(
+                "a \(kind.rawValue) workflow without 'when' is sent to every customer", at: triggerNode.location,
+                suggestion: "pick its audience, e.g. when: '\"regulars\" in customer.segments', or when: 'true' for everyone")
+        }
         if let whenNode = root["when"], !whenNode.isNull {
             let items = whenNode.sequence ?? [whenNode]
             let catalog = FieldCatalog(trigger: triggerKind, segments: segments)
