@@ -86,8 +86,8 @@ struct TriggerScan {
         case .segment: return []  // the planner's segment stage finds the members (`segmentEntries`)
         case .reward(let offer): return try await rewards(offer: offer, store: store)
         case .visit(let delay): return try await visits(delaySeconds: delay, store: store)
-        case .once(let at):
-            guard let due = ISO8601.parts(at)?.instant(in: config.timeZone), isInWindow(due) else { return [] }
+        case .once:
+            guard let due = workflow.trigger.onceInstant(in: config.timeZone), isInWindow(due) else { return [] }
             return try await broadcast([(key: "once", due: due)], store: store)
         case .schedule(let cron):
             let times = cron.times(in: config.timeZone, after: windowStart, through: now)
@@ -240,23 +240,15 @@ struct TriggerScan {
     // MARK: Broadcasts
 
     /// Every customer, once for each of `times` (the `once` and `schedule` triggers): their `when` conditions pick
-    /// the audience. Customers are read a page at a time, in id order.
+    /// the audience. Customers are read a page at a time, in id order (`CustomerSweep`, reading nothing more).
     func broadcast(_ times: [(key: String, due: Date)], store: any PlanningStore) async throws -> [Occurrence] {
         guard !times.isEmpty else { return [] }
         var result: [Occurrence] = []
-        var after: String?
-        let pageSize = 10_000
-        while true {
-            let page = try await store.customerPage(after: after, limit: pageSize)
-            for customer in page {
-                let zone = zone(of: customer)
-                for time in times {
-                    result.append(
-                        Occurrence(workflowID: workflow.id, customer: customer, key: time.key, due: time.due, zone: zone))
-                }
+        try await CustomerSweep(store: store, config: config, now: now, readsRecentVisits: false).forEach { view in
+            for time in times {
+                result.append(
+                    Occurrence(workflowID: workflow.id, customer: view.customer, key: time.key, due: time.due, zone: view.zone))
             }
-            guard page.count == pageSize, let last = page.last else { break }
-            after = last.id
         }
         return result
     }

@@ -40,7 +40,7 @@ extension Planner {
             var status = WorkflowOverview.Status.active
             if !workflow.isEnabled {
                 status = .paused
-            } else if case .once(let at) = workflow.trigger, let due = ISO8601.parts(at)?.instant(in: project.config.timeZone) {
+            } else if let due = workflow.trigger.onceInstant(in: project.config.timeZone) {
                 status = due > now ? .scheduled : .completed
             }
             let counts = delivered[workflow.id] ?? []
@@ -59,8 +59,8 @@ extension Planner {
     func nextDue(_ workflow: Workflow, after now: Date, zones: [String]) async throws -> Date? {
         let zone = project.config.timeZone
         switch workflow.trigger {
-        case .once(let at):
-            guard let due = ISO8601.parts(at)?.instant(in: zone), due > now else { return nil }
+        case .once:
+            guard let due = workflow.trigger.onceInstant(in: zone), due > now else { return nil }
             return due
         case .schedule(let cron):
             // Up to four years ahead: an expression for 29 February fires once in four.

@@ -119,13 +119,11 @@ public struct Cron: Sendable, Hashable, CustomStringConvertible {
                     due = change
                 }
                 guard after < due, due <= through, firedAt.insert(due).inserted else { continue }
-                result.append((local: "\(date)T\(Self.twoDigits(hour)):\(Self.twoDigits(minute))", due: due))
+                result.append((local: "\(date)T\(TimeOfDay(hour: hour, minute: minute))", due: due))
             }
         }
         return result.sorted { $0.due < $1.due }
     }
-
-    static func twoDigits(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
     static func secondsIntoDay(_ instant: Date, in zone: TimeZone) -> Int {
         let seconds = Int(instant.timeIntervalSince1970.rounded(.down)) + zone.secondsFromGMT(for: instant)

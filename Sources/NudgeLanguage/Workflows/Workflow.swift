@@ -1,3 +1,4 @@
+public import Foundation
 public import NudgeCore
 /// A workflow's trigger (design §5).
 public enum Trigger: Sendable, Hashable {
@@ -38,6 +39,13 @@ public enum Trigger: Sendable, Hashable {
     /// Whether the due time is a local date at `send_at`.
     public var isDateBased: Bool {
         kind == .birthday || kind == .inactivity || kind == .segment
+    }
+
+    /// When a `once` trigger falls due: its local time read in `zone` (the business's), or the instant it names
+    /// with its offset; nil for other triggers.
+    public func onceInstant(in zone: TimeZone) -> Date? {
+        guard case .once(let at) = self else { return nil }
+        return ISO8601.parts(at)?.instant(in: zone)
     }
 
     /// The trigger as a workflow writes it: `schedule: { cron: "0 10 * * 5" }`.
