@@ -105,27 +105,37 @@ struct LeaseTests {
         #expect(try await fixture.record("msg_1").providerMessageId == "already-written")
     }
 
-    /// An adapter that takes longer than the lease: the clock jumps past the lease's end, wall time passes, and
-    /// another owner tries to take the message over before the delivery finishes.
+    /// An adapter that takes longer than the lease: the clock jumps past the lease's end, the run is given time to
+    /// renew it (up to 20 s of wall time, however loaded the machine), and another owner tries to take the message
+    /// over before the delivery finishes.
     final class SlowAdapter: ChannelAdapter {
-        let database: any Store
+        let fixture: DeliveryFixture
         let clock: TestClock
         let lease: Double
         let takenOver = Mutex<[String]>([])
 
-        init(database: any Store, clock: TestClock, lease: Double) {
-            self.database = database
+        init(fixture: DeliveryFixture, clock: TestClock, lease: Double) {
+            self.fixture = fixture
             self.clock = clock
             self.lease = lease
         }
 
         func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
             clock.advance(by: 2 * lease)
-            try await Task.sleep(for: .seconds(lease))
-            let stolen = try await database.claimOutbox(owner: "host-b/2/b", now: clock.now, leaseSeconds: lease, limit: 10)
+            try await LeaseTests.wait(seconds: 20) {
+                try await fixture.record(message.id).leaseExpiresAt ?? 0 > StoredInstant.millis(clock.now)
+            }
+            let stolen = try await fixture.store.claimOutbox(
+                owner: "host-b/2/b", now: clock.now, leaseSeconds: lease, limit: 10)
             takenOver.withLock { $0 += stolen.map(\.id) }
             return DeliveryReceipt()
         }
+    }
+
+    /// Polls `condition` every 20 ms for at most `seconds` of wall time.
+    static func wait(seconds: Double, until condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while try await !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
     }
 
     @Test("a delivery that outlasts its lease renews it, so an overlapping run cannot take the message over", arguments: Backend.available)
@@ -133,7 +143,7 @@ struct LeaseTests {
         let fixture = try await DeliveryFixture.make(backend)
         try await fixture.insert([DeliveryFixture.message("msg_1")])
         let clock = TestClock()
-        let adapter = SlowAdapter(database: fixture.store, clock: clock, lease: 0.6)
+        let adapter = SlowAdapter(fixture: fixture, clock: clock, lease: 0.6)
         let summary = try await fixture.dispatcher([.email: adapter], clock: clock, leaseSeconds: 0.6).drain()
         #expect(summary.delivered == 1)
         #expect(adapter.takenOver.withLock { $0 }.isEmpty)
@@ -172,18 +182,12 @@ struct LeaseTests {
             self.lease = lease
         }
 
-        /// Polls `condition` every 20 ms for at most `seconds`.
-        func wait(seconds: Double, until condition: () async throws -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(seconds)
-            while try await !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        }
-
         func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
             delivered.withLock { $0.append(message.id) }
             guard message.id == "msg_1" else { return DeliveryReceipt() }
-            try await wait(seconds: 20) { try await fixture.record("msg_2").leaseOwner != nil }
+            try await LeaseTests.wait(seconds: 20) { try await fixture.record("msg_2").leaseOwner != nil }
             clock.advance(by: 2 * lease)
-            try await wait(seconds: 20) {
+            try await LeaseTests.wait(seconds: 20) {
                 try await fixture.record("msg_2").leaseExpiresAt ?? 0 > StoredInstant.millis(clock.now)
             }
             let stolen = try await fixture.store.claimOutbox(
