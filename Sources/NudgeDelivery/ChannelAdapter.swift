@@ -86,6 +86,8 @@ public struct OutboundMessage: Sendable {
         if let text = record.textBody { object.add("text", text) }
         object.add("due", instant: StoredInstant.date(record.dueAt))
         object.add("sent_at", instant: sentAt)
+        // Only a workflow with an A/B split has variants: analytics compare them by this key.
+        if let variant = record.variant { object.add("variant", variant) }
     }
 }
 

@@ -28,6 +28,9 @@ extension PostgresStore: ImportStore {
         String($0.trimmingCharacters(in: .whitespacesAndNewlines).prefix { $0 != ":" })
     }
 
+    /// The columns of the offer table, as the scratch database and COPY carry them.
+    static let offerColumns = ["id", "name", "stamps_required", "published_at", "category"]
+
     /// Fills `customer_activity` for the customers with visits, or only for those in `touched` (a query of
     /// customer ids), from their visits; `intoEmptyTable` when it holds no row yet.
     static func activityUpsert(touched: String?, intoEmptyTable empty: Bool) -> String {
@@ -85,8 +88,8 @@ extension PostgresStore: ImportStore {
         }
         if kind == .offers || kind == .progress {
             try await seed(
-                scratch, table: "offer", columns: ["id", "name", "stamps_required"],
-                "SELECT id, name, stamps_required::text FROM offer WHERE id = ANY(\(keys.offerIDs))")
+                scratch, table: "offer", columns: Self.offerColumns,
+                "SELECT id, name, stamps_required::text, published_at::text, category FROM offer WHERE id = ANY(\(keys.offerIDs))")
         }
         if kind == .progress, counts.progress > 0 {
             try await seed(
@@ -179,11 +182,14 @@ extension PostgresStore: ImportStore {
                     DELETE FROM erasure; DELETE FROM erasure_key
                     """, logger: logger)
             var tables: [(String, [String], [String])] = [
-                ("offer", ["id", "name", "stamps_required"], ["id"]),
+                ("offer", Self.offerColumns, ["id"]),
                 ("customer", Self.customerColumnNames, ["id"]),
                 ("visit", ImportKind.visitColumns, ["customer_id", "visited_at"]),
                 ("progress", ImportKind.progressColumns, ["customer_id", "offer_id"]),
-                ("ledger", ["workflow_id", "customer_id", "occurrence", "committed_at"], ["workflow_id", "customer_id", "occurrence"]),
+                (
+                    "ledger", ["workflow_id", "customer_id", "occurrence", "committed_at", "variant", "due_at"],
+                    ["workflow_id", "customer_id", "occurrence"]
+                ),
                 ("segment_entry", ["segment", "customer_id", "entered_on"], ["segment", "customer_id"]),
                 ("erasure", ["pseudonym", "erased_at", "key_check"], ["pseudonym"]),
                 ("erasure_key", ["id", "secret"], ["id"]),
@@ -203,6 +209,7 @@ extension PostgresStore: ImportStore {
                             "id", "workflow_id", "customer_id", "occurrence", "action_index", "channel", "recipient", "template",
                             "heading_key", "heading", "body", "due_at", "created_at", "status", "reason", "attempts",
                             "next_attempt_at", "lease_owner", "lease_expires_at", "delivered_at", "provider_message_id", "text_body",
+                            "variant", "category",
                         ], ["id"]
                     ),
                     (
@@ -485,11 +492,13 @@ extension PostgresStore: ImportStore {
     }
 
     func upsertOffers(from scratch: AppDatabase, header: [String], _ connection: PostgresConnection) async throws {
-        try await stage("offer", from: scratch, columns: ["id", "name", "stamps_required"], key: ["id"], connection)
+        try await stage("offer", from: scratch, columns: Self.offerColumns, key: ["id"], connection)
         try await connection.query(
             """
-            INSERT INTO offer SELECT * FROM offer_in
-            ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, stamps_required = EXCLUDED.stamps_required
+            INSERT INTO offer (id, name, stamps_required, published_at, category)
+            SELECT id, name, stamps_required, published_at, category FROM offer_in
+            ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, stamps_required = EXCLUDED.stamps_required,
+              published_at = EXCLUDED.published_at, category = EXCLUDED.category
             """, logger: logger)
     }
 

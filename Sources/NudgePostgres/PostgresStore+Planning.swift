@@ -363,6 +363,44 @@ extension PostgresStore: PlanningStore {
         return cards
     }
 
+    public func capCounted(customerIDs: [String], after: Date) async throws -> [String: [CountedMessage]] {
+        guard !customerIDs.isEmpty else { return [:] }
+        let rows = try await client.query(
+            """
+            SELECT customer_id, channel, at FROM (
+              SELECT customer_id, channel, CASE status WHEN 'delivered' THEN delivered_at ELSE next_attempt_at END AS at
+              FROM outbox
+              WHERE customer_id = ANY(\(customerIDs)) AND status IN ('delivered', 'pending')
+                AND coalesce(category, 'marketing') = 'marketing') AS m
+            WHERE at > \(StoredInstant.millis(after)) ORDER BY customer_id, at
+            """, logger: logger)
+        var counted: [String: [CountedMessage]] = [:]
+        for try await (customer, channel, at) in rows.decode((String, String?, Int64).self) {
+            counted[customer, default: []].append(CountedMessage(channel: channel, at: StoredInstant.date(at)))
+        }
+        return counted
+    }
+
+    public func publishedOffers(after: Date, through: Date) async throws -> [OfferState] {
+        let rows = try await client.query(
+            """
+            SELECT id, name, stamps_required, published_at, category FROM offer
+            WHERE published_at > \(StoredInstant.millis(after)) AND published_at <= \(StoredInstant.millis(through))
+            ORDER BY published_at, id
+            """, logger: logger)
+        var offers: [OfferState] = []
+        for try await row in rows {
+            let random = row.makeRandomAccess()
+            offers.append(
+                OfferState(
+                    id: try random[0].decode(String.self), name: try random[1].decode(String?.self),
+                    stampsRequired: Int(try random[2].decode(Int64.self)),
+                    publishedAt: StoredInstant.date(try random[3].decode(Int64.self)),
+                    category: try random[4].decode(String?.self)))
+        }
+        return offers
+    }
+
     /// A session advisory lock held on one pooled connection while `body` plans and commits on others.
     public func withPlanningLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         try await client.withConnection { connection in
@@ -382,17 +420,24 @@ extension PostgresStore: PlanningStore {
         guard !messages.isEmpty else { return [] }
         var keys: [LedgerKey] = []
         var committedAt: [Int64] = []
+        var variants: [String] = []  // "" for none: a variant has a name
+        var dueAt: [Int64] = []
         var seen = Set<LedgerKey>()
         for message in messages where seen.insert(message.ledgerKey).inserted {
             keys.append(message.ledgerKey)
             committedAt.append(message.createdAt)
+            variants.append(message.variant ?? "")
+            dueAt.append(message.dueAt)
         }
         return try await client.withTransaction(logger: logger) { connection in
             var won = Set<LedgerKey>()
             let rows = try await connection.query(
                 """
-                INSERT INTO ledger (workflow_id, customer_id, occurrence, committed_at)
-                SELECT * FROM unnest(\(keys.map(\.workflowID)), \(keys.map(\.customerID)), \(keys.map(\.occurrence)), \(committedAt))
+                INSERT INTO ledger (workflow_id, customer_id, occurrence, committed_at, variant, due_at)
+                SELECT w, c, o, t, NULLIF(v, ''), d
+                FROM unnest(
+                  \(keys.map(\.workflowID)), \(keys.map(\.customerID)), \(keys.map(\.occurrence)), \(committedAt), \(variants),
+                  \(dueAt)) AS u(w, c, o, t, v, d)
                 ON CONFLICT DO NOTHING
                 RETURNING workflow_id, customer_id, occurrence
                 """, logger: logger)
@@ -408,7 +453,7 @@ extension PostgresStore: PlanningStore {
                 columns: [
                     "id", "workflow_id", "customer_id", "occurrence", "action_index", "channel", "recipient", "template",
                     "heading_key", "heading", "body", "text_body", "due_at", "created_at", "status", "reason",
-                    "next_attempt_at",
+                    "next_attempt_at", "variant", "category",
                 ], logger: logger
             ) { writer in
                 var text = CopyText()
@@ -417,7 +462,8 @@ extension PostgresStore: PlanningStore {
                         message.id, message.workflowId, message.customerId, message.occurrence, String(message.actionIndex),
                         message.channel, message.recipient, message.template, message.headingKey, message.heading,
                         message.body, message.textBody, String(message.dueAt), String(message.createdAt),
-                        message.status.rawValue, message.reason, String(message.nextAttemptAt),
+                        message.status.rawValue, message.reason, String(message.nextAttemptAt), message.variant,
+                        message.category,
                     ])
                     committed.insert(message.id)
                     if text.isFull {

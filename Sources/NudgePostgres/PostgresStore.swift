@@ -379,6 +379,26 @@ public final class PostgresStore: Sendable {
             )
             """
         ),
+        (
+            "v13-offer-publishing",
+            // When an offer is published and its category, for the new_offer trigger.
+            """
+            ALTER TABLE offer ADD COLUMN published_at BIGINT;
+            ALTER TABLE offer ADD COLUMN category TEXT COLLATE "C";
+            CREATE INDEX offer_on_published_at ON offer(published_at) WHERE published_at IS NOT NULL;
+            """
+        ),
+        (
+            "v14-split-and-policy",
+            // The variant of a workflow's A/B split each customer got, in the ledger and on each message; each
+            // message's category, which frequency caps count; when each occurrence fell due.
+            """
+            ALTER TABLE ledger ADD COLUMN due_at BIGINT;
+            ALTER TABLE ledger ADD COLUMN variant TEXT COLLATE "C";
+            ALTER TABLE outbox ADD COLUMN variant TEXT COLLATE "C";
+            ALTER TABLE outbox ADD COLUMN category TEXT COLLATE "C";
+            """
+        ),
     ]
 
     /// Applies the migrations not yet recorded, one transaction each, under an advisory lock (several runners may

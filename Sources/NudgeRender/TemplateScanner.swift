@@ -92,8 +92,11 @@ extension TemplateVariable {
         if extraNames.contains(name) { return nil }
         if TemplateVariable.groups.contains(name) {
             if !isSection { return ("'\(name)' is a group of fields; name one, such as '\(name).\(catalog.allPaths.first { $0.hasPrefix(name + ".") }?.split(separator: ".").last ?? "id")'", nil) }
-            if let trigger = catalog.trigger, !trigger.readsStampCard, name == "offer" || name == "progress" {
-                return ("'\(name)' is only available in milestone and reward workflows", nil)
+            if let trigger = catalog.trigger, !trigger.readsOffer, name == "offer" {
+                return ("'offer' is only available in milestone, reward and new_offer workflows", nil)
+            }
+            if let trigger = catalog.trigger, !trigger.readsStampCard, name == "progress" {
+                return ("'progress' is only available in milestone and reward workflows", nil)
             }
             return nil
         }

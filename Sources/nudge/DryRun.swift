@@ -102,12 +102,13 @@ struct PlanPrinter {
             let zone = TimeZone(identifier: message.timeZone) ?? project.config.timeZone
             rows.append([
                 ISO8601.format(message.due, in: zone),
-                message.workflowID,
+                message.workflowID + (message.variant.map { " [\($0)]" } ?? ""),
                 message.customerID,
                 message.channel?.rawValue ?? "-",
                 message.status.rawValue,
                 message.status == .send
                     ? message.occurrence + (message.segments.map { " (\($0.count) \($0.encoding.rawValue) segment\($0.count == 1 ? "" : "s"))" } ?? "")
+                        + (message.sendAfter.map { " (send after \(ISO8601.format($0, in: zone)))" } ?? "")
                     : "\(message.occurrence): \(message.reason ?? "")",
             ])
         }

@@ -47,7 +47,7 @@ extension NudgeCommand {
                         JSONText.object([
                             ("id", message.id), ("workflow", message.workflowId), ("occurrence", message.occurrence),
                             ("channel", message.channel), ("to", message.recipient), ("template", message.template),
-                            ("status", historyState(message)), ("reason", message.reason),
+                            ("status", historyState(message)), ("reason", message.reason), ("variant", message.variant),
                             ("created_at", ISO8601.format(StoredInstant.date(message.createdAt))),
                             ("delivered_at", message.deliveredAt.map { ISO8601.format(StoredInstant.date($0)) }),
                             ("attempts", attempts.count),

@@ -348,7 +348,9 @@ struct WorkflowsCommandTests {
         let lines = before.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
             == "WORKFLOW STATUS SENT 7D SENT 30D NEXT DUE TRIGGER")
-        #expect(lines.count == 14)
+        #expect(lines.count == 15)
+        let offer = try #require(lines.first { $0.hasPrefix("new-offer ") })
+        #expect(offer.contains(" active ") && offer.hasSuffix("new_offer: {}"))
         let holiday = try #require(lines.first { $0.hasPrefix("holiday-hours ") })
         #expect(holiday.contains(" scheduled ") && holiday.contains("2026-12-20T10:00:00-05:00"))
         #expect(holiday.hasSuffix("once: { at: \"2026-12-20T10:00\" }"))
@@ -362,6 +364,6 @@ struct WorkflowsCommandTests {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
         }.map { ($0["sent_7d"] as? Int) ?? -1 }
         let delivered = run.stderr.firstMatch(of: /delivered (\d+)/).map { Int($0.1)! } ?? -1
-        #expect(sent.count == 13 && sent.reduce(0, +) == delivered && delivered > 0, "\(json.stdout)")
+        #expect(sent.count == 14 && sent.reduce(0, +) == delivered && delivered > 0, "\(json.stdout)")
     }
 }

@@ -83,7 +83,7 @@ struct Fixture {
         _ id: String, zone: String? = nil, signedUp: String = "2020-01-01T00:00:00Z", birthDate: String? = nil,
         email: String? = nil, emailOptIn: Bool = true, phone: String? = nil, smsOptIn: Bool = true,
         pushToken: String? = nil, pushOptIn: Bool = true, wallet: String? = nil, tags: [String] = [],
-        name: String = "Ana Lima", visits: [String] = []
+        name: String = "Ana Lima", visits: [String] = [], attributes: [String: String] = [:]
     ) throws {
         let utc = TimeZone(identifier: "UTC")!
         let signedUpAt = try #require(ISO8601.parse(signedUp, zone: utc))
@@ -91,7 +91,7 @@ struct Fixture {
         let customer = CustomerState(
             id: id, name: name, email: email ?? "\(id)@example.com", phone: phone, birthDate: birthDate, timeZone: zone,
             signedUpAt: signedUpAt, isEmailOptIn: emailOptIn, isSMSOptIn: smsOptIn, isPushOptIn: pushOptIn,
-            pushToken: pushToken, walletPassID: wallet, tags: tags, lastVisitAt: visitDates.max(),
+            pushToken: pushToken, walletPassID: wallet, tags: tags, attributes: attributes, lastVisitAt: visitDates.max(),
             visitsTotal: visitDates.count)
         try database.writer.write { db in
             try db.execute(
@@ -99,14 +99,14 @@ struct Fixture {
                     INSERT INTO customer (id, name, email, phone, birth_date, birth_month_day, birth_year, timezone,
                       signed_up_at, email_opt_in, sms_opt_in, push_opt_in, push_token, wallet_pass_id, tags, attributes,
                       last_visit_at, visits_total, lifetime_value_cents, last_activity_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     customer.id, customer.name, customer.email, customer.phone, customer.birthDate,
                     customer.birthMonthDay, customer.birthYear, customer.timeZone,
                     StoredInstant.millis(customer.signedUpAt), customer.isEmailOptIn, customer.isSMSOptIn,
                     customer.isPushOptIn, customer.pushToken, customer.walletPassID,
-                    String(decoding: try JSONEncoder().encode(tags), as: UTF8.self),
+                    String(decoding: try JSONEncoder().encode(tags), as: UTF8.self), customer.attributesJSON,
                     customer.lastVisitAt.map(StoredInstant.millis), customer.visitsTotal, 500 * visitDates.count,
                     StoredInstant.millis(customer.lastActivityAt),
                 ])
@@ -118,10 +118,12 @@ struct Fixture {
         }
     }
 
-    func addOffer(_ id: String, stamps: Int) throws {
+    func addOffer(_ id: String, stamps: Int, publishedAt: String? = nil, category: String? = nil) throws {
+        let published = try publishedAt.map { try #require(ISO8601.parse($0, zone: TimeZone(identifier: "UTC")!)) }
         try database.writer.write { db in
             try db.execute(
-                sql: "INSERT INTO offer (id, name, stamps_required) VALUES (?, ?, ?)", arguments: [id, "Card \(id)", stamps])
+                sql: "INSERT INTO offer (id, name, stamps_required, published_at, category) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, "Card \(id)", stamps, published.map(StoredInstant.millis), category])
         }
     }
 

@@ -155,7 +155,7 @@ struct PlannerTests {
         #expect(plan.messages[0].rendered?.body == "<p>Hello Bo &lt;b&gt;Jones&lt;/b&gt;</p>\n")
         #expect(plan.messages[1].rendered?.body == "Hi Bo from Test Café\n")
         let json = plan.messages[0].jsonLine(includeRendered: true)
-        #expect(json.hasPrefix(#"{"workflow":"w","customer":"c1","occurrence":"signup","channel":"email","template":"t","due":"2026-11-25T10:00:00Z","status":"send","reason":null,"to":"c1@example.com","subject":"Hi Bo","body":"#))
+        #expect(json.hasPrefix(#"{"workflow":"w","customer":"c1","occurrence":"signup","channel":"email","template":"t","due":"2026-11-25T10:00:00Z","status":"send","reason":null,"to":"c1@example.com","variant":null,"send_after":null,"subject":"Hi Bo","body":"#))
     }
 
     @Test("a JSON object written field by field is what JSONText.object writes, escapes included")

@@ -1,6 +1,7 @@
 import Foundation
 import NudgeEngine
 import NudgeLanguage
+import NudgeRender
 import NudgeStore
 import Testing
 import NudgeCore
@@ -154,5 +155,72 @@ struct BroadcastTriggerTests {
         let plan = try await fixture.plan(at: "2026-12-20T10:00:00Z")
         #expect(plan.messages.count == 10_053)
         #expect(Set(plan.messages.map(\.customerID)).count == 10_053)
+    }
+}
+
+@Suite("New-offer trigger")
+struct NewOfferTriggerTests {
+    func fixture() throws -> Fixture {
+        let fixture = try Fixture(
+            workflow: """
+                trigger:
+                  new_offer: {}
+                when: offer.category in customer.preferences
+                actions:
+                  - send: { channel: email, template: t }
+                """)
+        try fixture.add("c1", zone: "Europe/London", attributes: ["preferences": "coffee; pastry"])
+        try fixture.add("c2", attributes: ["preferences": "tea"])
+        try fixture.add("c3")
+        try fixture.addOffer("card", stamps: 10)
+        try fixture.addOffer("winter-latte", stamps: 6, publishedAt: "2026-12-01T09:00:00Z", category: "coffee")
+        try fixture.addOffer("green-tea", stamps: 6, publishedAt: "2026-12-01T15:00:00Z", category: "tea")
+        try fixture.addOffer("scone", stamps: 6, publishedAt: "2026-12-04T15:00:00Z", category: "pastry")
+        return fixture
+    }
+
+    @Test("each offer published in the window is announced once, at its publication, to the customers whose when holds")
+    func announced() async throws {
+        let fixture = try fixture()
+        #expect(try await fixture.plan(at: "2026-12-01T08:59:59Z").messages.isEmpty)
+        let morning = try await fixture.plan(at: "2026-12-01T09:00:00Z")
+        #expect(morning.messages.map { "\($0.customerID) \($0.occurrence)" } == ["c1 new_offer:winter-latte"])
+        #expect(morning.messages.map { ISO8601.format($0.due) } == ["2026-12-01T09:00:00Z"])
+        // Every customer is a candidate; `when` picks by preference (c3 has none).
+        #expect((morning.candidates, morning.filteredOut) == (3, 2))
+        let evening = try await fixture.plan(at: "2026-12-01T16:00:00Z")
+        #expect(
+            evening.messages.map { "\($0.customerID) \($0.occurrence)" }
+                == ["c1 new_offer:winter-latte", "c2 new_offer:green-tea"])
+        try fixture.markSent("w", "c1", "new_offer:winter-latte")
+        #expect(try await fixture.plan(at: "2026-12-01T16:00:00Z").messages.map(\.occurrence) == ["new_offer:green-tea"])
+        // Past catch-up (a day) an offer is no longer announced; a later one is.
+        let later = try await fixture.plan(at: "2026-12-04T16:00:00Z")
+        #expect(later.messages.map { "\($0.customerID) \($0.occurrence)" } == ["c1 new_offer:scone"])
+    }
+
+    @Test("templates and conditions read the offer announced, and trigger.offer names it")
+    func offerFields() async throws {
+        let fixture = try Fixture(
+            workflows: [
+                "w.yaml": """
+                    id: w
+                    trigger: new_offer
+                    when:
+                      - trigger.offer == offer.id
+                      - offer.published_at <= customer.signed_up_at or true
+                      - '"pastry" in customer.preferences'
+                    actions:
+                      - send: { channel: sms, template: o }
+                    """
+            ], templates: [],
+            extraFiles: [
+                "Templates/o.sms.mustache":
+                    "{{offer.name}} ({{offer.category}}, {{offer.stamps_required}} stamps) since {{offer.published_at}}\n"
+            ])
+        try fixture.add("c1", zone: "Europe/London", phone: "+447700900123", attributes: ["preferences": "pastry"])
+        try fixture.addOffer("scone", stamps: 6, publishedAt: "2026-12-04T15:00:00Z", category: "pastry")
+        let plan = try await fixture.plan(at: "2026-12-04T15:30:00Z", render: true)
+        #expect(plan.messages.map { $0.rendered?.body } == ["Card scone (pastry, 6 stamps) since 2026-12-04T15:00:00+00:00\n"])
     }
 }

@@ -134,7 +134,7 @@ struct ConditionCheckTests {
         arguments: [
             (
                 "offer.name == \"Latte\"", TriggerKind.birthday,
-                Problem("'offer.name' is only available in milestone and reward workflows", at: 0)
+                Problem("'offer.name' is only available in milestone, reward and new_offer workflows", at: 0)
             ),
             (
                 "progress.percent >= 50", .inactivity,
@@ -204,7 +204,7 @@ struct ConditionCheckTests {
         #expect(
             problems("customer.visit_total > 1 and offer.name == \"x\" and lowr(customer.name) == \"a\"") == [
                 Problem("unknown field 'customer.visit_total'", at: 0, "did you mean 'customer.visits_total'?"),
-                Problem("'offer.name' is only available in milestone and reward workflows", at: 29),
+                Problem("'offer.name' is only available in milestone, reward and new_offer workflows", at: 29),
                 Problem("unknown function 'lowr'", at: 51, "did you mean 'lower'?"),
             ])
     }
@@ -291,6 +291,6 @@ struct ConditionCheckTests {
         #expect(milestone.contains("trigger.offer"))
         #expect(!milestone.contains("trigger.days_after"))
         let any = FieldCatalog(trigger: nil).allPaths
-        #expect(any.count == Field.CustomerField.allCases.count + 3 + 4 + 7 + 2 + 2)
+        #expect(any.count == Field.CustomerField.allCases.count + 5 + 4 + 7 + 2 + 2)
     }
 }

@@ -190,7 +190,7 @@ struct WorkflowParserTests {
             ("  inactivty: { days: 30 }", "3:3: error: unknown trigger 'inactivty' (did you mean 'inactivity'?)"),
             (
                 "  anniversary: {}",
-                "3:3: error: unknown trigger 'anniversary' (expected one of: birthday, inactivity, milestone, once, reward, schedule, segment, signup, visit)"
+                "3:3: error: unknown trigger 'anniversary' (expected one of: birthday, inactivity, milestone, new_offer, once, reward, schedule, segment, signup, visit)"
             ),
             (
                 " birthdy",
@@ -198,7 +198,7 @@ struct WorkflowParserTests {
             ),
             (
                 " {}",
-                "2:10: error: 'trigger' is empty (expected one of: birthday, inactivity, milestone, signup, segment, reward, visit, once, schedule)"
+                "2:10: error: 'trigger' is empty (expected one of: birthday, inactivity, milestone, signup, segment, reward, visit, once, schedule, new_offer)"
             ),
             (
                 " [birthday]",
@@ -230,6 +230,10 @@ struct WorkflowParserTests {
             ("  inactivity: { days: [] }", "3:23: error: 'days' needs at least one number"),
             ("  inactivity: {}", "3:15: error: missing key 'days' in the inactivity trigger"),
             ("  reward: {}", "3:11: error: missing key 'offer' in the reward trigger"),
+            (
+                "  new_offer: { offer: coffee }",
+                "3:16: error: the new_offer trigger takes no parameters, but this one has 'offer' (write new_offer: {} and pick the offers with 'when', e.g. offer.category in customer.preferences)"
+            ),
             ("  visit: { delay: 2x }", "3:19: error: 'delay' must be a duration such as 0m, 2h or 1d (at most a year), not '2x'"),
             (
                 "  once: { at: tomorrow }",
@@ -406,7 +410,7 @@ struct WorkflowParserTests {
                 "customer.visits_total",
                 "4:7: error: a condition must be true or false, but this is a number (compare it, for example '… > 0')"
             ),
-            ("'offer.name == \"x\"'", "4:8: error: 'offer.name' is only available in milestone and reward workflows"),
+            ("'offer.name == \"x\"'", "4:8: error: 'offer.name' is only available in milestone, reward and new_offer workflows"),
             ("trigger.days > 3", "4:7: error: 'trigger.days' is not a parameter of the birthday trigger"),
         ]
     )
@@ -433,7 +437,7 @@ struct WorkflowParserTests {
             """
         #expect(
             parse(text).diagnostics == [
-                "Workflows/x.yaml:5:35: error: 'offer.name' is only available in milestone and reward workflows",
+                "Workflows/x.yaml:5:35: error: 'offer.name' is only available in milestone, reward and new_offer workflows",
                 "Workflows/x.yaml:7:20: error: cannot order a number and text using '>'",
                 "Workflows/x.yaml:8:5: error: each 'when' entry must be an expression such as customer.visits_total >= 1, "
                     + "not a mapping (quote an expression that contains ': ')",
@@ -502,7 +506,7 @@ struct WorkflowParserTests {
         #expect(
             diagnostics.sorted.map(\.description) == [
                 "Workflows/x.yaml:2:10: error: missing key 'days' in the inactivity trigger",
-                "Workflows/x.yaml:3:7: error: 'offer.name' is only available in milestone and reward workflows",
+                "Workflows/x.yaml:3:7: error: 'offer.name' is only available in milestone, reward and new_offer workflows",
             ])
     }
 
@@ -542,5 +546,11 @@ struct WorkflowParserTests {
         #expect(parse(file(trigger: "  once: { at: \"2026-12-20T10:00\" }", when: "'true'")).diagnostics.isEmpty)
         #expect(parse(file(trigger: "  once: { at: \"2026-12-20T10:00\" }", when: "customer.visits_total > 0")).diagnostics.isEmpty)
         #expect(parse(file(trigger: "  reward: { offer: coffee }")).diagnostics.isEmpty)
+        #expect(parse(file(trigger: "  new_offer: {}", when: "offer.category in customer.preferences")).diagnostics.isEmpty)
+        #expect(
+            parse(file(trigger: "  new_offer: {}")).diagnostics == [
+                "Workflows/x.yaml:3:3: warning: a new_offer workflow without 'when' is sent to every customer "
+                    + "(pick its audience, e.g. when: '\"regulars\" in customer.segments', or when: 'true' for everyone)"
+            ])
     }
 }

@@ -2,9 +2,17 @@ import Foundation
 
 /// Small reproducible customer data as CSV files, with someone due for every example workflow around 2026-11-25.
 struct SyntheticCSV {
-    var customers = "id,name,email,phone,birth_date,timezone,signed_up_at,email_opt_in,sms_opt_in,push_opt_in,push_token,wallet_pass_id,tags,favourite\n"
+    var customers = "id,name,email,phone,birth_date,timezone,signed_up_at,email_opt_in,sms_opt_in,push_opt_in,push_token,wallet_pass_id,tags,favourite,preferences\n"
     var visits = "customer_id,visited_at,amount\n"
-    var offers = "id,name,stamps_required\ncoffee,Coffee card,10\npastry,Pastry card,6\n"
+    /// Two stamp cards, and two offers published during the days the tests plan (2026-11-25 onwards), for new_offer.
+    var offers = """
+        id,name,stamps_required,published_at,category
+        coffee,Coffee card,10,,
+        pastry,Pastry card,6,,
+        winter-chai,Winter chai,6,2026-11-27T15:00:00Z,tea
+        mince-pie,Mince pie,4,2026-12-01,pastry
+
+        """
     var progress = "customer_id,offer_id,stamps,rewards_earned,updated_at\n"
 
     init(count: Int, seed: UInt64 = 7) {
@@ -31,7 +39,12 @@ struct SyntheticCSV {
             let email = pick(6) == 0 ? "" : "\(id)@example.com"
             let phone = pick(3) == 0 ? "+1415555\(String(format: "%04d", i % 10_000))" : ""
             let tags = pick(5) == 0 ? "staff" : pick(2) == 0 ? "regular;vip" : ""
-            customers += "\(id),Customer \(i),\(email),\(phone),\(birth),\(zone),\(iso(signedUp)),\(pick(4) != 0),\(pick(2) == 0),\(pick(2) == 0),\(pick(3) == 0 ? "tok\(i)" : ""),\(pick(5) == 0 ? "pass\(i)" : ""),\(tags),\(pick(2) == 0 ? "latte" : "")\n"
+            // Drawn in the order the columns are written.
+            let (emailOptIn, smsOptIn, pushOptIn) = (pick(4) != 0, pick(2) == 0, pick(2) == 0)
+            let (token, pass) = (pick(3) == 0 ? "tok\(i)" : "", pick(5) == 0 ? "pass\(i)" : "")
+            let favourite = pick(2) == 0 ? "latte" : ""
+            let preferences = favourite.isEmpty ? "tea" : "coffee; pastry"
+            customers += "\(id),Customer \(i),\(email),\(phone),\(birth),\(zone),\(iso(signedUp)),\(emailOptIn),\(smsOptIn),\(pushOptIn),\(token),\(pass),\(tags),\(favourite),\(preferences)\n"
             var visit = signedUp
             for _ in 0..<pick(6) {
                 visit = visit.addingTimeInterval(Double(1 + pick(40)) * day + Double(pick(3600)))

@@ -150,19 +150,26 @@ struct TemplateVariableCheckTests {
 
     @Test("flags offer and progress fields outside milestone workflows")
     func milestoneOnly() throws {
-        for name in ["offer.name", "progress.stamps"] {
+        for (name, kinds) in [("offer.name", "milestone, reward and new_offer"), ("progress.stamps", "milestone and reward")] {
             let (message, suggestion) = try #require(variable(name).check(against: Self.birthday))
-            #expect(message == "'\(name)' is only available in milestone and reward workflows")
+            #expect(message == "'\(name)' is only available in \(kinds) workflows")
             #expect(suggestion == nil)
             #expect(variable(name).check(against: Self.milestone) == nil)
             #expect(variable(name).check(against: FieldCatalog(trigger: nil)) == nil)
         }
         let relative = try #require(variable("name", in: ["offer"]).check(against: Self.birthday))
-        #expect(relative.0 == "'offer.name' is only available in milestone and reward workflows")
+        #expect(relative.0 == "'offer.name' is only available in milestone, reward and new_offer workflows")
         #expect(variable("name", in: ["offer"]).check(against: Self.milestone) == nil)
         let section = try #require(variable("offer", isSection: true).check(against: Self.birthday))
-        #expect(section.0 == "'offer' is only available in milestone and reward workflows")
+        #expect(section.0 == "'offer' is only available in milestone, reward and new_offer workflows")
         #expect(variable("offer", isSection: true).check(against: Self.milestone) == nil)
+        #expect(variable("offer", isSection: true).check(against: FieldCatalog(trigger: .new_offer)) == nil)
+        let progress = try #require(variable("progress", isSection: true).check(against: FieldCatalog(trigger: .new_offer)))
+        #expect(progress.0 == "'progress' is only available in milestone and reward workflows")
+        // An announced offer has a category and a publication time; a stamp card's offer is read without them.
+        #expect(variable("offer.category").check(against: FieldCatalog(trigger: .new_offer)) == nil)
+        let category = try #require(variable("offer.category").check(against: Self.milestone))
+        #expect(category.0 == "'offer.category' is only available in new_offer workflows")
     }
 
     @Test("flags trigger parameters the workflow's trigger does not have")
@@ -201,7 +208,7 @@ struct TemplateVariableCheckTests {
         }
         #expect(
             birthdayProblems == [
-                "t.email.mustache:2:15: 'offer.name' is only available in milestone and reward workflows",
+                "t.email.mustache:2:15: 'offer.name' is only available in milestone, reward and new_offer workflows",
                 "t.email.mustache:4:4: unknown template variable 'customer.first_nam'",
                 "t.email.mustache:4:28: 'progress.stamps' is only available in milestone and reward workflows",
             ])

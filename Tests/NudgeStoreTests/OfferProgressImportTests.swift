@@ -40,6 +40,38 @@ struct OfferProgressImportTests {
         #expect(try offers() == ["coffee|Coffee card XL|12", "pastry|Pastry, any|6", "tea|NULL|5"])
     }
 
+    @Test("stores published_at (a bare date or local time in the business zone) and category, keeping them when a file lacks them")
+    func publication() async throws {
+        try await workspace.importCSV(
+            .offers,
+            "id,stamps_required,published_at,category\nwinter,6,2026-12-01T09:00:00Z,coffee\nscone,6,2026-12-04,pastry\n"
+                + "tea,5,2026-12-05T10:30,\nplain,4,,\n")
+        let stored = {
+            try workspace.strings(
+                "SELECT id || '|' || coalesce(published_at, 'NULL') || '|' || coalesce(category, 'NULL') FROM offer ORDER BY id")
+        }
+        // 2026-12-04 is local midnight in New York (UTC−5); 10:30 there is 15:30 UTC.
+        #expect(
+            try stored() == [
+                "coffee|NULL|NULL", "pastry|NULL|NULL", "plain|NULL|NULL", "scone|1796360400000|pastry",
+                "tea|1796484600000|NULL", "winter|1796115600000|coffee",
+            ])
+        try await workspace.importCSV(.offers, "id,stamps_required,name\nwinter,8,Winter latte\n")
+        #expect(try stored().last == "winter|1796115600000|coffee")
+        try await workspace.importCSV(.offers, "id,stamps_required,published_at\nwinter,8,\n")
+        #expect(try stored().last == "winter|NULL|coffee")
+    }
+
+    @Test("a published_at that is not an instant is a bad row")
+    func badPublication() async throws {
+        let before = try workspace.snapshot()
+        let rejected = try #require(
+            try await workspace.rejection(.offers, "id,stamps_required,published_at\nwinter,6,next week\n"))
+        #expect(rejected.problems.count == 1)
+        #expect(rejected.problems.first?.description.hasPrefix("bad.csv:2: 'published_at'") == true)
+        #expect(try workspace.snapshot() == before)
+    }
+
     @Test("rejects stamps_required 0 as a bad row")
     func zeroStampsRequired() async throws {
         let before = try workspace.snapshot()

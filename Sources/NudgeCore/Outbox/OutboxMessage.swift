@@ -42,6 +42,10 @@ public struct OutboxMessage: Codable, Sendable, Hashable {
     public var leaseExpiresAt: Int64?
     public var deliveredAt: Int64?
     public var providerMessageId: String?
+    /// The customer's variant of the workflow's A/B split (nil without a split); the ledger row holds it too.
+    public var variant: String?
+    /// The workflow's category (`marketing`, `transactional`) when the message was planned: caps count marketing.
+    public var category: String?
 
     /// Creates a message.
     public init(

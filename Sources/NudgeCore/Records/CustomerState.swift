@@ -32,6 +32,11 @@ public struct CustomerState: Sendable, Hashable {
         attributesJSON == "{}"
             ? [:] : (try? JSONSerialization.jsonObject(with: Data(attributesJSON.utf8)) as? [String: String]) ?? [:]
     }
+    /// The customers CSV's `preferences` column (`;`-separated), which is kept with the attributes as written.
+    public var preferences: [String] {
+        guard attributesJSON.contains("\"preferences\""), let text = attributes["preferences"] else { return [] }
+        return text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
     public var lastVisitAt: Date?
     public var visitsTotal: Int
     public var lifetimeValueCents: Int

@@ -76,6 +76,7 @@ struct CustomerView {
             case .timezone: return .string(customer.timeZone ?? businessZoneName)
             case .signed_up_at: return .instant(customer.signedUpAt)
             case .tags: return .list(customer.tags.map(Value.string))
+            case .preferences: return .list(customer.preferences.map(Value.string))
             case .attributes: return customer.attributes.isEmpty ? .null : .string("")
             case .email_opt_in: return .bool(customer.isEmailOptIn)
             case .sms_opt_in: return .bool(customer.isSMSOptIn)
@@ -226,11 +227,21 @@ public final class CustomerFacts: FieldSource {
         case .customer, .attribute, .business:
             return view.value(of: field)
         case .offer(let f):
+            if let offer = occurrence.offer {
+                switch f {
+                case .id: return .string(offer.id)
+                case .name: return offer.name.map(Value.string) ?? .null
+                case .stamps_required: return .number(Double(offer.stampsRequired))
+                case .category: return offer.category.map(Value.string) ?? .null
+                case .published_at: return offer.publishedAt.map(Value.instant) ?? .null
+                }
+            }
             guard let progress = occurrence.progress else { return .null }
             switch f {
             case .id: return .string(progress.offerID)
             case .name: return progress.offerName.map(Value.string) ?? .null
             case .stamps_required: return .number(Double(progress.stampsRequired))
+            case .category, .published_at: return .null
             }
         case .progress(let f):
             guard let progress = occurrence.progress else { return .null }
@@ -246,6 +257,7 @@ public final class CustomerFacts: FieldSource {
             case (.days, .inactivity): return occurrence.parameter.map { .number(Double($0)) } ?? .null
             case (.percent, .milestone): return occurrence.parameter.map { .number(Double($0)) } ?? .null
             case (.offer, .milestone), (.offer, .reward): return occurrence.progress.map { .string($0.offerID) } ?? .null
+            case (.offer, .newOffer): return occurrence.offer.map { .string($0.id) } ?? .null
             case (.days_before, .birthday(let days)): return .number(Double(days))
             case (.days_after, .signup(let days)): return .number(Double(days))
             case (.enter, .segment(let name)): return .string(name)
@@ -294,7 +306,7 @@ public final class CustomerFacts: FieldSource {
                 return LazyContext { name in Field.WorkflowField(rawValue: name).flatMap { self.plain(self.value(of: .workflow($0))) } }
             case "trigger":
                 return LazyContext { name in Field.TriggerField(rawValue: name).flatMap { self.plain(self.value(of: .trigger($0))) } }
-            case "offer" where self.occurrence.progress != nil:
+            case "offer" where self.occurrence.progress != nil || self.occurrence.offer != nil:
                 return LazyContext { name in Field.OfferField(rawValue: name).flatMap { self.plain(self.value(of: .offer($0))) } }
             case "progress" where self.occurrence.progress != nil:
                 return LazyContext { name in Field.ProgressField(rawValue: name).flatMap { self.plain(self.value(of: .progress($0))) } }

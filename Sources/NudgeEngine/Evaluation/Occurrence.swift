@@ -19,6 +19,8 @@ public struct Occurrence: Sendable {
     public var parameter: Int?
     /// The offer progress (milestones only).
     public var progress: ProgressState?
+    /// The offer announced (new_offer only).
+    public var offer: OfferState?
 }
 
 extension Occurrence {

@@ -92,6 +92,12 @@ struct TriggerScan {
         case .schedule(let cron):
             let times = cron.times(in: config.timeZone, after: windowStart, through: now)
             return try await broadcast(times.map { (key: "schedule:\($0.local)", due: $0.due) }, store: store)
+        case .newOffer:
+            // Each offer published in the window is announced to every customer (whose `when` holds), once.
+            let offers = try await store.publishedOffers(after: windowStart, through: now)
+            return try await broadcast(
+                offers.compactMap { offer in offer.publishedAt.map { (key: "new_offer:\(offer.id)", due: $0, offer: offer) } },
+                store: store)
         }
     }
 
@@ -239,15 +245,24 @@ struct TriggerScan {
 
     // MARK: Broadcasts
 
-    /// Every customer, once for each of `times` (the `once` and `schedule` triggers): their `when` conditions pick
+    /// Every customer, once for each of `times` (the `once`, `schedule` and `new_offer` triggers): their `when` conditions pick
     /// the audience. Customers are read a page at a time, in id order (`CustomerSweep`, reading nothing more).
     func broadcast(_ times: [(key: String, due: Date)], store: any PlanningStore) async throws -> [Occurrence] {
+        try await broadcast(times.map { (key: $0.key, due: $0.due, offer: nil) }, store: store)
+    }
+
+    /// `broadcast(_:store:)` with the offer each time announces (new_offer), nil for the others.
+    func broadcast(_ times: [(key: String, due: Date, offer: OfferState?)], store: any PlanningStore) async throws
+        -> [Occurrence]
+    {
         guard !times.isEmpty else { return [] }
         var result: [Occurrence] = []
         try await CustomerSweep(store: store, config: config, now: now, readsRecentVisits: false).forEach { view in
             for time in times {
                 result.append(
-                    Occurrence(workflowID: workflow.id, customer: view.customer, key: time.key, due: time.due, zone: view.zone))
+                    Occurrence(
+                        workflowID: workflow.id, customer: view.customer, key: time.key, due: time.due, zone: view.zone,
+                        offer: time.offer))
             }
         }
         return result

@@ -32,6 +32,11 @@ public struct PlannedMessage: Sendable {
     public var timeZone: String
     /// For an SMS: its encoding and segment count.
     public var segments: SMSSegments?
+    /// The customer's variant of the workflow's A/B split (nil without a split).
+    public var variant: String? = nil
+    /// When the policy holds the message back (quiet hours, a deferring cap): not sent before this; nil to go out
+    /// at once.
+    public var sendAfter: Date? = nil
 }
 
 /// What a run at `now` would send, and why: the output of dry-run and the input of run.
@@ -80,11 +85,14 @@ extension PlannedMessage {
         object.add("customer", customerID)
         object.add("occurrence", occurrence)
         object.add("channel", channel?.rawValue)
-        object.add("template", template)
+        // A holdout's row sends no template.
+        object.add("template", template.isEmpty ? nil : template)
         object.add("due", instant: due)
         object.add("status", status.rawValue)
         object.add("reason", reason)
         object.add("to", recipient)
+        object.add("variant", variant)
+        if let sendAfter { object.add("send_after", instant: sendAfter) } else { object.add("send_after", nil) }
         if let segments {
             object.add("segments", segments.count)
             object.add("encoding", segments.encoding.rawValue)

@@ -32,6 +32,7 @@ extension Planner {
         return try await store.withPlanningLock {
             var plan = try await plan(now: now, workflowIDs: nil, render: true, slices: nil, record: true)
             let created = StoredInstant.millis(createdAt)
+            let categories = Dictionary(project.workflows.map { ($0.id, $0.category.rawValue) }) { first, _ in first }
             let records = plan.messages.map { message in
                 var record = OutboxMessage(
                     id: newID(), workflowId: message.workflowID, customerId: message.customerID,
@@ -41,6 +42,10 @@ extension Planner {
                     dueAt: StoredInstant.millis(message.due), createdAt: created,
                     status: message.status == .send ? .pending : .suppressed, reason: message.reason)
                 record.textBody = message.rendered?.text
+                record.variant = message.variant
+                record.category = categories[message.workflowID]
+                // A message held back by the policy waits in the outbox until its send_after.
+                if let sendAfter = message.sendAfter { record.nextAttemptAt = max(created, StoredInstant.millis(sendAfter)) }
                 return record
             }
             let committed = try await store.commit(records)

@@ -81,6 +81,15 @@ extension Planner {
                     description: "customer '\(customerID)' has no stamp card\(offer.map { " for offer '\($0)'" } ?? ""), which this reward workflow needs")
             }
             occurrence.progress = card
+        case .newOffer:
+            // The offer published last (by now), else the next one to be.
+            let published = try await store.publishedOffers(after: .distantPast, through: .distantFuture)
+            guard let offer = published.last(where: { ($0.publishedAt ?? now) <= now }) ?? published.first else {
+                throw TestSendError(
+                    description: "no offer has a published_at, which this new_offer workflow announces (import offers with that column)")
+            }
+            occurrence.offer = offer
+            occurrence.key = "new_offer:\(offer.id)"
         case .birthday, .signup, .visit, .once, .schedule:
             break
         }

@@ -53,7 +53,7 @@ extension Planner {
         return result
     }
 
-    /// The first due instant after `now`: read off a `once` or `schedule` trigger; for the triggers that follow
+    /// The first due instant after `now`: read off a `once` or `schedule` trigger, or the next offer's publication; for the triggers that follow
     /// customers' dates and visits, the trigger's own scan over each of the next days in turn (a day's window at a
     /// time, so a busy trigger stops at the first day with someone due).
     func nextDue(_ workflow: Workflow, after now: Date, zones: [String]) async throws -> Date? {
@@ -71,6 +71,11 @@ extension Planner {
                 from = through
             }
             return nil
+        case .newOffer:
+            // The next offer to be published, as the offers file says; beyond the horizon, none is known yet.
+            return try await store.publishedOffers(
+                after: now, through: now.addingTimeInterval(Double(Self.nextDueHorizonDays) * 86_400)
+            ).first?.publishedAt
         case .milestone, .reward, .segment:
             return nil
         case .birthday, .inactivity, .signup, .visit:

@@ -57,8 +57,9 @@ public struct Planner: Sendable {
             customerIDs: fresh.filter { readsRecentVisits($0.0, book: segments.book) }.flatMap { $0.1.map(\.customer.id) },
             now: now)
         let histories = try await histories(for: fresh, book: segments.book, now: now, plan: &plan)
-        let (parts, filteredOut) = await decide(
+        var (parts, filteredOut) = await decide(
             fresh, counts: counts, book: segments.book, histories: histories, now: now, render: render, slices: slices)
+        try await applyPolicy(&parts, now: now)
         plan.messages = Self.sorted(parts)
         plan.filteredOut = filteredOut
         return plan
@@ -94,8 +95,14 @@ public struct Planner: Sendable {
                     filteredOut += 1
                     continue
                 }
-                for (index, action) in workflow.actions.enumerated() {
-                    var message = policy(action, index: index, facts: facts)
+                let variant = workflow.split?.variant(workflowID: workflow.id, customerID: id)
+                if let variant, variant.isHoldout {
+                    messages.append(holdout(variant.name, facts: facts))
+                    continue
+                }
+                for index in variant?.actions ?? workflow.actions.indices {
+                    var message = policy(workflow.actions[index], index: index, facts: facts)
+                    message.variant = variant?.name
                     self.render(&message, facts: facts, full: render)
                     messages.append(message)
                 }
@@ -262,6 +269,21 @@ public struct Planner: Sendable {
         message.reason = reasons.joined(separator: "; ")
         return message
     }
+
+    /// A holdout's one row of the plan: nothing is sent, and the customer's variant is recorded (`holdout`), so that
+    /// analytics can compare the variants against those who got nothing.
+    func holdout(_ variant: String, facts: CustomerFacts) -> PlannedMessage {
+        let occurrence = facts.occurrence
+        var message = PlannedMessage(
+            workflowID: facts.workflow.id, customerID: occurrence.customer.id, occurrence: occurrence.key, actionIndex: 0,
+            channel: nil, template: "", due: occurrence.due, status: .suppressed, reason: Self.holdoutReason, recipient: nil,
+            rendered: nil, timeZone: facts.zone.identifier)
+        message.variant = variant
+        return message
+    }
+
+    /// The reason of a holdout's row.
+    public static let holdoutReason = "holdout"
 
     /// Render: the message in full (`full`, as run and `dry-run --render` need it), else only what dry-run shows
     /// of it (an SMS's segment count).

@@ -53,6 +53,18 @@ extension ExampleProject {
             # redefine a built-in one by its name.
             segments:
               regulars: { description: Weekly regulars, when: "customer.visits_30d >= 4" }
+
+            # Policy for every marketing message of every workflow, after consent: at most two a week per
+            # customer, one of them by SMS. A workflow with `category: transactional` (reward-ready) is
+            # exempt; `priority` decides who goes first when messages compete for a cap, and `on_cap: defer`
+            # reschedules instead of dropping. Uncomment quiet_hours to hold messages that would go out at
+            # night (in the customer's own zone) until 08:00; a run then leaves them in the outbox, and
+            # `run --every` sends them in the morning.
+            policy:
+              caps:
+                - { max: 2, per: 7d }                 # marketing messages, all channels together
+                - { channel: sms, max: 1, per: 7d }
+              # quiet_hours: { from: "21:00", to: "08:00" }
             """##
         ),
         (
@@ -138,6 +150,23 @@ extension ExampleProject {
             """##
         ),
         (
+            "Workflows/new-offer.yaml",
+            ##"""
+            # Announce a new offer to the customers who said they like its kind (offers CSV: published_at, category;
+            # customers CSV: preferences, ";"-separated).
+            id: new-offer
+            name: New offer for you
+            description: When an offer is published, tell the customers whose preferences include its category.
+            trigger:
+              new_offer: {}               # fires once per offer, at its published_at: new_offer:OFFER
+            when:
+              - offer.category in customer.preferences
+            actions:
+              - send: { channel: email, template: new-offer }
+            catch_up: 1d
+            """##
+        ),
+        (
             "Workflows/one-year-anniversary.yaml",
             ##"""
             # One year in the club: thank loyal members who still come by.
@@ -165,6 +194,7 @@ extension ExampleProject {
             actions:
               - send: { channel: [push, email], template: reward-ready }
             catch_up: 1d
+            category: transactional       # the customer earned it: exempt from the policy's caps and quiet hours
             """##
         ),
         (
@@ -349,6 +379,19 @@ extension ExampleProject {
             <p>Hi {{customer.first_name}},</p>
             <p>{{business.name}} is open every day over the holidays, 8:00 to 14:00, and closed on 25 December and 1 January.</p>
             <p>Happy holidays!</p>
+            <p>The {{business.name}} team</p>
+            <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
+            """##
+        ),
+        (
+            "Templates/new-offer.email.mustache",
+            ##"""
+            ---
+            subject: New at {{business.name}}: {{offer.name}}
+            ---
+            <p>Hi {{customer.first_name}},</p>
+            <p>You told us you like {{offer.category}}, so you are among the first to hear: <strong>{{offer.name}}</strong> is here.</p>
+            <p>Collect {{offer.stamps_required}} stamps and the next one is on us.</p>
             <p>The {{business.name}} team</p>
             <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
             """##

@@ -9,12 +9,16 @@ public enum TriggerKind: String, Sendable, Hashable, CaseIterable, Codable {
     case visit
     case once
     case schedule
+    case new_offer
 
     /// Whether its occurrences come from a stamp card, whose `offer.*` and `progress.*` conditions and templates read.
     public var readsStampCard: Bool { self == .milestone || self == .reward }
 
+    /// Whether its occurrences name an offer, whose `offer.*` conditions and templates read.
+    public var readsOffer: Bool { readsStampCard || self == .new_offer }
+
     /// Whether every customer is a candidate (whose `when` holds): a broadcast at the trigger's times.
-    public var isBroadcast: Bool { self == .once || self == .schedule }
+    public var isBroadcast: Bool { self == .once || self == .schedule || self == .new_offer }
 }
 
 /// A field that conditions and templates can read (design §4).
@@ -31,6 +35,8 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
     /// Fields of `customer.`.
     public enum CustomerField: String, Sendable, Hashable, CaseIterable {
         case id, name, first_name, email, phone, birth_date, timezone, signed_up_at, tags, attributes
+        /// The `preferences` column, `;`-separated, as a list (what a new_offer workflow matches a category against).
+        case preferences
         case email_opt_in, sms_opt_in, push_opt_in, push_token, wallet_pass_id
         case last_visit_at, last_activity_at, days_since_last_activity
         case visits_total, visits_30d, visits_90d, lifetime_value, age
@@ -52,7 +58,7 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
                 .lifecycle, .next_action:
                 return .text
             case .signed_up_at, .last_visit_at, .last_activity_at: return .instant
-            case .tags, .segments: return .list(.text)
+            case .tags, .segments, .preferences: return .list(.text)
             case .attributes: return .any
             case .email_opt_in, .sms_opt_in, .push_opt_in: return .bool
             case .days_since_last_activity, .visits_total, .visits_30d, .visits_90d, .lifetime_value, .age:
@@ -63,9 +69,13 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Fields of `offer.` (milestone and reward workflows only).
+    /// Fields of `offer.` (milestone, reward and new_offer workflows only; `category` and `published_at` new_offer
+    /// only).
     public enum OfferField: String, Sendable, Hashable, CaseIterable {
-        case id, name, stamps_required
+        case id, name, stamps_required, category, published_at
+
+        /// Whether a stamp card's occurrence (milestone, reward) has it too, not only an announced offer.
+        var isOnStampCard: Bool { self == .id || self == .name || self == .stamps_required }
     }
 
     /// Fields of `progress.` (milestone and reward workflows only).
@@ -83,7 +93,7 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
             case .kind: return Set(TriggerKind.allCases)
             case .days: return [.inactivity]
             case .percent: return [.milestone]
-            case .offer: return [.milestone, .reward]
+            case .offer: return [.milestone, .reward, .new_offer]
             case .days_before: return [.birthday]
             case .days_after: return [.signup]
             case .enter: return [.segment]
@@ -119,7 +129,7 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .customer(let f): return f.type
         case .attribute: return .any
-        case .offer(let f): return f == .stamps_required ? .number : .text
+        case .offer(let f): return f == .stamps_required ? .number : f == .published_at ? .instant : .text
         case .progress: return .number
         case .trigger(let f): return f == .kind || f == .offer || f == .enter ? .text : .number
         case .business, .workflow: return .text
@@ -182,8 +192,11 @@ public struct FieldCatalog: Sendable {
             }
         case "offer":
             if let f = Field.OfferField(rawValue: name) {
-                guard trigger?.readsStampCard ?? true else {
-                    return .failure(.unavailable("'\(path)' is only available in milestone and reward workflows"))
+                guard trigger?.readsOffer ?? true else {
+                    return .failure(.unavailable("'\(path)' is only available in milestone, reward and new_offer workflows"))
+                }
+                if !f.isOnStampCard, let trigger, trigger != .new_offer {
+                    return .failure(.unavailable("'\(path)' is only available in new_offer workflows"))
                 }
                 return .success(.offer(f))
             }
@@ -215,8 +228,11 @@ public struct FieldCatalog: Sendable {
     public var allPaths: [String] {
         var paths = Field.CustomerField.allCases.map { "customer.\($0.rawValue)" }
         if isCustomerOnly { return paths + Field.BusinessField.allCases.map { "business.\($0.rawValue)" } }
+        if trigger?.readsOffer ?? true {
+            paths += Field.OfferField.allCases.filter { trigger == nil || trigger == .new_offer || $0.isOnStampCard }
+                .map { "offer.\($0.rawValue)" }
+        }
         if trigger?.readsStampCard ?? true {
-            paths += Field.OfferField.allCases.map { "offer.\($0.rawValue)" }
             paths += Field.ProgressField.allCases.map { "progress.\($0.rawValue)" }
         }
         paths += Field.TriggerField.allCases.filter { trigger == nil || $0.kinds.contains(trigger!) }.map {

@@ -39,6 +39,8 @@ public struct ProjectConfig: Sendable {
     public var intelligence = IntelligenceConfig()
     /// The built-in segments with `segments:` applied, in the order `nudge segments` lists them.
     public var segments: [Segment] = Segment.builtInSegments
+    /// `policy:`: frequency caps and quiet hours for marketing messages.
+    public var policy = Policy()
 
     /// The segment named `name`.
     public func segment(named name: String) -> Segment? {
@@ -69,7 +71,7 @@ public struct ProjectConfig: Sendable {
             let root = MappingReader(
                 node, context: "nudge.yaml", allowed: [
                     "business", "database", "database_password_env", "send_at", "channels", "serve", "delivery", "segments",
-                    "intelligence",
+                    "intelligence", "policy",
                 ],
                 diagnostics: &diagnostics)
         else { return config }
@@ -130,6 +132,9 @@ public struct ProjectConfig: Sendable {
         config.segments = Segment.parse(root["segments"], diagnostics: &diagnostics)
         if let node = root["intelligence"] {
             config.intelligence = IntelligenceConfig.parse(node, diagnostics: &diagnostics)
+        }
+        if let node = root["policy"], !node.isNull {
+            config.policy = Policy.parse(node, diagnostics: &diagnostics)
         }
         if let serveNode = root["serve"] {
             config.serve = ServeConfig.parse(serveNode, diagnostics: &diagnostics)

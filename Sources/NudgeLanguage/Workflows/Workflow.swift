@@ -20,6 +20,8 @@ public enum Trigger: Sendable, Hashable {
     case once(at: String)
     /// A broadcast due at each time of the cron expression, in the business zone.
     case schedule(Cron)
+    /// A broadcast due when an offer is published (offers CSV `published_at`), once per offer.
+    case newOffer
 
     /// The trigger's kind.
     public var kind: TriggerKind {
@@ -33,6 +35,7 @@ public enum Trigger: Sendable, Hashable {
         case .visit: return .visit
         case .once: return .once
         case .schedule: return .schedule
+        case .newOffer: return .new_offer
         }
     }
 
@@ -66,6 +69,7 @@ public enum Trigger: Sendable, Hashable {
             return "visit: { delay: \(delay) }"
         case .once(let at): return "once: { at: \"\(at)\" }"
         case .schedule(let cron): return "schedule: { cron: \"\(cron)\" }"
+        case .newOffer: return "new_offer: {}"
         }
     }
 
@@ -86,6 +90,56 @@ public struct SendAction: Sendable {
     public var location: SourceLocation
 }
 
+/// A workflow's `category`.
+public enum MessageCategory: String, Sendable, Hashable, CaseIterable {
+    case marketing
+    case transactional
+}
+
+/// A workflow's `on_cap`: a message over a frequency cap is dropped (suppressed with the cap as its reason), or
+/// deferred to the first instant the caps allow.
+public enum CapAction: String, Sendable, Hashable, CaseIterable {
+    case drop
+    case `defer`
+}
+
+/// An A/B split: each customer gets one variant of the workflow, by a deterministic draw on (workflow id, customer id)
+/// weighted by the variants' weights. A variant without sends is a holdout: nothing is sent, the assignment is
+/// recorded.
+public struct Split: Sendable {
+    /// One variant.
+    public struct Variant: Sendable, Hashable {
+        /// Its name, as written (`control`).
+        public var name: String
+        /// Its weight: its share is weight / the sum of the weights.
+        public var weight: Int
+        /// The indices in `Workflow.actions` of its sends (empty: a holdout).
+        public var actions: Range<Int>
+
+        public init(name: String, weight: Int, actions: Range<Int>) {
+            self.name = name
+            self.weight = weight
+            self.actions = actions
+        }
+
+        /// Whether nothing is sent to it.
+        public var isHoldout: Bool { actions.isEmpty }
+    }
+
+    /// The variants, as written.
+    public var variants: [Variant]
+    /// Where `split:` is written.
+    public var location: SourceLocation
+
+    public init(variants: [Variant], location: SourceLocation) {
+        self.variants = variants
+        self.location = location
+    }
+
+    /// The sum of the weights.
+    public var totalWeight: Int { variants.reduce(0) { $0 + $1.weight } }
+}
+
 /// A checked, compiled workflow.
 public struct Workflow: Sendable {
     /// Unique id across the project.
@@ -98,12 +152,23 @@ public struct Workflow: Sendable {
     public var trigger: Trigger
     /// Conditions that must all hold.
     public var conditions: [Condition]
-    /// What to send.
+    /// What to send: every send of the workflow, those of every variant of a split too, in the order written.
     public var actions: [SendAction]
+    /// The workflow's A/B split, when it has one: then every send belongs to one of its variants.
+    public var split: Split? = nil
     /// How late a due occurrence may still fire.
     public var catchUp: DurationSpec
     /// Overrides the project's send_at for date-based triggers.
     public var sendAt: TimeOfDay?
+    /// `category`: marketing messages (the default) are held to the policy's caps and quiet hours; transactional
+    /// ones (rewards, receipts) are exempt and not counted.
+    public var category: MessageCategory = .marketing
+    /// `priority`: when messages compete for a cap in one plan, lower goes first (ties by workflow id).
+    public var priority = 100
+    /// `on_cap`: what a capped message becomes.
+    public var onCap: CapAction = .drop
+    /// `max_defer`: how far `on_cap: defer` may push a message before it is suppressed instead.
+    public var maxDefer = DurationSpec(seconds: 3 * 86_400, text: "3d")
     /// The workflow's file, relative to the project.
     public var file: String
     /// Where the id is written.

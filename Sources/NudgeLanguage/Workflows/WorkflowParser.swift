@@ -1,7 +1,10 @@
 public import NudgeCore
 /// Parses one workflow file into a checked `Workflow`, collecting every problem.
 public enum WorkflowParser {
-    static let topKeys = ["id", "name", "enabled", "trigger", "when", "actions", "catch_up", "send_at", "description"]
+    static let topKeys = [
+        "id", "name", "enabled", "trigger", "when", "actions", "catch_up", "send_at", "description", "category", "priority",
+        "on_cap", "max_defer",
+    ]
 
     /// Parses `text` from `file`. `channels` are the channels configured in nudge.yaml; `segments` the segment
     /// names a condition or a `segment` trigger may name (nil: not checked).
@@ -77,10 +80,20 @@ public enum WorkflowParser {
         }
 
         var actions: [SendAction] = []
+        var split: Split?
         if let actionsNode = root.required("actions", context: "the workflow", diagnostics: &local) {
             if let items = actionsNode.sequence {
                 if items.isEmpty { local.error("'actions' is empty: a workflow needs at least one send", at: actionsNode.location) }
                 for item in items {
+                    if let pair = item.mapping?.first, item.mapping?.count == 1, pair.key.scalar == "split" {
+                        if split != nil || items.count > 1 {
+                            local.error(
+                                "a workflow with a split sends only through its variants", at: pair.key.location,
+                                suggestion: "put each send under a variant's 'then', and keep one split")
+                        }
+                        split = parseSplit(pair.value, at: pair.key.location, channels: channels, into: &actions, diagnostics: &local)
+                        continue
+                    }
                     if let action = parseAction(item, channels: channels, diagnostics: &local) { actions.append(action) }
                 }
             } else if actionsNode.isNull {
@@ -110,11 +123,26 @@ public enum WorkflowParser {
             }
         }
 
+        let category = root.choice("category", as: MessageCategory.self, diagnostics: &local) ?? .marketing
+        let priority = root.integer("priority", in: 0...1_000_000, diagnostics: &local) ?? 100
+        let onCap = root.choice("on_cap", as: CapAction.self, diagnostics: &local) ?? .drop
+        var maxDefer = DurationSpec(seconds: 3 * 86_400, text: "3d")
+        if let (text, node) = root.string("max_defer", diagnostics: &local) {
+            if let duration = DurationSpec(parsing: text), duration.seconds > 0, duration.seconds <= 366 * 86_400 {
+                maxDefer = duration
+            } else {
+                local.error(
+                    "'max_defer' must be a positive duration such as 12h or 3d (at most a year), not '\(text)'",
+                    at: node.location)
+            }
+        }
+
         var draft = WorkflowDraft(id: id.isEmpty ? nil : id, idLocation: idLocation, triggerKind: triggerKind, actions: actions)
         if !local.hasErrors, let trigger {
             draft.workflow = Workflow(
                 id: id, name: name, isEnabled: isEnabled, trigger: trigger, conditions: conditions, actions: actions,
-                catchUp: catchUp, sendAt: sendAt, file: file, idLocation: idLocation)
+                split: split, catchUp: catchUp, sendAt: sendAt, category: category, priority: priority, onCap: onCap,
+                maxDefer: maxDefer, file: file, idLocation: idLocation)
         }
         return draft
     }
@@ -166,10 +194,17 @@ public enum WorkflowParser {
         case .visit: allowed = ["delay"]
         case .once: allowed = ["at"]
         case .schedule: allowed = ["cron"]
+        case .new_offer: allowed = []
         }
         let context = "the \(kind.rawValue) trigger"
         let empty = YAMLNode(.mapping([]), at: node?.location ?? SourceLocation(file: ""))
         let body = node.map { $0.isNull ? YAMLNode(.mapping([]), at: $0.location) : $0 } ?? empty
+        if kind == .new_offer, let first = body.mapping?.first {
+            diagnostics.error(
+                "the new_offer trigger takes no parameters, but this one has '\(first.key)'", at: first.key.location,
+                suggestion: "write new_offer: {} and pick the offers with 'when', e.g. offer.category in customer.preferences")
+            return nil
+        }
         guard let reader = MappingReader(body, context: context, allowed: allowed, diagnostics: &diagnostics) else {
             return nil
         }
@@ -254,6 +289,8 @@ public enum WorkflowParser {
                 return nil
             }
             return .once(at: text)
+        case .new_offer:
+            return .newOffer
         case .schedule:
             guard let value = reader.required("cron", context: context, diagnostics: &diagnostics) else { return nil }
             guard let text = value.scalar else {
@@ -277,7 +314,8 @@ public enum WorkflowParser {
         }
         guard kind == "send" else {
             diagnostics.error(
-                "unknown action '\(kind)'", at: pairs[0].key.location, suggestion: Suggestion.didYouMean(kind, in: ["send"]))
+                "unknown action '\(kind)'", at: pairs[0].key.location,
+                suggestion: Suggestion.didYouMean(kind, in: ["send", "split"]))
             return nil
         }
         let body = pairs[0].value
@@ -329,6 +367,85 @@ public enum WorkflowParser {
         }
         guard ok else { return nil }
         return SendAction(channels: chosen, template: template, location: reader.values["template"]!.value.location)
+    }
+}
+
+extension WorkflowParser {
+    /// Parses `split:`'s variants (`NAME: { weight: N, then: [sends] }`), appending their sends to `actions`.
+    static func parseSplit(
+        _ node: YAMLNode, at location: SourceLocation, channels: Set<Channel>, into actions: inout [SendAction],
+        diagnostics: inout Diagnostics
+    ) -> Split? {
+        let example = "such as 'pastry: { weight: 45, then: [ { send: { channel: email, template: pastry } } ] }'"
+        guard let pairs = node.mapping, pairs.count >= 2 else {
+            diagnostics.error(
+                "a split needs at least two variants, each 'NAME: { weight: N, then: [sends] }'", at: node.location,
+                suggestion: "e.g. a variant and a holdout: 'control: { weight: 10 }'")
+            return nil
+        }
+        var variants: [Split.Variant] = []
+        var ok = true
+        var names = Set<String>()
+        for (key, value) in pairs {
+            guard let name = key.scalar, !name.isEmpty,
+                name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            else {
+                diagnostics.error("a variant's name must be letters, digits, '-' and '_', such as control", at: key.location)
+                ok = false
+                continue
+            }
+            if !names.insert(name).inserted {
+                diagnostics.error("variant '\(name)' is named twice", at: key.location)
+                ok = false
+            }
+            guard value.mapping != nil else {
+                diagnostics.error("variant '\(name)' must be a mapping \(example)", at: value.location)
+                ok = false
+                continue
+            }
+            guard
+                let reader = MappingReader(
+                    value, context: "variant '\(name)'", allowed: ["weight", "then"], diagnostics: &diagnostics)
+            else {
+                ok = false
+                continue
+            }
+            var weight = 0
+            if let weightNode = reader.required("weight", context: "variant '\(name)'", diagnostics: &diagnostics) {
+                if let n = MappingReader.integer(weightNode, name: "weight", in: 1...1_000_000, diagnostics: &diagnostics) {
+                    weight = n
+                } else {
+                    ok = false
+                }
+            } else {
+                ok = false
+            }
+            let first = actions.count
+            if let thenNode = reader["then"], !thenNode.isNull {
+                guard let items = thenNode.sequence else {
+                    diagnostics.error(
+                        "'then' must be a list of sends such as '- send: { channel: email, template: pastry }'",
+                        at: thenNode.location)
+                    ok = false
+                    continue
+                }
+                for item in items {
+                    if let action = parseAction(item, channels: channels, diagnostics: &diagnostics) {
+                        actions.append(action)
+                    } else {
+                        ok = false
+                    }
+                }
+            }
+            variants.append(Split.Variant(name: name, weight: weight, actions: first..<actions.count))
+        }
+        if ok, variants.allSatisfy(\.isHoldout) {
+            diagnostics.error(
+                "every variant of this split is a holdout: nothing would ever be sent", at: location,
+                suggestion: "give at least one variant sends under 'then'")
+            ok = false
+        }
+        return ok ? Split(variants: variants, location: location) : nil
     }
 }
 

@@ -49,6 +49,20 @@ public struct MappingReader {
         return (text, value)
     }
 
+    /// One of the words an enumeration is spelled with (`category: transactional`); a misspelling is reported with
+    /// the closest word.
+    public func choice<Choice: RawRepresentable & CaseIterable>(
+        _ key: String, as type: Choice.Type, diagnostics: inout Diagnostics
+    ) -> Choice? where Choice.RawValue == String {
+        guard let (text, node) = string(key, diagnostics: &diagnostics) else { return nil }
+        if let value = Choice(rawValue: text) { return value }
+        let words = Choice.allCases.map(\.rawValue)
+        diagnostics.error(
+            "'\(key)' must be \(words.dropLast().joined(separator: ", ")) or \(words.last ?? ""), not '\(text)'",
+            at: node.location, suggestion: Suggestion.didYouMean(text, in: words))
+        return nil
+    }
+
     /// A boolean value (`true/false/yes/no`).
     public func bool(_ key: String, diagnostics: inout Diagnostics) -> Bool? {
         guard let value = self[key] else { return nil }

@@ -320,6 +320,44 @@ extension AppDatabase: PlanningStore {
         }
     }
 
+    public func capCounted(customerIDs: [String], after: Date) throws -> [String: [CountedMessage]] {
+        guard !customerIDs.isEmpty else { return [:] }
+        return try reader.read { db in
+            var counted: [String: [CountedMessage]] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT customer_id, channel, at FROM (
+                      SELECT customer_id, channel, CASE status WHEN 'delivered' THEN delivered_at ELSE next_attempt_at END AS at
+                      FROM outbox
+                      WHERE customer_id IN (SELECT value FROM json_each(?)) AND status IN ('delivered', 'pending')
+                        AND coalesce(category, 'marketing') = 'marketing')
+                    WHERE at > ? ORDER BY customer_id, at
+                    """,
+                arguments: [String(decoding: try JSONEncoder().encode(customerIDs), as: UTF8.self), StoredInstant.millis(after)])
+            while let row = try rows.next() {
+                counted[row[0], default: []].append(CountedMessage(channel: row[1], at: StoredInstant.date(row[2])))
+            }
+            return counted
+        }
+    }
+
+    public func publishedOffers(after: Date, through: Date) throws -> [OfferState] {
+        try reader.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, name, stamps_required, published_at, category FROM offer
+                    WHERE published_at > ? AND published_at <= ? ORDER BY published_at, id
+                    """, arguments: [StoredInstant.millis(after), StoredInstant.millis(through)]
+            ).map { row in
+                OfferState(
+                    id: row[0], name: row[1], stampsRequired: row[2], publishedAt: StoredInstant.date(row[3]),
+                    category: row[4])
+            }
+        }
+    }
+
     /// An exclusive `flock` on `DATABASE-plan.lock` beside the file (`*.sqlite-plan.lock` in `.gitignore`) (never on the database file itself: closing
     /// another descriptor of it would drop SQLite's own locks); in memory, nothing to share.
     public func withPlanningLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
@@ -343,15 +381,20 @@ extension AppDatabase: PlanningStore {
             let pages = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
             try db.execute(sql: "PRAGMA cache_size = -32768")
             defer { try? db.execute(sql: "PRAGMA cache_size = \(pages)") }
-            // Bound through SQLite's C API: a broadcast commits a hundred thousand rows of 17 values.
+            // Bound through SQLite's C API: a broadcast commits a hundred thousand rows of 19 values.
             let ledger = try RawStatement(
-                db, sql: "INSERT OR IGNORE INTO ledger (workflow_id, customer_id, occurrence, committed_at) VALUES (?, ?, ?, ?)")
+                db,
+                sql: """
+                    INSERT OR IGNORE INTO ledger (workflow_id, customer_id, occurrence, committed_at, variant, due_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
             let insert = try RawStatement(
                 db,
                 sql: """
                     INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, recipient, template,
-                      heading_key, heading, body, text_body, due_at, created_at, status, reason, next_attempt_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      heading_key, heading, body, text_body, due_at, created_at, status, reason, next_attempt_at, variant,
+                      category)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             var won: [LedgerKey: Bool] = [:]
             var committed = Set<String>()
@@ -360,6 +403,8 @@ extension AppDatabase: PlanningStore {
                 if won[key] == nil {
                     ledger.bindTexts([key.workflowID, key.customerID, key.occurrence])
                     ledger.bind(4, message.createdAt)
+                    ledger.bindTexts([message.variant], from: 5)
+                    ledger.bind(6, message.dueAt)
                     try ledger.run()
                     won[key] = db.changesCount > 0
                 }
@@ -375,6 +420,7 @@ extension AppDatabase: PlanningStore {
                 insert.bind(14, message.createdAt)
                 insert.bindTexts([message.status.rawValue, message.reason], from: 15)
                 insert.bind(17, message.nextAttemptAt)
+                insert.bindTexts([message.variant, message.category], from: 18)
                 try insert.run()
                 committed.insert(message.id)
             }

@@ -317,6 +317,29 @@ public struct AppDatabase: Sendable {
                     )
                     """)
         }
+        migrator.registerMigration("v13-offer-publishing", foreignKeyChecks: .immediate) { db in
+            // When an offer is published and its category, for the new_offer trigger: offers published in a run's
+            // window are found by the partial index (most offers are never announced).
+            try db.execute(
+                sql: """
+                    ALTER TABLE offer ADD COLUMN published_at INTEGER;
+                    ALTER TABLE offer ADD COLUMN category TEXT;
+                    CREATE INDEX offer_on_published_at ON offer(published_at) WHERE published_at IS NOT NULL;
+                    """)
+        }
+        migrator.registerMigration("v14-split-and-policy", foreignKeyChecks: .immediate) { db in
+            // The variant of a workflow's A/B split each customer got, in the ledger (the assignment, holdouts too)
+            // and on each message; and each message's category, which frequency caps count (marketing; NULL
+            // before this version, counted as marketing). The ledger also keeps when each occurrence fell due, from
+            // which a journey's next step falls due.
+            try db.execute(
+                sql: """
+                    ALTER TABLE ledger ADD COLUMN due_at INTEGER;
+                    ALTER TABLE ledger ADD COLUMN variant TEXT;
+                    ALTER TABLE outbox ADD COLUMN variant TEXT;
+                    ALTER TABLE outbox ADD COLUMN category TEXT;
+                    """)
+        }
         return migrator
     }
 }

@@ -35,6 +35,12 @@ public enum DemoData {
                     """)
             try db.execute(
                 sql: "INSERT INTO offer (id, name, stamps_required) VALUES ('coffee-card', 'Coffee card', 10), ('pastry-card', 'Pastry card', 8)")
+            // A seasonal offer published two hours ago, for the new-offer workflow.
+            try db.execute(
+                sql: """
+                    INSERT INTO offer (id, name, stamps_required, published_at, category)
+                    VALUES ('winter-chai', 'Winter chai card', 6, ?, 'tea')
+                    """, arguments: [nowMillis - 2 * 3_600_000])
             let insertCustomer = try db.makeStatement(
                 sql: """
                     INSERT INTO customer (id, name, email, phone, birth_date, birth_month_day, birth_year, timezone,
@@ -85,7 +91,11 @@ public enum DemoData {
                 if random.chance(0.02) { tags.append("staff") }
                 if random.chance(0.05) { tags.append("vip") }
                 if random.chance(0.3) { tags.append("regular") }
-                let attributes = ["favorite_drink": random.pick(drinks)]
+                let drink = random.pick(drinks)
+                // Preferences follow the favourite drink (drawing no random number, so the rest of the data stays
+                // as it was), with pastry for every fourth customer.
+                let preferences = [drink == "chai" ? "tea" : "coffee"] + (n % 4 == 0 ? ["pastry"] : [])
+                let attributes = ["favorite_drink": drink, "preferences": preferences.joined(separator: ";")]
                 let hasPush = random.chance(0.4)
                 try insertCustomer.execute(arguments: [
                     id, "\(first) \(last)", email, phone, birthDate, monthDay, birthYear, zone, signedUp,
@@ -93,7 +103,7 @@ public enum DemoData {
                     hasPush ? "tok_\(String(random.next() % 1_000_000_000, radix: 16))" : nil,
                     random.chance(0.2) ? "pass-\(id)" : nil,
                     String(decoding: try JSONEncoder().encode(tags), as: UTF8.self),
-                    String(decoding: try JSONEncoder().encode(attributes), as: UTF8.self),
+                    CustomerState.json(attributes),
                     signedUp,
                 ])
                 // Visits: most customers came back; the last visit spread over the last 200 days.

@@ -34,7 +34,7 @@ public enum ImportKind: String, Sendable, CaseIterable {
                 "push_token", "wallet_pass_id", "tags",
             ]
         case .visits: return ["amount"]
-        case .offers: return ["name"]
+        case .offers: return ["name", "published_at", "category"]
         case .progress: return ["rewards_earned", "updated_at"]
         }
     }

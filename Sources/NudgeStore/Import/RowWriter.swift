@@ -45,6 +45,10 @@ struct RowWriter {
     let nameColumn: Int?
     let rewardsColumn: Int?
     let updatedColumn: Int?
+    let publishedColumn: Int?
+    let categoryColumn: Int?
+    /// The offers columns besides id and stamps_required, in the order the upsert binds them.
+    static let offerOptionalColumns = ["name", "published_at", "category"]
 
     /// Zones by name, as bytes (a handful in a file).
     var zones: [(name: [UInt8], zone: TimeZone, used: Bool)] = []
@@ -96,6 +100,8 @@ struct RowWriter {
         nameColumn = index["name"]
         rewardsColumn = index["rewards_earned"]
         updatedColumn = index["updated_at"]
+        publishedColumn = index["published_at"]
+        categoryColumn = index["category"]
         nowMillis = StoredInstant.millis(options.now)
         let known = Set(kind.required + kind.optional)
         attributeColumns = columns.enumerated().filter { !known.contains($0.element) }
@@ -180,13 +186,12 @@ struct RowWriter {
                 touch = try RawStatement(db, sql: "INSERT OR IGNORE INTO touched_customer (id) VALUES (?)")
             }
         case .offers:
+            // A column the file does not have keeps its stored value.
+            let set = ["stamps_required"] + Self.offerOptionalColumns.filter { index[$0] != nil }
             upsert = try RawStatement(
                 db,
-                sql: nameColumn != nil
-                    ? "INSERT INTO offer (id, stamps_required, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                        + "stamps_required = excluded.stamps_required, name = excluded.name"
-                    : "INSERT INTO offer (id, stamps_required) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
-                        + "stamps_required = excluded.stamps_required")
+                sql: "INSERT INTO offer (id, \(set.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: set.count))) "
+                    + "ON CONFLICT(id) DO UPDATE SET " + set.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
             lookupCustomer = nil
             lookupOffer = nil
             touch = nil
@@ -537,10 +542,23 @@ struct RowWriter {
         let id = try requiredField("id", idColumn, record)
         let stamps = try integer(
             "stamps_required", try requiredField("stamps_required", stampsRequiredColumn, record), minimum: 1)
+        var published: Int64?
+        if let text = field(publishedColumn, record) {
+            published = StoredInstant.millis(try parts("published_at", text).instant(in: options.defaultZone))
+        }
         guard writes else { return }
         upsert.bind(1, id)
         upsert.bind(2, Int64(stamps))
-        if nameColumn != nil { upsert.bind(3, field(nameColumn, record)) }
+        var parameter: Int32 = 3
+        if nameColumn != nil {
+            upsert.bind(parameter, field(nameColumn, record))
+            parameter += 1
+        }
+        if publishedColumn != nil {
+            if let published { upsert.bind(parameter, published) } else { upsert.bindNull(parameter) }
+            parameter += 1
+        }
+        if categoryColumn != nil { upsert.bind(parameter, field(categoryColumn, record)) }
         try upsert.run()
     }
 

@@ -36,6 +36,17 @@ public enum StoredNumber: String, Sendable, CaseIterable {
     case lifetimeValueCents = "lifetime_value_cents"
 }
 
+/// A message a frequency cap counts: its channel and when it was (or will be) sent.
+public struct CountedMessage: Sendable, Hashable {
+    public var channel: String?
+    public var at: Date
+
+    public init(channel: String?, at: Date) {
+        self.channel = channel
+        self.at = at
+    }
+}
+
 /// What reads the engine makes while planning, and the one write that commits a plan.
 public protocol PlanningStore: Sendable {
     /// The time-zone names in use ("" for customers without one), sorted.
@@ -87,6 +98,12 @@ public protocol PlanningStore: Sendable {
     func recordSegmentEntries(segment: String, entries: [String: String]) async throws
     /// A customer's stamp cards (of one offer when given).
     func progress(customerID: String, offer: String?) async throws -> [ProgressState]
+    /// The marketing messages (category marketing, or none recorded) of each of `customerIDs` delivered or waiting to
+    /// be sent at an instant after `after`: the chosen channel and that instant (delivery, or the next attempt).
+    /// Frequency caps count them.
+    func capCounted(customerIDs: [String], after: Date) async throws -> [String: [CountedMessage]]
+    /// The offers published in `(after, through]`, by publication time then id.
+    func publishedOffers(after: Date, through: Date) async throws -> [OfferState]
     /// Runs `body` while no other planner on this database runs (a file lock for SQLite, an advisory lock for
     /// PostgreSQL), so that a second run plans after the first committed and finds its occurrences in the ledger.
     func withPlanningLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T

@@ -1,0 +1,126 @@
+import Foundation
+import NudgeCore
+import NudgeLanguage
+import NudgeStore
+
+extension Planner {
+    /// The policy stage (nudge.yaml `policy:`), after consent and channel choice, for the marketing messages that go
+    /// out: a message that would go out in the customer's quiet hours gets a `send_after` at the window's end (in
+    /// the customer's zone, by the wall clock on DST days too); then each customer's messages take their places
+    /// under the frequency caps, by priority (lower first; ties by workflow id, due time, occurrence and action). A
+    /// cap counts the customer's marketing messages delivered or scheduled in its trailing window, with those
+    /// placed before in this plan. Over a cap, a message is dropped (suppressed, the cap named in its reason) or,
+    /// with `on_cap: defer`, moved to the first instant every cap allows, unless that is more than `max_defer`
+    /// away. Transactional messages are exempt and not counted.
+    func applyPolicy(_ parts: inout [[PlannedMessage]], now: Date) async throws {
+        let policy = project.config.policy
+        guard !policy.isEmpty else { return }
+        let workflows = Dictionary(project.workflows.map { ($0.id, $0) }) { first, _ in first }
+        // The positions of the marketing messages that go out, customer by customer.
+        var held: [String: [(part: Int, index: Int)]] = [:]
+        for part in parts.indices {
+            for index in parts[part].indices where parts[part][index].status == .send {
+                let message = parts[part][index]
+                guard workflows[message.workflowID]?.category == .marketing else { continue }
+                held[message.customerID, default: []].append((part, index))
+            }
+        }
+        guard !held.isEmpty else { return }
+        let longest = policy.caps.map(\.per.seconds).max() ?? 0
+        let counted =
+            longest > 0
+            ? try await store.capCounted(customerIDs: held.keys.sorted(), after: now.addingTimeInterval(-Double(longest))) : [:]
+        for (customer, positions) in held {
+            let order = positions.sorted { a, b in
+                let (x, y) = (parts[a.part][a.index], parts[b.part][b.index])
+                let (px, py) = (workflows[x.workflowID]?.priority ?? 100, workflows[y.workflowID]?.priority ?? 100)
+                if px != py { return px < py }
+                return Self.precedes(x, y)
+            }
+            var times = counted[customer] ?? []
+            for position in order {
+                var message = parts[position.part][position.index]
+                guard let workflow = workflows[message.workflowID] else { continue }
+                let zone = TimeZone(identifier: message.timeZone) ?? project.config.timeZone
+                switch Self.place(
+                    channel: message.channel, at: now, zone: zone, policy: policy, counted: times, workflow: workflow)
+                {
+                case .at(let instant):
+                    if instant > now { message.sendAfter = instant }
+                    times.append(CountedMessage(channel: message.channel?.rawValue, at: instant))
+                case .capped(let cap):
+                    message.status = .suppressed
+                    message.reason = "frequency cap: \(cap)"
+                case .tooLate(let cap, let instant):
+                    message.status = .suppressed
+                    message.reason =
+                        "frequency cap: \(cap) (the caps allow it at \(ISO8601.format(instant)), beyond max_defer \(workflow.maxDefer.text))"
+                }
+                if message.status == .suppressed {
+                    message.channel = nil
+                    message.recipient = nil
+                    message.rendered = nil
+                    message.segments = nil
+                }
+                parts[position.part][position.index] = message
+            }
+        }
+    }
+
+    /// Where the policy puts one message.
+    enum Placement: Equatable {
+        /// Sent at this instant (`now`, or a `send_after`).
+        case at(Date)
+        /// Dropped by this cap.
+        case capped(Policy.Cap)
+        /// Deferred by this cap past `max_defer`, to this instant.
+        case tooLate(Policy.Cap, Date)
+    }
+
+    /// Places a message on `channel` that would go out at `now`, given the customer's `counted` messages.
+    static func place(
+        channel: Channel?, at now: Date, zone: TimeZone, policy: Policy, counted: [CountedMessage], workflow: Workflow
+    ) -> Placement {
+        var instant = policy.quietHours.map { quietEnd(of: now, $0, in: zone) } ?? now
+        // Each pass moves the instant past a cap's oldest counted messages (or out of quiet hours); an instant only
+        // grows, and each pass either stops or passes at least one counted message.
+        for _ in 0...(counted.count + 2) {
+            var next = instant
+            var limiting: Policy.Cap?
+            for cap in policy.caps where cap.channel == nil || cap.channel == channel {
+                let start = instant.addingTimeInterval(-Double(cap.per.seconds))
+                let inWindow = counted.filter { item in
+                    (cap.channel == nil || item.channel == cap.channel?.rawValue) && item.at > start && item.at <= instant
+                }.map(\.at).sorted()
+                guard inWindow.count >= cap.max else { continue }
+                if workflow.onCap == .drop { return .capped(cap) }
+                // The cap allows one more once the oldest (count − max + 1) have left the window.
+                let free = inWindow[inWindow.count - cap.max].addingTimeInterval(Double(cap.per.seconds))
+                if free > next {
+                    next = free
+                    limiting = cap
+                }
+            }
+            guard let limiting else { return .at(instant) }
+            instant = policy.quietHours.map { quietEnd(of: next, $0, in: zone) } ?? next
+            if instant.timeIntervalSince(now) > Double(workflow.maxDefer.seconds) { return .tooLate(limiting, instant) }
+        }
+        return .at(instant)
+    }
+
+    /// `instant` when it is outside the quiet hours in `zone`, else the end of the quiet window it falls in: the
+    /// first local `to` time after it (on a DST day, the wall clock's `to`; a `to` the change skips is the same
+    /// distance after the change).
+    static func quietEnd(of instant: Date, _ quiet: Policy.QuietHours, in zone: TimeZone) -> Date {
+        let local = Int(instant.timeIntervalSince1970.rounded(.down)) + zone.secondsFromGMT(for: instant)
+        let seconds = ((local % 86_400) + 86_400) % 86_400
+        guard quiet.contains(secondsIntoDay: seconds) else { return instant }
+        var date = zone.localDate(of: instant)
+        for _ in 0..<3 {
+            let end = zone.instant(at: date, secondsIntoDay: quiet.to.secondsIntoDay)
+            if end > instant { return end }
+            date = date.adding(days: 1)
+        }
+        return instant
+    }
+}
