@@ -187,7 +187,7 @@ extension PostgresStore: ImportStore {
                 ("visit", ImportKind.visitColumns, ["customer_id", "visited_at"]),
                 ("progress", ImportKind.progressColumns, ["customer_id", "offer_id"]),
                 (
-                    "ledger", ["workflow_id", "customer_id", "occurrence", "committed_at", "variant", "due_at"],
+                    "ledger", ["workflow_id", "customer_id", "occurrence", "committed_at", "variant", "due_at", "step"],
                     ["workflow_id", "customer_id", "occurrence"]
                 ),
                 ("segment_entry", ["segment", "customer_id", "entered_on"], ["segment", "customer_id"]),
@@ -209,7 +209,7 @@ extension PostgresStore: ImportStore {
                             "id", "workflow_id", "customer_id", "occurrence", "action_index", "channel", "recipient", "template",
                             "heading_key", "heading", "body", "due_at", "created_at", "status", "reason", "attempts",
                             "next_attempt_at", "lease_owner", "lease_expires_at", "delivered_at", "provider_message_id", "text_body",
-                            "variant", "category",
+                            "variant", "category", "step",
                         ], ["id"]
                     ),
                     (

@@ -381,6 +381,40 @@ extension PostgresStore: PlanningStore {
         return counted
     }
 
+    public func journeySteps(workflowID: String, step: Int, dueAfter: Date, dueThrough: Date) async throws -> [JourneyStep] {
+        let rows = try await client.query(
+            """
+            SELECT l.occurrence, l.due_at, l.variant, \(unescaped: Self.prefixed(Self.customerColumns, "c"))
+            FROM ledger l JOIN customer_state c ON c.id = l.customer_id
+            WHERE l.workflow_id = \(workflowID) AND l.step = \(Int64(step)) AND l.due_at > \(StoredInstant.millis(dueAfter))
+              AND l.due_at <= \(StoredInstant.millis(dueThrough))
+            ORDER BY l.customer_id, l.occurrence
+            """, logger: logger)
+        var steps: [JourneyStep] = []
+        for try await row in rows {
+            let random = row.makeRandomAccess()
+            steps.append(
+                JourneyStep(
+                    customer: try Self.customer(random, offset: 3), occurrence: try random[0].decode(String.self),
+                    due: StoredInstant.date(try random[1].decode(Int64.self)), variant: try random[2].decode(String?.self)))
+        }
+        return steps
+    }
+
+    public func stepsSent(since: Date) async throws -> [StepSent] {
+        let rows = try await client.query(
+            """
+            SELECT workflow_id, step, template, max(created_at) FROM outbox
+            WHERE created_at > \(StoredInstant.millis(since)) AND template <> ''
+            GROUP BY workflow_id, step, template ORDER BY workflow_id, step, template
+            """, logger: logger)
+        var sent: [StepSent] = []
+        for try await (workflow, step, template, at) in rows.decode((String, Int64, String, Int64).self) {
+            sent.append(StepSent(workflowID: workflow, step: Int(step), template: template, lastAt: StoredInstant.date(at)))
+        }
+        return sent
+    }
+
     public func publishedOffers(after: Date, through: Date) async throws -> [OfferState] {
         let rows = try await client.query(
             """
@@ -422,22 +456,24 @@ extension PostgresStore: PlanningStore {
         var committedAt: [Int64] = []
         var variants: [String] = []  // "" for none: a variant has a name
         var dueAt: [Int64] = []
+        var steps: [Int64] = []
         var seen = Set<LedgerKey>()
         for message in messages where seen.insert(message.ledgerKey).inserted {
             keys.append(message.ledgerKey)
             committedAt.append(message.createdAt)
             variants.append(message.variant ?? "")
             dueAt.append(message.dueAt)
+            steps.append(Int64(message.step))
         }
         return try await client.withTransaction(logger: logger) { connection in
             var won = Set<LedgerKey>()
             let rows = try await connection.query(
                 """
-                INSERT INTO ledger (workflow_id, customer_id, occurrence, committed_at, variant, due_at)
-                SELECT w, c, o, t, NULLIF(v, ''), d
+                INSERT INTO ledger (workflow_id, customer_id, occurrence, committed_at, variant, due_at, step)
+                SELECT w, c, o, t, NULLIF(v, ''), d, s
                 FROM unnest(
                   \(keys.map(\.workflowID)), \(keys.map(\.customerID)), \(keys.map(\.occurrence)), \(committedAt), \(variants),
-                  \(dueAt)) AS u(w, c, o, t, v, d)
+                  \(dueAt), \(steps)) AS u(w, c, o, t, v, d, s)
                 ON CONFLICT DO NOTHING
                 RETURNING workflow_id, customer_id, occurrence
                 """, logger: logger)
@@ -453,7 +489,7 @@ extension PostgresStore: PlanningStore {
                 columns: [
                     "id", "workflow_id", "customer_id", "occurrence", "action_index", "channel", "recipient", "template",
                     "heading_key", "heading", "body", "text_body", "due_at", "created_at", "status", "reason",
-                    "next_attempt_at", "variant", "category",
+                    "next_attempt_at", "variant", "category", "step",
                 ], logger: logger
             ) { writer in
                 var text = CopyText()
@@ -463,7 +499,7 @@ extension PostgresStore: PlanningStore {
                         message.channel, message.recipient, message.template, message.headingKey, message.heading,
                         message.body, message.textBody, String(message.dueAt), String(message.createdAt),
                         message.status.rawValue, message.reason, String(message.nextAttemptAt), message.variant,
-                        message.category,
+                        message.category, String(message.step),
                     ])
                     committed.insert(message.id)
                     if text.isFull {

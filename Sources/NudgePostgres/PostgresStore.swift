@@ -394,9 +394,12 @@ public final class PostgresStore: Sendable {
             // message's category, which frequency caps count; when each occurrence fell due.
             """
             ALTER TABLE ledger ADD COLUMN due_at BIGINT;
+            ALTER TABLE ledger ADD COLUMN step BIGINT NOT NULL DEFAULT 0;
             ALTER TABLE ledger ADD COLUMN variant TEXT COLLATE "C";
             ALTER TABLE outbox ADD COLUMN variant TEXT COLLATE "C";
             ALTER TABLE outbox ADD COLUMN category TEXT COLLATE "C";
+            ALTER TABLE outbox ADD COLUMN step BIGINT NOT NULL DEFAULT 0;
+            CREATE INDEX ledger_on_step ON ledger(workflow_id, step, due_at);
             """
         ),
     ]

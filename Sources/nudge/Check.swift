@@ -4,6 +4,7 @@ import NudgeDelivery
 import NudgeEngine
 import NudgeLanguage
 import NudgeProviders
+import NudgeStore
 
 extension NudgeCommand {
     /// `nudge check`: validates nudge.yaml, every workflow and template.
@@ -11,7 +12,10 @@ extension NudgeCommand {
         static let configuration = CommandConfiguration(
             commandName: "check",
             abstract: "Validate nudge.yaml, every workflow and every template.",
-            discussion: "Prints every problem as PATH:LINE:COL: error: message. Exits 1 when there is any error."
+            discussion: """
+                Prints every problem as PATH:LINE:COL: error: message. Exits 1 when there is any error. With --db, \
+                also warns when a change renumbers the steps of a workflow whose journeys are in flight there.
+                """
         )
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -19,6 +23,8 @@ extension NudgeCommand {
         }
 
         @OptionGroup var global: GlobalOptions
+
+        @OptionGroup var now: NowOption
 
         @Option(help: "Output format: text (on stderr) or json (an array on stdout).")
         var format: Format = .text
@@ -33,6 +39,15 @@ extension NudgeCommand {
                             .warning,
                             "\(secret.owner) reads its \(secret.key) from the environment variable \(secret.variable), which is not set here",
                             at: secret.location, suggestion: "set \(secret.variable) where 'nudge run' runs"))
+                }
+                // With --db: journeys in flight whose steps a change would renumber.
+                if let project, global.db != nil {
+                    diagnostics += try await withStore(
+                        project.databasePath(override: global.db), config: config, global: global, reading: true
+                    ) { store in
+                        try await Planner(project: project, store: store, logger: global.makeLogger())
+                            .renumberedSteps(now: try now.instant(in: config.timeZone))
+                    }
                 }
                 diagnostics.sort()
                 project?.warnings = diagnostics.filter { $0.severity == .warning }

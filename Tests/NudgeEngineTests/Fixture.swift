@@ -78,6 +78,15 @@ struct Fixture {
         return plan
     }
 
+    /// Commits the plan at `now` (as `nudge run` does, without delivering) and returns its messages.
+    func commit(at now: String) async throws -> [PlannedMessage] {
+        let project = try project()
+        let instant = try #require(ISO8601.parse(now, zone: project.config.timeZone))
+        let summary = try await Planner(project: project, store: database).commit(
+            now: instant, createdAt: instant, newID: { UUID().uuidString })
+        return summary.plan.messages
+    }
+
     /// Inserts a customer; `visits` are instants of 5.00 each, which also set the derived fields.
     func add(
         _ id: String, zone: String? = nil, signedUp: String = "2020-01-01T00:00:00Z", birthDate: String? = nil,

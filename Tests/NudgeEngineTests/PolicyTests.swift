@@ -32,11 +32,7 @@ struct PolicyTests {
     }
 
     func commit(_ fixture: Fixture, at now: String) async throws -> [String] {
-        let project = try fixture.project()
-        let instant = try #require(ISO8601.parse(now, zone: project.config.timeZone))
-        let summary = try await Planner(project: project, store: fixture.database).commit(
-            now: instant, createdAt: instant, newID: { UUID().uuidString })
-        return summary.plan.messages.map(Self.shown)
+        try await fixture.commit(at: now).map(Self.shown)
     }
 
     static func shown(_ message: PlannedMessage) -> String {

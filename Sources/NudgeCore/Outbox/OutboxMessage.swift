@@ -46,6 +46,8 @@ public struct OutboxMessage: Codable, Sendable, Hashable {
     public var variant: String?
     /// The workflow's category (`marketing`, `transactional`) when the message was planned: caps count marketing.
     public var category: String?
+    /// The journey step it belongs to (0: the trigger's own sends); the ledger row holds it too.
+    public var step: Int = 0
 
     /// Creates a message.
     public init(

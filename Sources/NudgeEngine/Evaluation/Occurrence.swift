@@ -21,6 +21,10 @@ public struct Occurrence: Sendable {
     public var progress: ProgressState?
     /// The offer announced (new_offer only).
     public var offer: OfferState?
+    /// The journey step (0: the trigger's own; k: after k waits, key `KEY/k`).
+    public var step = 0
+    /// The variant the ledger recorded for the journey's earlier steps (follow-up steps only).
+    public var recordedVariant: String?
 }
 
 extension Occurrence {

@@ -34,6 +34,8 @@ public struct PlannedMessage: Sendable {
     public var segments: SMSSegments?
     /// The customer's variant of the workflow's A/B split (nil without a split).
     public var variant: String? = nil
+    /// The journey step it belongs to (0: the trigger's own sends).
+    public var step = 0
     /// When the policy holds the message back (quiet hours, a deferring cap): not sent before this; nil to go out
     /// at once.
     public var sendAfter: Date? = nil

@@ -43,6 +43,7 @@ extension Planner {
                     status: message.status == .send ? .pending : .suppressed, reason: message.reason)
                 record.textBody = message.rendered?.text
                 record.variant = message.variant
+                record.step = message.step
                 record.category = categories[message.workflowID]
                 // A message held back by the policy waits in the outbox until its send_after.
                 if let sendAfter = message.sendAfter { record.nextAttemptAt = max(created, StoredInstant.millis(sendAfter)) }

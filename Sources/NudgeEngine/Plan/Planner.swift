@@ -91,18 +91,30 @@ public struct Planner: Sendable {
                 let id = occurrence.customer.id
                 let facts = facts(
                     for: occurrence, of: workflow, now: now, counts: counts[id], book: book, history: histories[id])
-                guard when(workflow, holdsFor: facts) else {
-                    filteredOut += 1
-                    continue
-                }
-                let variant = workflow.split?.variant(workflowID: workflow.id, customerID: id)
+                let variant = self.variant(of: workflow, for: occurrence)
+                let steps = workflow.steps(of: variant)
                 if let variant, variant.isHoldout {
+                    // A holdout is drawn at the trigger; its journey has no steps after it.
+                    guard occurrence.step == 0, when(workflow, holdsFor: facts) else {
+                        filteredOut += 1
+                        continue
+                    }
                     messages.append(holdout(variant.name, facts: facts))
                     continue
                 }
-                for index in variant?.actions ?? workflow.actions.indices {
+                // A step a changed workflow no longer has is skipped.
+                guard let step = steps.first(where: { $0.index == occurrence.step }),
+                    occurrence.step > 0 || when(workflow, holdsFor: facts),
+                    step.conditions.allSatisfy({ $0.holds(for: facts) }),
+                    !workflow.exitConditions.contains(where: { $0.holds(for: facts) })
+                else {
+                    filteredOut += 1
+                    continue
+                }
+                for index in step.actions {
                     var message = policy(workflow.actions[index], index: index, facts: facts)
                     message.variant = variant?.name
+                    message.step = step.index
                     self.render(&message, facts: facts, full: render)
                     messages.append(message)
                 }
@@ -160,6 +172,9 @@ public struct Planner: Sendable {
             // (the scans keep it too) for nothing.
             for index in occurrences.indices where occurrences[index].workflowID != workflow.id {
                 occurrences[index].workflowID = workflow.id
+            }
+            if workflow.hasFollowUps {
+                occurrences += try await followUps(of: workflow, now: now)
             }
             plan.candidates += occurrences.count
             result.append((workflow, occurrences))
@@ -268,6 +283,16 @@ public struct Planner: Sendable {
         }
         message.reason = reasons.joined(separator: "; ")
         return message
+    }
+
+    /// The variant of the workflow's split for an occurrence: the one the ledger recorded for its journey while
+    /// the split still has it, else the customer's draw.
+    func variant(of workflow: Workflow, for occurrence: Occurrence) -> Split.Variant? {
+        guard let split = workflow.split else { return nil }
+        if let recorded = occurrence.recordedVariant, let variant = split.variants.first(where: { $0.name == recorded }) {
+            return variant
+        }
+        return split.variant(workflowID: workflow.id, customerID: occurrence.customer.id)
     }
 
     /// A holdout's one row of the plan: nothing is sent, and the customer's variant is recorded (`holdout`), so that

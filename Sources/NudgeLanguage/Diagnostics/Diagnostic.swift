@@ -136,6 +136,8 @@ public struct Diagnostics: Sendable {
 
     /// Whether any error (not warning) was found.
     public var hasErrors: Bool { all.contains { $0.severity == .error } }
+    /// How many errors there are.
+    public var errorCount: Int { all.count { $0.severity == .error } }
 
     /// Sorted by file, line, column; duplicates removed.
     public var sorted: [Diagnostic] {

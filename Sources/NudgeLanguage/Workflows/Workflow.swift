@@ -103,6 +103,37 @@ public enum CapAction: String, Sendable, Hashable, CaseIterable {
     case `defer`
 }
 
+/// One step of a journey: the sends after `index` waits, due `offset` seconds after the trigger's due time, when the
+/// step before it is in the ledger and its own `when` entries hold. Step 0 is what the trigger sends.
+public struct Step: Sendable, Hashable {
+    /// The number of waits before it: the `/k` of its occurrence key (`KEY/k`; step 0 is `KEY`).
+    public var index: Int
+    /// The sum of the waits before it, in seconds.
+    public var offset: Int
+    /// Its own `when` entries (the workflow's `when` picks step 0's audience).
+    public var conditions: [Condition]
+    /// The indices in `Workflow.actions` of its sends.
+    public var actions: Range<Int>
+
+    public init(index: Int, offset: Int, conditions: [Condition], actions: Range<Int>) {
+        self.index = index
+        self.offset = offset
+        self.conditions = conditions
+        self.actions = actions
+    }
+
+    public static func == (a: Step, b: Step) -> Bool {
+        a.index == b.index && a.offset == b.offset && a.actions == b.actions
+            && a.conditions.map(\.text) == b.conditions.map(\.text)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(index)
+        hasher.combine(offset)
+        hasher.combine(actions)
+    }
+}
+
 /// An A/B split: each customer gets one variant of the workflow, by a deterministic draw on (workflow id, customer id)
 /// weighted by the variants' weights. A variant without sends is a holdout: nothing is sent, the assignment is
 /// recorded.
@@ -113,13 +144,16 @@ public struct Split: Sendable {
         public var name: String
         /// Its weight: its share is weight / the sum of the weights.
         public var weight: Int
-        /// The indices in `Workflow.actions` of its sends (empty: a holdout).
+        /// The indices in `Workflow.actions` of its sends, every step's (empty: a holdout).
         public var actions: Range<Int>
+        /// Its journey: the steps of its `then` (one step, or none for a holdout, without waits).
+        public var steps: [Step]
 
-        public init(name: String, weight: Int, actions: Range<Int>) {
+        public init(name: String, weight: Int, actions: Range<Int>, steps: [Step]? = nil) {
             self.name = name
             self.weight = weight
             self.actions = actions
+            self.steps = steps ?? (actions.isEmpty ? [] : [Step(index: 0, offset: 0, conditions: [], actions: actions)])
         }
 
         /// Whether nothing is sent to it.
@@ -156,6 +190,11 @@ public struct Workflow: Sendable {
     public var actions: [SendAction]
     /// The workflow's A/B split, when it has one: then every send belongs to one of its variants.
     public var split: Split? = nil
+    /// The journey of a workflow without a split: step 0 (the sends before the first `wait`) and the follow-up
+    /// steps (nil: one step of every action).
+    public var journey: [Step]? = nil
+    /// `exit_when`: a journey stops, before any step, once one of these holds.
+    public var exitConditions: [Condition] = []
     /// How late a due occurrence may still fire.
     public var catchUp: DurationSpec
     /// Overrides the project's send_at for date-based triggers.
@@ -175,7 +214,27 @@ public struct Workflow: Sendable {
     public var idLocation: SourceLocation
     /// Every field the conditions read.
     public var fieldsRead: Set<Field> {
-        conditions.reduce(into: Set<Field>()) { $0.formUnion($1.fields) }
+        allConditions.reduce(into: Set<Field>()) { $0.formUnion($1.fields) }
+    }
+
+    /// The `when` of the workflow, of its steps and `exit_when`.
+    public var allConditions: [Condition] {
+        conditions + exitConditions + (split?.variants.flatMap(\.steps) ?? steps).flatMap(\.conditions)
+    }
+
+    /// The steps of the journey without a split: one step of every action when the workflow has no `wait`.
+    public var steps: [Step] {
+        journey ?? [Step(index: 0, offset: 0, conditions: [], actions: actions.indices)]
+    }
+
+    /// The steps of `variant`'s journey (nil: the workflow's own, without a split).
+    public func steps(of variant: Split.Variant?) -> [Step] {
+        variant?.steps ?? steps
+    }
+
+    /// Whether some journey of the workflow has a step after a `wait`.
+    public var hasFollowUps: Bool {
+        (split?.variants.map(\.steps) ?? [steps]).contains { $0.count > 1 }
     }
 }
 

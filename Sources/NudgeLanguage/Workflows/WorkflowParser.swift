@@ -3,7 +3,7 @@ public import NudgeCore
 public enum WorkflowParser {
     static let topKeys = [
         "id", "name", "enabled", "trigger", "when", "actions", "catch_up", "send_at", "description", "category", "priority",
-        "on_cap", "max_defer",
+        "on_cap", "max_defer", "exit_when",
     ]
 
     /// Parses `text` from `file`. `channels` are the channels configured in nudge.yaml; `segments` the segment
@@ -57,44 +57,38 @@ public enum WorkflowParser {
                 "a \(kind.rawValue) workflow without 'when' is sent to every customer", at: triggerNode.location,
                 suggestion: "pick its audience, e.g. when: '\"regulars\" in customer.segments', or when: 'true' for everyone")
         }
+        let catalog = FieldCatalog(trigger: triggerKind, segments: segments)
         if let whenNode = root["when"], !whenNode.isNull {
-            let items = whenNode.sequence ?? [whenNode]
-            let catalog = FieldCatalog(trigger: triggerKind, segments: segments)
-            for item in items {
-                guard let expression = item.scalar else {
-                    local.error(
-                        "each 'when' entry must be an expression such as customer.visits_total >= 1, not \(item.kindName)",
-                        at: item.location,
-                        suggestion: item.mapping != nil ? "quote an expression that contains ': '" : nil)
-                    continue
-                }
-                switch Condition.compile(expression, catalog: catalog) {
-                case .success(let condition):
-                    conditions.append(condition)
-                case .failure(let error):
-                    for problem in error.problems {
-                        local.error(problem.message, at: item.location(ofOffset: problem.offset), suggestion: problem.suggestion)
-                    }
-                }
-            }
+            conditions = compileConditions(whenNode, key: "when", catalog: catalog, diagnostics: &local)
+        }
+        var exitConditions: [Condition] = []
+        if let exitNode = root["exit_when"], !exitNode.isNull {
+            exitConditions = compileConditions(exitNode, key: "exit_when", catalog: catalog, diagnostics: &local)
         }
 
         var actions: [SendAction] = []
         var split: Split?
+        var journey: [Step]?
         if let actionsNode = root.required("actions", context: "the workflow", diagnostics: &local) {
             if let items = actionsNode.sequence {
                 if items.isEmpty { local.error("'actions' is empty: a workflow needs at least one send", at: actionsNode.location) }
-                for item in items {
-                    if let pair = item.mapping?.first, item.mapping?.count == 1, pair.key.scalar == "split" {
-                        if split != nil || items.count > 1 {
-                            local.error(
-                                "a workflow with a split sends only through its variants", at: pair.key.location,
-                                suggestion: "put each send under a variant's 'then', and keep one split")
-                        }
-                        split = parseSplit(pair.value, at: pair.key.location, channels: channels, into: &actions, diagnostics: &local)
-                        continue
+                if let pair = items.lazy.compactMap({ $0.mapping?.first }).first(where: { $0.key.scalar == "split" }) {
+                    if items.count > 1 {
+                        local.error(
+                            "a workflow with a split sends only through its variants", at: pair.key.location,
+                            suggestion: "put each send, wait and when under a variant's 'then', and keep one split")
+                    } else {
+                        split = parseSplit(
+                            pair.value, at: pair.key.location, catalog: catalog, channels: channels, into: &actions,
+                            diagnostics: &local)
                     }
-                    if let action = parseAction(item, channels: channels, diagnostics: &local) { actions.append(action) }
+                } else if !items.isEmpty {
+                    let before = local.errorCount
+                    let steps = parseSteps(items, catalog: catalog, channels: channels, into: &actions, diagnostics: &local)
+                    journey = steps.count > 1 || steps.first?.conditions.isEmpty == false ? steps : nil
+                    if actions.isEmpty, local.errorCount == before {
+                        local.error("'actions' has no send: a workflow needs at least one", at: actionsNode.location)
+                    }
                 }
             } else if actionsNode.isNull {
                 local.error("'actions' is empty: a workflow needs at least one send", at: actionsNode.location)
@@ -141,7 +135,8 @@ public enum WorkflowParser {
         if !local.hasErrors, let trigger {
             draft.workflow = Workflow(
                 id: id, name: name, isEnabled: isEnabled, trigger: trigger, conditions: conditions, actions: actions,
-                split: split, catchUp: catchUp, sendAt: sendAt, category: category, priority: priority, onCap: onCap,
+                split: split, journey: journey, exitConditions: exitConditions, catchUp: catchUp, sendAt: sendAt,
+                category: category, priority: priority, onCap: onCap,
                 maxDefer: maxDefer, file: file, idLocation: idLocation)
         }
         return draft
@@ -315,7 +310,7 @@ public enum WorkflowParser {
         guard kind == "send" else {
             diagnostics.error(
                 "unknown action '\(kind)'", at: pairs[0].key.location,
-                suggestion: Suggestion.didYouMean(kind, in: ["send", "split"]))
+                suggestion: Suggestion.didYouMean(kind, in: ["send", "split", "wait", "when"]))
             return nil
         }
         let body = pairs[0].value
@@ -373,8 +368,8 @@ public enum WorkflowParser {
 extension WorkflowParser {
     /// Parses `split:`'s variants (`NAME: { weight: N, then: [sends] }`), appending their sends to `actions`.
     static func parseSplit(
-        _ node: YAMLNode, at location: SourceLocation, channels: Set<Channel>, into actions: inout [SendAction],
-        diagnostics: inout Diagnostics
+        _ node: YAMLNode, at location: SourceLocation, catalog: FieldCatalog, channels: Set<Channel>,
+        into actions: inout [SendAction], diagnostics: inout Diagnostics
     ) -> Split? {
         let example = "such as 'pastry: { weight: 45, then: [ { send: { channel: email, template: pastry } } ] }'"
         guard let pairs = node.mapping, pairs.count >= 2 else {
@@ -421,6 +416,7 @@ extension WorkflowParser {
                 ok = false
             }
             let first = actions.count
+            var steps: [Step] = []
             if let thenNode = reader["then"], !thenNode.isNull {
                 guard let items = thenNode.sequence else {
                     diagnostics.error(
@@ -429,15 +425,11 @@ extension WorkflowParser {
                     ok = false
                     continue
                 }
-                for item in items {
-                    if let action = parseAction(item, channels: channels, diagnostics: &diagnostics) {
-                        actions.append(action)
-                    } else {
-                        ok = false
-                    }
-                }
+                let before = diagnostics.errorCount
+                steps = parseSteps(items, catalog: catalog, channels: channels, into: &actions, diagnostics: &diagnostics)
+                if diagnostics.errorCount > before { ok = false }
             }
-            variants.append(Split.Variant(name: name, weight: weight, actions: first..<actions.count))
+            variants.append(Split.Variant(name: name, weight: weight, actions: first..<actions.count, steps: steps))
         }
         if ok, variants.allSatisfy(\.isHoldout) {
             diagnostics.error(
@@ -446,6 +438,88 @@ extension WorkflowParser {
             ok = false
         }
         return ok ? Split(variants: variants, location: location) : nil
+    }
+}
+
+extension WorkflowParser {
+    /// Compiles a `when` or `exit_when`: one expression, or a list of them.
+    static func compileConditions(
+        _ node: YAMLNode, key: String, catalog: FieldCatalog, diagnostics: inout Diagnostics
+    ) -> [Condition] {
+        var conditions: [Condition] = []
+        for item in node.sequence ?? [node] {
+            guard let expression = item.scalar else {
+                diagnostics.error(
+                    "each '\(key)' entry must be an expression such as customer.visits_total >= 1, not \(item.kindName)",
+                    at: item.location,
+                    suggestion: item.mapping != nil ? "quote an expression that contains ': '" : nil)
+                continue
+            }
+            switch Condition.compile(expression, catalog: catalog) {
+            case .success(let condition):
+                conditions.append(condition)
+            case .failure(let error):
+                for problem in error.problems {
+                    diagnostics.error(problem.message, at: item.location(ofOffset: problem.offset), suggestion: problem.suggestion)
+                }
+            }
+        }
+        return conditions
+    }
+
+    /// Reads a journey: sends, `wait: DURATION` between steps and `when:` entries for the step they stand in,
+    /// appending the sends to `actions`. Each `wait` ends a step (which needs a send) and starts the next.
+    static func parseSteps(
+        _ items: [YAMLNode], catalog: FieldCatalog, channels: Set<Channel>, into actions: inout [SendAction],
+        diagnostics: inout Diagnostics
+    ) -> [Step] {
+        var steps: [Step] = []
+        var (index, offset, conditions, first) = (0, 0, [Condition](), actions.count)
+        var lastWait: SourceLocation?
+        for item in items {
+            guard let pair = item.mapping?.first, item.mapping?.count == 1, let kind = pair.key.scalar,
+                kind == "wait" || kind == "when" || kind == "split"
+            else {
+                if let action = parseAction(item, channels: channels, diagnostics: &diagnostics) { actions.append(action) }
+                continue
+            }
+            switch kind {
+            case "wait":
+                if actions.count == first {
+                    diagnostics.error(
+                        "a wait must come after a send: step \(index) sends nothing", at: pair.key.location,
+                        suggestion: "put a '- send: …' before this wait")
+                }
+                steps.append(Step(index: index, offset: offset, conditions: conditions, actions: first..<actions.count))
+                if let text = pair.value.scalar, let duration = DurationSpec(parsing: text), duration.seconds > 0,
+                    duration.seconds <= 366 * 86_400
+                {
+                    offset += duration.seconds
+                } else {
+                    diagnostics.error(
+                        "'wait' must be a positive duration such as 2h, 3d or 1w (at most a year), not '\(pair.value)'",
+                        at: pair.value.location)
+                }
+                (index, conditions, first) = (index + 1, [], actions.count)
+                lastWait = pair.key.location
+            case "when":
+                conditions += compileConditions(pair.value, key: "when", catalog: catalog, diagnostics: &diagnostics)
+            default:
+                diagnostics.error(
+                    "a split cannot stand inside a journey or another split", at: pair.key.location,
+                    suggestion: "make the split the workflow's only action, with the journeys under its variants' 'then'")
+            }
+        }
+        if actions.count > first {
+            steps.append(Step(index: index, offset: offset, conditions: conditions, actions: first..<actions.count))
+        } else if let lastWait {
+            diagnostics.error(
+                "a wait must be followed by a send: step \(index) sends nothing", at: lastWait,
+                suggestion: "add a '- send: …' after it, or remove the wait")
+        } else if !conditions.isEmpty {
+            steps.append(Step(index: 0, offset: 0, conditions: conditions, actions: first..<first))
+        }
+        return steps
     }
 }
 

@@ -342,6 +342,40 @@ extension AppDatabase: PlanningStore {
         }
     }
 
+    public func journeySteps(workflowID: String, step: Int, dueAfter: Date, dueThrough: Date) throws -> [JourneyStep] {
+        try reader.read { db in
+            var steps: [JourneyStep] = []
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT l.occurrence, l.due_at, l.variant, \(CustomerState.columns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                    FROM ledger l JOIN customer c ON c.id = l.customer_id
+                    WHERE l.workflow_id = ? AND l.step = ? AND l.due_at > ? AND l.due_at <= ?
+                    ORDER BY l.customer_id, l.occurrence
+                    """,
+                arguments: [workflowID, step, StoredInstant.millis(dueAfter), StoredInstant.millis(dueThrough)])
+            while let row = try rows.next() {
+                steps.append(
+                    JourneyStep(
+                        customer: CustomerState(row: row, offset: 3), occurrence: row[0], due: StoredInstant.date(row[1]),
+                        variant: row[2]))
+            }
+            return steps
+        }
+    }
+
+    public func stepsSent(since: Date) throws -> [StepSent] {
+        try reader.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT workflow_id, step, template, max(created_at) FROM outbox WHERE created_at > ? AND template <> ''
+                    GROUP BY workflow_id, step, template ORDER BY workflow_id, step, template
+                    """, arguments: [StoredInstant.millis(since)]
+            ).map { StepSent(workflowID: $0[0], step: $0[1], template: $0[2], lastAt: StoredInstant.date($0[3])) }
+        }
+    }
+
     public func publishedOffers(after: Date, through: Date) throws -> [OfferState] {
         try reader.read { db in
             try Row.fetchAll(
@@ -381,20 +415,20 @@ extension AppDatabase: PlanningStore {
             let pages = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
             try db.execute(sql: "PRAGMA cache_size = -32768")
             defer { try? db.execute(sql: "PRAGMA cache_size = \(pages)") }
-            // Bound through SQLite's C API: a broadcast commits a hundred thousand rows of 19 values.
+            // Bound through SQLite's C API: a broadcast commits a hundred thousand rows of 20 values.
             let ledger = try RawStatement(
                 db,
                 sql: """
-                    INSERT OR IGNORE INTO ledger (workflow_id, customer_id, occurrence, committed_at, variant, due_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT OR IGNORE INTO ledger (workflow_id, customer_id, occurrence, committed_at, variant, due_at, step)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """)
             let insert = try RawStatement(
                 db,
                 sql: """
                     INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, recipient, template,
                       heading_key, heading, body, text_body, due_at, created_at, status, reason, next_attempt_at, variant,
-                      category)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      category, step)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             var won: [LedgerKey: Bool] = [:]
             var committed = Set<String>()
@@ -405,6 +439,7 @@ extension AppDatabase: PlanningStore {
                     ledger.bind(4, message.createdAt)
                     ledger.bindTexts([message.variant], from: 5)
                     ledger.bind(6, message.dueAt)
+                    ledger.bind(7, Int64(message.step))
                     try ledger.run()
                     won[key] = db.changesCount > 0
                 }
@@ -421,6 +456,7 @@ extension AppDatabase: PlanningStore {
                 insert.bindTexts([message.status.rawValue, message.reason], from: 15)
                 insert.bind(17, message.nextAttemptAt)
                 insert.bindTexts([message.variant, message.category], from: 18)
+                insert.bind(20, Int64(message.step))
                 try insert.run()
                 committed.insert(message.id)
             }

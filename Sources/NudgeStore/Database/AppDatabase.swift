@@ -330,14 +330,17 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v14-split-and-policy", foreignKeyChecks: .immediate) { db in
             // The variant of a workflow's A/B split each customer got, in the ledger (the assignment, holdouts too)
             // and on each message; and each message's category, which frequency caps count (marketing; NULL
-            // before this version, counted as marketing). The ledger also keeps when each occurrence fell due, from
-            // which a journey's next step falls due.
+            // before this version, counted as marketing). The ledger also keeps when each occurrence fell due and
+            // its step in the journey, from which (by the index) the journey's next step is found.
             try db.execute(
                 sql: """
                     ALTER TABLE ledger ADD COLUMN due_at INTEGER;
+                    ALTER TABLE ledger ADD COLUMN step INTEGER NOT NULL DEFAULT 0;
                     ALTER TABLE ledger ADD COLUMN variant TEXT;
                     ALTER TABLE outbox ADD COLUMN variant TEXT;
                     ALTER TABLE outbox ADD COLUMN category TEXT;
+                    ALTER TABLE outbox ADD COLUMN step INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX ledger_on_step ON ledger(workflow_id, step, due_at);
                     """)
         }
         return migrator

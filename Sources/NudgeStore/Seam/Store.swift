@@ -47,6 +47,36 @@ public struct CountedMessage: Sendable, Hashable {
     }
 }
 
+/// A template a workflow's journey step sent, and when it last did.
+public struct StepSent: Sendable, Hashable {
+    public var workflowID: String
+    public var step: Int
+    public var template: String
+    public var lastAt: Date
+
+    public init(workflowID: String, step: Int, template: String, lastAt: Date) {
+        self.workflowID = workflowID
+        self.step = step
+        self.template = template
+        self.lastAt = lastAt
+    }
+}
+
+/// A journey's step as the ledger holds it, with its customer.
+public struct JourneyStep: Sendable {
+    public var customer: CustomerState
+    public var occurrence: String
+    public var due: Date
+    public var variant: String?
+
+    public init(customer: CustomerState, occurrence: String, due: Date, variant: String?) {
+        self.customer = customer
+        self.occurrence = occurrence
+        self.due = due
+        self.variant = variant
+    }
+}
+
 /// What reads the engine makes while planning, and the one write that commits a plan.
 public protocol PlanningStore: Sendable {
     /// The time-zone names in use ("" for customers without one), sorted.
@@ -102,6 +132,12 @@ public protocol PlanningStore: Sendable {
     /// be sent at an instant after `after`: the chosen channel and that instant (delivery, or the next attempt).
     /// Frequency caps count them.
     func capCounted(customerIDs: [String], after: Date) async throws -> [String: [CountedMessage]]
+    /// The journeys of `workflowID` whose step `step` is in the ledger, due in `(dueAfter, dueThrough]`: the
+    /// customer as stored now, the step's occurrence key, when it fell due and the variant recorded.
+    func journeySteps(workflowID: String, step: Int, dueAfter: Date, dueThrough: Date) async throws -> [JourneyStep]
+    /// Which templates each workflow's journey steps sent (or suppressed) after `since`, and when last: what
+    /// journeys in flight have had.
+    func stepsSent(since: Date) async throws -> [StepSent]
     /// The offers published in `(after, through]`, by publication time then id.
     func publishedOffers(after: Date, through: Date) async throws -> [OfferState]
     /// Runs `body` while no other planner on this database runs (a file lock for SQLite, an advisory lock for
