@@ -194,9 +194,14 @@ for customers in options.scales {
     // The plans compared with their floors are the eight workflows of the first triggers; the segment one reads
     // every customer and is measured on its own (`segments` below), and the reward, visit and broadcast ones came
     // after the floor was written.
-    for later in ["vip-welcome", "reward-ready", "first-visit-thanks", "holiday-hours", "friday-regulars"] {
+    for later in ["vip-welcome", "reward-ready", "first-visit-thanks", "holiday-hours", "friday-regulars", "new-offer"] {
         try FileManager.default.removeItem(at: directory.appendingPathComponent("Workflows/\(later).yaml"))
     }
+    // The floor knows no frequency caps: the example's policy (the last block of its nudge.yaml) is left out.
+    let config = directory.appendingPathComponent("nudge.yaml")
+    let settings = try String(contentsOf: config, encoding: .utf8)
+    try String(settings[..<(settings.range(of: "\npolicy:")?.lowerBound ?? settings.endIndex)])
+        .appending("\n").write(to: config, atomically: true, encoding: .utf8)
 
     let generated = DispatchTime.now()
     let data = SyntheticData(

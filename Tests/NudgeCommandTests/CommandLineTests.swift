@@ -367,3 +367,39 @@ struct WorkflowsCommandTests {
         #expect(sent.count == 14 && sent.reduce(0, +) == delivered && delivered > 0, "\(json.stdout)")
     }
 }
+
+@Suite("Journeys of the example project, run as a process")
+struct JourneyCommandTests {
+    @Test("a week after the win-back, run sends the reminders; check --db warns once a change renumbers that step")
+    func reminders() throws {
+        let now = "2026-11-25T15:00:00Z"
+        let project = try DemoProject.make(customers: 3000, now: now)
+        #expect(try project.nudge(["run", "--now", now]).status == 0)
+        let week = "2026-12-02T15:00:00Z"
+        let plan = try project.dryRun(now: week)
+        let reminders = plan.filter { ($0["occurrence"] as? String)?.hasSuffix("/1") == true }
+        #expect(!reminders.isEmpty)
+        #expect(reminders.allSatisfy { $0["workflow"] as? String == "win-back" && $0["template"] as? String == "win-back-reminder" && $0["variant"] as? String == "invite" })
+        let run = try project.nudge(["run", "--now", week])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try project.dryRun(now: week).isEmpty, "every step of the week went out once")
+
+        let clean = try project.nudge(["check", "--db", project.databasePath, "--now", week])
+        #expect(clean.status == 0 && !clean.stderr.contains("warning"), "\(clean.stderr)")
+        // A step inserted before the reminder moves it to step 2.
+        let file = project.directory.appendingPathComponent("Workflows/win-back.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        try text.replacingOccurrences(
+            of: "          - wait: 7d",
+            with: "          - wait: 2d\n          - send: { channel: email, template: win-back }\n          - wait: 5d"
+        ).write(to: file, atomically: true, encoding: .utf8)
+        let warned = try project.nudge(["check", "--db", project.databasePath, "--now", week])
+        #expect(warned.status == 0, "warnings only: \(warned.stderr)")
+        #expect(
+            warned.stderr.contains(
+                "warning: journeys in flight had template 'win-back-reminder' as step 1 of 'win-back', which now sends it as step 2"),
+            "\(warned.stderr)")
+        // Without --db, check knows nothing of journeys.
+        #expect(try !project.nudge(["check"]).stderr.contains("journeys in flight"))
+    }
+}

@@ -285,7 +285,8 @@ struct MessageKey: Hashable, Comparable, CustomStringConvertible {
         self.init(
             workflow: object["workflow"] as? String ?? "?", customer: object["customer"] as? String ?? "?",
             occurrence: object["occurrence"] as? String ?? "?", channel: object["channel"] as? String,
-            template: object["template"] as? String ?? "?")
+            // A holdout's row has no template: null in JSON, empty in the outbox.
+            template: object["template"] as? String ?? "")
     }
 
     init(_ row: OutboxMessage) {

@@ -229,3 +229,12 @@ extension JourneyTests {
         #expect(try await warnings(at: "2026-12-31T13:00:00Z").isEmpty)
     }
 }
+
+extension JourneyLanguageTests {
+    @Test("a send with an error before a wait is reported once, not again as a step without a send")
+    func noCascade() {
+        let (workflow, problems) = parse("  - send: { channel: fax, template: a }\n  - wait: 1d\n  - send: { channel: sms, template: b }\n")
+        #expect(workflow == nil)
+        #expect(problems == ["5:22: unknown channel 'fax'"], "\(problems)")
+    }
+}

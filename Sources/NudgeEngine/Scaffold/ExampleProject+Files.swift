@@ -277,17 +277,28 @@ extension ExampleProject {
         (
             "Workflows/win-back.yaml",
             ##"""
-            # Customers who have gone quiet get a friendly "we miss you" after 30, 60 and 90 days.
+            # Customers who have gone quiet get a friendly "we miss you" after 30, 60 and 90 days, and a text
+            # a week later if they still have not come back. One in ten is held out (sent nothing, the
+            # assignment recorded), so that the win-back can be measured against doing nothing.
             id: win-back
             name: We miss you
-            description: After 30, 60 and 90 days without a visit, invite regulars back.
+            description: After 30, 60 and 90 days without a visit, invite regulars back; a week later, remind those still away.
             trigger:
               inactivity: { days: [30, 60, 90] }   # counted from the last visit (or signup); a new visit starts a new spell
             when:
               - customer.visits_total >= 1         # only people who have actually been in
               - not ("staff" in customer.tags)
             actions:
-              - send: { channel: [email, sms], template: win-back }
+              - split:                             # each customer's variant is fixed: the same on every run
+                  invite:
+                    weight: 90
+                    then:
+                      - send: { channel: [email, sms], template: win-back }
+                      - wait: 7d                   # step 1: key inactivity:DATE:N/1, a week after the invitation
+                      - when: customer.days_since_last_activity >= trigger.days + 7   # still not back
+                      - send: { channel: sms, template: win-back-reminder }
+                  holdout: { weight: 10 }          # sent nothing
+            exit_when: customer.days_since_last_activity < 7   # came back: the journey stops
             catch_up: 2d                           # a runner down for a weekend still catches up
             """##
         ),
@@ -522,6 +533,12 @@ extension ExampleProject {
             <p>Your first stamp is waiting at the counter. See you soon!</p>
             <p>Warmly,<br>The {{business.name}} team</p>
             <p style="font-size:12px;color:#777">You get this because you joined the {{business.name}} loyalty club. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>
+            """##
+        ),
+        (
+            "Templates/win-back-reminder.sms.mustache",
+            ##"""
+            {{business.name}}: your bonus stamp is still waiting, {{customer.first_name}}. Come by this week and it's yours. Reply STOP to opt out
             """##
         ),
         (

@@ -476,16 +476,19 @@ extension WorkflowParser {
         var steps: [Step] = []
         var (index, offset, conditions, first) = (0, 0, [Condition](), actions.count)
         var lastWait: SourceLocation?
+        // Whether the step has a send, even one with errors (reported already: "sends nothing" would be one more).
+        var hasSend = false
         for item in items {
             guard let pair = item.mapping?.first, item.mapping?.count == 1, let kind = pair.key.scalar,
                 kind == "wait" || kind == "when" || kind == "split"
             else {
+                hasSend = true
                 if let action = parseAction(item, channels: channels, diagnostics: &diagnostics) { actions.append(action) }
                 continue
             }
             switch kind {
             case "wait":
-                if actions.count == first {
+                if !hasSend {
                     diagnostics.error(
                         "a wait must come after a send: step \(index) sends nothing", at: pair.key.location,
                         suggestion: "put a '- send: …' before this wait")
@@ -500,7 +503,7 @@ extension WorkflowParser {
                         "'wait' must be a positive duration such as 2h, 3d or 1w (at most a year), not '\(pair.value)'",
                         at: pair.value.location)
                 }
-                (index, conditions, first) = (index + 1, [], actions.count)
+                (index, conditions, first, hasSend) = (index + 1, [], actions.count, false)
                 lastWait = pair.key.location
             case "when":
                 conditions += compileConditions(pair.value, key: "when", catalog: catalog, diagnostics: &diagnostics)
@@ -512,7 +515,7 @@ extension WorkflowParser {
         }
         if actions.count > first {
             steps.append(Step(index: index, offset: offset, conditions: conditions, actions: first..<actions.count))
-        } else if let lastWait {
+        } else if let lastWait, !hasSend {
             diagnostics.error(
                 "a wait must be followed by a send: step \(index) sends nothing", at: lastWait,
                 suggestion: "add a '- send: …' after it, or remove the wait")
