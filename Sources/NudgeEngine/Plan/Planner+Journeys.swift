@@ -17,9 +17,10 @@ extension Planner {
         let start = now.addingTimeInterval(-Double(workflow.catchUp.seconds))
         var result: [Occurrence] = []
         for k in 1..<deepest {
-            var gaps: [String?: Int] = [:]
+            // By variant name ("" without a split: a variant has a name).
+            var gaps: [String: Int] = [:]
             for journey in journeys where journey.steps.count > k {
-                gaps[journey.variant] = journey.steps[k].offset - journey.steps[k - 1].offset
+                gaps[journey.variant ?? ""] = journey.steps[k].offset - journey.steps[k - 1].offset
             }
             guard let shortest = gaps.values.min(), let longest = gaps.values.max() else { continue }
             let rows = try await store.journeySteps(
@@ -30,7 +31,7 @@ extension Planner {
                     row.variant.flatMap { name in split.variants.first { $0.name == name } }
                         ?? split.variant(workflowID: workflow.id, customerID: row.customer.id)
                 }
-                guard let gap = gaps[variant?.name] else { continue }
+                guard let gap = gaps[variant?.name ?? ""] else { continue }
                 let due = row.due.addingTimeInterval(Double(gap))
                 guard start < due, due <= now else { continue }
                 let base = k == 1 ? row.occurrence : String(row.occurrence.dropLast("/\(k - 1)".count))
