@@ -403,3 +403,28 @@ struct JourneyCommandTests {
         #expect(try !project.nudge(["check"]).stderr.contains("journeys in flight"))
     }
 }
+
+@Suite("The policy of the example project, run as a process")
+struct PolicyCommandTests {
+    @Test("with quiet hours on, a night dry-run shows send_after in the table and in JSON; a capped message names its cap")
+    func quietHours() throws {
+        let project = try DemoProject.make(customers: 3000, now: "2026-11-25T15:00:00Z")
+        let config = project.directory.appendingPathComponent("nudge.yaml")
+        let text = try String(contentsOf: config, encoding: .utf8)
+        #expect(text.contains("  # quiet_hours: { from: \"21:00\", to: \"08:00\" }"))
+        try text.replacingOccurrences(of: "  # quiet_hours:", with: "  quiet_hours:").write(to: config, atomically: true, encoding: .utf8)
+        // 22:00 in New York.
+        let night = "2026-11-26T03:00:00Z"
+        let table = try project.nudge(["dry-run", "--now", night])
+        #expect(table.status == 0, "\(table.stderr)")
+        let held = table.stdout.split(separator: "\n").filter { $0.contains("(send after ") }
+        #expect(!held.isEmpty, "\(table.stdout)")
+        #expect(held.contains { $0.contains("(send after 2026-11-26T08:00:00-05:00)") })
+        let plan = try project.dryRun(now: night)
+        #expect(plan.allSatisfy { $0.keys.contains("send_after") && $0.keys.contains("variant") })
+        let later = plan.compactMap { $0["send_after"] as? String }
+        #expect(later.count == held.count)
+        // Transactional messages go out at night too.
+        #expect(plan.filter { $0["workflow"] as? String == "reward-ready" }.allSatisfy { $0["send_after"] is NSNull })
+    }
+}
