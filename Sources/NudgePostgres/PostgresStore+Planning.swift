@@ -82,7 +82,7 @@ extension PostgresStore: PlanningStore {
                     """, binds: bindings)
         case .progress(let after, let through, let offer):
             let base = """
-                SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, \(Self.prefixed(columns, "c"))
+                SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, \(CustomerState.columns(of: "c"))
                 FROM progress p JOIN offer o ON o.id = p.offer_id JOIN customer_state c ON c.id = p.customer_id
                 WHERE p.updated_at > 
                 """
@@ -384,7 +384,7 @@ extension PostgresStore: PlanningStore {
     public func journeySteps(workflowID: String, step: Int, dueAfter: Date, dueThrough: Date) async throws -> [JourneyStep] {
         let rows = try await client.query(
             """
-            SELECT l.occurrence, l.due_at, l.variant, \(unescaped: Self.prefixed(Self.customerColumns, "c"))
+            SELECT l.occurrence, l.due_at, l.variant, \(unescaped: CustomerState.columns(of: "c"))
             FROM ledger l JOIN customer_state c ON c.id = l.customer_id
             WHERE l.workflow_id = \(workflowID) AND l.step = \(Int64(step)) AND l.due_at > \(StoredInstant.millis(dueAfter))
               AND l.due_at <= \(StoredInstant.millis(dueThrough))

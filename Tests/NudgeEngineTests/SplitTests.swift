@@ -150,3 +150,13 @@ struct SplitLanguageTests {
         #expect(problems.first == problem, "\(problems)")
     }
 }
+
+extension SplitTests {
+    @Test("exit_when holds the holdout back as it does the variants, so the groups stay comparable")
+    func holdoutExits() async throws {
+        let fixture = try Fixture(workflow: Self.workflow + "\nexit_when: customer.visits_total == 0\n")
+        for n in 1...40 { try fixture.add(String(format: "c%03d", n), signedUp: "2026-11-25T10:00:00Z") }
+        let plan = try await fixture.plan(at: "2026-11-25T10:30:00Z")
+        #expect(plan.messages.isEmpty && plan.filteredOut == 40)
+    }
+}

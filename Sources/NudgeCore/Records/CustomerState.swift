@@ -49,6 +49,11 @@ public struct CustomerState: Sendable, Hashable {
         + "sms_opt_in, push_opt_in, push_token, wallet_pass_id, tags, attributes, last_visit_at, visits_total, "
         + "lifetime_value_cents, last_activity_at"
 
+    /// `columns`, each as a column of the table aliased `alias` (`c.id, c.name, …`), for joins.
+    public static func columns(of alias: String) -> String {
+        columns.split(separator: ",").map { alias + "." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+    }
+
     /// A customer from its stored columns, in `columns` order (for stores that decode rows themselves).
     public init(
         stored id: String, name: String?, email: String?, phone: String?, birthDate: String?, birthMonthDay: String?,

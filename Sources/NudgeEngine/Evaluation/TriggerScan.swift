@@ -88,10 +88,10 @@ struct TriggerScan {
         case .visit(let delay): return try await visits(delaySeconds: delay, store: store)
         case .once:
             guard let due = workflow.trigger.onceInstant(in: config.timeZone), isInWindow(due) else { return [] }
-            return try await broadcast([(key: "once", due: due)], store: store)
+            return try await broadcast([(key: "once", due: due, offer: nil)], store: store)
         case .schedule(let cron):
             let times = cron.times(in: config.timeZone, after: windowStart, through: now)
-            return try await broadcast(times.map { (key: "schedule:\($0.local)", due: $0.due) }, store: store)
+            return try await broadcast(times.map { (key: "schedule:\($0.local)", due: $0.due, offer: nil) }, store: store)
         case .newOffer:
             // Each offer published in the window is announced to every customer (whose `when` holds), once.
             let offers = try await store.publishedOffers(after: windowStart, through: now)
@@ -245,13 +245,9 @@ struct TriggerScan {
 
     // MARK: Broadcasts
 
-    /// Every customer, once for each of `times` (the `once`, `schedule` and `new_offer` triggers): their `when` conditions pick
-    /// the audience. Customers are read a page at a time, in id order (`CustomerSweep`, reading nothing more).
-    func broadcast(_ times: [(key: String, due: Date)], store: any PlanningStore) async throws -> [Occurrence] {
-        try await broadcast(times.map { (key: $0.key, due: $0.due, offer: nil) }, store: store)
-    }
-
-    /// `broadcast(_:store:)` with the offer each time announces (new_offer), nil for the others.
+    /// Every customer, once for each of `times` (the `once`, `schedule` and `new_offer` triggers, with the offer a
+    /// new_offer time announces): their `when` conditions pick the audience. Customers are read a page at a time, in
+    /// id order (`CustomerSweep`, reading nothing more).
     func broadcast(_ times: [(key: String, due: Date, offer: OfferState?)], store: any PlanningStore) async throws
         -> [Occurrence]
     {

@@ -10,8 +10,7 @@ extension Planner {
     /// journey's state, so a run that was down catches up within `catch_up` as for any occurrence; the step's own
     /// `when` and `exit_when` are checked with the other conditions.
     func followUps(of workflow: Workflow, now: Date) async throws -> [Occurrence] {
-        let journeys: [(variant: String?, steps: [Step])] =
-            workflow.split?.variants.map { ($0.name, $0.steps) } ?? [(nil, workflow.steps)]
+        let journeys = workflow.journeys
         let deepest = journeys.map(\.steps.count).max() ?? 0
         guard deepest > 1 else { return [] }
         let start = now.addingTimeInterval(-Double(workflow.catchUp.seconds))
@@ -27,14 +26,12 @@ extension Planner {
                 workflowID: workflow.id, step: k - 1, dueAfter: start.addingTimeInterval(-Double(longest)),
                 dueThrough: now.addingTimeInterval(-Double(shortest)))
             for row in rows {
-                let variant = workflow.split.map { split in
-                    row.variant.flatMap { name in split.variants.first { $0.name == name } }
-                        ?? split.variant(workflowID: workflow.id, customerID: row.customer.id)
-                }
+                let variant = workflow.split?.variant(
+                    recorded: row.variant, workflowID: workflow.id, customerID: row.customer.id)
                 guard let gap = gaps[variant?.name ?? ""] else { continue }
                 let due = row.due.addingTimeInterval(Double(gap))
                 guard start < due, due <= now else { continue }
-                let base = k == 1 ? row.occurrence : String(row.occurrence.dropLast("/\(k - 1)".count))
+                let base = k == 1 ? row.occurrence : String(Self.base(of: row.occurrence))
                 var occurrence = Occurrence(
                     workflowID: workflow.id, customer: row.customer, key: "\(base)/\(k)", due: due,
                     zone: TriggerScan.zone(of: row.customer, config: project.config))
@@ -95,20 +92,18 @@ extension Planner {
     /// other keys: those journeys would take the steps by their new numbers.
     public func renumberedSteps(now: Date) async throws -> [Diagnostic] {
         let horizons = project.workflows.map { workflow in
-            let journeys = workflow.split?.variants.map(\.steps) ?? [workflow.steps]
-            return Double((journeys.flatMap { $0 }.map(\.offset).max() ?? 0) + workflow.catchUp.seconds)
+            Double((workflow.journeys.flatMap(\.steps).map(\.offset).max() ?? 0) + workflow.catchUp.seconds)
         }
         guard let longest = horizons.max() else { return [] }
         let sent = try await store.stepsSent(since: now.addingTimeInterval(-longest))
         var diagnostics: [Diagnostic] = []
         for (workflow, horizon) in zip(project.workflows, horizons) {
-            let journeys = workflow.split?.variants.map(\.steps) ?? [workflow.steps]
             var stepsByTemplate: [String: Set<Int>] = [:]
             var location: [String: SourceLocation] = [:]
-            for step in journeys.flatMap({ $0 }) {
-                for index in step.actions {
-                    stepsByTemplate[workflow.actions[index].template, default: []].insert(step.index)
-                    location[workflow.actions[index].template] = location[workflow.actions[index].template] ?? workflow.actions[index].location
+            for step in workflow.journeys.flatMap(\.steps) {
+                for action in step.actions.map({ workflow.actions[$0] }) {
+                    stepsByTemplate[action.template, default: []].insert(step.index)
+                    location[action.template] = location[action.template] ?? action.location
                 }
             }
             for row in sent where row.workflowID == workflow.id && row.lastAt > now.addingTimeInterval(-horizon) {

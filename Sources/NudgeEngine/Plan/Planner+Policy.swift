@@ -41,7 +41,7 @@ extension Planner {
             for position in order {
                 var message = parts[position.part][position.index]
                 guard let workflow = workflows[message.workflowID] else { continue }
-                let zone = TimeZone(identifier: message.timeZone) ?? project.config.timeZone
+                let zone = TriggerScan.zone(named: message.timeZone, config: project.config)
                 switch Self.place(
                     channel: message.channel, at: now, zone: zone, policy: policy, counted: times, workflow: workflow)
                 {

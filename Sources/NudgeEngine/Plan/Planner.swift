@@ -91,22 +91,24 @@ public struct Planner: Sendable {
                 let id = occurrence.customer.id
                 let facts = facts(
                     for: occurrence, of: workflow, now: now, counts: counts[id], book: book, history: histories[id])
-                let variant = self.variant(of: workflow, for: occurrence)
-                let steps = workflow.steps(of: variant)
+                // The workflow's `when` picks who enters (step 0); `exit_when` ends a journey before any step, a
+                // holdout's too, so that the holdout stays comparable with the variants.
+                guard occurrence.step > 0 || when(workflow, holdsFor: facts),
+                    !workflow.exitConditions.contains(where: { $0.holds(for: facts) })
+                else {
+                    filteredOut += 1
+                    continue
+                }
+                let variant = workflow.split?.variant(
+                    recorded: occurrence.recordedVariant, workflowID: workflow.id, customerID: id)
                 if let variant, variant.isHoldout {
                     // A holdout is drawn at the trigger; its journey has no steps after it.
-                    guard occurrence.step == 0, when(workflow, holdsFor: facts) else {
-                        filteredOut += 1
-                        continue
-                    }
-                    messages.append(holdout(variant.name, facts: facts))
+                    if occurrence.step == 0 { messages.append(holdout(variant.name, facts: facts)) } else { filteredOut += 1 }
                     continue
                 }
                 // A step a changed workflow no longer has is skipped.
-                guard let step = steps.first(where: { $0.index == occurrence.step }),
-                    occurrence.step > 0 || when(workflow, holdsFor: facts),
-                    step.conditions.allSatisfy({ $0.holds(for: facts) }),
-                    !workflow.exitConditions.contains(where: { $0.holds(for: facts) })
+                guard let step = workflow.steps(of: variant).first(where: { $0.index == occurrence.step }),
+                    step.conditions.allSatisfy({ $0.holds(for: facts) })
                 else {
                     filteredOut += 1
                     continue
@@ -283,16 +285,6 @@ public struct Planner: Sendable {
         }
         message.reason = reasons.joined(separator: "; ")
         return message
-    }
-
-    /// The variant of the workflow's split for an occurrence: the one the ledger recorded for its journey while
-    /// the split still has it, else the customer's draw.
-    func variant(of workflow: Workflow, for occurrence: Occurrence) -> Split.Variant? {
-        guard let split = workflow.split else { return nil }
-        if let recorded = occurrence.recordedVariant, let variant = split.variants.first(where: { $0.name == recorded }) {
-            return variant
-        }
-        return split.variant(workflowID: workflow.id, customerID: occurrence.customer.id)
     }
 
     /// A holdout's one row of the plan: nothing is sent, and the customer's variant is recorded (`holdout`), so that

@@ -21,4 +21,11 @@ extension Split {
         }
         return variants[variants.count - 1]
     }
+
+    /// The variant a journey takes: `recorded` (what the ledger holds for its earlier steps) while the split still
+    /// has a variant of that name, else the customer's draw.
+    public func variant(recorded: String?, workflowID: String, customerID: String) -> Variant {
+        recorded.flatMap { name in variants.first { $0.name == name } }
+            ?? variant(workflowID: workflowID, customerID: customerID)
+    }
 }

@@ -81,16 +81,8 @@ public struct Policy: Sendable {
                 let max = cap.required("max", context: "a cap", diagnostics: &diagnostics).flatMap {
                     MappingReader.integer($0, name: "max", in: 1...1000, diagnostics: &diagnostics)
                 }
-                var per: DurationSpec?
-                if let value = cap.required("per", context: "a cap", diagnostics: &diagnostics) {
-                    if let text = value.scalar, let duration = DurationSpec(parsing: text), duration.seconds > 0,
-                        duration.seconds <= 366 * 86_400
-                    {
-                        per = duration
-                    } else {
-                        diagnostics.error(
-                            "'per' must be a duration such as 1d or 7d (at most a year), not '\(value)'", at: value.location)
-                    }
+                let per = cap.required("per", context: "a cap", diagnostics: &diagnostics).flatMap {
+                    MappingReader.duration($0, name: "per", kind: "a duration", examples: "1d or 7d", diagnostics: &diagnostics)
                 }
                 if ok, let max, let per { policy.caps.append(Cap(channel: channel, max: max, per: per)) }
             }

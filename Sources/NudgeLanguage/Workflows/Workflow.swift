@@ -219,7 +219,12 @@ public struct Workflow: Sendable {
 
     /// The `when` of the workflow, of its steps and `exit_when`.
     public var allConditions: [Condition] {
-        conditions + exitConditions + (split?.variants.flatMap(\.steps) ?? steps).flatMap(\.conditions)
+        conditions + exitConditions + journeys.flatMap(\.steps).flatMap(\.conditions)
+    }
+
+    /// Every journey of the workflow: one per variant of its split (a holdout's without steps), else its own.
+    public var journeys: [(variant: String?, steps: [Step])] {
+        split?.variants.map { ($0.name, $0.steps) } ?? [(nil, steps)]
     }
 
     /// The steps of the journey without a split: one step of every action when the workflow has no `wait`.
@@ -234,7 +239,7 @@ public struct Workflow: Sendable {
 
     /// Whether some journey of the workflow has a step after a `wait`.
     public var hasFollowUps: Bool {
-        (split?.variants.map(\.steps) ?? [steps]).contains { $0.count > 1 }
+        journeys.contains { $0.steps.count > 1 }
     }
 }
 

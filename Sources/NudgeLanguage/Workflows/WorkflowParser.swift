@@ -120,16 +120,10 @@ public enum WorkflowParser {
         let category = root.choice("category", as: MessageCategory.self, diagnostics: &local) ?? .marketing
         let priority = root.integer("priority", in: 0...1_000_000, diagnostics: &local) ?? 100
         let onCap = root.choice("on_cap", as: CapAction.self, diagnostics: &local) ?? .drop
-        var maxDefer = DurationSpec(seconds: 3 * 86_400, text: "3d")
-        if let (text, node) = root.string("max_defer", diagnostics: &local) {
-            if let duration = DurationSpec(parsing: text), duration.seconds > 0, duration.seconds <= 366 * 86_400 {
-                maxDefer = duration
-            } else {
-                local.error(
-                    "'max_defer' must be a positive duration such as 12h or 3d (at most a year), not '\(text)'",
-                    at: node.location)
-            }
-        }
+        let maxDefer =
+            root["max_defer"].flatMap {
+                MappingReader.duration($0, name: "max_defer", examples: "12h or 3d", diagnostics: &local)
+            } ?? DurationSpec(seconds: 3 * 86_400, text: "3d")
 
         var draft = WorkflowDraft(id: id.isEmpty ? nil : id, idLocation: idLocation, triggerKind: triggerKind, actions: actions)
         if !local.hasErrors, let trigger {
@@ -266,12 +260,11 @@ public enum WorkflowParser {
         case .visit:
             var delay = 0
             if let value = reader["delay"] {
-                guard let text = value.scalar, let duration = DurationSpec(parsing: text), duration.seconds <= 366 * 86_400
-                else {
-                    diagnostics.error(
-                        "'delay' must be a duration such as 0m, 2h or 1d (at most a year), not '\(value)'", at: value.location)
-                    return nil
-                }
+                guard
+                    let duration = MappingReader.duration(
+                        value, name: "delay", kind: "a duration", examples: "0m, 2h or 1d", allowsZero: true,
+                        diagnostics: &diagnostics)
+                else { return nil }
                 delay = duration.seconds
             }
             return .visit(delaySeconds: delay)
@@ -494,14 +487,10 @@ extension WorkflowParser {
                         suggestion: "put a '- send: …' before this wait")
                 }
                 steps.append(Step(index: index, offset: offset, conditions: conditions, actions: first..<actions.count))
-                if let text = pair.value.scalar, let duration = DurationSpec(parsing: text), duration.seconds > 0,
-                    duration.seconds <= 366 * 86_400
+                if let duration = MappingReader.duration(
+                    pair.value, name: "wait", examples: "2h, 3d or 1w", diagnostics: &diagnostics)
                 {
                     offset += duration.seconds
-                } else {
-                    diagnostics.error(
-                        "'wait' must be a positive duration such as 2h, 3d or 1w (at most a year), not '\(pair.value)'",
-                        at: pair.value.location)
                 }
                 (index, conditions, first, hasSend) = (index + 1, [], actions.count, false)
                 lastWait = pair.key.location

@@ -1,3 +1,4 @@
+public import NudgeCore
 /// Reads a YAML mapping with a fixed set of keys, reporting unknown, missing and mistyped keys.
 public struct MappingReader {
     /// The mapping node.
@@ -79,6 +80,21 @@ public struct MappingReader {
     public func integer(_ key: String, in range: ClosedRange<Int>, diagnostics: inout Diagnostics) -> Int? {
         guard let value = self[key] else { return nil }
         return MappingReader.integer(value, name: key, in: range, diagnostics: &diagnostics)
+    }
+
+    /// A duration scalar (`30m`, `12h`, `1d`, `2w`) of at most a year, positive unless `allowsZero`, or nil with a
+    /// diagnostic: "'NAME' must be KIND such as EXAMPLES (at most a year), not 'VALUE'".
+    public static func duration(
+        _ value: YAMLNode, name: String, kind: String = "a positive duration", examples: String, allowsZero: Bool = false,
+        diagnostics: inout Diagnostics
+    ) -> DurationSpec? {
+        if let text = value.scalar, let duration = DurationSpec(parsing: text),
+            duration.seconds > 0 || (allowsZero && duration.seconds == 0), duration.seconds <= 366 * 86_400
+        {
+            return duration
+        }
+        diagnostics.error("'\(name)' must be \(kind) such as \(examples) (at most a year), not '\(value)'", at: value.location)
+        return nil
     }
 
     /// An integer scalar within `range`, or nil with a diagnostic.

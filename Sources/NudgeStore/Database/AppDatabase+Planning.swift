@@ -42,7 +42,7 @@ extension AppDatabase: PlanningStore {
     }
 
     public static let milestoneSQL = """
-        SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, \(CustomerState.columns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+        SELECT p.offer_id, o.name, o.stamps_required, p.stamps, p.rewards_earned, p.updated_at, \(CustomerState.columns(of: "c"))
         FROM progress p
         JOIN offer o ON o.id = p.offer_id
         JOIN customer c ON c.id = p.customer_id
@@ -348,7 +348,7 @@ extension AppDatabase: PlanningStore {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT l.occurrence, l.due_at, l.variant, \(CustomerState.columns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                    SELECT l.occurrence, l.due_at, l.variant, \(CustomerState.columns(of: "c"))
                     FROM ledger l JOIN customer c ON c.id = l.customer_id
                     WHERE l.workflow_id = ? AND l.step = ? AND l.due_at > ? AND l.due_at <= ?
                     ORDER BY l.customer_id, l.occurrence
