@@ -87,6 +87,10 @@ public struct Dispatcher: Sendable {
     public var jitter: @Sendable () -> Double
     /// Hides secrets in failure reasons before they are logged or recorded.
     public var mask = SecretMask([])
+    /// How many batches are claimed ahead of the one being delivered. Claimed messages are only leased, never
+    /// sent ahead of their turn, so a run killed mid-way still leaves at most the batch it was sending to be sent
+    /// again; the others go back when their leases are released.
+    static let claimsAhead = 2
 
     public init(
         outbox: any OutboxQueue, adapters: [Channel: any ChannelAdapter], policy: RetryPolicy = RetryPolicy(),
@@ -106,9 +110,9 @@ public struct Dispatcher: Sendable {
 
     /// Delivers every pending message that is due now; returns when none is left due.
     ///
-    /// The next batch is claimed while one is delivered, so the store's work and the providers' overlap (a claim
-    /// costs about as much as writing a batch to a file); a batch's outcomes are recorded before the next is sent,
-    /// so a run killed mid-way leaves at most the batch it was sending to be sent again. Every claimed message,
+    /// The next batches are claimed while one is delivered, so the store's work and the providers' overlap (a
+    /// claim costs about as much as writing a batch to a file); a batch's outcomes are recorded before the next is
+    /// sent, so a run killed mid-way leaves at most the batch it was sending to be sent again. Every claimed message,
     /// being sent or waiting its turn, keeps its lease renewed until its outcome is recorded.
     public func drain() async throws -> DispatchSummary {
         var summary = DispatchSummary()
@@ -129,14 +133,53 @@ public struct Dispatcher: Sendable {
         }
         defer { renewal.cancel() }
         let claim = { @Sendable [outbox, owner, leaseSeconds, batchSize, clock] () async throws -> [OutboxMessage] in
-            let claimed = try await outbox.claimOutbox(
-                owner: owner.description, now: clock(), leaseSeconds: leaseSeconds, limit: batchSize)
-            held.add(claimed.map(\.id))
-            return claimed
+            while true {
+                let claimed = try await outbox.claimOutbox(
+                    owner: owner.description, now: clock(), leaseSeconds: leaseSeconds, limit: batchSize)
+                // A message this run is still delivering can be claimed again if its lease ran out before a renewal
+                // reached it (a stalled process, a jump of the clock): the claim extended that lease, and the
+                // delivery in flight records the outcome, so it is not taken a second time here. A batch of only
+                // such messages says nothing about the ones after it: claim again.
+                let taken = held.add(claimed.map(\.id))
+                if taken.count == claimed.count { return claimed }
+                let fresh = claimed.filter { taken.contains($0.id) }
+                if !fresh.isEmpty { return fresh }
+            }
         }
-        var claimed = try await claim()
-        while !claimed.isEmpty {
-            async let following = claim()
+        // Claims run one after another, each as soon as the one before it is done, up to `claimsAhead` batches
+        // ahead of the one being delivered: the writer sets the next leases while a batch is written to the
+        // providers, and records its outcomes while the claim after it reads which messages are due.
+        var ahead: [Task<[OutboxMessage], any Error>] = []
+        func claimAfterLast() {
+            let previous = ahead.last
+            ahead.append(
+                Task {
+                    _ = try? await previous?.value
+                    return try await claim()
+                })
+        }
+        /// Gives back every batch claimed ahead, unsent and its attempt uncounted, when the run stops on `error`.
+        func giveBack(_ error: any Error) async {
+            for task in ahead {
+                guard let batch = try? await task.value, !batch.isEmpty else { continue }
+                let now = clock()
+                try? await outbox.recordOutcomes(
+                    batch.map { ($0, .postponed(at: now, reason: "claimed, then not sent: \(error)")) }, at: now)
+            }
+            ahead.removeAll()
+        }
+        claimAfterLast()
+        while !ahead.isEmpty {
+            let claimed: [OutboxMessage]
+            do {
+                claimed = try await ahead.removeFirst().value
+            } catch {
+                await giveBack(error)
+                throw error
+            }
+            // An empty claim ends the drain once the claims already started have come back empty too.
+            if claimed.isEmpty { continue }
+            while ahead.count < Self.claimsAhead { claimAfterLast() }
             let outcomes = await deliver(claimed)
             for (_, outcome) in outcomes {
                 switch outcome {
@@ -153,16 +196,11 @@ public struct Dispatcher: Sendable {
             do {
                 try await outbox.recordOutcomes(outcomes, at: clock())
             } catch {
-                // These messages stay leased and go to a later run as retries. The batch claimed ahead was not
-                // sent: it is given back, its attempt uncounted.
-                if let ahead = try? await following, !ahead.isEmpty {
-                    let now = clock()
-                    try? await outbox.recordOutcomes(
-                        ahead.map { ($0, .postponed(at: now, reason: "claimed, then not sent: \(error)")) }, at: now)
-                }
+                // These messages stay leased and go to a later run as retries. The batches claimed ahead were not
+                // sent: they are given back.
+                await giveBack(error)
                 throw error
             }
-            claimed = try await following
         }
         return summary
     }
@@ -242,7 +280,11 @@ final class HeldLeases: Sendable {
 
     var ids: [String] { state.withLock { Array($0) } }
 
-    func add(_ ids: [String]) { state.withLock { $0.formUnion(ids) } }
+    /// Adds `ids`; returns those that were not held already.
+    @discardableResult
+    func add(_ ids: [String]) -> Set<String> {
+        state.withLock { held in Set(ids.filter { held.insert($0).inserted }) }
+    }
 
     func remove(_ ids: [String]) { state.withLock { $0.subtract(ids) } }
 }

@@ -110,15 +110,18 @@ extension AppDatabase {
                             \(matching)
                             """, arguments: [list(optedOut.rowids), JSONText.array(optedOut.ids), nowMillis, nowMillis])
                 }
-                guard !accepted.ids.isEmpty else { return [String]() }
-                return try String.fetchAll(
+                guard !accepted.ids.isEmpty else { return [OutboxMessage]() }
+                // The claimed rows come back from the UPDATE itself: fetching them again would look each one up
+                // a second time.
+                let rows = try Row.fetchCursor(
                     db,
                     sql: """
                         UPDATE outbox SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1
                         \(matching)
-                        RETURNING id
+                        RETURNING \(OutboxMessage.selection)
                         """,
                     arguments: [owner, expires, list(accepted.rowids), JSONText.array(accepted.ids), nowMillis, nowMillis])
+                return try Array(rows.map(OutboxMessage.init(row:)))
             }
             // A window that was all opted out, or taken by another dispatcher meanwhile, says nothing about the
             // messages after it: look again.
@@ -126,16 +129,8 @@ extension AppDatabase {
                 if due == limit { continue }
                 return []
             }
-            return try reader.read { db in
-                let rows = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT \(OutboxMessage.selection) FROM outbox WHERE id IN (SELECT value FROM json_each(?))
-                        ORDER BY next_attempt_at, id
-                        """,
-                    arguments: [JSONText.array(leased)])
-                return try Array(rows.map(OutboxMessage.init(row:)))
-            }
+            // In the order they fell due (RETURNING follows no ORDER BY).
+            return leased.sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
         }
     }
 
