@@ -60,108 +60,20 @@ public struct Project: Sendable {
     ) -> (project: Project?, diagnostics: [Diagnostic]) {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let prefix = displayPrefix ?? (directory == "." ? "" : directory)
-        func display(_ relative: String) -> String {
+        let display: @Sendable (String) -> String = { relative in
             prefix.isEmpty ? relative : (prefix.hasSuffix("/") ? prefix + relative : prefix + "/" + relative)
         }
         var diagnostics = Diagnostics()
-        let fileManager = FileManager.default
 
-        // nudge.yaml
-        let configPath = root.appendingPathComponent("nudge.yaml").path
-        var config = ProjectConfig()
-        if let text = try? String(contentsOfFile: configPath, encoding: .utf8) {
-            config = ProjectConfig.parse(text, file: display("nudge.yaml"), providers: providers, diagnostics: &diagnostics)
-        } else {
-            diagnostics.error(
-                "no nudge.yaml in \(directory)", at: SourceLocation(file: display("nudge.yaml")),
-                suggestion: "run 'nudge init DIR' to create a project, or pass --project DIR")
-        }
-        let channels = Set(config.channels.keys)
-        let segmentNames = Set(config.segments.map(\.name))
-
-        // Templates
-        var templates: [TemplateKey: MessageTemplate] = [:]
-        var templateFiles: [TemplateKey: String] = [:]
-        var templateVariables: [TemplateKey: [TemplateVariable]] = [:]
-        let templatesDirectory = root.appendingPathComponent("Templates")
-        let templateNames = ((try? fileManager.contentsOfDirectory(atPath: templatesDirectory.path)) ?? []).sorted()
-        var textTemplates: [String: MessageTemplate] = [:]
-        var textVariables: [String: (file: String, variables: [TemplateVariable])] = [:]
-        for fileName in templateNames where fileName.hasSuffix(".mustache") {
-            let relative = "Templates/\(fileName)"
-            let stem = String(fileName.dropLast(".mustache".count))
-            if stem.hasSuffix(".email.text") {
-                // The plain-text part of an email, rendered like an SMS (no HTML escaping, no front matter).
-                let name = String(stem.dropLast(".email.text".count))
-                guard let text = try? String(contentsOf: templatesDirectory.appendingPathComponent(fileName), encoding: .utf8)
-                else {
-                    diagnostics.error("cannot read the template (is it UTF-8 text?)", at: SourceLocation(file: display(relative)))
-                    continue
-                }
-                let (template, variables) = MessageTemplate.parseDraft(
-                    text, name: name, channel: .sms, file: display(relative), diagnostics: &diagnostics)
-                textTemplates[name] = template
-                textVariables[name] = (display(relative), variables)
-                continue
-            }
-            guard let dot = stem.lastIndex(of: "."), let channel = Channel(rawValue: String(stem[stem.index(after: dot)...]))
-            else {
-                diagnostics.warning(
-                    "template file name should be <template>.<channel>.mustache with a channel of "
-                        + Channel.allCases.map(\.rawValue).joined(separator: ", "),
-                    at: SourceLocation(file: display(relative)))
-                continue
-            }
-            let key = TemplateKey(name: String(stem[..<dot]), channel: channel)
-            templateFiles[key] = display(relative)
-            guard let text = try? String(contentsOf: templatesDirectory.appendingPathComponent(fileName), encoding: .utf8)
-            else {
-                diagnostics.error("cannot read the template (is it UTF-8 text?)", at: SourceLocation(file: display(relative)))
-                continue
-            }
-            let (template, variables) = MessageTemplate.parseDraft(
-                text, name: key.name, channel: channel, file: display(relative), diagnostics: &diagnostics)
-            templates[key] = template
-            templateVariables[key] = variables
-            let place = SourceLocation(file: display(relative), line: 1, column: 1)
-            if channel == .email, !variables.contains(where: { $0.name == UnsubscribeLinks.variable }) {
-                diagnostics.warning(
-                    "this email has no unsubscribe link", at: place,
-                    suggestion: "add <a href=\"{{unsubscribe_url}}\">Unsubscribe</a> to the body")
-            }
-            if channel == .sms, let template {
-                // The text that is there whatever the customer: every variable rendered empty.
-                let fixed = SMSSegments(template.render(LazyContext { _ in nil }).body)
-                if fixed.count > 1 {
-                    diagnostics.warning(
-                        "the fixed text of this SMS alone takes \(fixed); every message will cost at least \(fixed.count)",
-                        at: place,
-                        suggestion: fixed.encoding == .ucs2
-                            ? "a single character outside GSM-7 (an emoji, curly quotes) makes the whole SMS UCS-2 (70 per segment)"
-                            : "keep SMS text within 160 GSM-7 characters")
-                }
-            }
-        }
-
-        // Workflows
-        var drafts: [WorkflowDraft] = []
-        let workflowsDirectory = root.appendingPathComponent("Workflows")
-        let workflowNames = ((try? fileManager.contentsOfDirectory(atPath: workflowsDirectory.path)) ?? []).sorted()
-        if !fileManager.fileExists(atPath: workflowsDirectory.path) {
-            diagnostics.warning("no Workflows folder: nothing will be sent", at: SourceLocation(file: display("Workflows")))
-        }
-        for fileName in workflowNames where fileName.hasSuffix(".yaml") || fileName.hasSuffix(".yml") {
-            let relative = display("Workflows/\(fileName)")
-            guard let text = try? String(contentsOf: workflowsDirectory.appendingPathComponent(fileName), encoding: .utf8)
-            else {
-                diagnostics.error("cannot read the workflow (is it UTF-8 text?)", at: SourceLocation(file: relative))
-                continue
-            }
-            if let draft = WorkflowParser.parseDraft(
-                text, file: relative, channels: channels, segments: segmentNames, diagnostics: &diagnostics) {
-                drafts.append(draft)
-            }
-        }
+        // The templates are read on a second core while nudge.yaml and the workflows are read on this one: every
+        // command loads the project, and these two halves are most of a command's fixed cost.
+        let (loaded, (config, drafts, firstDiagnostics)) = bothAtOnce(
+            { loadTemplates(in: root, display: display) },
+            { loadSettingsAndWorkflows(in: root, directory: directory, display: display, providers: providers) })
+        diagnostics.append(contentsOf: firstDiagnostics.all)
+        diagnostics.append(contentsOf: loaded.diagnostics.all)
+        let (templates, templateFiles, templateVariables) = (loaded.templates, loaded.files, loaded.variables)
+        let (textTemplates, textVariables) = (loaded.textTemplates, loaded.textVariables)
 
         // Email to people's inboxes needs working unsubscribe links; each provider adds its own warnings.
         if let email = config.channels[.email], providers.sendsEmailToInboxes(email) {
@@ -254,4 +166,131 @@ public struct Project: Sendable {
         project.textTemplates = textTemplates
         return (project, sorted)
     }
+}
+
+/// The templates of a project as read from `Templates/`, with what their reading found.
+struct LoadedTemplates: Sendable {
+    var templates: [TemplateKey: MessageTemplate] = [:]
+    /// Each template's file as shown in messages.
+    var files: [TemplateKey: String] = [:]
+    var variables: [TemplateKey: [TemplateVariable]] = [:]
+    var textTemplates: [String: MessageTemplate] = [:]
+    var textVariables: [String: (file: String, variables: [TemplateVariable])] = [:]
+    var diagnostics = Diagnostics()
+}
+
+extension Project {
+    /// Reads and checks nudge.yaml, then the workflows (which name its channels and segments).
+    static func loadSettingsAndWorkflows(
+        in root: URL, directory: String, display: (String) -> String, providers: ProviderCatalog
+    ) -> (config: ProjectConfig, drafts: [WorkflowDraft], diagnostics: Diagnostics) {
+        var diagnostics = Diagnostics()
+        // nudge.yaml
+        let configPath = root.appendingPathComponent("nudge.yaml").path
+        var config = ProjectConfig()
+        if let text = try? String(contentsOfFile: configPath, encoding: .utf8) {
+            config = ProjectConfig.parse(text, file: display("nudge.yaml"), providers: providers, diagnostics: &diagnostics)
+        } else {
+            diagnostics.error(
+                "no nudge.yaml in \(directory)", at: SourceLocation(file: display("nudge.yaml")),
+                suggestion: "run 'nudge init DIR' to create a project, or pass --project DIR")
+        }
+        let channels = Set(config.channels.keys)
+        let segmentNames = Set(config.segments.map(\.name))
+
+        // Workflows
+        var drafts: [WorkflowDraft] = []
+        let workflowsDirectory = root.appendingPathComponent("Workflows")
+        let workflowNames = ((try? FileManager.default.contentsOfDirectory(atPath: workflowsDirectory.path)) ?? []).sorted()
+        if !FileManager.default.fileExists(atPath: workflowsDirectory.path) {
+            diagnostics.warning("no Workflows folder: nothing will be sent", at: SourceLocation(file: display("Workflows")))
+        }
+        for fileName in workflowNames where fileName.hasSuffix(".yaml") || fileName.hasSuffix(".yml") {
+            let relative = display("Workflows/\(fileName)")
+            guard let text = try? String(contentsOf: workflowsDirectory.appendingPathComponent(fileName), encoding: .utf8)
+            else {
+                diagnostics.error("cannot read the workflow (is it UTF-8 text?)", at: SourceLocation(file: relative))
+                continue
+            }
+            if let draft = WorkflowParser.parseDraft(
+                text, file: relative, channels: channels, segments: segmentNames, diagnostics: &diagnostics) {
+                drafts.append(draft)
+            }
+        }
+        return (config, drafts, diagnostics)
+    }
+
+    /// Reads and checks every template in `root`/Templates; `display` shows a project-relative path.
+    static func loadTemplates(in root: URL, display: (String) -> String) -> LoadedTemplates {
+        var loaded = LoadedTemplates()
+        let templatesDirectory = root.appendingPathComponent("Templates")
+        let templateNames = ((try? FileManager.default.contentsOfDirectory(atPath: templatesDirectory.path)) ?? []).sorted()
+        for fileName in templateNames where fileName.hasSuffix(".mustache") {
+            let relative = "Templates/\(fileName)"
+            let stem = String(fileName.dropLast(".mustache".count))
+            if stem.hasSuffix(".email.text") {
+                // The plain-text part of an email, rendered like an SMS (no HTML escaping, no front matter).
+                let name = String(stem.dropLast(".email.text".count))
+                guard let text = try? String(contentsOf: templatesDirectory.appendingPathComponent(fileName), encoding: .utf8)
+                else {
+                    loaded.diagnostics.error("cannot read the template (is it UTF-8 text?)", at: SourceLocation(file: display(relative)))
+                    continue
+                }
+                let (template, variables) = MessageTemplate.parseDraft(
+                    text, name: name, channel: .sms, file: display(relative), diagnostics: &loaded.diagnostics)
+                loaded.textTemplates[name] = template
+                loaded.textVariables[name] = (display(relative), variables)
+                continue
+            }
+            guard let dot = stem.lastIndex(of: "."), let channel = Channel(rawValue: String(stem[stem.index(after: dot)...]))
+            else {
+                loaded.diagnostics.warning(
+                    "template file name should be <template>.<channel>.mustache with a channel of "
+                        + Channel.allCases.map(\.rawValue).joined(separator: ", "),
+                    at: SourceLocation(file: display(relative)))
+                continue
+            }
+            let key = TemplateKey(name: String(stem[..<dot]), channel: channel)
+            loaded.files[key] = display(relative)
+            guard let text = try? String(contentsOf: templatesDirectory.appendingPathComponent(fileName), encoding: .utf8)
+            else {
+                loaded.diagnostics.error("cannot read the template (is it UTF-8 text?)", at: SourceLocation(file: display(relative)))
+                continue
+            }
+            let (template, variables) = MessageTemplate.parseDraft(
+                text, name: key.name, channel: channel, file: display(relative), diagnostics: &loaded.diagnostics)
+            loaded.templates[key] = template
+            loaded.variables[key] = variables
+            let place = SourceLocation(file: display(relative), line: 1, column: 1)
+            if channel == .email, !variables.contains(where: { $0.name == UnsubscribeLinks.variable }) {
+                loaded.diagnostics.warning(
+                    "this email has no unsubscribe link", at: place,
+                    suggestion: "add <a href=\"{{unsubscribe_url}}\">Unsubscribe</a> to the body")
+            }
+            if channel == .sms, let template {
+                // The text that is there whatever the customer: every variable rendered empty.
+                let fixed = SMSSegments(template.render(LazyContext { _ in nil }).body)
+                if fixed.count > 1 {
+                    loaded.diagnostics.warning(
+                        "the fixed text of this SMS alone takes \(fixed); every message will cost at least \(fixed.count)",
+                        at: place,
+                        suggestion: fixed.encoding == .ucs2
+                            ? "a single character outside GSM-7 (an emoji, curly quotes) makes the whole SMS UCS-2 (70 per segment)"
+                            : "keep SMS text within 160 GSM-7 characters")
+                }
+            }
+        }
+        return loaded
+    }
+}
+
+/// Runs `first` and `second` at once (on two cores when there are two) and returns both results.
+func bothAtOnce<A: Sendable, B: Sendable>(_ first: @Sendable () -> A, _ second: @Sendable () -> B) -> (A, B) {
+    // Each iteration writes its own slot only.
+    nonisolated(unsafe) var a: A?
+    nonisolated(unsafe) var b: B?
+    DispatchQueue.concurrentPerform(iterations: 2) { part in
+        if part == 0 { a = first() } else { b = second() }
+    }
+    return (a!, b!)
 }
