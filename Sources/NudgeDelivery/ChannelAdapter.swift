@@ -107,6 +107,9 @@ public enum DeliveryError: Error, Sendable, CustomStringConvertible {
     case transient(String, retryAfter: TimeInterval? = nil)
     /// Will not succeed: other 4xx, a misconfiguration.
     case permanent(String)
+    /// Will not succeed, and the recipient is gone for good: a push token the provider no longer knows. The message
+    /// fails like a permanent error.
+    case deadRecipient(String)
     /// Not sent at all: the provider asked to wait (for another message of the batch). Tried again after
     /// `retryAfter`, without counting as an attempt.
     case postponed(String, retryAfter: TimeInterval)
@@ -116,6 +119,7 @@ public enum DeliveryError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .transient(let message, let retryAfter): return .transient(transform(message), retryAfter: retryAfter)
         case .permanent(let message): return .permanent(transform(message))
+        case .deadRecipient(let message): return .deadRecipient(transform(message))
         case .postponed(let message, let retryAfter): return .postponed(transform(message), retryAfter: retryAfter)
         }
     }
@@ -123,7 +127,7 @@ public enum DeliveryError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .transient(let message, _): return message
-        case .permanent(let message): return message
+        case .permanent(let message), .deadRecipient(let message): return message
         case .postponed(let message, _): return message
         }
     }

@@ -247,7 +247,7 @@ public struct Dispatcher: Sendable {
         case .success(let receipt):
             logger.debug("delivered", metadata: metadata)
             return .delivered(providerMessageID: receipt.providerMessageID)
-        case .failure(.permanent(let reason)):
+        case .failure(.permanent(let reason)), .failure(.deadRecipient(let reason)):
             logger.warning("delivery failed: \(reason)", metadata: metadata)
             return .failed(reason: reason)
         case .failure(.postponed(let reason, let delay)):

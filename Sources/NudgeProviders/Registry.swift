@@ -18,6 +18,7 @@ public enum Providers {
         SMTPProvider(),
         TwilioProvider(),
         SNSProvider(),
+        FCMProvider(),
     ]
 
     /// What the parser and `nudge check` check `channels:` against.
