@@ -187,7 +187,7 @@ public struct Dispatcher: Sendable {
                     summary.delivered += 1
                     if id == "already-written" { summary.recovered += 1 }
                 case .retry, .postponed: summary.retrying += 1
-                case .failed: summary.failed += 1
+                case .failed, .recipientGone: summary.failed += 1
                 }
             }
             // The renewals stop before the outcomes are written: a lease has at least two thirds of its time left
@@ -247,9 +247,12 @@ public struct Dispatcher: Sendable {
         case .success(let receipt):
             logger.debug("delivered", metadata: metadata)
             return .delivered(providerMessageID: receipt.providerMessageID)
-        case .failure(.permanent(let reason)), .failure(.deadRecipient(let reason)):
+        case .failure(.permanent(let reason)):
             logger.warning("delivery failed: \(reason)", metadata: metadata)
             return .failed(reason: reason)
+        case .failure(.deadRecipient(let reason)):
+            logger.warning("delivery failed, the address is gone: \(reason)", metadata: metadata)
+            return .recipientGone(reason: reason)
         case .failure(.postponed(let reason, let delay)):
             let now = clock()
             let policy = policies[channel] ?? self.policy

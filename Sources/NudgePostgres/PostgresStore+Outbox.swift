@@ -161,6 +161,32 @@ extension PostgresStore: OutboxQueue {
                         WHERE id = \(message.id) AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = \(message.leaseOwner))
                         """, logger: logger)
                     attempts.row([message.id, String(message.attempts), String(nowMillis), "failed", reason])
+                case .recipientGone(let reason):
+                    try await connection.query(
+                        """
+                        UPDATE outbox SET status = 'failed', reason = \(reason), lease_owner = NULL, lease_expires_at = NULL
+                        WHERE id = \(message.id) AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = \(message.leaseOwner))
+                        """, logger: logger)
+                    if let column = ConsentChange.addressColumns[message.channel ?? ""], let recipient = message.recipient {
+                        var cleared = false
+                        for try await _ in try await connection.query(
+                            """
+                            UPDATE customer SET \(unescaped: column) = NULL
+                            WHERE id = \(message.customerId) AND \(unescaped: column) = \(recipient) RETURNING 1
+                            """, logger: logger)
+                        {
+                            cleared = true
+                        }
+                        if cleared {
+                            try await connection.query(
+                                """
+                                INSERT INTO consent_change (customer_id, channel, opt_in, reason, at)
+                                VALUES (\(message.customerId), \(message.channel), false,
+                                  \(ConsentChange.addressRemoved(reason)), \(nowMillis))
+                                """, logger: logger)
+                        }
+                    }
+                    attempts.row([message.id, String(message.attempts), String(nowMillis), "failed", reason])
                 case .postponed(let at, let reason):
                     try await connection.query(
                         """

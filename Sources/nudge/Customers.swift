@@ -162,7 +162,7 @@ extension NudgeCommand {
                 }
                 lines.append("consent changes:" + (profile.consentChanges.isEmpty ? " none" : ""))
                 for (change, at) in profile.consentChanges {
-                    lines.append("  \(ISO8601.format(at)) \(change.channel) \(change.optIn ? "opted in" : "opted out"): \(change.reason)")
+                    lines.append("  \(ISO8601.format(at)) \(change.channel) \(change.action): \(change.cause)")
                 }
                 lines.append("last messages:" + (profile.messages.isEmpty ? " none" : ""))
                 for (message, attempts) in profile.messages {

@@ -90,8 +90,7 @@ extension NudgeCommand {
                         (
                             at,
                             [
-                                ISO8601.format(at), "-", "-", change.channel, change.optIn ? "opted in" : "opted out",
-                                change.reason,
+                                ISO8601.format(at), "-", "-", change.channel, change.action, change.cause,
                             ]
                         ))
                 }

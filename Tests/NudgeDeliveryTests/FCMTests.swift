@@ -1,6 +1,9 @@
 import AsyncHTTPClient
 import CryptoExtras
 import Foundation
+import GRDB
+import NudgePostgres
+import NudgeStore
 import NudgeDelivery
 import NudgeLanguage
 import NudgeProviders
@@ -171,5 +174,54 @@ struct FCMTests {
             #expect(
                 Providers.missingSecrets(config, environment: [:]).map(\.variable) == ["FCM_CREDENTIALS"])
         }
+    }
+
+    @Test(
+        "a dead token fails its push, is cleared from the customer and logged as a consent change; a token that changed meanwhile stays",
+        arguments: Backend.available)
+    func deadTokenCleared(_ backend: Backend) async throws {
+        let fixture = try await DeliveryFixture.make(backend)
+        let start = DeliveryFixture.start
+        try await fixture.database.writer.write { db in
+            for (id, token) in [("ana", "fcm-token-gone"), ("ben", "fcm-token-ben-new"), ("cy", "fcm-token-cy")] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO customer (id, name, signed_up_at, push_opt_in, push_token, last_activity_at)
+                        VALUES (?, ?, ?, 1, ?, ?)
+                        """,
+                    arguments: [id, id, StoredInstant.millis(start), token, StoredInstant.millis(start)])
+            }
+        }
+        if let postgres = fixture.store as? PostgresStore { try await postgres.replaceContents(from: fixture.database) }
+        // Ben's push went to a token he has since replaced: the old one is dead, the new one is kept.
+        let messages = [("m_ana", "ana", "fcm-token-gone"), ("m_ben", "ben", "fcm-token-ben-old"), ("m_cy", "cy", "fcm-token-cy")]
+            .map { id, customer, token in
+                var record = DeliveryFixture.message(id, customer: customer, channel: "push")
+                record.recipient = token
+                record.headingKey = "title"
+                record.heading = "Two stamps to go"
+                return record
+            }
+        try await fixture.insert(messages)
+        let clock = TestClock(start.addingTimeInterval(60))
+        try await FakeFCM.with(now: { clock.now }) { fake, url, client in
+            fake.markDead("fcm-token-gone")
+            fake.markDead("fcm-token-ben-old")
+            let summary = try await fixture.dispatcher([.push: try adapter(url, client, clock: clock)], clock: clock).drain()
+            #expect(summary.delivered == 1 && summary.failed == 2)
+        }
+        #expect(try await fixture.ids(.failed) == ["m_ana", "m_ben"])
+        #expect(try await fixture.record("m_ana").reason?.contains("UNREGISTERED") == true)
+        #expect(try await fixture.store.customer(id: "ana")?.pushToken == nil)
+        #expect(try await fixture.store.customer(id: "ben")?.pushToken == "fcm-token-ben-new")
+        #expect(try await fixture.store.customer(id: "cy")?.pushToken == "fcm-token-cy")
+        let logged = try await fixture.store.consentChanges(customerID: "ana")
+        #expect(logged.count == 1)
+        #expect(logged.first?.change.channel == "push" && logged.first?.change.optIn == false)
+        #expect(logged.first?.change.reason.hasPrefix("address removed: FCM answered 404") == true)
+        // What `history` and `customers show` print for it.
+        #expect(logged.first?.change.action == "address removed")
+        #expect(logged.first?.change.cause.hasPrefix("FCM answered 404: NOT_FOUND UNREGISTERED") == true)
+        #expect(try await fixture.store.consentChanges(customerID: "ben").isEmpty)
     }
 }

@@ -50,6 +50,23 @@ public struct ConsentChange: Sendable, Hashable {
     /// The customer column holding each channel's consent.
     public static let columns = ["email": "email_opt_in", "sms": "sms_opt_in", "push": "push_opt_in"]
 
+    /// The customer column holding a channel's address that a provider can declare gone: the push token.
+    public static let addressColumns = ["push": "push_token"]
+
+    /// The reason logged when a provider declared the address gone and it was cleared.
+    public static func addressRemoved(_ why: String) -> String { addressRemovedPrefix + why }
+    static let addressRemovedPrefix = "address removed: "
+
+    /// What happened, in words: `opted in`, `opted out` or `address removed`.
+    public var action: String {
+        reason.hasPrefix(Self.addressRemovedPrefix) ? "address removed" : optIn ? "opted in" : "opted out"
+    }
+
+    /// Why, without the words of `action`.
+    public var cause: String {
+        reason.hasPrefix(Self.addressRemovedPrefix) ? String(reason.dropFirst(Self.addressRemovedPrefix.count)) : reason
+    }
+
     public init(customerID: String, channel: String, optIn: Bool, reason: String) {
         self.customerID = customerID
         self.channel = channel

@@ -11,6 +11,10 @@ public enum DeliveryOutcome: Sendable, Hashable {
     case retry(at: Date, reason: String)
     /// Given up: a permanent error, or out of retries.
     case failed(reason: String)
+    /// Given up because the recipient is gone for good (a push token the provider no longer knows): failed, and
+    /// the customer's address for the channel is cleared if it is still the one the message went to, the change
+    /// logged as a consent change, so that the next plan does not use it.
+    case recipientGone(reason: String)
     /// Not sent (the provider asked to wait): try at the given instant, and the claim does not count as an attempt.
     case postponed(at: Date, reason: String)
 }
@@ -187,6 +191,22 @@ extension AppDatabase {
                     detail = reason
                 case .failed(let reason):
                     try failedStatement.execute(arguments: [reason, message.id, message.leaseOwner])
+                    label = "failed"
+                    detail = reason
+                case .recipientGone(let reason):
+                    try failedStatement.execute(arguments: [reason, message.id, message.leaseOwner])
+                    if let column = ConsentChange.addressColumns[message.channel ?? ""], let recipient = message.recipient {
+                        try db.execute(
+                            sql: "UPDATE customer SET \(column) = NULL WHERE id = ? AND \(column) = ?",
+                            arguments: [message.customerId, recipient])
+                        if db.changesCount > 0 {
+                            try db.execute(
+                                sql: "INSERT INTO consent_change (customer_id, channel, opt_in, reason, at) VALUES (?, ?, 0, ?, ?)",
+                                arguments: [
+                                    message.customerId, message.channel, ConsentChange.addressRemoved(reason), nowMillis,
+                                ])
+                        }
+                    }
                     label = "failed"
                     detail = reason
                 case .postponed(let at, let reason):
