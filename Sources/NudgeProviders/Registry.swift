@@ -19,6 +19,7 @@ public enum Providers {
         TwilioProvider(),
         SNSProvider(),
         FCMProvider(),
+        APNsProvider(),
     ]
 
     /// What the parser and `nudge check` check `channels:` against.

@@ -88,7 +88,7 @@ struct ProjectConfigTests {
         arguments: [
             (
                 "  email: { provider: postal }",
-                ["5:22: error: unknown provider 'postal' for channel 'email' (expected one of: fcm, file, mailgun, sendgrid, smtp, sns, twilio, webhook)"]
+                ["5:22: error: unknown provider 'postal' for channel 'email' (expected one of: apns, fcm, file, mailgun, sendgrid, smtp, sns, twilio, webhook)"]
             ),
             (
                 "  email: { provider: sendgrid, api_key_env: K, from: a@b.example, base_url: \"http://api.example\" }",
