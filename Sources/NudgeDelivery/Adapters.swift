@@ -1,6 +1,8 @@
 public import AsyncHTTPClient
 public import Foundation
 import NIOCore
+import NIOSSL
+import Synchronization
 public import NudgeEngine
 public import NudgeLanguage
 public import NudgeCore
@@ -112,11 +114,33 @@ public enum Adapters {
     ///
     /// Each adapter bounds its own requests in flight (`concurrency:`, up to 256): the client's pool must not cap
     /// them lower. Its default keeps 8 HTTP/1 connections per host, and requests beyond them wait for one.
-    public static func makeHTTPClient() -> HTTPClient {
+    /// With `trustRoots` (the path of a PEM file), it trusts those certificates instead of the system's.
+    public static func makeHTTPClient(trustRoots: String? = nil) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+        if let trustRoots {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(trustRoots)
+            configuration.tlsConfiguration = tls
+        }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    private static let trustingClients = Mutex<[String: HTTPClient]>([:])
+
+    /// The client of `makeHTTPClient(trustRoots: path)` for a provider's `ca_file` (a private relay, a test server):
+    /// one per file, kept for the life of the process.
+    public static func httpClient(trusting path: String) throws -> HTTPClient {
+        try trustingClients.withLock { clients in
+            if let client = clients[path] { return client }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationError(description: "ca_file: cannot read \(path)")
+            }
+            let client = makeHTTPClient(trustRoots: path)
+            clients[path] = client
+            return client
+        }
     }
 }

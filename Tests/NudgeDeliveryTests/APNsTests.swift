@@ -42,7 +42,7 @@ private func adapter(_ url: String, caFile: String, clock: TestClock, client: HT
     // The same settings with the test's clock.
     return try APNsAdapter(
         teamID: FakeAPNs.teamID, keyID: FakeAPNs.keyID, key: FakeAPNs.key.pemRepresentation, topic: made.topic,
-        baseURL: made.baseURL, client: try #require(made.clientForTests), timeout: 10, clock: { clock.now })
+        baseURL: made.baseURL, client: made.client, timeout: 10, clock: { clock.now })
 }
 
 @Suite("APNs over HTTP/2 and TLS against a loopback APNs")
@@ -123,7 +123,7 @@ struct APNsTests {
                 let made = try adapter(url, caFile: caFile, clock: clock, client: client)
                 let stranger = try APNsAdapter(
                     teamID: FakeAPNs.teamID, keyID: FakeAPNs.keyID, key: P256.Signing.PrivateKey().pemRepresentation,
-                    topic: FakeAPNs.topic, baseURL: url, client: try #require(made.clientForTests), clock: { clock.now })
+                    topic: FakeAPNs.topic, baseURL: url, client: made.client, clock: { clock.now })
                 let error = await #expect(throws: DeliveryError.self) { try await stranger.deliver(push("m1")) }
                 #expect(error?.description == "APNs answered 403: InvalidProviderToken (check team_id, key_id, key_env and topic)")
                 // The shared client trusts only the system's authorities: the test CA's certificate fails the handshake.

@@ -5,7 +5,6 @@ import JWTKit
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
-import NIOSSL
 public import NudgeDelivery
 import NudgeCore
 
@@ -20,8 +19,8 @@ public struct APNsAdapter: ChannelAdapter {
     public let baseURL: String
     let tokens: ProviderTokens
     let http: ProviderHTTP
-    /// The HTTP client (the one trusting `ca_file` when set), for tests.
-    public var clientForTests: HTTPClient? { http.client }
+    /// The HTTP client: the one trusting `ca_file` when it is set.
+    public var client: HTTPClient { http.client }
     let concurrency: Int
     let rateLimiter: RateLimiter?
     /// The wall clock, for `Retry-After` dates (injected for tests).
@@ -209,29 +208,5 @@ final class ProviderTokens: Sendable {
         var iat: Int
 
         func verify(using algorithm: some JWTAlgorithm) async throws {}
-    }
-}
-
-extension Adapters {
-    private static let trustingClients = NIOLockedValueBox<[String: HTTPClient]>([:])
-
-    /// An HTTP client, as `makeHTTPClient` makes it, that trusts the certificates of the PEM file at `path` instead of
-    /// the system's (a private relay, a test server). One per file, kept for the life of the process.
-    static func httpClient(trusting path: String) throws -> HTTPClient {
-        try trustingClients.withLockedValue { clients in
-            if let client = clients[path] { return client }
-            guard FileManager.default.isReadableFile(atPath: path) else {
-                throw Adapters.ConfigurationError(description: "ca_file: cannot read \(path)")
-            }
-            var configuration = HTTPClient.Configuration()
-            configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
-            configuration.redirectConfiguration = .disallow
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .file(path)
-            configuration.tlsConfiguration = tls
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            clients[path] = client
-            return client
-        }
     }
 }
