@@ -31,6 +31,12 @@ public enum MessageContent: Sendable, Hashable {
         return nil
     }
 
+    /// A notification's title and body: a push's own, or an empty title over another channel's text.
+    public var notification: (title: String, body: String) {
+        if case .push(let title, let body, _) = self { return (title, body) }
+        return ("", text)
+    }
+
     /// The text an SMS carries (the body of other channels).
     public var text: String {
         switch self {

@@ -2,7 +2,6 @@ public import AsyncHTTPClient
 import Crypto
 public import Foundation
 import JWTKit
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 public import NudgeDelivery
@@ -80,10 +79,7 @@ public struct APNsAdapter: ChannelAdapter {
 
     /// The payload: `{"aps": {"alert": {"title", "body"}}, "nudge_id": …}`.
     public func payload(for message: OutboundMessage) throws -> String {
-        let (title, body): (String, String)
-        if case .push(let heading, let text, _) = message.content { (title, body) = (heading, text) } else {
-            (title, body) = ("", message.content.text)
-        }
+        let (title, body) = message.content.notification
         struct Alert: Encodable {
             var title: String
             var body: String
@@ -134,7 +130,7 @@ public struct APNsAdapter: ChannelAdapter {
             let reason = Self.reason(answer)
             if answer.status == 403, reason == "ExpiredProviderToken", !renewed {
                 renewed = true
-                tokens.renew(after: token)
+                await tokens.renew(after: token)
                 continue
             }
             throw error(answer, reason: reason)
@@ -170,7 +166,7 @@ final class ProviderTokens: Sendable {
     let keyID: String
     let key: ES256PrivateKey
     let clock: @Sendable () -> Date
-    private let current = NIOLockedValueBox<(token: String, made: Date)?>(nil)
+    private let cache = TokenCache()
 
     /// How long a token is used: within Apple's 20 to 60 minutes.
     static let lifetime: TimeInterval = 40 * 60
@@ -188,19 +184,18 @@ final class ProviderTokens: Sendable {
     /// The token in use, or a new one when it is `lifetime` old.
     func token() async throws -> String {
         let now = clock()
-        if let current = current.withLockedValue({ $0 }), now.timeIntervalSince(current.made) < Self.lifetime {
-            return current.token
+        return try await cache.token(now: now, margin: 0) { [teamID, keyID, key] in
+            let keys = JWTKeyCollection()
+            await keys.add(ecdsa: key, kid: JWKIdentifier(string: keyID))
+            let token = try await keys.sign(
+                Claims(iss: teamID, iat: Int(now.timeIntervalSince1970)), kid: JWKIdentifier(string: keyID))
+            return (token, now.addingTimeInterval(Self.lifetime))
         }
-        let keys = JWTKeyCollection()
-        await keys.add(ecdsa: key, kid: JWKIdentifier(string: keyID))
-        let token = try await keys.sign(Claims(iss: teamID, iat: Int(now.timeIntervalSince1970)), kid: JWKIdentifier(string: keyID))
-        current.withLockedValue { $0 = (token, now) }
-        return token
     }
 
     /// Drops `token` if it is still the one in use: the next `token()` makes another.
-    func renew(after token: String) {
-        current.withLockedValue { if $0?.token == token { $0 = nil } }
+    func renew(after token: String) async {
+        await cache.invalidate(token)
     }
 
     struct Claims: JWTPayload {

@@ -62,14 +62,7 @@ public struct FCMAdapter: ChannelAdapter {
         guard let token = message.record.recipient, !token.isEmpty else {
             throw DeliveryError.permanent("the message has no push token to send to")
         }
-        let title: String
-        let text: String
-        switch message.content {
-        case .push(let heading, let body, _):
-            (title, text) = (heading, body)
-        default:
-            (title, text) = ("", message.content.text)
-        }
+        let (title, text) = message.content.notification
         struct Notification: Encodable {
             var title: String
             var body: String

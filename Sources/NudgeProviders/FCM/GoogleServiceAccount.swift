@@ -69,8 +69,7 @@ public actor GoogleAccessTokens {
     let clock: @Sendable () -> Date
     private let keys = JWTKeyCollection()
     private var keyAdded = false
-    private var current: (token: String, expires: Date)?
-    private var pending: Task<(token: String, expires: Date), any Error>?
+    private let cache = TokenCache()
 
     /// How long before its expiry a token is replaced.
     static let margin: TimeInterval = 60
@@ -89,19 +88,12 @@ public actor GoogleAccessTokens {
 
     /// A valid access token: the kept one, or a new one.
     public func token() async throws -> String {
-        if let current, clock() < current.expires.addingTimeInterval(-Self.margin) { return current.token }
-        if let pending { return try await pending.value.token }
-        let fetch = Task { try await self.fetch() }
-        pending = fetch
-        defer { pending = nil }
-        let fetched = try await fetch.value
-        current = fetched
-        return fetched.token
+        try await cache.token(now: clock(), margin: Self.margin) { try await self.fetch() }
     }
 
     /// Forgets `token` (the API refused it): the next `token()` fetches another.
-    public func invalidate(_ token: String) {
-        if current?.token == token { current = nil }
+    public func invalidate(_ token: String) async {
+        await cache.invalidate(token)
     }
 
     /// The signed assertion: `iss` the account, `scope`, `aud` the token endpoint, issued now, valid an hour.

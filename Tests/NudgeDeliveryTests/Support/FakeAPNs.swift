@@ -105,14 +105,20 @@ final class FakeAPNs: Sendable {
     }
 
     private func handle(_ request: Request, payload: String, device: String, isHTTP2: Bool) -> Response {
-        func reply(_ status: HTTPResponse.Status, _ reason: String? = nil, headers: [String: String] = [:]) -> Response {
+        /// Apple's answer; a 410 also names when the token stopped being valid (`timestamp`, in milliseconds).
+        func reply(
+            _ status: HTTPResponse.Status, _ reason: String? = nil, timestamp: Int? = nil, headers: [String: String] = [:]
+        ) -> Response {
             var fields = HTTPFields()
             fields[HTTPField.Name("apns-id")!] = request.headers[HTTPField.Name("apns-id")!] ?? UUID().uuidString
             for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
             guard let reason else { return Response(status: status, headers: fields) }
             fields[.contentType] = "application/json"
             return Response(
-                status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: #"{"reason":"\#(reason)"}"#)))
+                status: status, headers: fields,
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string: #"{"reason":"\#(reason)"\#(timestamp.map { ",\"timestamp\":\($0)" } ?? "")}"#)))
         }
         guard isHTTP2 else { return reply(.badRequest, "BadPath") }
         guard let authorization = request.headers[.authorization], authorization.hasPrefix("bearer ") else {
@@ -132,9 +138,7 @@ final class FakeAPNs: Sendable {
         else { return reply(.badRequest, "PayloadEmpty") }
         guard device.count >= 8, device.allSatisfy(\.isHexDigit) else { return reply(.badRequest, "BadDeviceToken") }
         if state.withLock({ $0.dead.contains(device) }) {
-            return reply(
-                .gone, "Unregistered",
-                headers: [:]).withTimestamp(Int(now().timeIntervalSince1970 * 1000))
+            return reply(.gone, "Unregistered", timestamp: Int(now().timeIntervalSince1970 * 1000))
         }
         let next = state.withLock { $0.replies.isEmpty ? Reply.ok : $0.replies.removeFirst() }
         switch next {
@@ -197,14 +201,5 @@ final class FakeAPNs: Sendable {
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(serverPEM.utf8), format: .pem))],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(serverKey.pemRepresentation.utf8), format: .pem)))
         return (caPEM, tls)
-    }
-}
-
-extension Response {
-    /// Apple's 410 body also names when the token stopped being valid (milliseconds since 1970).
-    fileprivate func withTimestamp(_ millis: Int) -> Response {
-        var response = self
-        response.body = .init(byteBuffer: ByteBuffer(string: #"{"reason":"Unregistered","timestamp":\#(millis)}"#))
-        return response
     }
 }
