@@ -14,6 +14,19 @@ public enum Channel: String, Sendable, Hashable, CaseIterable, Codable, Comparab
         }
     }
 
+    /// The platforms a channel can have one provider each for (`push: { android: …, ios: … }`), matched against
+    /// the customer's `push_platform` or `wallet_platform`; none for email and SMS.
+    public var platforms: [String] {
+        switch self {
+        case .push: return ["android", "ios", "web"]
+        case .wallet: return ["google", "apple"]
+        case .email, .sms: return []
+        }
+    }
+
+    /// The customers CSV column naming the customer's platform on this channel (`push_platform`, `wallet_platform`).
+    public var platformColumn: String? { platforms.isEmpty ? nil : rawValue + "_platform" }
+
     public static func < (lhs: Channel, rhs: Channel) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }

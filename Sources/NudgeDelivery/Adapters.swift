@@ -18,6 +18,8 @@ public enum Adapters {
     /// Everything a provider's adapter is made from.
     public struct Context: Sendable {
         public var channel: NudgeCore.Channel
+        /// The platform whose provider this is (`push: { ios: … }`), nil for the channel's one provider.
+        public var platform: String?
         /// The channel's settings as written (secrets as variable names).
         public var settings: [String: String]
         /// The environment.
@@ -40,11 +42,13 @@ public enum Adapters {
 
         /// A context with a client made by `makeClient` when first needed.
         public init(
-            channel: NudgeCore.Channel, settings: [String: String], environment: [String: String],
-            client makeClient: @escaping @Sendable () -> HTTPClient, unsubscribe: UnsubscribeLinks? = nil,
-            publicURL: String? = nil, resolve: @escaping @Sendable (String) -> String = { $0 }
+            channel: NudgeCore.Channel, platform: String? = nil, settings: [String: String],
+            environment: [String: String], client makeClient: @escaping @Sendable () -> HTTPClient,
+            unsubscribe: UnsubscribeLinks? = nil, publicURL: String? = nil,
+            resolve: @escaping @Sendable (String) -> String = { $0 }
         ) {
             self.channel = channel
+            self.platform = platform
             self.settings = settings
             self.environment = environment
             self.makeClient = makeClient
@@ -66,14 +70,17 @@ public enum Adapters {
                 unsubscribe: unsubscribe, publicURL: publicURL)
         }
 
+        /// How errors name the provider: `channel 'push'`, `channel 'push' (ios)`.
+        public var name: String { ChannelConfig.name(channel, platform: platform) }
+
         /// The value of the environment variable named by setting `key` (e.g. `api_key_env`).
         public func secret(_ key: String) throws -> String {
             guard let variable = settings[key] else {
-                throw ConfigurationError(description: "channel '\(channel.rawValue)': missing key '\(key)'")
+                throw ConfigurationError(description: "\(name): missing key '\(key)'")
             }
             guard let value = environment[variable], !value.isEmpty else {
                 throw ConfigurationError(
-                    description: "channel '\(channel.rawValue)': the environment variable \(variable) (\(key)) is not set")
+                    description: "\(name): the environment variable \(variable) (\(key)) is not set")
             }
             return value
         }
@@ -81,7 +88,7 @@ public enum Adapters {
         /// A required plain setting.
         public func setting(_ key: String) throws -> String {
             guard let value = settings[key] else {
-                throw ConfigurationError(description: "channel '\(channel.rawValue)': missing key '\(key)'")
+                throw ConfigurationError(description: "\(name): missing key '\(key)'")
             }
             return value
         }
@@ -97,15 +104,26 @@ public enum Adapters {
     /// The retry policy of each channel: `max_attempts` and `max_age` from nudge.yaml over `base`.
     public static func retryPolicies(_ config: ProjectConfig, base: RetryPolicy = RetryPolicy()) -> [NudgeCore.Channel: RetryPolicy] {
         var policies: [NudgeCore.Channel: RetryPolicy] = [:]
-        for (channel, settings) in config.channels {
-            var policy = base
-            if let attempts = settings.settings["max_attempts"].flatMap({ Int($0) }), attempts > 0 {
-                policy.maxAttempts = attempts
+        for (channel, channelConfig) in config.channels {
+            // A channel with a provider per platform retries as its most patient platform asks.
+            var policy: RetryPolicy?
+            for (_, route) in channelConfig.routes {
+                var own = base
+                if let attempts = route.settings["max_attempts"].flatMap({ Int($0) }), attempts > 0 {
+                    own.maxAttempts = attempts
+                }
+                if let age = route.settings["max_age"].flatMap(DurationSpec.init(parsing:)), age.seconds > 0 {
+                    own.maxAge = TimeInterval(age.seconds)
+                }
+                if var chosen = policy {
+                    chosen.maxAttempts = max(chosen.maxAttempts, own.maxAttempts)
+                    chosen.maxAge = max(chosen.maxAge, own.maxAge)
+                    policy = chosen
+                } else {
+                    policy = own
+                }
             }
-            if let age = settings.settings["max_age"].flatMap(DurationSpec.init(parsing:)), age.seconds > 0 {
-                policy.maxAge = TimeInterval(age.seconds)
-            }
-            policies[channel] = policy
+            policies[channel] = policy ?? base
         }
         return policies
     }

@@ -86,6 +86,7 @@ public struct OutboundMessage: Sendable {
         object.add("occurrence", record.occurrence)
         object.add("channel", record.channel)
         object.add("to", record.recipient)
+        if let platform = record.platform { object.add("platform", platform) }
         object.add("template", record.template)
         if let key = record.headingKey { object.add(key, record.heading ?? "") }
         object.add("body", record.body ?? "")

@@ -35,7 +35,7 @@ extension SecretMask {
     /// A mask of every secret the configuration reads from the environment (channels' `…_env` settings and the
     /// unsubscribe secret).
     public init(config: ProjectConfig, environment: [String: String]) {
-        var names = config.channels.values.flatMap { ProviderSpec.secretNames($0.settings).map(\.variable) }
+        var names = config.channels.values.flatMap(\.routes).flatMap { ProviderSpec.secretNames($0.config.settings).map(\.variable) }
         if let name = config.serve?.unsubscribeSecretEnv { names.append(name) }
         self.init(names.compactMap { environment[$0] })
     }

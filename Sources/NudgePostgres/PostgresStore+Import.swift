@@ -22,7 +22,7 @@ extension PostgresStore: ImportStore {
     static let customerTextColumns = """
         id, name, email, phone, birth_date, birth_month_day, birth_year::text, timezone, signed_up_at::text,
         email_opt_in::int::text, sms_opt_in::int::text, push_opt_in::int::text, push_token, wallet_pass_id, tags,
-        attributes
+        attributes, push_platform, wallet_platform
         """
     static let customerColumnNames = customerTextColumns.split(separator: ",").map {
         String($0.trimmingCharacters(in: .whitespacesAndNewlines).prefix { $0 != ":" })

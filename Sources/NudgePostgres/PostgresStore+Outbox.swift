@@ -11,7 +11,7 @@ extension PostgresStore: OutboxQueue {
     static let outboxColumns = """
         id, workflow_id, customer_id, occurrence, action_index, channel, recipient, template, heading_key, heading, body,
         text_body, due_at, created_at, status, reason, attempts, next_attempt_at, lease_owner, lease_expires_at,
-        delivered_at, provider_message_id, variant
+        delivered_at, provider_message_id, variant, platform
         """
 
     static func message(_ row: PostgresRandomAccessRow) throws -> OutboxMessage {
@@ -35,6 +35,7 @@ extension PostgresStore: OutboxQueue {
         message.deliveredAt = try row[20].decode(Int64?.self)
         message.providerMessageId = try text(21)
         message.variant = try text(22)
+        message.platform = try text(23)
         return message
     }
 

@@ -11,9 +11,13 @@ extension PostgresStore: PlanningStore {
     static let customerColumns = CustomerState.columns
 
     /// `customerColumns` of a customer `c` with visits, from its `customer_activity` row `a`.
-    static let activeColumns =
-        prefixed(customerColumnNames.joined(separator: ", "), "c")
-        + ", a.last_visit_at, a.visits_total, a.lifetime_value_cents, a.last_activity_at"
+    static let activeColumns = CustomerState.columns.split(separator: ",").map {
+        let column = $0.trimmingCharacters(in: .whitespaces)
+        return (activityColumns.contains(column) ? "a." : "c.") + column
+    }.joined(separator: ", ")
+
+    /// The visit-derived fields, which live in `customer_activity`.
+    static let activityColumns: Set<String> = ["last_visit_at", "visits_total", "lifetime_value_cents", "last_activity_at"]
 
     /// `columns` (comma-separated) each prefixed with `alias.`.
     static func prefixed(_ columns: String, _ alias: String) -> String {
@@ -32,7 +36,8 @@ extension PostgresStore: PlanningStore {
             tagsJSON: try row[offset + 14].decode(String.self), attributesJSON: try row[offset + 15].decode(String.self),
             lastVisitAt: try int(16).map(StoredInstant.date), visitsTotal: Int(try row[offset + 17].decode(Int64.self)),
             lifetimeValueCents: Int(try row[offset + 18].decode(Int64.self)),
-            lastActivityAt: StoredInstant.date(try row[offset + 19].decode(Int64.self)))
+            lastActivityAt: StoredInstant.date(try row[offset + 19].decode(Int64.self)), pushPlatform: try text(20),
+            walletPlatform: try text(21))
     }
 
     static func progress(_ row: PostgresRandomAccessRow) throws -> ProgressState {
@@ -489,7 +494,7 @@ extension PostgresStore: PlanningStore {
                 columns: [
                     "id", "workflow_id", "customer_id", "occurrence", "action_index", "channel", "recipient", "template",
                     "heading_key", "heading", "body", "text_body", "due_at", "created_at", "status", "reason",
-                    "next_attempt_at", "variant", "category", "step",
+                    "next_attempt_at", "variant", "category", "step", "platform",
                 ], logger: logger
             ) { writer in
                 var text = CopyText()
@@ -499,7 +504,7 @@ extension PostgresStore: PlanningStore {
                         message.channel, message.recipient, message.template, message.headingKey, message.heading,
                         message.body, message.textBody, String(message.dueAt), String(message.createdAt),
                         message.status.rawValue, message.reason, String(message.nextAttemptAt), message.variant,
-                        message.category, String(message.step),
+                        message.category, String(message.step), message.platform,
                     ])
                     committed.insert(message.id)
                     if text.isFull {

@@ -402,6 +402,24 @@ public final class PostgresStore: Sendable {
             CREATE INDEX ledger_on_step ON ledger(workflow_id, step, due_at);
             """
         ),
+        (
+            "v15-platforms",
+            // Each customer's push and wallet platform, and the platform each message was planned for: which
+            // provider delivers it when each platform has its own. The view shows them after the fields it had.
+            """
+            ALTER TABLE customer ADD COLUMN push_platform TEXT COLLATE "C";
+            ALTER TABLE customer ADD COLUMN wallet_platform TEXT COLLATE "C";
+            ALTER TABLE outbox ADD COLUMN platform TEXT COLLATE "C";
+            CREATE OR REPLACE VIEW customer_state AS
+              SELECT c.id, c.name, c.email, c.phone, c.birth_date, c.birth_month_day, c.birth_year, c.timezone,
+                c.signed_up_at, c.email_opt_in, c.sms_opt_in, c.push_opt_in, c.push_token, c.wallet_pass_id, c.tags,
+                c.attributes, a.last_visit_at, coalesce(a.visits_total, 0) AS visits_total,
+                coalesce(a.lifetime_value_cents, 0) AS lifetime_value_cents,
+                coalesce(a.last_activity_at, c.signed_up_at) AS last_activity_at, c.push_platform, c.wallet_platform
+              FROM customer c
+              LEFT JOIN LATERAL (SELECT * FROM customer_activity a WHERE a.customer_id = c.id OFFSET 0) a ON true
+            """
+        ),
     ]
 
     /// Applies the migrations not yet recorded, one transaction each, under an advisory lock (several runners may

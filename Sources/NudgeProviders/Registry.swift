@@ -47,28 +47,37 @@ public enum Providers {
         }
         let unsubscribe = UnsubscribeLinks(config: config, environment: environment)
         var adapters: [NudgeCore.Channel: any ChannelAdapter] = [:]
-        for (channel, settings) in config.channels.sorted(by: { $0.key < $1.key }) {
-            let name = "channel '\(channel.rawValue)'"
-            guard let provider = named(settings.provider) else {
-                throw Adapters.ConfigurationError(description: "\(name): unknown provider '\(settings.provider)'")
-            }
-            // The checks of `nudge check`, for configurations made in code.
-            let spec = provider.spec
-            for (key, value) in settings.settings.sorted(by: { $0.key < $1.key }) {
-                if let problem = ChannelSetting.problem(key: key, value: value) ?? spec.settingCheck?(key, value) {
+        for (channel, channelConfig) in config.channels.sorted(by: { $0.key < $1.key }) {
+            var routes: [String: any ChannelAdapter] = [:]
+            for (platform, settings) in channelConfig.routes {
+                let name = ChannelConfig.name(channel, platform: platform)
+                guard let provider = named(settings.provider) else {
+                    throw Adapters.ConfigurationError(description: "\(name): unknown provider '\(settings.provider)'")
+                }
+                // The checks of `nudge check`, for configurations made in code.
+                let spec = provider.spec
+                for (key, value) in settings.settings.sorted(by: { $0.key < $1.key }) {
+                    if let problem = ChannelSetting.problem(key: key, value: value) ?? spec.settingCheck?(key, value) {
+                        throw Adapters.ConfigurationError(description: "\(name): \(problem)")
+                    }
+                }
+                for key in spec.required where settings.settings[key] == nil {
+                    throw Adapters.ConfigurationError(description: "\(name): provider \(spec.name) needs '\(key)'")
+                }
+                if let problem = spec.check?(settings.settings) {
                     throw Adapters.ConfigurationError(description: "\(name): \(problem)")
                 }
+                let context = Adapters.Context(
+                    channel: channel, platform: platform, settings: settings.settings, environment: environment,
+                    client: client, unsubscribe: unsubscribe, publicURL: config.serve?.publicURL, resolve: resolve)
+                let adapter = try provider.makeAdapter(context)
+                guard let platform else {
+                    adapters[channel] = adapter
+                    continue
+                }
+                routes[platform] = adapter
             }
-            for key in spec.required where settings.settings[key] == nil {
-                throw Adapters.ConfigurationError(description: "\(name): provider \(spec.name) needs '\(key)'")
-            }
-            if let problem = spec.check?(settings.settings) {
-                throw Adapters.ConfigurationError(description: "\(name): \(problem)")
-            }
-            let context = Adapters.Context(
-                channel: channel, settings: settings.settings, environment: environment, client: client,
-                unsubscribe: unsubscribe, publicURL: config.serve?.publicURL, resolve: resolve)
-            adapters[channel] = try provider.makeAdapter(context)
+            if !routes.isEmpty { adapters[channel] = PlatformRoutes(channel: channel, adapters: routes) }
         }
         return adapters
     }
@@ -102,11 +111,15 @@ public enum Providers {
     /// to people's inboxes.
     public static func missingSecrets(_ config: ProjectConfig, environment: [String: String]) -> [MissingSecret] {
         var missing: [MissingSecret] = []
-        for (channel, settings) in config.channels.sorted(by: { $0.key < $1.key }) {
-            for (key, variable) in ProviderSpec.secretNames(settings.settings) where (environment[variable] ?? "").isEmpty {
-                if key.hasPrefix("webhook_") { continue }
-                missing.append(
-                    MissingSecret(owner: "channel '\(channel.rawValue)'", key: key, variable: variable, location: settings.location))
+        for (channel, channelConfig) in config.channels.sorted(by: { $0.key < $1.key }) {
+            for (platform, settings) in channelConfig.routes {
+                for (key, variable) in ProviderSpec.secretNames(settings.settings) where (environment[variable] ?? "").isEmpty {
+                    if key.hasPrefix("webhook_") { continue }
+                    missing.append(
+                        MissingSecret(
+                            owner: ChannelConfig.name(channel, platform: platform), key: key, variable: variable,
+                            location: settings.location))
+                }
             }
         }
         if let serve = config.serve, let variable = serve.unsubscribeSecretEnv, (environment[variable] ?? "").isEmpty,

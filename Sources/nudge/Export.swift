@@ -33,10 +33,11 @@ extension NudgeCommand {
             /// The import's columns, then every derived field.
             static let defaultFields: [Field.CustomerField] =
                 [.id, .name, .email, .phone, .birth_date, .timezone, .signed_up_at, .email_opt_in, .sms_opt_in, .push_opt_in,
-                 .push_token, .wallet_pass_id, .tags]
+                 .push_token, .wallet_pass_id, .tags, .push_platform, .wallet_platform]
                 + Field.CustomerField.allCases.filter {
                     ![.id, .name, .email, .phone, .birth_date, .timezone, .signed_up_at, .email_opt_in, .sms_opt_in,
-                      .push_opt_in, .push_token, .wallet_pass_id, .tags, .attributes].contains($0)
+                      .push_opt_in, .push_token, .wallet_pass_id, .tags, .push_platform, .wallet_platform, .attributes]
+                        .contains($0)
                 }
 
             func run() async throws {

@@ -34,6 +34,11 @@ extension NudgeCommand {
         @Option(help: "The channel (default: email for an address with @, sms for +number).")
         var channel: String?
 
+        @Option(
+            help: "For push or wallet with a provider per platform: whose provider sends it (default: the customer's push_platform or wallet_platform)."
+        )
+        var platform: String?
+
         @Option(help: "Render at this instant (ISO 8601; default: now).")
         var now: String?
 
@@ -67,13 +72,33 @@ extension NudgeCommand {
                 Console.error("error: \(error)")
                 throw ExitCode(1)
             }
-            // Only the chosen channel's adapter is built, so only its secrets are needed.
+            // Only the chosen channel's adapter is built (one platform's, when each has its own), so only its secrets
+            // are needed.
             var config = project.config
             config.channels = config.channels.filter { $0.key == message.channel }
             config.serve = nil
-            guard let settings = config.channels[message.channel] else {
+            guard var settings = config.channels[message.channel] else {
                 Console.error("nudge.yaml: error: no adapter is configured for \(message.channel.rawValue)")
                 throw ExitCode(1)
+            }
+            var platform: String?
+            if settings.isPerPlatform {
+                let configured = settings.platforms.keys.sorted()
+                guard let chosen = self.platform ?? message.platform else {
+                    Console.error(
+                        "error: \(message.channel.rawValue) has a provider per platform and customer '\(customer)' has no "
+                            + "\(message.channel.platformColumn ?? "platform"); name one with --platform (\(configured.joined(separator: ", ")))")
+                    throw ExitCode(1)
+                }
+                guard let route = settings.platforms[chosen] else {
+                    Console.error(
+                        "error: no \(message.channel.rawValue) provider is configured for platform '\(chosen)' "
+                            + "(configured: \(configured.joined(separator: ", ")))")
+                    throw ExitCode(1)
+                }
+                settings = route
+                platform = chosen
+                config.channels[message.channel]?.platforms = [chosen: route]
             }
             try requireSecrets(config, environment: environment)
             let box = HTTPClientBox()
@@ -100,6 +125,7 @@ extension NudgeCommand {
                 template: message.template, headingKey: message.heading?.key, heading: message.heading?.value,
                 body: message.body, dueAt: millis, createdAt: millis, status: .pending, reason: nil)
             record.textBody = message.text
+            record.platform = platform
             record.attempts = 1
             do {
                 let receipt = try await adapter.deliver(OutboundMessage(record: record, sentAt: Date()))

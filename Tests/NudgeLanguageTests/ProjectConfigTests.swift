@@ -162,10 +162,60 @@ struct ProjectConfigTests {
             ),
             ("  email: file", ["5:10: error: channel 'email' must be a mapping such as { provider: file }"]),
             ("  email: { path: x }", ["5:10: error: missing key 'provider' in channel 'email'"]),
+            (
+                "  push: { path: x }",
+                ["5:9: error: missing key 'provider' in channel 'push' (or one block per platform: android, ios, web)"]
+            ),
+            (
+                "  push: { andriod: { provider: file } }",
+                [
+                    "5:9: error: missing key 'provider' in channel 'push' (or one block per platform: android, ios, web) (did you mean 'android'?)"
+                ]
+            ),
+            (
+                "  push: { provider: file, ios: { provider: file } }",
+                ["5:11: error: channel 'push' has a block per platform, so it takes no 'provider' of its own"]
+            ),
+            (
+                "  push: { ios: { provider: file }, windows: { provider: file } }",
+                ["5:36: error: unknown push platform 'windows' in channel 'push' (expected one of: android, ios, web)"]
+            ),
+            (
+                "  wallet: { google: { provider: twilio, account_sid: A, auth_token_env: T, from: x }, apple: { path: p } }",
+                [
+                    "5:33: error: provider 'twilio' cannot carry wallet (it sends sms) (use one of: file, webhook)",
+                    "5:94: error: missing key 'provider' in channel 'wallet' (apple)",
+                ]
+            ),
+            (
+                "  push: { android: { provider: fcm, project_id: p } }",
+                ["5:20: error: missing key 'credentials_env' in channel 'push' (android) (provider fcm)"]
+            ),
         ]
     )
     func badChannels(lines: String, expected: [String]) {
         #expect(parse(withChannels(lines)).diagnostics == expected.map { "nudge.yaml:" + $0 })
+    }
+
+    @Test("takes a provider per platform for push and wallet")
+    func perPlatform() throws {
+        let (config, diagnostics) = parse(
+            withChannels(
+                """
+                  push:
+                    android: { provider: fcm, project_id: bean-there-app, credentials_env: FCM_CREDENTIALS }
+                    ios:     { provider: apns, team_id: ABCDE12345, key_id: XYZ987ABCD, key_env: APNS_KEY,
+                               topic: com.beanthere.app, environment: production }
+                  wallet: { provider: file }
+                """))
+        #expect(diagnostics == [])
+        let push = try #require(config.channels[.push])
+        #expect(push.isPerPlatform && push.provider.isEmpty)
+        #expect(push.routes.map { "\($0.platform ?? "-") \($0.config.provider)" } == ["android fcm", "ios apns"])
+        #expect(push.platforms["ios"]?.settings["topic"] == "com.beanthere.app")
+        #expect(push.platforms["ios"]?.location.line == 7)
+        let wallet = try #require(config.channels[.wallet])
+        #expect(!wallet.isPerPlatform && wallet.routes.map(\.platform) == [nil])
     }
 
     @Test("reports a bad send_at, a missing business and unknown keys")

@@ -48,6 +48,9 @@ public struct OutboxMessage: Codable, Sendable, Hashable {
     public var category: String?
     /// The journey step it belongs to (0: the trigger's own sends); the ledger row holds it too.
     public var step: Int = 0
+    /// The customer's platform on a channel with a provider per platform (`android`, `ios`, `web`; `google`,
+    /// `apple`): which provider delivers it. Nil otherwise.
+    public var platform: String?
 
     /// Creates a message.
     public init(

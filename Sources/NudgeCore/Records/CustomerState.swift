@@ -19,6 +19,10 @@ public struct CustomerState: Sendable, Hashable {
     public var isPushOptIn: Bool
     public var pushToken: String?
     public var walletPassID: String?
+    /// `push_platform`: `android`, `ios` or `web` (which provider carries push when each platform has its own).
+    public var pushPlatform: String?
+    /// `wallet_platform`: `google` or `apple`.
+    public var walletPlatform: String?
     /// The tags as stored: a JSON array, decoded only when read.
     public var tagsJSON: String
     /// The attributes as stored: a JSON object, decoded only when read.
@@ -47,7 +51,7 @@ public struct CustomerState: Sendable, Hashable {
     public static let columns =
         "id, name, email, phone, birth_date, birth_month_day, birth_year, timezone, signed_up_at, email_opt_in, "
         + "sms_opt_in, push_opt_in, push_token, wallet_pass_id, tags, attributes, last_visit_at, visits_total, "
-        + "lifetime_value_cents, last_activity_at"
+        + "lifetime_value_cents, last_activity_at, push_platform, wallet_platform"
 
     /// `columns`, each as a column of the table aliased `alias` (`c.id, c.name, …`), for joins.
     public static func columns(of alias: String) -> String {
@@ -59,7 +63,7 @@ public struct CustomerState: Sendable, Hashable {
         stored id: String, name: String?, email: String?, phone: String?, birthDate: String?, birthMonthDay: String?,
         birthYear: Int?, timeZone: String?, signedUpAt: Date, isEmailOptIn: Bool, isSMSOptIn: Bool, isPushOptIn: Bool,
         pushToken: String?, walletPassID: String?, tagsJSON: String, attributesJSON: String, lastVisitAt: Date?,
-        visitsTotal: Int, lifetimeValueCents: Int, lastActivityAt: Date
+        visitsTotal: Int, lifetimeValueCents: Int, lastActivityAt: Date, pushPlatform: String?, walletPlatform: String?
     ) {
         self.id = id
         self.name = name
@@ -81,6 +85,8 @@ public struct CustomerState: Sendable, Hashable {
         self.visitsTotal = visitsTotal
         self.lifetimeValueCents = lifetimeValueCents
         self.lastActivityAt = lastActivityAt
+        self.pushPlatform = pushPlatform
+        self.walletPlatform = walletPlatform
     }
 
     /// Creates a customer in memory (tests, fixtures).
@@ -89,7 +95,7 @@ public struct CustomerState: Sendable, Hashable {
         timeZone: String? = nil, signedUpAt: Date, isEmailOptIn: Bool = false, isSMSOptIn: Bool = false,
         isPushOptIn: Bool = false, pushToken: String? = nil, walletPassID: String? = nil, tags: [String] = [],
         attributes: [String: String] = [:], lastVisitAt: Date? = nil, visitsTotal: Int = 0,
-        lifetimeValueCents: Int = 0
+        lifetimeValueCents: Int = 0, pushPlatform: String? = nil, walletPlatform: String? = nil
     ) {
         let parsed = birthDate.flatMap(BirthDate.init(parsing:))
         self.init(
@@ -98,7 +104,8 @@ public struct CustomerState: Sendable, Hashable {
             isSMSOptIn: isSMSOptIn, isPushOptIn: isPushOptIn, pushToken: pushToken, walletPassID: walletPassID,
             tagsJSON: Self.json(tags), attributesJSON: Self.json(attributes), lastVisitAt: lastVisitAt,
             visitsTotal: visitsTotal, lifetimeValueCents: lifetimeValueCents,
-            lastActivityAt: max(signedUpAt, lastVisitAt ?? signedUpAt))
+            lastActivityAt: max(signedUpAt, lastVisitAt ?? signedUpAt), pushPlatform: pushPlatform,
+            walletPlatform: walletPlatform)
     }
 }
 

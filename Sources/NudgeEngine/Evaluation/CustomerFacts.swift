@@ -83,6 +83,8 @@ struct CustomerView {
             case .push_opt_in: return .bool(customer.isPushOptIn)
             case .push_token: return customer.pushToken.map(Value.string) ?? .null
             case .wallet_pass_id: return customer.walletPassID.map(Value.string) ?? .null
+            case .push_platform: return customer.pushPlatform.map(Value.string) ?? .null
+            case .wallet_platform: return customer.walletPlatform.map(Value.string) ?? .null
             case .last_visit_at: return customer.lastVisitAt.map(Value.instant) ?? .null
             case .last_activity_at: return .instant(customer.lastActivityAt)
             case .days_since_last_activity:

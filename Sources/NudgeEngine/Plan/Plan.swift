@@ -26,6 +26,8 @@ public struct PlannedMessage: Sendable {
     public var reason: String?
     /// The recipient address on the chosen channel.
     public var recipient: String?
+    /// The customer's platform on a channel with a provider per platform (which provider delivers it).
+    public var platform: String? = nil
     /// The rendered message, when asked for.
     public var rendered: RenderedMessage?
     /// The customer's time zone.
@@ -93,6 +95,8 @@ extension PlannedMessage {
         object.add("status", status.rawValue)
         object.add("reason", reason)
         object.add("to", recipient)
+        // Only a channel with a provider per platform plans a platform.
+        if let platform { object.add("platform", platform) }
         object.add("variant", variant)
         if let sendAfter { object.add("send_after", instant: sendAfter) } else { object.add("send_after", nil) }
         if let segments {

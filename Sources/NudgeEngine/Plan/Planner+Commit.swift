@@ -44,6 +44,7 @@ extension Planner {
                 record.textBody = message.rendered?.text
                 record.variant = message.variant
                 record.step = message.step
+                record.platform = message.platform
                 record.category = categories[message.workflowID]
                 // A message held back by the policy waits in the outbox until its send_after.
                 if let sendAfter = message.sendAfter { record.nextAttemptAt = max(created, StoredInstant.millis(sendAfter)) }

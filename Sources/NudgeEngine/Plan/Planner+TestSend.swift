@@ -15,6 +15,8 @@ public struct TestMessage: Sendable {
     public var body: String
     /// An email's plain-text part, when the project has a text template.
     public var text: String?
+    /// The customer's platform on the channel (`push_platform`, `wallet_platform`), if any.
+    public var platform: String?
 }
 
 extension Planner {
@@ -99,6 +101,7 @@ extension Planner {
         let rendered = render(template, on: chosen, facts: facts)
         return TestMessage(
             workflowID: workflow.id, customerID: customerID, channel: chosen, template: action.template,
-            heading: rendered.heading, body: rendered.body, text: rendered.text)
+            heading: rendered.heading, body: rendered.body, text: rendered.text,
+            platform: chosen == .push ? customer.pushPlatform : chosen == .wallet ? customer.walletPlatform : nil)
     }
 }

@@ -273,10 +273,12 @@ public struct Planner: Sendable {
             rendered: nil, timeZone: facts.zone.identifier)
         var reasons: [String] = []
         for channel in action.channels {
-            switch ChannelPolicy.recipient(on: channel, for: occurrence.customer) {
-            case .success(let recipient):
+            let platforms = project.config.channels[channel]?.platforms
+            switch ChannelPolicy.recipient(on: channel, for: occurrence.customer, platforms: platforms) {
+            case .success(let (recipient, platform)):
                 message.channel = channel
                 message.recipient = recipient
+                message.platform = platform
                 message.status = .send
                 return message
             case .failure(let reason):

@@ -88,7 +88,9 @@ public struct Project: Sendable {
             }
         }
         for (_, channel) in config.channels.sorted(by: { $0.key < $1.key }) {
-            diagnostics.append(contentsOf: providers[channel.provider]?.warnings?(channel, config) ?? [])
+            for (_, route) in channel.routes {
+                diagnostics.append(contentsOf: providers[route.provider]?.warnings?(route, config) ?? [])
+            }
         }
 
         // Cross-checks, also for workflows with errors: unique ids, templates for every channel, template variables.

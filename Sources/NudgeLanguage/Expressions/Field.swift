@@ -38,6 +38,8 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
         /// The `preferences` column, `;`-separated, as a list (what a new_offer workflow matches a category against).
         case preferences
         case email_opt_in, sms_opt_in, push_opt_in, push_token, wallet_pass_id
+        /// `android`, `ios`, `web`; `google`, `apple` (null when not imported).
+        case push_platform, wallet_platform
         case last_visit_at, last_activity_at, days_since_last_activity
         case visits_total, visits_30d, visits_90d, lifetime_value, age
         /// The names of the segments the customer is in (nudge.yaml `segments:` and the built-in ones).
@@ -55,7 +57,7 @@ public enum Field: Sendable, Hashable, CustomStringConvertible {
         public var type: ValueType {
             switch self {
             case .id, .name, .first_name, .email, .phone, .birth_date, .timezone, .push_token, .wallet_pass_id, .status,
-                .lifecycle, .next_action:
+                .lifecycle, .next_action, .push_platform, .wallet_platform:
                 return .text
             case .signed_up_at, .last_visit_at, .last_activity_at: return .instant
             case .tags, .segments, .preferences: return .list(.text)

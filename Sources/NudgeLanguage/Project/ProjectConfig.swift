@@ -1,14 +1,43 @@
 public import Foundation
 public import NudgeCore
 
-/// One channel's adapter settings from nudge.yaml.
+/// One channel's adapter settings from nudge.yaml: one provider, or one per platform.
 public struct ChannelConfig: Sendable {
-    /// The provider's name, as written.
+    /// The provider's name, as written (empty for a channel with a provider per platform).
     public var provider: String
     /// Other settings, as text (paths are not resolved here).
     public var settings: [String: String]
-    /// Where the channel is configured.
+    /// Where the channel (or the platform's block) is configured.
     public var location: SourceLocation
+    /// `push: { android: {…}, ios: {…} }`: each platform's provider, by platform name; empty when one provider
+    /// carries the channel for everyone.
+    public var platforms: [String: ChannelConfig] = [:]
+
+    public init(provider: String, settings: [String: String], location: SourceLocation) {
+        self.provider = provider
+        self.settings = settings
+        self.location = location
+    }
+
+    /// A channel with one provider per platform.
+    public init(platforms: [String: ChannelConfig], location: SourceLocation) {
+        self.init(provider: "", settings: [:], location: location)
+        self.platforms = platforms
+    }
+
+    /// Whether each platform has its own provider.
+    public var isPerPlatform: Bool { !platforms.isEmpty }
+
+    /// Every provider configuration of the channel with its platform: the channel's one provider (platform nil), or
+    /// one per platform in name order.
+    public var routes: [(platform: String?, config: ChannelConfig)] {
+        isPerPlatform ? platforms.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } : [(nil, self)]
+    }
+
+    /// How errors name the channel, or one platform's provider of it: `channel 'push'`, `channel 'push' (ios)`.
+    public static func name(_ channel: Channel, platform: String?) -> String {
+        "channel '\(channel.rawValue)'" + (platform.map { " (\($0))" } ?? "")
+    }
 }
 
 /// The business settings of `nudge.yaml`.
@@ -162,14 +191,53 @@ public struct ProjectConfig: Sendable {
     static func parseChannel(
         _ channel: Channel, _ node: YAMLNode, providers: ProviderCatalog, diagnostics: inout Diagnostics
     ) -> ChannelConfig? {
-        let context = "channel '\(channel.rawValue)'"
+        let context = ChannelConfig.name(channel, platform: nil)
+        guard let pairs = node.mapping else {
+            diagnostics.error("\(context) must be a mapping such as { provider: file }", at: node.location)
+            return nil
+        }
+        let keys = pairs.compactMap(\.key.scalar)
+        let platformKeys = keys.filter { channel.platforms.contains($0) }
+        guard !platformKeys.isEmpty else {
+            return parseProvider(channel, platform: nil, node, providers: providers, diagnostics: &diagnostics)
+        }
+        // One block per platform: `push: { android: { provider: fcm, … }, ios: { provider: apns, … } }`.
+        var platforms: [String: ChannelConfig] = [:]
+        for (key, value) in pairs {
+            guard let name = key.scalar, channel.platforms.contains(name) else {
+                if key.scalar == "provider" {
+                    diagnostics.error("\(context) has a block per platform, so it takes no 'provider' of its own", at: key.location)
+                } else {
+                    diagnostics.error(
+                        "unknown \(channel.rawValue) platform '\(key)' in \(context)", at: key.location,
+                        suggestion: Suggestion.didYouMean(key.description, in: channel.platforms))
+                }
+                continue
+            }
+            if let parsed = parseProvider(channel, platform: name, value, providers: providers, diagnostics: &diagnostics) {
+                platforms[name] = parsed
+            }
+        }
+        return platforms.isEmpty ? nil : ChannelConfig(platforms: platforms, location: node.location)
+    }
+
+    /// One provider's block: the channel's own, or one platform's.
+    static func parseProvider(
+        _ channel: Channel, platform: String?, _ node: YAMLNode, providers: ProviderCatalog, diagnostics: inout Diagnostics
+    ) -> ChannelConfig? {
+        let context = ChannelConfig.name(channel, platform: platform)
         guard let pairs = node.mapping else {
             diagnostics.error("\(context) must be a mapping such as { provider: file }", at: node.location)
             return nil
         }
         let providerNode = pairs.first { $0.key.scalar == "provider" }?.value
         guard let providerNode, let provider = providerNode.scalar else {
-            diagnostics.error("missing key 'provider' in \(context)", at: node.location)
+            let perPlatform =
+                platform == nil && !channel.platforms.isEmpty
+                ? " (or one block per platform: \(channel.platforms.joined(separator: ", ")))" : ""
+            let misspelt = perPlatform.isEmpty ? nil : pairs.lazy.compactMap { $0.key.scalar }
+                .compactMap { Suggestion.didYouMean($0, in: channel.platforms, listing: false) }.first
+            diagnostics.error("missing key 'provider' in \(context)\(perPlatform)", at: node.location, suggestion: misspelt)
             return nil
         }
         guard let spec = providers[provider] else {

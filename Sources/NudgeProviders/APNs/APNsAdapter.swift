@@ -60,7 +60,7 @@ public struct APNsAdapter: ChannelAdapter {
                 client: client ?? context.client, timeout: context.timeout, concurrency: context.concurrency,
                 rateLimiter: context.rateLimiter)
         } catch let error as DeliveryError {
-            throw Adapters.ConfigurationError(description: "channel '\(context.channel.rawValue)': key_env: \(error)")
+            throw Adapters.ConfigurationError(description: "\(context.name): key_env: \(error)")
         }
     }
 

@@ -49,7 +49,7 @@ public struct FCMAdapter: ChannelAdapter {
             account = try GoogleServiceAccount(try context.secret("credentials_env"))
         } catch let error as DeliveryError {
             throw Adapters.ConfigurationError(
-                description: "channel '\(context.channel.rawValue)': credentials_env: \(error.description)")
+                description: "\(context.name): credentials_env: \(error.description)")
         }
         self.init(
             projectID: try context.setting("project_id"), account: account,

@@ -13,9 +13,11 @@ public enum FileOutputs {
     /// The output file of every channel that uses the `file` provider, absolute, once each, sorted.
     public static func paths(_ config: ProjectConfig, resolve: (String) -> String) -> [String] {
         Set(
-            config.channels.compactMap { channel, settings in
-                settings.provider == FileProvider.name
-                    ? resolve(settings.settings["path"] ?? "outbox/\(channel.rawValue).jsonl") : nil
+            config.channels.flatMap { channel, channelConfig in
+                channelConfig.routes.compactMap { _, settings in
+                    settings.provider == FileProvider.name
+                        ? resolve(settings.settings["path"] ?? FileProvider.defaultPath(channel)) : nil
+                }
             }
         ).sorted()
     }

@@ -80,7 +80,7 @@ public struct SMTPAdapter: ChannelAdapter {
                 connections: settings["concurrency"] == nil ? Self.defaultConnections : context.concurrency,
                 rateLimiter: context.rateLimiter)
         } catch let error as Adapters.ConfigurationError {
-            throw Adapters.ConfigurationError(description: "channel '\(context.channel.rawValue)': \(error)")
+            throw Adapters.ConfigurationError(description: "\(context.name): \(error)")
         }
     }
 

@@ -81,7 +81,7 @@ public struct SNSAdapter: ChannelAdapter {
                 timeout: context.timeout, concurrency: context.concurrency, rateLimiter: context.rateLimiter)
         } catch let error as Adapters.ConfigurationError {
             throw Adapters.ConfigurationError(
-                description: "channel '\(context.channel.rawValue)': \(error.description)")
+                description: "\(context.name): \(error.description)")
         }
     }
 

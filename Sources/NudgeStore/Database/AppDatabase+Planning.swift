@@ -427,8 +427,8 @@ extension AppDatabase: PlanningStore {
                 sql: """
                     INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, recipient, template,
                       heading_key, heading, body, text_body, due_at, created_at, status, reason, next_attempt_at, variant,
-                      category, step)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      category, step, platform)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             var won: [LedgerKey: Bool] = [:]
             var committed = Set<String>()
@@ -457,6 +457,7 @@ extension AppDatabase: PlanningStore {
                 insert.bind(17, message.nextAttemptAt)
                 insert.bindTexts([message.variant, message.category], from: 18)
                 insert.bind(20, Int64(message.step))
+                insert.bindTexts([message.platform], from: 21)
                 try insert.run()
                 committed.insert(message.id)
             }

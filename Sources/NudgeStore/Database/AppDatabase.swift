@@ -343,6 +343,17 @@ public struct AppDatabase: Sendable {
                     CREATE INDEX ledger_on_step ON ledger(workflow_id, step, due_at);
                     """)
         }
+        migrator.registerMigration("v15-platforms", foreignKeyChecks: .immediate) { db in
+            // Each customer's push and wallet platform (`push_platform`, `wallet_platform` of the customers CSV),
+            // and the platform each message was planned for: which provider delivers it when each platform has
+            // its own.
+            try db.execute(
+                sql: """
+                    ALTER TABLE customer ADD COLUMN push_platform TEXT;
+                    ALTER TABLE customer ADD COLUMN wallet_platform TEXT;
+                    ALTER TABLE outbox ADD COLUMN platform TEXT;
+                    """)
+        }
         return migrator
     }
 }

@@ -45,8 +45,8 @@ public enum DemoData {
                 sql: """
                     INSERT INTO customer (id, name, email, phone, birth_date, birth_month_day, birth_year, timezone,
                       signed_up_at, email_opt_in, sms_opt_in, push_opt_in, push_token, wallet_pass_id, tags, attributes,
-                      last_activity_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      last_activity_at, push_platform, wallet_platform)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let insertVisit = try db.makeStatement(
                 sql: "INSERT OR IGNORE INTO visit (customer_id, visited_at, amount_cents) VALUES (?, ?, ?)")
@@ -97,14 +97,21 @@ public enum DemoData {
                 let preferences = [drink == "chai" ? "tea" : "coffee"] + (n % 4 == 0 ? ["pastry"] : [])
                 let attributes = ["favorite_drink": drink, "preferences": preferences.joined(separator: ";")]
                 let hasPush = random.chance(0.4)
+                let emailOptIn = email != nil && random.chance(0.85)
+                let smsOptIn = phone != nil && random.chance(0.6)
+                let pushOptIn = hasPush && random.chance(0.8)
+                let token = hasPush ? "tok_\(String(random.next() % 1_000_000_000, radix: 16))" : nil
+                let pass = random.chance(0.2) ? "pass-\(id)" : nil
+                // Platforms follow the number (drawing no random number): a third of the phones are iPhones, half
+                // of the passes are in Apple Wallet.
                 try insertCustomer.execute(arguments: [
                     id, "\(first) \(last)", email, phone, birthDate, monthDay, birthYear, zone, signedUp,
-                    email != nil && random.chance(0.85), phone != nil && random.chance(0.6), hasPush && random.chance(0.8),
-                    hasPush ? "tok_\(String(random.next() % 1_000_000_000, radix: 16))" : nil,
-                    random.chance(0.2) ? "pass-\(id)" : nil,
+                    emailOptIn, smsOptIn, pushOptIn, token, pass,
                     String(decoding: try JSONEncoder().encode(tags), as: UTF8.self),
                     CustomerState.json(attributes),
                     signedUp,
+                    token == nil ? nil : n % 3 == 0 ? "ios" : "android",
+                    pass == nil ? nil : n % 2 == 0 ? "apple" : "google",
                 ])
                 // Visits: most customers came back; the last visit spread over the last 200 days.
                 guard n % 150 > 1, random.chance(0.85) else { continue }

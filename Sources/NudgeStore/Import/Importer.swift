@@ -31,7 +31,7 @@ public enum ImportKind: String, Sendable, CaseIterable {
         case .customers:
             return [
                 "name", "email", "phone", "birth_date", "timezone", "email_opt_in", "sms_opt_in", "push_opt_in",
-                "push_token", "wallet_pass_id", "tags",
+                "push_token", "wallet_pass_id", "tags", "push_platform", "wallet_platform",
             ]
         case .visits: return ["amount"]
         case .offers: return ["name", "published_at", "category"]

@@ -74,6 +74,7 @@ struct RowWriter {
 
     enum CustomerColumn {
         case name, email, phone, birthDate, timezone, emailOptIn, smsOptIn, pushOptIn, pushToken, walletPassId, tags
+        case pushPlatform, walletPlatform
     }
 
     static let booleanWords: [String: Bool] = [
@@ -137,6 +138,8 @@ struct RowWriter {
                 case "push_token": customerColumns.append((.pushToken, i, parameter))
                 case "wallet_pass_id": customerColumns.append((.walletPassId, i, parameter))
                 case "tags": customerColumns.append((.tags, i, parameter))
+                case "push_platform": customerColumns.append((.pushPlatform, i, parameter))
+                case "wallet_platform": customerColumns.append((.walletPlatform, i, parameter))
                 default: preconditionFailure("customer column \(column) has no binding")
                 }
                 if let channel = ConsentChange.columns.first(where: { $0.value == column })?.key {
@@ -483,6 +486,15 @@ struct RowWriter {
                 RowWriter.appendTags(value, to: tagsText)
                 statement.bindStatic(parameter, tagsText.bytes)
             case .name, .timezone, .pushToken, .walletPassId:
+                statement.bind(parameter, value)
+            case .pushPlatform, .walletPlatform:
+                // One of the channel's platforms, as written (lower case), or empty.
+                let channel: Channel = column == .pushPlatform ? .push : .wallet
+                if let value, !channel.platforms.contains(value.string) {
+                    problems.append(
+                        "'\(channel.platformColumn!)' must be one of \(channel.platforms.joined(separator: ", ")), not '\(value.string)'"
+                    )
+                }
                 statement.bind(parameter, value)
             }
         }

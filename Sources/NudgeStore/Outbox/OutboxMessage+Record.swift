@@ -19,7 +19,7 @@ extension OutboxMessage: FetchableRecord, PersistableRecord {
     static let selectionColumns = [
         "id", "workflow_id", "customer_id", "occurrence", "action_index", "channel", "recipient", "template",
         "heading_key", "heading", "body", "due_at", "created_at", "status", "reason", "text_body", "attempts",
-        "next_attempt_at", "lease_owner", "lease_expires_at", "delivered_at", "provider_message_id", "variant",
+        "next_attempt_at", "lease_owner", "lease_expires_at", "delivered_at", "provider_message_id", "variant", "platform",
     ]
 
     /// `selectionColumns` for SQL written by hand: `SELECT \(OutboxMessage.selection) FROM outbox …`.
@@ -29,7 +29,7 @@ extension OutboxMessage: FetchableRecord, PersistableRecord {
     public static var databaseSelection: [any SQLSelectable] { selectionColumns.map { Column($0) } }
 
     /// Decodes a row of `selection` by position: a dispatcher claims thousands of rows a second, and finding each of
-    /// 23 columns by name costs more than reading the row. (SQL written by hand selects `selection`, not `*`.)
+    /// 24 columns by name costs more than reading the row. (SQL written by hand selects `selection`, not `*`.)
     public init(row: Row) throws {
         assert(Array(row.columnNames) == Self.selectionColumns, "an outbox row not selected by OutboxMessage.selection")
         let statusText: String = row[13]
@@ -48,6 +48,7 @@ extension OutboxMessage: FetchableRecord, PersistableRecord {
         deliveredAt = row[20]
         providerMessageId = row[21]
         variant = row[22]
+        platform = row[23]
     }
 }
 

@@ -33,6 +33,27 @@ public enum ChannelPolicy {
         return .success(address)
     }
 
+    /// The customer's address on `channel` and, when each platform has its own provider (`platforms`, keyed by
+    /// platform; nil or empty for one provider), the customer's platform; or why the channel cannot carry it.
+    public static func recipient<Route>(
+        on channel: Channel, for customer: CustomerState, platforms: [String: Route]?
+    ) -> Result<(recipient: String, platform: String?), Refusal> {
+        let address: String
+        switch recipient(on: channel, for: customer) {
+        case .success(let found): address = found
+        case .failure(let refusal): return .failure(refusal)
+        }
+        guard let platforms, !platforms.isEmpty else { return .success((address, nil)) }
+        let column = channel.platformColumn ?? channel.rawValue + "_platform"
+        guard let platform = channel == .push ? customer.pushPlatform : customer.walletPlatform else {
+            return .failure(Refusal(text: "no \(column) (\(channel.rawValue) has a provider per platform)"))
+        }
+        guard platforms[platform] != nil else {
+            return .failure(Refusal(text: "no \(channel.rawValue) provider for platform '\(platform)'"))
+        }
+        return .success((address, platform))
+    }
+
     static let missingAddress: [Channel: String] = [
         .email: "no email address", .sms: "no phone number", .push: "no push token", .wallet: "no wallet pass",
     ]

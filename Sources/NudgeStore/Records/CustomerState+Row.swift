@@ -11,6 +11,7 @@ extension CustomerState {
             isSMSOptIn: row[offset + 10], isPushOptIn: row[offset + 11], pushToken: row[offset + 12],
             walletPassID: row[offset + 13], tagsJSON: row[offset + 14], attributesJSON: row[offset + 15],
             lastVisitAt: (row[offset + 16] as Int64?).map(StoredInstant.date), visitsTotal: row[offset + 17],
-            lifetimeValueCents: row[offset + 18], lastActivityAt: StoredInstant.date(row[offset + 19]))
+            lifetimeValueCents: row[offset + 18], lastActivityAt: StoredInstant.date(row[offset + 19]),
+            pushPlatform: row[offset + 20], walletPlatform: row[offset + 21])
     }
 }
