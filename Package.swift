@@ -262,6 +262,7 @@ let package = Package(
             dependencies: [
                 "nudge", "NudgeCore", "NudgeLanguage", "NudgeStore", "NudgeTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: upcoming

@@ -39,6 +39,8 @@ public struct Runner: Sendable {
         public var commitSeconds: Double
         /// Seconds spent delivering.
         public var deliverySeconds: Double
+        /// What the adapters did after delivery (wallet passes' stamps), one report each.
+        public var afterRun: [AfterRunReport] = []
     }
 
     /// Refits the customer model when it is due (a plan that does not read the model leaves the refit until its
@@ -82,9 +84,21 @@ public struct Runner: Sendable {
             dispatched.recovered += again.recovered
             dispatched.retrying = again.retrying
         }
-        return Report(
+        let delivered = ContinuousClock.now
+        // Then what the adapters keep in step with the store: a failure there leaves the run's messages out.
+        var afterRun: [AfterRunReport] = []
+        for adapter in dispatcher.afterRunAdapters {
+            do {
+                afterRun.append(try await adapter.afterRun(store: planner.store, now: now, logger: logger))
+            } catch {
+                logger.error("after-run work failed", metadata: ["error": "\(error)"])
+            }
+        }
+        var report = Report(
             committed: committed, dispatched: dispatched, commitSeconds: Self.seconds(started.duration(to: planned)),
-            deliverySeconds: Self.seconds(planned.duration(to: .now)))
+            deliverySeconds: Self.seconds(planned.duration(to: delivered)))
+        report.afterRun = afterRun
+        return report
     }
 
     static func seconds(_ duration: Duration) -> Double {

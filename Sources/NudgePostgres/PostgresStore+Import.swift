@@ -157,6 +157,17 @@ extension PostgresStore: ImportStore {
     }
 
     /// Builds the demo in a scratch SQLite file, then replaces this database's customers with it.
+    public func assignWalletPass(customerID: String, passID: String, platform: String?) async throws -> String? {
+        let rows = try await client.query(
+            """
+            UPDATE customer SET wallet_pass_id = coalesce(nullif(wallet_pass_id, ''), \(passID)),
+              wallet_platform = coalesce(wallet_platform, \(platform))
+            WHERE id = \(customerID) RETURNING wallet_pass_id
+            """, logger: logger)
+        for try await pass in rows.decode(String.self) { return pass }
+        return nil
+    }
+
     public func replaceWithDemo(customers: Int, now: Date) async throws {
         let scratchPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("nudge-demo-\(UUID().uuidString).sqlite").path
@@ -209,7 +220,7 @@ extension PostgresStore: ImportStore {
                             "id", "workflow_id", "customer_id", "occurrence", "action_index", "channel", "recipient", "template",
                             "heading_key", "heading", "body", "due_at", "created_at", "status", "reason", "attempts",
                             "next_attempt_at", "lease_owner", "lease_expires_at", "delivered_at", "provider_message_id", "text_body",
-                            "variant", "category", "step",
+                            "variant", "category", "step", "platform",
                         ], ["id"]
                     ),
                     (

@@ -386,6 +386,57 @@ extension PostgresStore: PlanningStore {
         return counted
     }
 
+    public func notifiedTimes(customerIDs: [String], channel: NudgeCore.Channel, platform: String?, after: Date) async throws
+        -> [String: [Date]]
+    {
+        guard !customerIDs.isEmpty else { return [:] }
+        let rows = try await client.query(
+            """
+            SELECT customer_id, at FROM (
+              SELECT customer_id, CASE status WHEN 'delivered' THEN delivered_at ELSE next_attempt_at END AS at
+              FROM outbox
+              WHERE customer_id = ANY(\(customerIDs)) AND status IN ('delivered', 'pending')
+                AND channel = \(channel.rawValue) AND (\(platform)::text IS NULL OR platform = \(platform))) AS m
+            WHERE at > \(StoredInstant.millis(after)) ORDER BY customer_id, at
+            """, logger: logger)
+        var times: [String: [Date]] = [:]
+        for try await (customer, at) in rows.decode((String, Int64).self) {
+            times[customer, default: []].append(StoredInstant.date(at))
+        }
+        return times
+    }
+
+    public func walletPointsToSync(platform: String?, offer: String?) async throws -> [WalletPoints] {
+        var bindings = PostgresBindings()
+        bindings.append(platform)
+        bindings.append(platform)
+        if let offer { bindings.append(offer) }
+        let rows = try await client.query(
+            PostgresQuery(unsafeSQL: WalletSyncSQL.due(offer: offer != nil, placeholder: { "$\($0)" }), binds: bindings),
+            logger: logger)
+        var due: [WalletPoints] = []
+        for try await (customer, pass, label, stamps) in rows.decode((String, String, String, Int64).self) {
+            due.append(WalletPoints(customerID: customer, passID: pass, label: label, stamps: Int(stamps)))
+        }
+        return due
+    }
+
+    public func recordWalletPoints(_ points: [WalletPoints], at: Date) async throws {
+        guard !points.isEmpty else { return }
+        try await client.withTransaction(logger: logger) { connection in
+            for point in points {
+                var bindings = PostgresBindings()
+                bindings.append(point.passID)
+                bindings.append(point.customerID)
+                bindings.append(point.label)
+                bindings.append(Int64(point.stamps))
+                bindings.append(StoredInstant.millis(at))
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: WalletSyncSQL.record(placeholder: { "$\($0)" }), binds: bindings), logger: logger)
+            }
+        }
+    }
+
     public func journeySteps(workflowID: String, step: Int, dueAfter: Date, dueThrough: Date) async throws -> [JourneyStep] {
         let rows = try await client.query(
             """

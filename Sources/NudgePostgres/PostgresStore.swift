@@ -406,10 +406,19 @@ public final class PostgresStore: Sendable {
             "v15-platforms",
             // Each customer's push and wallet platform, and the platform each message was planned for: which
             // provider delivers it when each platform has its own. The view shows them after the fields it had.
+            // `wallet_sync`: the stamps each wallet pass was last set to show.
             """
             ALTER TABLE customer ADD COLUMN push_platform TEXT COLLATE "C";
             ALTER TABLE customer ADD COLUMN wallet_platform TEXT COLLATE "C";
             ALTER TABLE outbox ADD COLUMN platform TEXT COLLATE "C";
+            CREATE TABLE wallet_sync (
+              pass_id TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+              customer_id TEXT COLLATE "C" NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+              label TEXT COLLATE "C" NOT NULL,
+              stamps BIGINT NOT NULL,
+              synced_at BIGINT NOT NULL
+            );
+            CREATE INDEX wallet_sync_on_customer ON wallet_sync(customer_id);
             CREATE OR REPLACE VIEW customer_state AS
               SELECT c.id, c.name, c.email, c.phone, c.birth_date, c.birth_month_day, c.birth_year, c.timezone,
                 c.signed_up_at, c.email_opt_in, c.sms_opt_in, c.push_opt_in, c.push_token, c.wallet_pass_id, c.tags,

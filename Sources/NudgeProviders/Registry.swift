@@ -20,6 +20,7 @@ public enum Providers {
         SNSProvider(),
         FCMProvider(),
         APNsProvider(),
+        GoogleWalletProvider(),
     ]
 
     /// What the parser and `nudge check` check `channels:` against.

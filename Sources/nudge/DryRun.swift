@@ -108,7 +108,9 @@ struct PlanPrinter {
                 message.status.rawValue,
                 message.status == .send
                     ? message.occurrence + (message.segments.map { " (\($0.count) \($0.encoding.rawValue) segment\($0.count == 1 ? "" : "s"))" } ?? "")
-                        + (message.sendAfter.map { " (send after \(ISO8601.format($0, in: zone)))" } ?? "")
+                        + (message.sendAfter.map {
+                            " (send after \(ISO8601.format($0, in: zone))\(message.reason.map { ": \($0)" } ?? ""))"
+                        } ?? "")
                     : "\(message.occurrence): \(message.reason ?? "")",
             ])
         }

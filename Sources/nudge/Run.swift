@@ -131,6 +131,9 @@ func deliverOnce(_ runner: Runner, now: Date) async throws -> DispatchSummary {
             line += String(format: " (%.0f messages/s)", Double(sent.delivered) / max(report.deliverySeconds, 1e-9))
         }
         Console.error(line)
+        for done in report.afterRun where done.updated + done.failed > 0 {
+            Console.error("updated \(done.updated) \(done.what)" + (done.failed > 0 ? ", \(done.failed) failed (see the log)" : ""))
+        }
         return sent
     } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
         // The plan commits in one transaction, and delivery records batch by batch: what was committed stays.

@@ -49,17 +49,6 @@ struct PlatformRoutingTests {
 
         """
 
-    static func project(in fixture: DeliveryFixture) throws -> Project {
-        let root = fixture.directory.appendingPathComponent("project")
-        for (path, text) in files {
-            let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
-        }
-        let (project, diagnostics) = Project.load(directory: root.path, providers: Providers.catalog)
-        return try #require(project, "\(diagnostics.map(\.description))")
-    }
-
     static func load(_ fixture: DeliveryFixture, csv: String = customers) async throws -> ImportSummary {
         let path = fixture.directory.appendingPathComponent("customers.csv").path
         try csv.write(toFile: path, atomically: true, encoding: .utf8)
@@ -72,7 +61,7 @@ struct PlatformRoutingTests {
     @Test("the plan names each customer's platform, and suppresses or falls back where no provider fits", arguments: Backend.available)
     func plan(_ backend: Backend) async throws {
         let fixture = try await DeliveryFixture.make(backend)
-        let project = try Self.project(in: fixture)
+        let project = try fixture.project(Self.files)
         _ = try await Self.load(fixture)
         let plan = try await Planner(project: project, store: fixture.store).plan(now: DeliveryFixture.start)
         let rows = plan.messages.map {
@@ -98,7 +87,7 @@ struct PlatformRoutingTests {
     @Test("a run delivers each message through its platform's provider", arguments: Backend.available)
     func run(_ backend: Backend) async throws {
         let fixture = try await DeliveryFixture.make(backend)
-        let project = try Self.project(in: fixture)
+        let project = try fixture.project(Self.files)
         _ = try await Self.load(fixture)
         let adapters = try Providers.makeAdapters(
             project.config, environment: [:], httpClient: { fatalError("no HTTP here") }, resolve: { project.resolve($0) })

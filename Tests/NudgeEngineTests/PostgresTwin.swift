@@ -38,6 +38,8 @@ enum PostgresTwin {
             try await store.replaceContents(from: source, messages: true)
             try await body(store)
         } catch {
+            // PSQLError's description hides the server's message; the log of a failed run needs it.
+            print("PostgreSQL twin failed: \(String(reflecting: error))")
             await store.close()
             try? await PostgresServer.drop(url)
             throw error

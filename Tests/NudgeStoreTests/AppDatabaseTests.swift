@@ -52,7 +52,7 @@ struct AppDatabaseTests {
         #expect(
             tables == [
                 "consent_change", "customer", "customer_zone", "delivery_attempt", "delivery_event", "erasure", "erasure_key", "ledger", "model_fit", "offer", "outbox",
-                "progress", "segment_entry", "visit",
+                "progress", "segment_entry", "visit", "wallet_sync",
             ])
     }
 

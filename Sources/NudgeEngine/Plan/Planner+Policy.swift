@@ -67,6 +67,60 @@ extension Planner {
         }
     }
 
+    /// Providers' limits per recipient (`RecipientWindow`: Google Wallet notifies a pass at most 3 times in 24 h),
+    /// after the policy, for every message that goes out on such a provider whatever its category: counting the
+    /// customer's messages on that channel (and platform) delivered or waiting in the window, and those placed before
+    /// in this plan, a message over the limit waits (`send_after`) until the oldest leaves the window, the limit
+    /// named in its `reason`. Never dropped: the provider would refuse it, or drop it quietly.
+    func applyRecipientWindows(_ parts: inout [[PlannedMessage]], now: Date) async throws {
+        for (channel, channelConfig) in project.config.channels.sorted(by: { $0.key < $1.key }) {
+            for (platform, route) in channelConfig.routes {
+                guard let window = route.recipientWindow else { continue }
+                var held: [String: [(part: Int, index: Int)]] = [:]
+                for part in parts.indices {
+                    for index in parts[part].indices {
+                        let message = parts[part][index]
+                        guard message.status == .send, message.channel == channel, message.platform == platform else { continue }
+                        held[message.customerID, default: []].append((part, index))
+                    }
+                }
+                guard !held.isEmpty else { continue }
+                let counted = try await store.notifiedTimes(
+                    customerIDs: held.keys.sorted(), channel: channel, platform: platform,
+                    after: now.addingTimeInterval(-Double(window.seconds)))
+                for (customer, positions) in held {
+                    var times = counted[customer] ?? []
+                    let order = positions.sorted { a, b in
+                        let (x, y) = (parts[a.part][a.index], parts[b.part][b.index])
+                        let (tx, ty) = (x.sendAfter ?? now, y.sendAfter ?? now)
+                        return tx != ty ? tx < ty : Self.precedes(x, y)
+                    }
+                    for position in order {
+                        var message = parts[position.part][position.index]
+                        let instant = Self.place(at: message.sendAfter ?? now, counted: times, window: window)
+                        if instant > (message.sendAfter ?? now) {
+                            message.sendAfter = instant
+                            message.reason = window.reason
+                        }
+                        times.append(instant)
+                        times.sort()
+                        parts[position.part][position.index] = message
+                    }
+                }
+            }
+        }
+    }
+
+    /// The first instant from `start` at which fewer than `window.max` of `counted` fall in the trailing window.
+    static func place(at start: Date, counted: [Date], window: RecipientWindow) -> Date {
+        var instant = start
+        while true {
+            let inWindow = counted.filter { $0 > instant.addingTimeInterval(-Double(window.seconds)) && $0 <= instant }.sorted()
+            guard inWindow.count >= window.max else { return instant }
+            instant = inWindow[inWindow.count - window.max].addingTimeInterval(Double(window.seconds))
+        }
+    }
+
     /// Where the policy puts one message.
     enum Placement: Equatable {
         /// Sent at this instant (`now`, or a `send_after`).

@@ -12,6 +12,8 @@ public struct ChannelConfig: Sendable {
     /// `push: { android: {…}, ios: {…} }`: each platform's provider, by platform name; empty when one provider
     /// carries the channel for everyone.
     public var platforms: [String: ChannelConfig] = [:]
+    /// The provider's limit on notifications per recipient (its spec's, set when nudge.yaml is parsed).
+    public var recipientWindow: RecipientWindow?
 
     public init(provider: String, settings: [String: String], location: SourceLocation) {
         self.provider = provider
@@ -273,7 +275,9 @@ public struct ProjectConfig: Sendable {
         if let problem = spec.check?(settings) {
             diagnostics.error("\(context) (provider \(provider)): \(problem)", at: node.location)
         }
-        return ChannelConfig(provider: provider, settings: settings, location: node.location)
+        var parsed = ChannelConfig(provider: provider, settings: settings, location: node.location)
+        parsed.recipientWindow = spec.recipientWindow
+        return parsed
     }
 }
 

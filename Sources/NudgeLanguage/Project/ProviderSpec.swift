@@ -23,13 +23,17 @@ public struct ProviderSpec: Sendable {
     public var check: (@Sendable ([String: String]) -> String?)?
     /// Warnings about a channel using this provider in a project that loads (reported by `nudge check`).
     public var warnings: (@Sendable (_ channel: ChannelConfig, _ config: ProjectConfig) -> [Diagnostic])?
+    /// How many messages the provider lets one recipient be notified of in a trailing window (Google Wallet: 3 a
+    /// pass in 24 h): the plan defers a message beyond it to when the window allows.
+    public var recipientWindow: RecipientWindow?
 
     public init(
         name: String, required: [String] = [], optional: [String] = [], channels: Set<Channel>,
         sendsEmailToInboxes: Bool = false,
         settingCheck: (@Sendable (_ key: String, _ value: String) -> String?)? = nil,
         check: (@Sendable ([String: String]) -> String?)? = nil,
-        warnings: (@Sendable (_ channel: ChannelConfig, _ config: ProjectConfig) -> [Diagnostic])? = nil
+        warnings: (@Sendable (_ channel: ChannelConfig, _ config: ProjectConfig) -> [Diagnostic])? = nil,
+        recipientWindow: RecipientWindow? = nil
     ) {
         self.name = name
         self.required = required
@@ -39,6 +43,7 @@ public struct ProviderSpec: Sendable {
         self.settingCheck = settingCheck
         self.check = check
         self.warnings = warnings
+        self.recipientWindow = recipientWindow
     }
 
     /// Settings every network provider takes: timeouts, throughput and retries.
@@ -57,6 +62,20 @@ public struct ProviderSpec: Sendable {
     /// The names of the environment variables a channel's settings refer to (`…_env` keys), sorted by key.
     public static func secretNames(_ settings: [String: String]) -> [(key: String, variable: String)] {
         settings.filter { $0.key.hasSuffix("_env") }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}
+
+/// A provider's limit on the messages one recipient is notified of: at most `max` in any trailing `seconds`.
+public struct RecipientWindow: Sendable, Hashable {
+    public var max: Int
+    public var seconds: Int
+    /// Why a message waits, as the plan says it (`Google Wallet notifies a pass at most 3 times in 24 h`).
+    public var reason: String
+
+    public init(max: Int, seconds: Int, reason: String) {
+        self.max = max
+        self.seconds = seconds
+        self.reason = reason
     }
 }
 

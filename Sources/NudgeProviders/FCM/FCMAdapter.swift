@@ -14,8 +14,7 @@ public struct FCMAdapter: ChannelAdapter {
     public let projectID: String
     /// The messages:send URL.
     public let endpoint: String
-    let tokens: GoogleAccessTokens
-    let http: ProviderHTTP
+    let api: GoogleAPI
     let concurrency: Int
     let rateLimiter: RateLimiter?
     /// The wall clock, for `Retry-After` dates (injected for tests).
@@ -35,8 +34,7 @@ public struct FCMAdapter: ChannelAdapter {
         while base.hasSuffix("/") { base.removeLast() }
         self.projectID = projectID
         self.endpoint = "\(base)/v1/projects/\(ProviderHTTP.formEscape(projectID))/messages:send"
-        self.tokens = GoogleAccessTokens(account: account, scope: Self.scope, client: client, timeout: timeout, clock: clock)
-        self.http = ProviderHTTP(name: "FCM", client: client, timeout: timeout)
+        self.api = GoogleAPI("FCM", account: account, scope: Self.scope, client: client, timeout: timeout, clock: clock)
         self.concurrency = max(1, concurrency)
         self.rateLimiter = rateLimiter
         self.clock = clock
@@ -44,13 +42,7 @@ public struct FCMAdapter: ChannelAdapter {
 
     /// The adapter of an `fcm` channel of nudge.yaml.
     init(context: Adapters.Context) throws {
-        let account: GoogleServiceAccount
-        do {
-            account = try GoogleServiceAccount(try context.secret("credentials_env"))
-        } catch let error as DeliveryError {
-            throw Adapters.ConfigurationError(
-                description: "\(context.name): credentials_env: \(error.description)")
-        }
+        let account = try GoogleServiceAccount.named(by: context)
         self.init(
             projectID: try context.setting("project_id"), account: account,
             baseURL: context.baseURL(default: "https://fcm.googleapis.com"), client: context.client,
@@ -76,13 +68,7 @@ public struct FCMAdapter: ChannelAdapter {
         let send = Send(
             message: Message(
                 token: token, notification: Notification(title: title, body: text), data: [Self.outboxIDKey: message.id]))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return String(decoding: try encoder.encode(send), as: UTF8.self)
-        } catch {
-            throw DeliveryError.permanent("cannot encode the FCM request: \(error)")
-        }
+        return try GoogleAPI.json(send)
     }
 
     public func deliver(batch: [OutboundMessage]) async -> [Result<DeliveryReceipt, DeliveryError>] {
@@ -90,52 +76,17 @@ public struct FCMAdapter: ChannelAdapter {
     }
 
     public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
-        let body = try body(for: message)
-        // A refused access token (revoked, or expired early) is replaced once.
-        var replaced = false
-        while true {
-            let token = try await tokens.token()
-            var request = HTTPClientRequest(url: endpoint)
-            request.method = .POST
-            request.headers.add(name: "content-type", value: "application/json; charset=utf-8")
-            request.headers.add(name: "authorization", value: "Bearer \(token)")
-            request.headers.add(name: "user-agent", value: "nudge")
-            request.body = .bytes(ByteBuffer(string: body))
-            let answer = try await http.send(request)
-            if (200..<300).contains(answer.status) {
-                struct Sent: Decodable { var name: String? }
-                return DeliveryReceipt(providerMessageID: (try? JSONDecoder().decode(Sent.self, from: Data(answer.body.utf8)))?.name)
-            }
-            if answer.status == 401, !replaced {
-                replaced = true
-                await tokens.invalidate(token)
-                continue
-            }
-            throw error(answer)
-        }
-    }
-
-    /// Google's error body: `{"error": {"code", "message", "status", "details": [{"@type", "errorCode"}, …]}}`.
-    struct Failure: Decodable {
-        struct Detail: Decodable {
-            struct Violation: Decodable { var field: String? }
-            var errorCode: String?
-            var fieldViolations: [Violation]?
-        }
-        struct Body: Decodable {
-            var code: Int?
-            var message: String?
-            var status: String?
-            var details: [Detail]?
-        }
-        var error: Body
+        let answer = try await api.send(.POST, endpoint, json: try body(for: message))
+        guard (200..<300).contains(answer.status) else { throw error(answer) }
+        struct Sent: Decodable { var name: String? }
+        return DeliveryReceipt(providerMessageID: (try? JSONDecoder().decode(Sent.self, from: Data(answer.body.utf8)))?.name)
     }
 
     /// The `DeliveryError` of a non-2xx answer. A token FCM no longer knows (`UNREGISTERED`) or does not accept
     /// (`INVALID_ARGUMENT` about the token) is a dead recipient; 429 and 5xx are transient (`Retry-After` honoured);
     /// anything else is permanent.
     func error(_ answer: ProviderHTTP.Answer) -> DeliveryError {
-        let failure = (try? JSONDecoder().decode(Failure.self, from: Data(answer.body.utf8)))?.error
+        let failure = GoogleFailure.parse(answer)
         let code = failure?.details?.compactMap(\.errorCode).first
         var text = "FCM answered \(answer.status)"
         if let failure {

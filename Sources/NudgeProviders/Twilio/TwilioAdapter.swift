@@ -214,5 +214,5 @@ enum SMSDelivery {
 
 extension Character {
     /// `0` to `9`.
-    fileprivate var isASCIIDigit: Bool { isASCII && isWholeNumber }
+    var isASCIIDigit: Bool { isASCII && isWholeNumber }
 }

@@ -342,6 +342,54 @@ extension AppDatabase: PlanningStore {
         }
     }
 
+    public func notifiedTimes(customerIDs: [String], channel: Channel, platform: String?, after: Date) throws -> [String: [Date]] {
+        guard !customerIDs.isEmpty else { return [:] }
+        return try reader.read { db in
+            var times: [String: [Date]] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT customer_id, at FROM (
+                      SELECT customer_id, CASE status WHEN 'delivered' THEN delivered_at ELSE next_attempt_at END AS at
+                      FROM outbox
+                      WHERE customer_id IN (SELECT value FROM json_each(?)) AND status IN ('delivered', 'pending')
+                        AND channel = ? AND (? IS NULL OR platform = ?))
+                    WHERE at > ? ORDER BY customer_id, at
+                    """,
+                arguments: [
+                    String(decoding: try JSONEncoder().encode(customerIDs), as: UTF8.self), channel.rawValue, platform, platform,
+                    StoredInstant.millis(after),
+                ])
+            while let row = try rows.next() { times[row[0], default: []].append(StoredInstant.date(row[1])) }
+            return times
+        }
+    }
+
+    public func walletPointsToSync(platform: String?, offer: String?) throws -> [WalletPoints] {
+        try reader.read { db in
+            var due: [WalletPoints] = []
+            let rows = try Row.fetchCursor(
+                db, sql: WalletSyncSQL.due(offer: offer != nil, placeholder: { _ in "?" }),
+                arguments: StatementArguments([platform, platform] + (offer.map { [$0] } ?? [])))
+            while let row = try rows.next() {
+                due.append(WalletPoints(customerID: row[0], passID: row[1], label: row[2], stamps: row[3]))
+            }
+            return due
+        }
+    }
+
+    public func recordWalletPoints(_ points: [WalletPoints], at: Date) throws {
+        guard !points.isEmpty else { return }
+        try writer.write { db in
+            let statement = try db.makeStatement(sql: WalletSyncSQL.record(placeholder: { _ in "?" }))
+            for point in points {
+                try statement.execute(arguments: [
+                    point.passID, point.customerID, point.label, point.stamps, StoredInstant.millis(at),
+                ])
+            }
+        }
+    }
+
     public func journeySteps(workflowID: String, step: Int, dueAfter: Date, dueThrough: Date) throws -> [JourneyStep] {
         try reader.read { db in
             var steps: [JourneyStep] = []
@@ -467,6 +515,18 @@ extension AppDatabase: PlanningStore {
 }
 
 extension AppDatabase: OutboxQueue, EventStore, ImportStore {
+    public func assignWalletPass(customerID: String, passID: String, platform: String?) throws -> String? {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE customer SET wallet_pass_id = coalesce(nullif(wallet_pass_id, ''), ?),
+                      wallet_platform = coalesce(wallet_platform, ?)
+                    WHERE id = ?
+                    """, arguments: [passID, platform, customerID])
+            return try String.fetchOne(db, sql: "SELECT wallet_pass_id FROM customer WHERE id = ?", arguments: [customerID])
+        }
+    }
+
     public func replaceWithDemo(customers: Int, now: Date) async throws {
         try DemoData.populate(self, count: customers, now: now)
     }

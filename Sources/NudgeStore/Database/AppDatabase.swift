@@ -346,12 +346,21 @@ public struct AppDatabase: Sendable {
         migrator.registerMigration("v15-platforms", foreignKeyChecks: .immediate) { db in
             // Each customer's push and wallet platform (`push_platform`, `wallet_platform` of the customers CSV),
             // and the platform each message was planned for: which provider delivers it when each platform has
-            // its own.
+            // its own. `wallet_sync`: the stamps (and card name) each wallet pass was last set to show, so that a
+            // run updates only the passes whose stamps changed since.
             try db.execute(
                 sql: """
                     ALTER TABLE customer ADD COLUMN push_platform TEXT;
                     ALTER TABLE customer ADD COLUMN wallet_platform TEXT;
                     ALTER TABLE outbox ADD COLUMN platform TEXT;
+                    CREATE TABLE wallet_sync (
+                      pass_id TEXT PRIMARY KEY NOT NULL,
+                      customer_id TEXT NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+                      label TEXT NOT NULL,
+                      stamps INTEGER NOT NULL,
+                      synced_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX wallet_sync_on_customer ON wallet_sync(customer_id);
                     """)
         }
         return migrator

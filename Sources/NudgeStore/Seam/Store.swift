@@ -37,6 +37,22 @@ public enum StoredNumber: String, Sendable, CaseIterable {
 }
 
 /// A message a frequency cap counts: its channel and when it was (or will be) sent.
+/// What a customer's wallet pass shows of their stamp card: the card's name and the stamps on it.
+public struct WalletPoints: Sendable, Hashable {
+    public var customerID: String
+    public var passID: String
+    /// The card's (offer's) name, the points' label.
+    public var label: String
+    public var stamps: Int
+
+    public init(customerID: String, passID: String, label: String, stamps: Int) {
+        self.customerID = customerID
+        self.passID = passID
+        self.label = label
+        self.stamps = stamps
+    }
+}
+
 public struct CountedMessage: Sendable, Hashable {
     public var channel: String?
     public var at: Date
@@ -132,6 +148,16 @@ public protocol PlanningStore: Sendable {
     /// be sent at an instant after `after`: the chosen channel and that instant (delivery, or the next attempt).
     /// Frequency caps count them.
     func capCounted(customerIDs: [String], after: Date) async throws -> [String: [CountedMessage]]
+    /// When each of `customerIDs` was (or is to be) sent messages on `channel` (of `platform` only, when given), of
+    /// any category, delivered or waiting, at an instant after `after`, in order: what a provider's limit per
+    /// recipient counts.
+    func notifiedTimes(customerIDs: [String], channel: Channel, platform: String?, after: Date) async throws -> [String: [Date]]
+    /// The wallet passes (of customers whose `wallet_platform` is `platform`, when given) whose card differs from
+    /// what they were last set to show: each customer's card of `offer`, or their most recently updated card. By
+    /// pass id.
+    func walletPointsToSync(platform: String?, offer: String?) async throws -> [WalletPoints]
+    /// Notes that these passes now show these points.
+    func recordWalletPoints(_ points: [WalletPoints], at: Date) async throws
     /// The journeys of `workflowID` whose step `step` is in the ledger, due in `(dueAfter, dueThrough]`: the
     /// customer as stored now, the step's occurrence key, when it fell due and the variant recorded.
     func journeySteps(workflowID: String, step: Int, dueAfter: Date, dueThrough: Date) async throws -> [JourneyStep]
@@ -224,6 +250,10 @@ public protocol ImportStore: Sendable {
     /// Replaces the customers, visits, offers and stamp progress, and the ledger and outbox made of them, with
     /// `DemoData`'s synthetic customers placed around `now` (`nudge demo`).
     func replaceWithDemo(customers: Int, now: Date) async throws
+    /// Gives customer `customerID` the wallet pass `passID` (and `platform` as their `wallet_platform`, when they
+    /// have none) unless they have a pass already; returns the pass they have now, nil when there is no such
+    /// customer.
+    func assignWalletPass(customerID: String, passID: String, platform: String?) async throws -> String?
 }
 
 /// Everything a command needs of a database.

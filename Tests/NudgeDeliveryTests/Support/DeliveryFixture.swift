@@ -94,6 +94,18 @@ final class DeliveryFixture: Sendable {
         }
     }
 
+    /// Writes `files` (path → text) into `project/` of the fixture's folder and loads that project.
+    func project(_ files: [String: String]) throws -> Project {
+        let root = directory.appendingPathComponent("project")
+        for (path, text) in files {
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let (project, diagnostics) = Project.load(directory: root.path, providers: Providers.catalog)
+        return try #require(project, "\(diagnostics.map(\.description))")
+    }
+
     /// Notes a customer whose messages the accessors look through (those the planner makes).
     func track(customer: String) {
         customers.withLock { _ = $0.insert(customer) }
@@ -182,7 +194,6 @@ struct WebhookProject {
 
     init(fixture: DeliveryFixture, url: String) throws {
         self.fixture = fixture
-        let root = fixture.directory.appendingPathComponent("project")
         let files = [
             "nudge.yaml": """
                 business:
@@ -202,16 +213,7 @@ struct WebhookProject {
             "Templates/welcome.email.mustache": "---\nsubject: Welcome {{customer.first_name}}\n---\n<p>Hello {{customer.name}} from {{business.name}}</p>\n",
             "Templates/welcome.sms.mustache": "Hi {{customer.first_name}}\n",
         ]
-        for (path, text) in files {
-            let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
-        }
-        let (project, diagnostics) = Project.load(directory: root.path, providers: Providers.catalog)
-        guard let project else {
-            throw ReceiverError(description: diagnostics.map(\.description).joined(separator: "\n"))
-        }
-        self.project = project
+        self.project = try fixture.project(files)
     }
 
     /// Inserts a customer who signed up at `signedUp`, opted in to email (on PostgreSQL, before any message).

@@ -29,39 +29,28 @@ final class FakeFCM: Sendable {
     }
 
     static let projectID = "bean-there-app"
-    static let clientEmail = "nudge-sender@bean-there-app.iam.gserviceaccount.com"
-    static let keyID = "3b1f0c9d2e"
+    static let clientEmail = FakeGoogleTokens.clientEmail
+    static let keyID = FakeGoogleTokens.keyID
     /// The test service account's key, made once per test process (never a committed secret).
-    static let key = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
+    static var key: _RSA.Signing.PrivateKey { FakeGoogleTokens.key }
 
     let server = LoopbackFake<Reply>(fallback: .sent)
-    /// The fake's "now" for the assertion's times.
-    let now: @Sendable () -> Date
+    /// The token endpoint, for the FCM scope.
+    let tokens: FakeGoogleTokens
     private struct State {
-        var issued: [String] = []
-        var revoked: Set<String> = []
         var dead: Set<String> = []
-        /// The accepted `message` objects and assertion claims, as JSON (kept as text: `Any` is not Sendable).
+        /// The accepted `message` objects, as JSON (kept as text: `Any` is not Sendable).
         var sent: [Data] = []
-        var assertions: [Data] = []
-        var tokenRequests = 0
-        var expiresIn = 3599
     }
     private let state = Mutex(State())
 
     init(now: @escaping @Sendable () -> Date = { Date() }) {
-        self.now = now
+        tokens = FakeGoogleTokens(scope: "https://www.googleapis.com/auth/firebase.messaging", now: now)
     }
 
     /// The service-account key file of the test account, its token endpoint at `baseURL`.
     static func credentials(baseURL: String, key: _RSA.Signing.PrivateKey = FakeFCM.key) -> String {
-        let object: [String: Any] = [
-            "type": "service_account", "project_id": projectID, "private_key_id": keyID,
-            "private_key": key.pkcs8PEMRepresentation, "client_email": clientEmail,
-            "client_id": "1234567890", "token_uri": "\(baseURL)/token",
-        ]
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        FakeGoogleTokens.credentials(baseURL: baseURL, projectID: projectID, key: key)
     }
 
     /// Runs a fake for the duration of `body`, which gets the fake, its base URL and an HTTP client.
@@ -75,17 +64,17 @@ final class FakeFCM: Sendable {
     }
 
     /// Makes the tokens issued so far invalid (a revoked grant): the next sends get 401.
-    func revokeTokens() { state.withLock { $0.revoked.formUnion($0.issued) } }
+    func revokeTokens() { tokens.revoke() }
     /// Registration tokens FCM no longer knows.
     func markDead(_ token: String) { state.withLock { _ = $0.dead.insert(token) } }
     /// The lifetime of the access tokens issued from now on.
-    func setExpiresIn(_ seconds: Int) { state.withLock { $0.expiresIn = seconds } }
+    func setExpiresIn(_ seconds: Int) { tokens.setExpiresIn(seconds) }
     /// Access tokens asked for.
-    var tokenRequests: Int { state.withLock { $0.tokenRequests } }
+    var tokenRequests: Int { tokens.requests }
     /// The `message` objects accepted, in order.
     var sent: [[String: Any]] { state.withLock { $0.sent }.compactMap(Self.object) }
     /// The claims of the assertions accepted.
-    var assertions: [[String: Any]] { state.withLock { $0.assertions }.compactMap(Self.object) }
+    var assertions: [[String: Any]] { tokens.assertions }
 
     static func object(_ data: Data) -> [String: Any]? {
         try? JSONSerialization.jsonObject(with: data) as? [String: Any]
@@ -93,13 +82,11 @@ final class FakeFCM: Sendable {
 
     private func handle(_ request: Request, _ text: String) async -> Response {
         let path = request.uri.path
-        if path == "/token" { return token(request, text) }
+        if path == "/token" { return tokens.token(request, text) }
         guard path == "/v1/projects/\(Self.projectID)/messages:send" else {
             return Self.googleError(404, "NOT_FOUND", "Requested entity was not found.")
         }
-        let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        let valid = state.withLock { state in bearer.map { state.issued.contains($0) && !state.revoked.contains($0) } ?? false }
-        guard valid else {
+        guard tokens.accepts(request) else {
             return Self.googleError(
                 401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token.")
         }
@@ -143,53 +130,6 @@ final class FakeFCM: Sendable {
             return LoopbackFake<Reply>.response(
                 .badGateway, "<!DOCTYPE html><html><title>Error 502 (Server Error)!!1</title></html>", json: false)
         }
-    }
-
-    /// The token endpoint: checks the grant and its assertion.
-    private func token(_ request: Request, _ text: String) -> Response {
-        let form = FakeMailgun.Form(text)
-        func refuse(_ description: String) -> Response {
-            LoopbackFake<Reply>.response(
-                .badRequest, #"{"error":"invalid_grant","error_description":"\#(description)"}"#)
-        }
-        guard request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true,
-            form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer", let assertion = form["assertion"]
-        else {
-            return LoopbackFake<Reply>.response(
-                .badRequest, #"{"error":"unsupported_grant_type","error_description":"Invalid grant_type"}"#)
-        }
-        let parts = assertion.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, let headerData = Self.base64URL(parts[0]), let claimsData = Self.base64URL(parts[1]),
-            let signature = Self.base64URL(parts[2]),
-            let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any],
-            let claims = try? JSONSerialization.jsonObject(with: claimsData) as? [String: Any]
-        else { return refuse("Invalid JWT.") }
-        let signed = Data("\(parts[0]).\(parts[1])".utf8)
-        guard header["alg"] as? String == "RS256",
-            Self.key.publicKey.isValidSignature(
-                _RSA.Signing.RSASignature(rawRepresentation: signature), for: signed, padding: .insecurePKCS1v1_5)
-        else { return refuse("Invalid JWT Signature.") }
-        guard header["kid"] as? String == Self.keyID else { return refuse("Invalid JWT: the key id is not the account's.") }
-        let tokenURL = "http://\(request.head.authority ?? "")/token"
-        guard claims["iss"] as? String == Self.clientEmail,
-            (claims["scope"] as? String)?.split(separator: " ").contains("https://www.googleapis.com/auth/firebase.messaging")
-                == true,
-            claims["aud"] as? String == tokenURL
-        else { return refuse("Invalid JWT: iss, scope or aud is wrong.") }
-        let clock = now().timeIntervalSince1970
-        guard let iat = (claims["iat"] as? NSNumber)?.doubleValue, let exp = (claims["exp"] as? NSNumber)?.doubleValue,
-            exp - iat <= 3600, exp > iat, abs(iat - clock) <= 300
-        else {
-            return refuse("Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.")
-        }
-        let (token, expiresIn) = state.withLock { state in
-            state.tokenRequests += 1
-            state.assertions.append(claimsData)
-            state.issued.append("ya29.fake-\(state.issued.count + 1)")
-            return (state.issued[state.issued.count - 1], state.expiresIn)
-        }
-        return LoopbackFake<Reply>.response(
-            .ok, #"{"access_token":"\#(token)","expires_in":\#(expiresIn),"token_type":"Bearer"}"#)
     }
 
     static func base64URL(_ text: String) -> Data? {

@@ -13,6 +13,7 @@ import Synchronization
 final class LoopbackFake<Reply: Sendable>: Sendable {
     /// One request as received.
     struct Received: Sendable {
+        var method: String = "POST"
         var path: String
         var headers: HTTPFields
         var body: String
@@ -65,23 +66,25 @@ final class LoopbackFake<Reply: Sendable>: Sendable {
         }
     }
 
-    /// Serves POST `path` with `handler` (given the request and its body as text), recording each request with the
-    /// status answered, while `body` runs with the server's base URL (`http://127.0.0.1:PORT`) and an HTTP client
+    /// Serves POST `path` (and `methods`) with `handler` (given the request and its body as text), recording each
+    /// request with the status answered, while `body` runs with the server's base URL (`http://127.0.0.1:PORT`) and an HTTP client
     /// configured as `nudge run` configures it.
     func serve<T>(
-        post path: RouterPath, label: String,
+        post path: RouterPath, also methods: [HTTPRequest.Method] = [], label: String,
         handler: @escaping @Sendable (Request, String, BasicRequestContext) async throws -> Response,
         _ body: (String, HTTPClient) async throws -> T
     ) async throws -> T {
         let router = Router()
-        router.post(path) { request, context in
-            var request = request
-            let text = String(buffer: try await request.collectBody(upTo: 1 << 22))
-            let response = try await handler(request, text, context)
-            let received = Received(
-                path: request.uri.path, headers: request.headers, body: text, status: Int(response.status.code))
-            self.state.withLock { $0.received.append(received) }
-            return response
+        for method in [HTTPRequest.Method.post] + methods {
+            router.on(path, method: method) { request, context in
+                var request = request
+                let text = String(buffer: try await request.collectBody(upTo: 1 << 22))
+                let response = try await handler(request, text, context)
+                let received = Received(
+                    method: request.method.rawValue, path: request.uri.path, headers: request.headers, body: text, status: Int(response.status.code))
+                self.state.withLock { $0.received.append(received) }
+                return response
+            }
         }
         return try await withLoopbackServer(router, label: label, stopping: { state.withLock { $0.isStopping = true } })
         {

@@ -1,6 +1,6 @@
 public import AsyncHTTPClient
 public import Foundation
-import JWTKit
+public import JWTKit
 import NIOCore
 import NIOHTTP1
 public import NudgeDelivery
@@ -57,6 +57,24 @@ public struct GoogleServiceAccount: Sendable {
         self.tokenURI = file.token_uri ?? Self.defaultTokenURI
         self.key = key
     }
+
+    /// The account of a provider's `credentials_env` setting; a configuration error names the setting.
+    static func named(by context: Adapters.Context) throws -> GoogleServiceAccount {
+        do {
+            return try GoogleServiceAccount(try context.secret("credentials_env"))
+        } catch let error as DeliveryError {
+            throw Adapters.ConfigurationError(description: "\(context.name): credentials_env: \(error.description)")
+        }
+    }
+
+    /// `claims` as a JWT signed by the account (RS256, `kid` the key's id, `typ` JWT).
+    public func sign(_ claims: some JWTPayload) async throws -> String {
+        let keys = JWTKeyCollection()
+        await keys.add(rsa: key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: privateKeyID))
+        var header = JWTHeader()
+        header.typ = "JWT"
+        return try await keys.sign(claims, kid: JWKIdentifier(string: privateKeyID), header: header)
+    }
 }
 
 /// OAuth 2 access tokens of a service account by the JWT-bearer grant (RFC 7523): an RS256 assertion of the account
@@ -67,8 +85,6 @@ public actor GoogleAccessTokens {
     let scope: String
     let http: ProviderHTTP
     let clock: @Sendable () -> Date
-    private let keys = JWTKeyCollection()
-    private var keyAdded = false
     private let cache = TokenCache()
 
     /// How long before its expiry a token is replaced.
@@ -98,17 +114,11 @@ public actor GoogleAccessTokens {
 
     /// The signed assertion: `iss` the account, `scope`, `aud` the token endpoint, issued now, valid an hour.
     func assertion(now: Date) async throws -> String {
-        if !keyAdded {
-            await keys.add(rsa: account.key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: account.privateKeyID))
-            keyAdded = true
-        }
         let issued = Int(now.timeIntervalSince1970)
-        let claims = AssertionClaims(
-            iss: account.clientEmail, scope: scope, aud: account.tokenURI, iat: issued,
-            exp: issued + Int(Self.assertionLifetime))
-        var header = JWTHeader()
-        header.typ = "JWT"
-        return try await keys.sign(claims, kid: JWKIdentifier(string: account.privateKeyID), header: header)
+        return try await account.sign(
+            AssertionClaims(
+                iss: account.clientEmail, scope: scope, aud: account.tokenURI, iat: issued,
+                exp: issued + Int(Self.assertionLifetime)))
     }
 
     private func fetch() async throws -> (token: String, expires: Date) {
