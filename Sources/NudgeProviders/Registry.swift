@@ -21,6 +21,7 @@ public enum Providers {
         FCMProvider(),
         APNsProvider(),
         GoogleWalletProvider(),
+        AppleWalletProvider(),
     ]
 
     /// What the parser and `nudge check` check `channels:` against.

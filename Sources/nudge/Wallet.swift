@@ -12,9 +12,60 @@ extension NudgeCommand {
     struct Wallet: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "wallet",
-            abstract: "Issue wallet passes: a Save to Google Wallet link.",
-            subcommands: [Link.self]
+            abstract: "Issue wallet passes: a Save to Google Wallet link, a signed Apple Wallet pass.",
+            subcommands: [Link.self, Pass.self]
         )
+
+        /// The project, the environment, and `route(provider…)` in them.
+        static func setUp(_ provider: String, command: String, _ global: GlobalOptions) throws
+            -> (project: Project, environment: [String: String], route: ChannelConfig, config: ProjectConfig)
+        {
+            let project = try loadProject(global)
+            let environment = ProcessInfo.processInfo.environment
+            let (route, config) = try route(provider, in: project.config, command: command, environment: environment)
+            return (project, environment, route, config)
+        }
+
+        /// The wallet's block of `provider` in nudge.yaml (the channel's, or one platform's), and the configuration
+        /// with only that block, so that only its secrets are needed; exits naming what is missing.
+        static func route(
+            _ provider: String, in config: ProjectConfig, command: String, environment: [String: String]
+        ) throws -> (route: ChannelConfig, config: ProjectConfig) {
+            guard let wallet = config.channels[.wallet],
+                let (platform, route) = wallet.routes.first(where: { $0.config.provider == provider })
+            else {
+                let platform = provider == GoogleWalletProvider.name ? "google" : "apple"
+                Console.error(
+                    "nudge.yaml: error: '\(command)' needs a \(provider) provider under channels.wallet "
+                        + "(wallet: { provider: \(provider), … } or wallet: { \(platform): { provider: \(provider), … } })")
+                throw ExitCode(1)
+            }
+            var only = config
+            only.channels = [.wallet: platform.map { ChannelConfig(platforms: [$0: route], location: wallet.location) } ?? route]
+            only.serve = nil
+            try requireSecrets(only, environment: environment)
+            return (route, only)
+        }
+
+        /// The customer's pass id, given one (and `platform`) when they have none; and their card the pass shows (of
+        /// `offer`, else the one updated last).
+        static func pass(
+            for customer: String, platform: String, offer: String?, store: any Store
+        ) async throws -> (pass: String, customer: CustomerState, card: ProgressState?) {
+            guard let found = try await store.customer(id: customer),
+                let pass = try await store.assignWalletPass(
+                    customerID: customer,
+                    passID: found.walletPassID.flatMap { $0.isEmpty ? nil : $0 } ?? GoogleWalletAdapter.newPassID(for: customer),
+                    platform: platform)
+            else {
+                Console.error("error: no customer '\(customer)'")
+                throw ExitCode(1)
+            }
+            let fresh = found.walletPassID.map(\.isEmpty) ?? true
+            Console.error(fresh ? "customer '\(customer)' gets wallet pass \(pass)" : "customer '\(customer)' has wallet pass \(pass)")
+            let cards = try await store.progress(customerID: customer, offer: offer)
+            return (pass, found, cards.max { ($0.updatedAt, $1.offerID) < ($1.updatedAt, $0.offerID) })
+        }
 
         struct Link: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -33,26 +84,13 @@ extension NudgeCommand {
             var customer: String
 
             func run() async throws {
-                let project = try loadProject(global)
-                let environment = ProcessInfo.processInfo.environment
-                var config = project.config
-                // Only the wallet's Google provider is built, so only its secrets are needed.
-                guard let wallet = config.channels[.wallet],
-                    let (platform, route) = wallet.routes.first(where: { $0.config.provider == GoogleWalletProvider.name })
-                else {
-                    Console.error(
-                        "nudge.yaml: error: 'wallet link' needs a google_wallet provider under channels.wallet "
-                            + "(wallet: { provider: google_wallet, … } or wallet: { google: { provider: google_wallet, … } })")
-                    throw ExitCode(1)
-                }
+                let (project, environment, route, config) = try Wallet.setUp(
+                    GoogleWalletProvider.name, command: "wallet link", global)
                 guard route.settings["class_id"] != nil else {
                     Console.error(
                         "\(route.location): error: 'wallet link' needs 'class_id' (the loyalty class new passes belong to)")
                     throw ExitCode(1)
                 }
-                config.channels = [.wallet: platform.map { ChannelConfig(platforms: [$0: route], location: wallet.location) } ?? route]
-                config.serve = nil
-                try requireSecrets(config, environment: environment)
                 let box = HTTPClientBox()
                 defer { box.shutdown() }
                 let adapter: GoogleWalletAdapter
@@ -67,37 +105,112 @@ extension NudgeCommand {
                     Console.error("\(route.location): error: \(error)")
                     throw ExitCode(1)
                 }
-                let now = Date()
-                let (pass, customerState, points) = try await withStore(
+                let (pass, customerState, card) = try await withStore(
                     project.databasePath(override: global.db), config: project.config, global: global
-                ) { store -> (String, CustomerState, WalletPoints?) in
-                    guard let found = try await store.customer(id: customer) else {
-                        Console.error("error: no customer '\(customer)'")
-                        throw ExitCode(1)
-                    }
-                    let fresh = found.walletPassID.map { $0.isEmpty } ?? true
-                    let proposed = fresh ? GoogleWalletAdapter.newPassID(for: customer) : found.walletPassID!
-                    guard let pass = try await store.assignWalletPass(customerID: customer, passID: proposed, platform: "google")
-                    else {
-                        Console.error("error: no customer '\(customer)'")
-                        throw ExitCode(1)
-                    }
-                    Console.error(fresh ? "customer '\(customer)' gets wallet pass \(pass)" : "customer '\(customer)' has wallet pass \(pass)")
-                    let cards = try await store.progress(customerID: customer, offer: adapter.offer)
-                    let card = cards.max { ($0.updatedAt, $1.offerID) < ($1.updatedAt, $0.offerID) }
-                    let points = card.map {
-                        WalletPoints(customerID: customer, passID: pass, label: $0.offerName ?? $0.offerID, stamps: $0.stamps)
-                    }
-                    return (pass, found, points)
+                ) { store in
+                    try await Wallet.pass(for: customer, platform: "google", offer: adapter.offer, store: store)
+                }
+                let points = card.map {
+                    WalletPoints(customerID: customer, passID: pass, label: $0.offerName ?? $0.offerID, stamps: $0.stamps)
                 }
                 do {
-                    Console.out(try await adapter.saveURL(passID: pass, customer: customerState, points: points, now: now))
+                    Console.out(try await adapter.saveURL(passID: pass, customer: customerState, points: points, now: Date()))
                 } catch let error as DeliveryError {
                     Console.error("error: \(error)")
                     throw ExitCode(1)
                 }
             }
 
+        }
+
+        struct Pass: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "pass",
+                abstract: "Write a customer's signed Apple Wallet pass (.pkpass) to stdout.",
+                discussion: """
+                    nudge wallet pass CUSTOMER > member.pkpass. The pass is Templates/<template>.pass/pass.json \
+                    rendered for the customer (their card's stamps, the latest wallet message in a field the lock \
+                    screen announces), its files' SHA-1 manifest and the manifest's signature by the pass type \
+                    certificate with Apple's WWDR intermediate. A customer without a wallet_pass_id gets one (the \
+                    pass's serial number) and wallet_platform apple.
+                    """
+            )
+
+            @OptionGroup var global: GlobalOptions
+
+            @Argument(help: "The customer id.")
+            var customer: String
+
+            func run() async throws {
+                let (project, environment, route, _) = try Wallet.setUp(AppleWalletProvider.name, command: "wallet pass", global)
+                if isatty(STDOUT_FILENO) == 1 {
+                    Console.error("error: a pass is binary: redirect it to a file, e.g. nudge wallet pass \(customer) > member.pkpass")
+                    throw ExitCode(1)
+                }
+                let settings = route.settings
+                let signer: PassSigner
+                let template: PassTemplate
+                do {
+                    let wwdrPath = project.resolve(settings["wwdr_certificate"] ?? "")
+                    guard let wwdr = try? String(contentsOfFile: wwdrPath, encoding: .utf8) else {
+                        throw PassSigner.Problem(description: "wwdr_certificate: cannot read \(wwdrPath)")
+                    }
+                    signer = try PassSigner(
+                        certificatePEM: environment[settings["certificate_env"] ?? ""] ?? "", wwdrPEM: wwdr)
+                    template = try PassTemplate(
+                        folder: URL(fileURLWithPath: project.resolve("Templates/\(settings["template"] ?? "").pass")))
+                } catch let problem as PassSigner.Problem {
+                    Console.error("\(route.location): error: \(problem)")
+                    throw ExitCode(1)
+                } catch let problem as PassTemplate.Problem {
+                    Console.error("error: \(problem)")
+                    throw ExitCode(1)
+                }
+                let (pass, found, card, message) = try await withStore(
+                    project.databasePath(override: global.db), config: project.config, global: global
+                ) { store in
+                    let (pass, found, card) = try await Wallet.pass(
+                        for: customer, platform: "apple", offer: settings["offer"], store: store)
+                    let latest = try await store.history(customerID: customer).map(\.message)
+                        .filter { $0.channel == "wallet" && $0.status == .delivered }
+                        .max { ($0.deliveredAt ?? 0, $0.id) < ($1.deliveredAt ?? 0, $1.id) }
+                    return (pass, found, card, latest.map { ($0.heading ?? "", $0.body ?? "") })
+                }
+                let secret = environment[settings["auth_secret_env"] ?? ""] ?? ""
+                let content = PassContent(
+                    serialNumber: pass, passTypeIdentifier: settings["pass_type_id"] ?? "",
+                    teamIdentifier: settings["team_id"] ?? "",
+                    webService: project.config.serve?.publicURL.map {
+                        ($0 + "/passkit", PassPackage.authenticationToken(serial: pass, secret: secret))
+                    },
+                    message: message,
+                    values: [
+                        "customer": [
+                            "id": found.id, "name": found.name ?? "",
+                            "first_name": String((found.name ?? "").split(separator: " ").first ?? ""),
+                        ],
+                        "card": card.map {
+                            [
+                                "offer": $0.offerID, "name": $0.offerName ?? $0.offerID, "stamps": String($0.stamps),
+                                "stamps_required": String($0.stampsRequired), "stamps_remaining": String($0.stampsRemaining),
+                            ]
+                        } ?? ["stamps": "0"],
+                        "business": ["name": project.config.businessName],
+                        "message": ["header": message?.0 ?? "", "body": message?.1 ?? ""],
+                    ])
+                if project.config.serve?.publicURL == nil {
+                    Console.error("warning: serve.public_url is not set: the pass carries no web service and never updates")
+                }
+                let data: Data
+                do {
+                    data = try PassPackage.build(template, content, signer: signer, at: Date())
+                } catch {
+                    Console.error("error: \(error)")
+                    throw ExitCode(1)
+                }
+                FileHandle.standardOutput.write(data)
+                Console.error("wrote the pass of customer '\(customer)' (serial \(pass), \(data.count) bytes)")
+            }
         }
     }
 }

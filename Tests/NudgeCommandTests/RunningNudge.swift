@@ -21,11 +21,12 @@ final class RunningNudge: @unchecked Sendable {
     private var errData = Data()
     private let readers = DispatchGroup()
 
-    /// Starts `nudge ARGUMENTS` in `directory`, with `environment` added to this process's environment.
-    init(_ arguments: [String], in directory: URL?, environment: [String: String] = [:]) throws {
+    /// Starts `nudge ARGUMENTS` (or `executable`, such as a shell running nudge) in `directory`, with `environment`
+    /// added to this process's environment.
+    init(_ arguments: [String], in directory: URL?, environment: [String: String] = [:], executable: String? = nil) throws {
         self.arguments = arguments
         process = try ChildProcess(
-            NudgeProcess.executable.path, arguments,
+            executable ?? NudgeProcess.executable.path, arguments,
             environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
             directory: directory?.path, output: .pipe, error: .pipe)
         collect(process.output!, isError: false)

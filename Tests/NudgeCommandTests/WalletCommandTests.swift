@@ -2,7 +2,9 @@ import CryptoExtras
 import Foundation
 import GRDB
 import NudgeStore
+import NudgeTestSupport
 import Testing
+import ZIPFoundation
 
 @Suite("nudge wallet link, run as a process")
 struct WalletCommandTests {
@@ -84,5 +86,96 @@ struct WalletCommandTests {
         // Again: the same pass.
         let again = try Self.link(project, customer, environment: environment)
         #expect(again.status == 0 && again.stderr.contains("has wallet pass \(customer)"))
+    }
+
+    @Test("wallet pass writes a signed .pkpass of the customer's card and latest wallet message; errors name what is missing")
+    func applePass() throws {
+        let project = try DemoProject.make(customers: 60, now: "2026-11-25T15:00:00Z")
+        let certificates = try TestPassCertificates()
+        let wwdr = project.directory.appendingPathComponent("wwdr.pem")
+        try certificates.wwdrPEM.write(to: wwdr, atomically: true, encoding: .utf8)
+        let folder = project.directory.appendingPathComponent("Templates/member.pass")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try """
+            { "formatVersion": 1, "organizationName": "{{business.name}}", "description": "{{card.name}}",
+              "storeCard": { "primaryFields": [{ "key": "stamps", "label": "Stamps", "value": {{card.stamps}} }],
+                             "secondaryFields": [{ "key": "member", "label": "Member", "value": "{{customer.name}}" }] } }
+            """.write(to: folder.appendingPathComponent("pass.json"), atomically: true, encoding: .utf8)
+        try Data([0x89, 0x50, 0x4e, 0x47]).write(to: folder.appendingPathComponent("icon.png"))
+        try project.editConfig(
+            replacing: "  wallet: { provider: file, path: outbox/wallet.jsonl }",
+            with: """
+                  wallet:
+                    apple: { provider: apple_wallet, pass_type_id: pass.com.beanthere.loyalty, team_id: ABCDE12345,
+                             certificate_env: NUDGE_TEST_PASS_CERT, wwdr_certificate: wwdr.pem, template: member,
+                             auth_secret_env: NUDGE_TEST_PASS_SECRET }
+                """)
+        let check = try project.nudge(["check"])
+        #expect(check.stderr.contains("wallet messages to Apple passes fail until"), "\(check.stderr)")
+        // A customer with a card and a delivered wallet message.
+        let (customer, card) = try #require(
+            try project.database().writer.read { db -> (String, Int)? in
+                guard let row = try Row.fetchOne(
+                    db, sql: "SELECT customer_id, stamps FROM progress ORDER BY updated_at DESC, offer_id LIMIT 1")
+                else { return nil }
+                return (row[0], row[1])
+            })
+        try project.database().writer.write { db in
+            try db.execute(sql: "UPDATE progress SET updated_at = updated_at + 1000000000 WHERE customer_id = ? AND stamps = ?", arguments: [customer, card])
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, recipient, template,
+                      heading_key, heading, body, due_at, created_at, status, next_attempt_at, delivered_at)
+                    VALUES ('msg_w1', 'reward-ready', ?, 'o', 0, 'wallet', 'x', 't', 'header', 'Two stamps to go',
+                      'Your free coffee is close', 0, 0, 'delivered', 0, 5)
+                    """, arguments: [customer])
+        }
+        let output = project.directory.appendingPathComponent("member.pkpass")
+        func pass(_ who: String, environment: [String: String]) throws -> NudgeProcess.Result {
+            let script = "'\(NudgeProcess.executable.path)' wallet pass --db \(DemoProject.databaseName) '\(who)' > member.pkpass"
+            return try RunningNudge(["-c", script], in: project.directory, environment: environment, executable: "/bin/sh")
+                .wait(timeout: 60).result
+        }
+        let missing = try pass(customer, environment: [:])
+        #expect(missing.status == 1 && missing.stderr.contains("NUDGE_TEST_PASS_CERT"), "\(missing.stderr)")
+        let environment = ["NUDGE_TEST_PASS_CERT": certificates.passPEM, "NUDGE_TEST_PASS_SECRET": "s3cret"]
+        let made = try pass(customer, environment: environment)
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stderr.contains("wrote the pass of customer '\(customer)'"))
+        let archive = try Archive(url: output, accessMode: .read)
+        var files: [String: Data] = [:]
+        for entry in archive {
+            var data = Data()
+            _ = try archive.extract(entry) { data.append($0) }
+            files[entry.path] = data
+        }
+        #expect(Set(files.keys) == ["pass.json", "icon.png", "manifest.json", "signature"])
+        let passData = try #require(files["pass.json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: passData) as? [String: Any])
+        let serial = try #require(json["serialNumber"] as? String)
+        #expect(json["webServiceURL"] as? String == "https://nudge.beanthere.example/passkit")
+        #expect((json["authenticationToken"] as? String)?.count == 64)
+        let style = try #require(json["storeCard"] as? [String: Any])
+        #expect((style["primaryFields"] as? [[String: Any]])?.first?["value"] as? Int == card)
+        let back = (style["backFields"] as? [[String: Any]])?.first
+        #expect(back?["label"] as? String == "Two stamps to go" && back?["value"] as? String == "Your free coffee is close")
+        let stored = try project.database().writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT wallet_pass_id, wallet_platform FROM customer WHERE id = ?", arguments: [customer])
+        }
+        #expect(stored?["wallet_pass_id"] as String? == serial)
+        // The signature verifies against the test root.
+        let work = project.directory
+        try files["signature"]!.write(to: work.appendingPathComponent("signature"))
+        try files["manifest.json"]!.write(to: work.appendingPathComponent("manifest.json"))
+        try certificates.rootPEM.write(to: work.appendingPathComponent("root.pem"), atomically: true, encoding: .utf8)
+        if let verified = try openssl([
+            "smime", "-verify", "-binary", "-inform", "DER", "-in", work.appendingPathComponent("signature").path,
+            "-content", work.appendingPathComponent("manifest.json").path, "-CAfile",
+            work.appendingPathComponent("root.pem").path, "-purpose", "any", "-out", "/dev/null",
+        ]) {
+            #expect(verified.status == 0, "\(verified.output)")
+        }
+        let unknown = try pass("nobody", environment: environment)
+        #expect(unknown.status == 1 && unknown.stderr.contains("no customer 'nobody'"))
     }
 }

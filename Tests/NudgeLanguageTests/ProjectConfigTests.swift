@@ -88,7 +88,7 @@ struct ProjectConfigTests {
         arguments: [
             (
                 "  email: { provider: postal }",
-                ["5:22: error: unknown provider 'postal' for channel 'email' (expected one of: apns, fcm, file, google_wallet, mailgun, sendgrid, smtp, sns, twilio, webhook)"]
+                ["5:22: error: unknown provider 'postal' for channel 'email' (expected one of: apns, apple_wallet, fcm, file, google_wallet, mailgun, sendgrid, smtp, sns, twilio, webhook)"]
             ),
             (
                 "  email: { provider: sendgrid, api_key_env: K, from: a@b.example, base_url: \"http://api.example\" }",
@@ -183,7 +183,7 @@ struct ProjectConfigTests {
             (
                 "  wallet: { google: { provider: twilio, account_sid: A, auth_token_env: T, from: x }, apple: { path: p } }",
                 [
-                    "5:33: error: provider 'twilio' cannot carry wallet (it sends sms) (use one of: file, google_wallet, webhook)",
+                    "5:33: error: provider 'twilio' cannot carry wallet (it sends sms) (use one of: apple_wallet, file, google_wallet, webhook)",
                     "5:94: error: missing key 'provider' in channel 'wallet' (apple)",
                 ]
             ),

@@ -1,0 +1,80 @@
+import Crypto
+import CryptoExtras
+import Foundation
+import SwiftASN1
+import Testing
+import X509
+
+/// A test certificate chain as Apple's: a root, a WWDR-like intermediate, and a pass type certificate (RSA) it
+/// issued; made in the test, never a committed secret.
+public struct TestPassCertificates: Sendable {
+    public let rootPEM: String
+    public let wwdrPEM: String
+    /// The pass certificate and its private key, as `certificate_env` holds them.
+    public let passPEM: String
+
+    public init(passTypeID: String = "pass.com.beanthere.loyalty") throws {
+        let start = Date().addingTimeInterval(-3600)
+        let end = start.addingTimeInterval(86_400 * 30)
+        let rootKey = P256.Signing.PrivateKey()
+        let rootName = try DistinguishedName { CommonName("Nudge test root CA") }
+        let root = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(rootKey.publicKey), notValidBefore: start,
+            notValidAfter: end, issuer: rootName, subject: rootName, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
+                Critical(KeyUsage(keyCertSign: true))
+            },
+            issuerPrivateKey: .init(rootKey))
+        let wwdrKey = P256.Signing.PrivateKey()
+        let wwdrName = try DistinguishedName {
+            CommonName("Nudge test Worldwide Developer Relations CA")
+            OrganizationName("Nudge tests")
+        }
+        let wwdr = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(wwdrKey.publicKey), notValidBefore: start,
+            notValidAfter: end, issuer: rootName, subject: wwdrName, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(keyCertSign: true))
+            },
+            issuerPrivateKey: .init(rootKey))
+        let passKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let pass = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(passKey.publicKey), notValidBefore: start,
+            notValidAfter: end, issuer: wwdrName,
+            subject: try DistinguishedName { CommonName("Pass Type ID: \(passTypeID)") },
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+            },
+            issuerPrivateKey: .init(wwdrKey))
+        rootPEM = try root.serializeAsPEM().pemString
+        wwdrPEM = try wwdr.serializeAsPEM().pemString
+        passPEM = try pass.serializeAsPEM().pemString + "\n" + passKey.pkcs8PEMRepresentation
+    }
+}
+
+/// Runs `openssl ARGUMENTS`; nil when there is no openssl (then a CI run fails, another skips with a reason).
+public func openssl(_ arguments: [String]) throws -> (status: Int32, output: String)? {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else {
+        if ProcessInfo.processInfo.environment["CI"] != nil {
+            Issue.record("openssl is missing: .ci/run installs it")
+        } else {
+            print("skipped: the pass signature check needs /usr/bin/openssl")
+        }
+        return nil
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+}
+
