@@ -277,4 +277,34 @@ struct GoogleWalletTests {
             #expect(!fake.server.received.contains { $0.path.contains("caro-pass") }, "Caro's pass is Apple's")
         }
     }
+
+    @Test("a run delivers the wallet messages, then updates the passes whose stamps changed, and reports both", arguments: Backend.available)
+    func run(_ backend: Backend) async throws {
+        let fixture = try await DeliveryFixture.make(backend)
+        let project = try fixture.project(Self.files)
+        try await Self.importCSV(
+            fixture, .customers, "id,name,signed_up_at,wallet_pass_id\nana,Ana,2026-11-25T08:00:00Z,ana-pass\n")
+        try await Self.importCSV(fixture, .offers, "id,name,stamps_required\ncoffee,Coffee card,10\n")
+        try await Self.importCSV(fixture, .progress, "customer_id,offer_id,stamps,updated_at\nana,coffee,4,2026-11-25\n")
+        fixture.track(customer: "ana")
+        let clock = TestClock(DeliveryFixture.start)
+        try await FakeGoogleWallet.with(now: { clock.now }) { fake, url, client in
+            fake.addObject("ana-pass", points: 0)
+            let adapters: [Channel: any ChannelAdapter] = [.wallet: try adapter(url, client, clock: clock)]
+            let ids = SequentialIDs()
+            let runner = Runner(
+                planner: Planner(project: project, store: fixture.store),
+                dispatcher: Dispatcher(
+                    outbox: fixture.store, adapters: adapters, owner: .current(nonce: "wallet"),
+                    logger: DeliveryFixture.logger, clock: { clock.now }),
+                logger: DeliveryFixture.logger, newID: { ids() })
+            let report = try await runner.once(now: clock.now)
+            #expect(report.dispatched.delivered == 2)
+            #expect(fake.messages("ana-pass").count == 2)
+            #expect(report.afterRun == [AfterRunReport(what: "Google Wallet pass", updated: 1, failed: 0)])
+            #expect(((fake.object("ana-pass")?["loyaltyPoints"] as? [String: Any])?["balance"] as? [String: Any])?["int"] as? Int == 4)
+            let again = try await runner.once(now: clock.now)
+            #expect(again.dispatched.delivered == 0 && again.afterRun.first?.updated == 0)
+        }
+    }
 }

@@ -18,7 +18,7 @@ package enum WalletSyncSQL {
             JOIN offer o ON o.id = p.offer_id
             LEFT JOIN wallet_sync s ON s.pass_id = c.wallet_pass_id
             WHERE c.wallet_pass_id IS NOT NULL AND c.wallet_pass_id <> ''
-              AND (\(placeholder(1)) IS NULL OR c.wallet_platform = \(placeholder(2)))
+              AND (CAST(\(placeholder(1)) AS TEXT) IS NULL OR c.wallet_platform = \(placeholder(2)))
               AND (s.pass_id IS NULL OR s.stamps <> p.stamps OR s.label <> coalesce(o.name, o.id))
             ORDER BY c.wallet_pass_id
             """
