@@ -90,6 +90,7 @@ public struct Project: Sendable {
         for (_, channel) in config.channels.sorted(by: { $0.key < $1.key }) {
             for (_, route) in channel.routes {
                 diagnostics.append(contentsOf: providers[route.provider]?.warnings?(route, config) ?? [])
+                diagnostics.append(contentsOf: providers[route.provider]?.fileCheck?(route, root) ?? [])
             }
         }
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import NudgeCore
 
 /// What a provider of nudge.yaml takes: its name, its settings (secrets only as `…_env` names), the channels it
@@ -26,6 +26,9 @@ public struct ProviderSpec: Sendable {
     /// How many messages the provider lets one recipient be notified of in a trailing window (Google Wallet: 3 a
     /// pass in 24 h): the plan defers a message beyond it to when the window allows.
     public var recipientWindow: RecipientWindow?
+    /// A check of the files a channel's settings name (relative paths are resolved against `project`, the project
+    /// folder): errors and warnings for `nudge check`, at the channel's block.
+    public var fileCheck: (@Sendable (_ channel: ChannelConfig, _ project: URL) -> [Diagnostic])?
 
     public init(
         name: String, required: [String] = [], optional: [String] = [], channels: Set<Channel>,
@@ -33,7 +36,8 @@ public struct ProviderSpec: Sendable {
         settingCheck: (@Sendable (_ key: String, _ value: String) -> String?)? = nil,
         check: (@Sendable ([String: String]) -> String?)? = nil,
         warnings: (@Sendable (_ channel: ChannelConfig, _ config: ProjectConfig) -> [Diagnostic])? = nil,
-        recipientWindow: RecipientWindow? = nil
+        recipientWindow: RecipientWindow? = nil,
+        fileCheck: (@Sendable (_ channel: ChannelConfig, _ project: URL) -> [Diagnostic])? = nil
     ) {
         self.name = name
         self.required = required
@@ -44,6 +48,7 @@ public struct ProviderSpec: Sendable {
         self.check = check
         self.warnings = warnings
         self.recipientWindow = recipientWindow
+        self.fileCheck = fileCheck
     }
 
     /// Settings every network provider takes: timeouts, throughput and retries.

@@ -37,11 +37,47 @@ public struct AppleWalletProvider: Provider {
                         "apple_wallet: 'nudge wallet pass' issues passes, but wallet messages to Apple passes fail until Nudge's PassKit web service is built",
                         at: channel.location)
                 ]
-            })
+            }, fileCheck: { channel, project in Self.checkFiles(channel, project: project) })
     }
 
     public func makeAdapter(_ context: Adapters.Context) throws -> any ChannelAdapter {
         AppleWalletAdapter(settings: context.settings)
+    }
+
+    /// The WWDR certificate must be a readable PEM certificate, and the pass template a folder with a `pass.json`
+    /// that parses as Mustache.
+    static func checkFiles(_ channel: ChannelConfig, project: URL) -> [Diagnostic] {
+        var found: [Diagnostic] = []
+        if let path = channel.settings["wwdr_certificate"] {
+            let file = path.hasPrefix("/") ? URL(fileURLWithPath: path) : project.appendingPathComponent(path)
+            if let text = try? String(contentsOf: file, encoding: .utf8) {
+                if !PassSigner.isCertificate(text) {
+                    found.append(
+                        Diagnostic(.error, "wwdr_certificate: \(path) is not a PEM certificate", at: channel.location,
+                            suggestion: "download Apple's WWDR intermediate certificate and convert it to PEM"))
+                }
+            } else {
+                found.append(Diagnostic(.error, "wwdr_certificate: cannot read \(path)", at: channel.location))
+            }
+        }
+        if let name = channel.settings["template"], !name.contains("/") {
+            let folder = project.appendingPathComponent("Templates/\(name).pass")
+            do {
+                _ = try PassTemplate(folder: folder)
+            } catch {
+                found.append(
+                    Diagnostic(
+                        .error, "template: Templates/\(name).pass/pass.json: " + Self.reason(error.description),
+                        at: channel.location))
+            }
+        }
+        return found
+    }
+
+    /// A template problem without the absolute path it starts with.
+    static func reason(_ description: String) -> String {
+        guard let range = description.range(of: "pass.json: ") else { return description }
+        return String(description[range.upperBound...])
     }
 }
 

@@ -38,6 +38,11 @@ public struct PassSigner: Sendable {
         self.intermediate = intermediate
     }
 
+    /// Whether `pem` holds a certificate.
+    public static func isCertificate(_ pem: String) -> Bool {
+        (try? Certificate(pemEncoded: pem)) != nil
+    }
+
     /// The detached signature of `manifest` (DER).
     public func sign(_ manifest: Data, at date: Date) throws(Problem) -> Data {
         do {
