@@ -156,7 +156,6 @@ extension PostgresStore: ImportStore {
         return ImportSummary(kind: kind, rows: checked.rows, seconds: Date().timeIntervalSince(started))
     }
 
-    /// Builds the demo in a scratch SQLite file, then replaces this database's customers with it.
     public func assignWalletPass(customerID: String, passID: String, platform: String?) async throws -> String? {
         let rows = try await client.query(
             """
@@ -168,6 +167,7 @@ extension PostgresStore: ImportStore {
         return nil
     }
 
+    /// Builds the demo in a scratch SQLite file, then replaces this database's customers with it.
     public func replaceWithDemo(customers: Int, now: Date) async throws {
         let scratchPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("nudge-demo-\(UUID().uuidString).sqlite").path

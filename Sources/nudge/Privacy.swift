@@ -173,7 +173,7 @@ extension NudgeCommand.Customers {
             "customer": "deleted", "visit": "deleted", "progress": "deleted", "segment_entry": "deleted",
             "ledger": "keep the keyed hash", "outbox": "keep the keyed hash; address and text cleared",
             "delivery_attempt": "provider detail cleared", "delivery_event": "keep the keyed hash; payload cleared",
-            "consent_change": "keep the keyed hash",
+            "consent_change": "keep the keyed hash", "wallet_sync": "deleted",
         ]
 
         /// Lists, or with `--include-files` rewrites, the lines of the file provider's outputs that are messages to

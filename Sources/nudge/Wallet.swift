@@ -47,24 +47,35 @@ extension NudgeCommand {
             return (route, only)
         }
 
-        /// The customer's pass id, given one (and `platform`) when they have none; and their card the pass shows (of
-        /// `offer`, else the one updated last).
-        static func pass(
-            for customer: String, platform: String, offer: String?, store: any Store
-        ) async throws -> (pass: String, customer: CustomerState, card: ProgressState?) {
-            guard let found = try await store.customer(id: customer),
-                let pass = try await store.assignWalletPass(
-                    customerID: customer,
-                    passID: found.walletPassID.flatMap { $0.isEmpty ? nil : $0 } ?? GoogleWalletAdapter.newPassID(for: customer),
-                    platform: platform)
-            else {
+        /// The customer, their pass id (a new one when they have none, not stored yet) and their card the pass shows
+        /// (of `offer`, else the one updated last).
+        static func customer(
+            _ customer: String, offer: String?, store: any Store
+        ) async throws -> (customer: CustomerState, pass: String, card: ProgressState?) {
+            guard let found = try await store.customer(id: customer) else {
                 Console.error("error: no customer '\(customer)'")
                 throw ExitCode(1)
             }
-            let fresh = found.walletPassID.map(\.isEmpty) ?? true
-            Console.error(fresh ? "customer '\(customer)' gets wallet pass \(pass)" : "customer '\(customer)' has wallet pass \(pass)")
+            let pass = found.walletPassID.flatMap { $0.isEmpty ? nil : $0 } ?? GoogleWalletAdapter.newPassID(for: customer)
             let cards = try await store.progress(customerID: customer, offer: offer)
-            return (pass, found, cards.max { ($0.updatedAt, $1.offerID) < ($1.updatedAt, $0.offerID) })
+            return (found, pass, cards.max { ($0.updatedAt, $1.offerID) < ($1.updatedAt, $0.offerID) })
+        }
+
+        /// Stores `pass` as the customer's (and `platform` as their wallet platform) once what was issued for it was
+        /// made, unless they have a pass by now; returns the pass they have.
+        static func keep(
+            _ pass: String, for customer: CustomerState, platform: String, project: Project, global: GlobalOptions
+        ) async throws -> String {
+            let kept = try await withStore(project.databasePath(override: global.db), config: project.config, global: global) {
+                try await $0.assignWalletPass(customerID: customer.id, passID: pass, platform: platform)
+            }
+            guard let kept else {
+                Console.error("error: no customer '\(customer.id)'")
+                throw ExitCode(1)
+            }
+            let fresh = customer.walletPassID.map(\.isEmpty) ?? true
+            Console.error(fresh ? "customer '\(customer.id)' gets wallet pass \(kept)" : "customer '\(customer.id)' has wallet pass \(kept)")
+            return kept
         }
 
         struct Link: AsyncParsableCommand {
@@ -105,20 +116,28 @@ extension NudgeCommand {
                     Console.error("\(route.location): error: \(error)")
                     throw ExitCode(1)
                 }
-                let (pass, customerState, card) = try await withStore(
-                    project.databasePath(override: global.db), config: project.config, global: global
+                let (found, proposed, card) = try await withStore(
+                    project.databasePath(override: global.db), config: project.config, global: global, reading: true
                 ) { store in
-                    try await Wallet.pass(for: customer, platform: "google", offer: adapter.offer, store: store)
+                    try await Wallet.customer(customer, offer: adapter.offer, store: store)
                 }
-                let points = card.map {
-                    WalletPoints(customerID: customer, passID: pass, label: $0.offerName ?? $0.offerID, stamps: $0.stamps)
+                // The link is made before the pass id is stored: a link that cannot be made leaves the customer as
+                // they were.
+                func link(_ pass: String) async throws -> String {
+                    let points = card.map {
+                        WalletPoints(customerID: customer, passID: pass, label: $0.offerName ?? $0.offerID, stamps: $0.stamps)
+                    }
+                    do {
+                        return try await adapter.saveURL(passID: pass, customer: found, points: points, now: Date())
+                    } catch let error as DeliveryError {
+                        Console.error("error: \(error)")
+                        throw ExitCode(1)
+                    }
                 }
-                do {
-                    Console.out(try await adapter.saveURL(passID: pass, customer: customerState, points: points, now: Date()))
-                } catch let error as DeliveryError {
-                    Console.error("error: \(error)")
-                    throw ExitCode(1)
-                }
+                var url = try await link(proposed)
+                let kept = try await Wallet.keep(proposed, for: found, platform: "google", project: project, global: global)
+                if kept != proposed { url = try await link(kept) }
+                Console.out(url)
             }
 
         }
@@ -166,18 +185,19 @@ extension NudgeCommand {
                     Console.error("error: \(problem)")
                     throw ExitCode(1)
                 }
-                let (pass, found, card, message) = try await withStore(
-                    project.databasePath(override: global.db), config: project.config, global: global
+                let (found, proposed, card, message) = try await withStore(
+                    project.databasePath(override: global.db), config: project.config, global: global, reading: true
                 ) { store in
-                    let (pass, found, card) = try await Wallet.pass(
-                        for: customer, platform: "apple", offer: settings["offer"], store: store)
+                    let (found, pass, card) = try await Wallet.customer(customer, offer: settings["offer"], store: store)
                     let latest = try await store.history(customerID: customer).map(\.message)
                         .filter { $0.channel == "wallet" && $0.status == .delivered }
                         .max { ($0.deliveredAt ?? 0, $0.id) < ($1.deliveredAt ?? 0, $1.id) }
-                    return (pass, found, card, latest.map { ($0.heading ?? "", $0.body ?? "") })
+                    return (found, pass, card, latest.map { ($0.heading ?? "", $0.body ?? "") })
                 }
                 let secret = environment[settings["auth_secret_env"] ?? ""] ?? ""
-                let content = PassContent(
+                // The pass is made before its serial is stored as the customer's pass id: a pass that cannot be made
+                // leaves the customer as they were.
+                func content(_ pass: String) -> PassContent { PassContent(
                     serialNumber: pass, passTypeIdentifier: settings["pass_type_id"] ?? "",
                     teamIdentifier: settings["team_id"] ?? "",
                     webService: project.config.serve?.publicURL.map {
@@ -198,16 +218,21 @@ extension NudgeCommand {
                         "business": ["name": project.config.businessName],
                         "message": ["header": message?.0 ?? "", "body": message?.1 ?? ""],
                     ])
+                }
                 if project.config.serve?.publicURL == nil {
                     Console.error("warning: serve.public_url is not set: the pass carries no web service and never updates")
                 }
-                let data: Data
-                do {
-                    data = try PassPackage.build(template, content, signer: signer, at: Date())
-                } catch {
-                    Console.error("error: \(error)")
-                    throw ExitCode(1)
+                func build(_ pass: String) throws -> Data {
+                    do {
+                        return try PassPackage.build(template, content(pass), signer: signer, at: Date())
+                    } catch {
+                        Console.error("error: \(error)")
+                        throw ExitCode(1)
+                    }
                 }
+                var data = try build(proposed)
+                let pass = try await Wallet.keep(proposed, for: found, platform: "apple", project: project, global: global)
+                if pass != proposed { data = try build(pass) }
                 FileHandle.standardOutput.write(data)
                 Console.error("wrote the pass of customer '\(customer)' (serial \(pass), \(data.count) bytes)")
             }

@@ -160,7 +160,7 @@ struct FCMTests {
             }
             for (value, problem) in [
                 ("{\"type\": \"authorized_user\"}", "the credentials are not a service account key"),
-                ("/nonexistent/key.json", "neither JSON nor a readable file"),
+                ("/nonexistent/key.json", "neither JSON nor the path of a readable file"),
                 (credentials.replacingOccurrences(of: "BEGIN PRIVATE KEY", with: "BEGIN NOTHING"), "not an RSA private key"),
             ] {
                 let error = #expect(throws: Adapters.ConfigurationError.self) {
@@ -170,6 +170,7 @@ struct FCMTests {
                 #expect(error?.description.hasPrefix("channel 'push': credentials_env: ") == true, "\(String(describing: error))")
                 #expect(error?.description.contains(problem) == true, "\(String(describing: error))")
                 #expect(error?.description.contains("PRIVATE KEY") == false)
+                #expect(error?.description.contains("/nonexistent") == false, "the value is never quoted")
             }
             #expect(
                 Providers.missingSecrets(config, environment: [:]).map(\.variable) == ["FCM_CREDENTIALS"])

@@ -23,10 +23,13 @@ private func walletMessage(_ id: String, pass: String? = "ana-pass", header: Str
 }
 
 /// A Google Wallet adapter signed in with the fake's test account, on `clock`.
-private func adapter(_ url: String, _ client: HTTPClient, clock: TestClock, platform: String? = nil) throws -> GoogleWalletAdapter {
+private func adapter(
+    _ url: String, _ client: HTTPClient, clock: TestClock, platform: String? = nil, offer: String? = nil
+) throws -> GoogleWalletAdapter {
     GoogleWalletAdapter(
         issuerID: FakeGoogleWallet.issuerID, account: try GoogleServiceAccount(FakeGoogleWallet.credentials(baseURL: url)),
-        classID: "stamp-card", platform: platform, baseURL: url, client: client, timeout: 10, clock: { clock.now })
+        classID: "stamp-card", offer: offer, platform: platform, baseURL: url, client: client, timeout: 10,
+        clock: { clock.now })
 }
 
 @Suite("Google Wallet against a loopback Wallet API and token endpoint", .serialized)
@@ -193,8 +196,10 @@ struct GoogleWalletTests {
         let project = try fixture.project(Self.files)
         try await Self.importCSV(
             fixture, .customers,
-            "id,name,signed_up_at,wallet_pass_id\nana,Ana,2026-11-25T08:00:00Z,ana-pass\nben,Ben,2026-11-25T08:00:00Z,ben-pass\n")
+            "id,name,signed_up_at,wallet_pass_id\nana,Ana,2026-11-25T08:00:00Z,ana-pass\nben,Ben,2026-11-25T08:00:00Z,ben-pass\n"
+                + "caro,Caro,2026-11-25T08:00:00Z,caro-pass\n")
         fixture.track(customer: "ana")
+        fixture.track(customer: "caro")
         // Ana's pass was sent to 20, 10 and 1 hours ago (waiting messages count at their next attempt).
         let now = DeliveryFixture.start
         try await fixture.insert(
@@ -203,6 +208,16 @@ struct GoogleWalletTests {
                     "old\(index)", customer: "ana", channel: "wallet", createdAt: now.addingTimeInterval(-hours * 3600),
                     workflow: "earlier")
                 message.recipient = "ana-pass"
+                return message
+            })
+        // Caro's pass has three messages waiting for 2, 3 and 4 hours from now (held by quiet hours, say): one sent
+        // now would make four in the 24 hours up to the third.
+        try await fixture.insert(
+            [2.0, 3, 4].enumerated().map { index, hours in
+                var message = DeliveryFixture.message(
+                    "later\(index)", customer: "caro", channel: "wallet", createdAt: now.addingTimeInterval(hours * 3600),
+                    workflow: "earlier")
+                message.recipient = "caro-pass"
                 return message
             })
         let plan = try await Planner(project: project, store: fixture.store).plan(now: now)
@@ -219,6 +234,9 @@ struct GoogleWalletTests {
         #expect(try line("ben", "thanks").contains(#""status":"send","reason":null"#))
         #expect(try line("ben", "thanks").contains(#""send_after":null"#))
         #expect(try line("ben", "welcome").contains(#""send_after":null"#))
+        // Caro's go once the window up to the first waiting one has passed it: 26 and 27 hours from now.
+        #expect(try line("caro", "thanks").contains(#""send_after":"2026-11-26T12:00:00Z""#))
+        #expect(try line("caro", "welcome").contains(#""send_after":"2026-11-26T13:00:00Z""#))
     }
 
     @Test("after a run, only the passes whose stamps changed are updated; a pass Google lacks is tried again", arguments: Backend.available)
@@ -275,6 +293,25 @@ struct GoogleWalletTests {
             #expect(report.updated == 1)
             #expect((fake.object("ana-pass")?["loyaltyPoints"] as? [String: Any])?["label"] as? String == "Tea card")
             #expect(!fake.server.received.contains { $0.path.contains("caro-pass") }, "Caro's pass is Apple's")
+        }
+    }
+
+    @Test("with 'offer', a pass shows that card, not the one updated last", arguments: Backend.available)
+    func offerCard(_ backend: Backend) async throws {
+        let fixture = try await DeliveryFixture.make(backend)
+        try await Self.importCSV(fixture, .customers, "id,name,signed_up_at,wallet_pass_id\nana,Ana,2026-11-01,ana-pass\n")
+        try await Self.importCSV(fixture, .offers, "id,name,stamps_required\ncoffee,Coffee card,10\ntea,Tea card,6\n")
+        try await Self.importCSV(
+            fixture, .progress, "customer_id,offer_id,stamps,updated_at\nana,coffee,7,2026-11-20\nana,tea,2,2026-11-24\n")
+        let clock = TestClock()
+        try await FakeGoogleWallet.with(now: { clock.now }) { fake, url, client in
+            fake.addObject("ana-pass")
+            let wallet = try adapter(url, client, clock: clock, offer: "coffee")
+            let report = try await wallet.afterRun(store: fixture.store, now: clock.now, logger: DeliveryFixture.logger)
+            #expect(report.updated == 1)
+            let points = fake.object("ana-pass")?["loyaltyPoints"] as? [String: Any]
+            #expect(points?["label"] as? String == "Coffee card")
+            #expect((points?["balance"] as? [String: Any])?["int"] as? Int == 7)
         }
     }
 

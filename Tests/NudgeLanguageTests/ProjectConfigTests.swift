@@ -188,6 +188,10 @@ struct ProjectConfigTests {
                 ]
             ),
             (
+                "  wallet: { apple: { provider: google_wallet, issuer_id: \"1\", credentials_env: G } }",
+                ["5:32: error: provider 'google_wallet' serves google, not apple (move it under google)"]
+            ),
+            (
                 "  push: { android: { provider: fcm, project_id: p } }",
                 ["5:20: error: missing key 'credentials_env' in channel 'push' (android) (provider fcm)"]
             ),

@@ -69,9 +69,11 @@ extension Planner {
 
     /// Providers' limits per recipient (`RecipientWindow`: Google Wallet notifies a pass at most 3 times in 24 h),
     /// after the policy, for every message that goes out on such a provider whatever its category: counting the
-    /// customer's messages on that channel (and platform) delivered or waiting in the window, and those placed before
-    /// in this plan, a message over the limit waits (`send_after`) until the oldest leaves the window, the limit
-    /// named in its `reason`. Never dropped: the provider would refuse it, or drop it quietly.
+    /// customer's messages on that channel (and platform) delivered or waiting (also those waiting for later), and
+    /// those placed before in this plan, a message goes out at the first instant from its own at which no window
+    /// it falls in holds the limit already (`send_after`, the limit named in its `reason`). A marketing message moved
+    /// so stays out of the quiet hours; `max_defer` does not apply (the message is never dropped: the provider
+    /// would refuse it, or drop it quietly).
     func applyRecipientWindows(_ parts: inout [[PlannedMessage]], now: Date) async throws {
         for (channel, channelConfig) in project.config.channels.sorted(by: { $0.key < $1.key }) {
             for (platform, route) in channelConfig.routes {
@@ -88,6 +90,8 @@ extension Planner {
                 let counted = try await store.notifiedTimes(
                     customerIDs: held.keys.sorted(), channel: channel, platform: platform,
                     after: now.addingTimeInterval(-Double(window.seconds)))
+                let workflows = Dictionary(project.workflows.map { ($0.id, $0) }) { first, _ in first }
+                let quiet = project.config.policy.quietHours
                 for (customer, positions) in held {
                     var times = counted[customer] ?? []
                     let order = positions.sorted { a, b in
@@ -97,7 +101,15 @@ extension Planner {
                     }
                     for position in order {
                         var message = parts[position.part][position.index]
-                        let instant = Self.place(at: message.sendAfter ?? now, counted: times, window: window)
+                        let zone = TriggerScan.zone(named: message.timeZone, config: project.config)
+                        let outOfQuietHours: (Date) -> Date =
+                            if let quiet, workflows[message.workflowID]?.category == .marketing {
+                                { Self.quietEnd(of: $0, quiet, in: zone) }
+                            } else {
+                                { $0 }
+                            }
+                        let instant = Self.place(
+                            at: message.sendAfter ?? now, counted: times, window: window, adjust: outOfQuietHours)
                         if instant > (message.sendAfter ?? now) {
                             message.sendAfter = instant
                             message.reason = window.reason
@@ -111,14 +123,33 @@ extension Planner {
         }
     }
 
-    /// The first instant from `start` at which fewer than `window.max` of `counted` fall in the trailing window.
-    static func place(at start: Date, counted: [Date], window: RecipientWindow) -> Date {
-        var instant = start
-        while true {
-            let inWindow = counted.filter { $0 > instant.addingTimeInterval(-Double(window.seconds)) && $0 <= instant }.sorted()
-            guard inWindow.count >= window.max else { return instant }
-            instant = inWindow[inWindow.count - window.max].addingTimeInterval(Double(window.seconds))
+    /// The first instant from `start` (each candidate passed through `adjust`, which only moves it later) at which
+    /// a message joins no window of `window.seconds` already holding `window.max` of `counted`: neither the one ending
+    /// at it nor one ending at a counted message after it.
+    static func place(
+        at start: Date, counted: [Date], window: RecipientWindow, adjust: (Date) -> Date = { $0 }
+    ) -> Date {
+        let length = Double(window.seconds)
+        let sorted = counted.sorted()
+        func held(endingAt end: Date) -> [Date] { sorted.filter { $0 > end.addingTimeInterval(-length) && $0 <= end } }
+        var instant = adjust(start)
+        // Each pass moves the instant past a counted message (or out of quiet hours): it only grows, and stops.
+        for _ in 0...(2 * sorted.count + 2) {
+            let before = held(endingAt: instant)
+            if before.count >= window.max {
+                instant = adjust(before[before.count - window.max].addingTimeInterval(length))
+                continue
+            }
+            // A later message whose window would then hold one too many: go once that window has passed it.
+            if let later = sorted.first(where: {
+                $0 > instant && $0 < instant.addingTimeInterval(length) && held(endingAt: $0).count >= window.max
+            }) {
+                instant = adjust(later)
+                continue
+            }
+            return instant
         }
+        return instant
     }
 
     /// Where the policy puts one message.

@@ -40,6 +40,12 @@ extension ExampleProject {
             #   sms:   { provider: sns, region: us-east-1, access_key_id_env: AWS_ACCESS_KEY_ID,
             #            secret_access_key_env: AWS_SECRET_ACCESS_KEY }
             #   push:  { provider: webhook, url: https://..., secret_env: PUSH_WEBHOOK_SECRET }
+            #   push:                         # one provider per platform, chosen by the customer's push_platform
+            #     android: { provider: fcm, project_id: bean-there-app, credentials_env: FCM_CREDENTIALS }
+            #     ios:     { provider: apns, team_id: ABCDE12345, key_id: XYZ987ABCD, key_env: APNS_KEY,
+            #                topic: com.beanthere.app }
+            #   wallet: { provider: google_wallet, issuer_id: "3388000000022195611", credentials_env: GOOGLE_WALLET_CREDENTIALS,
+            #             class_id: stamp-card }
             # Secrets are only ever read from the environment variables named by *_env settings.
             channels:                         # channel -> adapter; `file` is the embedded default
               email:  { provider: file, path: outbox/email.jsonl }

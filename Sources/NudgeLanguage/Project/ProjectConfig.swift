@@ -248,6 +248,11 @@ public struct ProjectConfig: Sendable {
                 suggestion: Suggestion.didYouMean(provider, in: providers.names))
             return nil
         }
+        if let platform, let allowed = spec.platforms, !allowed.contains(platform) {
+            diagnostics.error(
+                "provider '\(provider)' serves \(allowed.sorted().joined(separator: ", ")), not \(platform)",
+                at: providerNode.location, suggestion: "move it under \(allowed.sorted().joined(separator: " or "))")
+        }
         if !spec.channels.contains(channel) {
             let fits = providers.specs.filter { $0.channels.contains(channel) }.map(\.name).sorted()
             diagnostics.error(

@@ -29,6 +29,8 @@ public struct ProviderSpec: Sendable {
     /// A check of the files a channel's settings name (relative paths are resolved against `project`, the project
     /// folder): errors and warnings for `nudge check`, at the channel's block.
     public var fileCheck: (@Sendable (_ channel: ChannelConfig, _ project: URL) -> [Diagnostic])?
+    /// The platforms whose block it may be (`google_wallet`: google); nil for any.
+    public var platforms: Set<String>?
 
     public init(
         name: String, required: [String] = [], optional: [String] = [], channels: Set<Channel>,

@@ -12,7 +12,7 @@ public struct AppleWalletProvider: Provider {
     public init() {}
 
     public var spec: ProviderSpec {
-        ProviderSpec(
+        var spec = ProviderSpec(
             name: Self.name,
             required: ["pass_type_id", "team_id", "certificate_env", "wwdr_certificate", "template", "auth_secret_env"],
             optional: ["offer", "base_url", "ca_file"] + ProviderSpec.network, channels: [.wallet],
@@ -38,6 +38,8 @@ public struct AppleWalletProvider: Provider {
                         at: channel.location)
                 ]
             }, fileCheck: { channel, project in Self.checkFiles(channel, project: project) })
+        spec.platforms = ["apple"]
+        return spec
     }
 
     public func makeAdapter(_ context: Adapters.Context) throws -> any ChannelAdapter {

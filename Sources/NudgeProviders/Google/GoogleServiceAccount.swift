@@ -27,7 +27,8 @@ public struct GoogleServiceAccount: Sendable {
             json = Data(trimmed.utf8)
         } else {
             guard let data = FileManager.default.contents(atPath: trimmed) else {
-                throw .permanent("the service account credentials are neither JSON nor a readable file: \(trimmed)")
+                // The value is not quoted: it may be a key in some other encoding.
+                throw .permanent("the service account credentials are neither JSON nor the path of a readable file")
             }
             json = data
         }

@@ -14,7 +14,7 @@ public struct GoogleWalletProvider: Provider {
         max: 3, seconds: 86_400, reason: "Google Wallet notifies a pass at most 3 times in 24 h")
 
     public var spec: ProviderSpec {
-        ProviderSpec(
+        var spec = ProviderSpec(
             name: Self.name, required: ["issuer_id", "credentials_env"],
             optional: ["class_id", "offer", "base_url"] + ProviderSpec.network, channels: [.wallet],
             settingCheck: { key, value in
@@ -28,6 +28,8 @@ public struct GoogleWalletProvider: Provider {
                 default: return nil
                 }
             }, recipientWindow: Self.window)
+        spec.platforms = ["google"]
+        return spec
     }
 
     public func makeAdapter(_ context: Adapters.Context) throws -> any ChannelAdapter {

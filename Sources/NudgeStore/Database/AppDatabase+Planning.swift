@@ -369,7 +369,8 @@ extension AppDatabase: PlanningStore {
         try reader.read { db in
             var due: [WalletPoints] = []
             let rows = try Row.fetchCursor(
-                db, sql: WalletSyncSQL.due(offer: offer != nil, placeholder: { _ in "?" }),
+                // Numbered: the offer's parameter comes first in the text.
+                db, sql: WalletSyncSQL.due(offer: offer != nil, placeholder: { "?\($0)" }),
                 arguments: StatementArguments([platform, platform] + (offer.map { [$0] } ?? [])))
             while let row = try rows.next() {
                 due.append(WalletPoints(customerID: row[0], passID: row[1], label: row[2], stamps: row[3]))

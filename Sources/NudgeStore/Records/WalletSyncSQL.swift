@@ -1,8 +1,8 @@
 /// The SQL of the wallet points sync, the same on SQLite and PostgreSQL but for how parameters are written
 /// (`placeholder(n)`: `?` or `$n`).
 package enum WalletSyncSQL {
-    /// The passes whose card differs from `wallet_sync`: parameters 1 and 2 the platform (or null for all), 3 the
-    /// offer when `offer`. A customer's card is the offer's, else the one updated last (ties by offer id).
+    /// The passes whose card differs from `wallet_sync`: parameters 1 and 2 the platform (or null: every pass but
+    /// Apple's), 3 the offer when `offer`. A customer's card is the offer's, else the one updated last (ties by offer id).
     package static func due(offer: Bool, placeholder: (Int) -> String) -> String {
         let card =
             offer
@@ -18,7 +18,8 @@ package enum WalletSyncSQL {
             JOIN offer o ON o.id = p.offer_id
             LEFT JOIN wallet_sync s ON s.pass_id = c.wallet_pass_id
             WHERE c.wallet_pass_id IS NOT NULL AND c.wallet_pass_id <> ''
-              AND (CAST(\(placeholder(1)) AS TEXT) IS NULL OR c.wallet_platform = \(placeholder(2)))
+              AND (CAST(\(placeholder(1)) AS TEXT) IS NULL AND coalesce(c.wallet_platform, 'google') <> 'apple'
+                   OR c.wallet_platform = \(placeholder(2)))
               AND (s.pass_id IS NULL OR s.stamps <> p.stamps OR s.label <> coalesce(o.name, o.id))
             ORDER BY c.wallet_pass_id
             """

@@ -36,7 +36,6 @@ public enum StoredNumber: String, Sendable, CaseIterable {
     case lifetimeValueCents = "lifetime_value_cents"
 }
 
-/// A message a frequency cap counts: its channel and when it was (or will be) sent.
 /// What a customer's wallet pass shows of their stamp card: the card's name and the stamps on it.
 public struct WalletPoints: Sendable, Hashable {
     public var customerID: String
@@ -53,6 +52,7 @@ public struct WalletPoints: Sendable, Hashable {
     }
 }
 
+/// A message a frequency cap counts: its channel and when it was (or will be) sent.
 public struct CountedMessage: Sendable, Hashable {
     public var channel: String?
     public var at: Date
