@@ -74,10 +74,7 @@ extension NudgeCommand {
             }
             // Only the chosen channel's adapter is built (one platform's, when each has its own), so only its secrets
             // are needed.
-            var config = project.config
-            config.channels = config.channels.filter { $0.key == message.channel }
-            config.serve = nil
-            guard var settings = config.channels[message.channel] else {
+            guard var settings = project.config.channels[message.channel] else {
                 Console.error("nudge.yaml: error: no adapter is configured for \(message.channel.rawValue)")
                 throw ExitCode(1)
             }
@@ -98,8 +95,8 @@ extension NudgeCommand {
                 }
                 settings = route
                 platform = chosen
-                config.channels[message.channel]?.platforms = [chosen: route]
             }
+            let config = project.config.keeping(message.channel, platform: platform)
             try requireSecrets(config, environment: environment)
             let box = HTTPClientBox()
             defer { box.shutdown() }

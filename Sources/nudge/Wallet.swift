@@ -40,9 +40,7 @@ extension NudgeCommand {
                         + "(wallet: { provider: \(provider), … } or wallet: { \(platform): { provider: \(provider), … } })")
                 throw ExitCode(1)
             }
-            var only = config
-            only.channels = [.wallet: platform.map { ChannelConfig(platforms: [$0: route], location: wallet.location) } ?? route]
-            only.serve = nil
+            let only = config.keeping(.wallet, platform: platform)
             try requireSecrets(only, environment: environment)
             return (route, only)
         }
@@ -56,7 +54,7 @@ extension NudgeCommand {
                 Console.error("error: no customer '\(customer)'")
                 throw ExitCode(1)
             }
-            let pass = found.walletPassID.flatMap { $0.isEmpty ? nil : $0 } ?? GoogleWalletAdapter.newPassID(for: customer)
+            let pass = found.walletPassID.flatMap { $0.isEmpty ? nil : $0 } ?? WalletPass.newID(for: customer)
             let cards = try await store.progress(customerID: customer, offer: offer)
             return (found, pass, cards.max { ($0.updatedAt, $1.offerID) < ($1.updatedAt, $0.offerID) })
         }

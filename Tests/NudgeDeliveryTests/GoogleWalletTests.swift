@@ -152,9 +152,9 @@ struct GoogleWalletTests {
             #expect(points?["label"] as? String == "Coffee card")
             #expect((points?["balance"] as? [String: Any])?["int"] as? Int == 7)
         }
-        #expect(GoogleWalletAdapter.newPassID(for: "c-001") == "c-001")
-        #expect(GoogleWalletAdapter.newPassID(for: "ana@example.com").hasPrefix("c-"))
-        #expect(GoogleWalletAdapter.newPassID(for: "ana@example.com").count == 22)
+        #expect(WalletPass.newID(for: "c-001") == "c-001")
+        #expect(WalletPass.newID(for: "ana@example.com").hasPrefix("c-"))
+        #expect(WalletPass.newID(for: "ana@example.com").count == 22)
     }
 
     /// A project whose wallet goes to Google: two signup workflows send wallet messages.

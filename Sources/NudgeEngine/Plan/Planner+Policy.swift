@@ -75,6 +75,8 @@ extension Planner {
     /// so stays out of the quiet hours; `max_defer` does not apply (the message is never dropped: the provider
     /// would refuse it, or drop it quietly).
     func applyRecipientWindows(_ parts: inout [[PlannedMessage]], now: Date) async throws {
+        let workflows = Dictionary(project.workflows.map { ($0.id, $0) }) { first, _ in first }
+        let quiet = project.config.policy.quietHours
         for (channel, channelConfig) in project.config.channels.sorted(by: { $0.key < $1.key }) {
             for (platform, route) in channelConfig.routes {
                 guard let window = route.recipientWindow else { continue }
@@ -90,8 +92,6 @@ extension Planner {
                 let counted = try await store.notifiedTimes(
                     customerIDs: held.keys.sorted(), channel: channel, platform: platform,
                     after: now.addingTimeInterval(-Double(window.seconds)))
-                let workflows = Dictionary(project.workflows.map { ($0.id, $0) }) { first, _ in first }
-                let quiet = project.config.policy.quietHours
                 for (customer, positions) in held {
                     var times = counted[customer] ?? []
                     let order = positions.sorted { a, b in

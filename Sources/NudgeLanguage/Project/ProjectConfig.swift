@@ -73,6 +73,19 @@ public struct ProjectConfig: Sendable {
     /// `policy:`: frequency caps and quiet hours for marketing messages.
     public var policy = Policy()
 
+    /// This configuration with only `channel` (of it, only `platform`'s block when it has one per platform) and no
+    /// `serve:`: what a command that sends through one provider builds adapters from, so that it needs only that
+    /// provider's secrets.
+    public func keeping(_ channel: Channel, platform: String?) -> ProjectConfig {
+        var only = self
+        only.channels = channels.filter { $0.key == channel }
+        if let platform, let route = channels[channel]?.platforms[platform] {
+            only.channels[channel]?.platforms = [platform: route]
+        }
+        only.serve = nil
+        return only
+    }
+
     /// The segment named `name`.
     public func segment(named name: String) -> Segment? {
         segments.first { $0.name == name }

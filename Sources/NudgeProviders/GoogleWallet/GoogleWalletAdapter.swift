@@ -1,7 +1,6 @@
 public import AsyncHTTPClient
 public import Foundation
 public import Logging
-import Crypto
 import JWTKit
 public import NudgeStore
 public import NudgeDelivery
@@ -67,13 +66,6 @@ public struct GoogleWalletAdapter: ChannelAdapter {
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
                 || byte == 0x2e || byte == 0x5f || byte == 0x2d
         }
-    }
-
-    /// A new pass's id for customer `customerID`: the id itself when Google takes it as an object id, else `c-` and
-    /// 20 hex digits of its SHA-256.
-    public static func newPassID(for customerID: String) -> String {
-        if isIdentifier(customerID) { return customerID }
-        return "c-" + SHA256.hash(data: Data(customerID.utf8)).map { String(format: "%02x", $0) }.joined().prefix(20)
     }
 
     /// The loyalty object's resource id of pass `passID`: `{issuer_id}.{passID}` (a pass id that already starts with
