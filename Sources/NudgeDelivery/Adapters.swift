@@ -6,6 +6,7 @@ import Synchronization
 public import NudgeEngine
 public import NudgeLanguage
 public import NudgeCore
+public import NudgeStore
 
 /// What the providers' adapters are made from, and the channels' retry policies.
 public enum Adapters {
@@ -39,14 +40,18 @@ public enum Adapters {
         public var publicURL: String?
         /// Turns a path of nudge.yaml into an absolute path.
         public var resolve: @Sendable (String) -> String
+        /// The database's passes and registrations, for providers that keep wallet passes (nil: a command that
+        /// delivers without the database).
+        public var passes: (any PassStore & PlanningStore)?
 
         /// A context with a client made by `makeClient` when first needed.
         public init(
             channel: NudgeCore.Channel, platform: String? = nil, settings: [String: String],
             environment: [String: String], client makeClient: @escaping @Sendable () -> HTTPClient,
             unsubscribe: UnsubscribeLinks? = nil, publicURL: String? = nil,
-            resolve: @escaping @Sendable (String) -> String = { $0 }
+            resolve: @escaping @Sendable (String) -> String = { $0 }, passes: (any PassStore & PlanningStore)? = nil
         ) {
+            self.passes = passes
             self.channel = channel
             self.platform = platform
             self.settings = settings

@@ -429,6 +429,39 @@ public final class PostgresStore: Sendable {
               LEFT JOIN LATERAL (SELECT * FROM customer_activity a WHERE a.customer_id = c.id OFFSET 0) a ON true
             """
         ),
+        (
+            "v16-passes",
+            // The PassKit web service: the devices registered for each Apple Wallet pass, and each pass's latest
+            // change with its update tag (drawn from a sequence, so that concurrent changes never share one).
+            """
+            CREATE TABLE pass_registration (
+              device_id TEXT COLLATE "C" NOT NULL,
+              pass_type_id TEXT COLLATE "C" NOT NULL,
+              serial TEXT COLLATE "C" NOT NULL,
+              customer_id TEXT COLLATE "C" NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+              push_token TEXT COLLATE "C" NOT NULL,
+              registered_at BIGINT NOT NULL,
+              unregistered_at BIGINT,
+              PRIMARY KEY (device_id, pass_type_id, serial)
+            );
+            CREATE INDEX pass_registration_on_pass ON pass_registration(pass_type_id, serial);
+            CREATE INDEX pass_registration_on_customer ON pass_registration(customer_id);
+            CREATE SEQUENCE pass_update_tag;
+            CREATE TABLE pass_update (
+              pass_type_id TEXT COLLATE "C" NOT NULL,
+              serial TEXT COLLATE "C" NOT NULL,
+              customer_id TEXT COLLATE "C" NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+              tag BIGINT NOT NULL,
+              updated_at BIGINT NOT NULL,
+              outbox_id TEXT COLLATE "C",
+              header TEXT,
+              body TEXT,
+              PRIMARY KEY (pass_type_id, serial)
+            );
+            CREATE INDEX pass_update_on_customer ON pass_update(customer_id);
+            CREATE INDEX customer_on_wallet_pass ON customer(wallet_pass_id) WHERE wallet_pass_id IS NOT NULL;
+            """
+        ),
     ]
 
     /// Applies the migrations not yet recorded, one transaction each, under an advisory lock (several runners may

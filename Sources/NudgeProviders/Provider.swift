@@ -13,7 +13,9 @@ public protocol Provider: Sendable {
     func makeAdapter(_ context: Adapters.Context) throws -> any ChannelAdapter
     /// Its routes for `nudge serve`, with the keys from `environment` that the channel's settings name; nil when it
     /// has none.
-    func webhooks(_ config: ProjectConfig, environment: [String: String]) throws(ServerSettings.ConfigurationError)
+    func webhooks(
+        _ config: ProjectConfig, environment: [String: String], resolve: @escaping @Sendable (String) -> String
+    ) throws(ServerSettings.ConfigurationError)
         -> (any ProviderWebhooks)?
     /// The paths of those routes, declared for help texts (making the routes to learn them costs every command's
     /// start a configuration; a test checks the two agree).
@@ -23,7 +25,9 @@ public protocol Provider: Sendable {
 extension Provider {
     public static var webhookPaths: [String] { [] }
 
-    public func webhooks(_ config: ProjectConfig, environment: [String: String]) throws(ServerSettings.ConfigurationError)
+    public func webhooks(
+        _ config: ProjectConfig, environment: [String: String], resolve: @escaping @Sendable (String) -> String
+    ) throws(ServerSettings.ConfigurationError)
         -> (any ProviderWebhooks)?
     { nil }
 }

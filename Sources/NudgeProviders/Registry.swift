@@ -6,6 +6,7 @@ import NudgeEngine
 public import NudgeLanguage
 public import NudgeServer
 public import NudgeCore
+public import NudgeStore
 
 /// The providers of this build: adding one is its folder and one line here.
 public enum Providers {
@@ -36,7 +37,7 @@ public enum Providers {
     /// `httpClient` when the first adapter needs one; `resolve` turns a path of nudge.yaml into an absolute path.
     public static func makeAdapters(
         _ config: ProjectConfig, environment: [String: String], httpClient: @escaping @Sendable () -> HTTPClient,
-        resolve: @escaping @Sendable (String) -> String
+        resolve: @escaping @Sendable (String) -> String, passes: (any PassStore & PlanningStore)? = nil
     ) throws -> [NudgeCore.Channel: any ChannelAdapter] {
         let shared = NIOLockedValueBox<HTTPClient?>(nil)
         let client: @Sendable () -> HTTPClient = {
@@ -71,7 +72,8 @@ public enum Providers {
                 }
                 let context = Adapters.Context(
                     channel: channel, platform: platform, settings: settings.settings, environment: environment,
-                    client: client, unsubscribe: unsubscribe, publicURL: config.serve?.publicURL, resolve: resolve)
+                    client: client, unsubscribe: unsubscribe, publicURL: config.serve?.publicURL, resolve: resolve,
+                    passes: passes)
                 let adapter = try provider.makeAdapter(context)
                 guard let platform else {
                     adapters[channel] = adapter
@@ -85,13 +87,16 @@ public enum Providers {
     }
 
     /// What `nudge serve` verifies requests with: every provider's routes (live or answering 503), the unsubscribe
-    /// secret.
+    /// secret. `resolve` turns a path of nudge.yaml into an absolute path.
     public static func serverSettings(
-        _ config: ProjectConfig, environment: [String: String]
+        _ config: ProjectConfig, environment: [String: String],
+        resolve: @escaping @Sendable (String) -> String = { $0 }
     ) throws(ServerSettings.ConfigurationError) -> ServerSettings {
         var webhooks: [any ProviderWebhooks] = []
         for provider in all {
-            if let routes = try provider.webhooks(config, environment: environment) { webhooks.append(routes) }
+            if let routes = try provider.webhooks(config, environment: environment, resolve: resolve) {
+                webhooks.append(routes)
+            }
         }
         return try ServerSettings(config: config, environment: environment, webhooks: webhooks)
     }

@@ -10,17 +10,18 @@ public import NudgeStore
 /// - Parameters:
 ///   - settings: the keys requests are verified with; a route without its key answers 503.
 ///   - database: where events and consent changes go.
+///   - passes: the Apple Wallet passes and their registrations, for the PassKit web service.
 ///   - configuration: the address to bind and other server settings.
 ///   - now: the clock that signed timestamps are checked against and events stamped with.
 ///   - logger: the server's logger (metadata keys dotted; never addresses or secrets).
 ///   - onListening: called with the bound port once the server accepts connections.
 public func buildApplication(
-    settings: ServerSettings, database: any EventStore,
+    settings: ServerSettings, database: any EventStore, passes: (any PassStore & PlanningStore)? = nil,
     configuration: ApplicationConfiguration = ApplicationConfiguration(),
     now: @escaping @Sendable () -> Date, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let receiver = EventReceiver(
-        settings: settings, database: database, now: now, replays: ReplayGuard(window: settings.tolerance * 2))
+        settings: settings, database: database, passes: passes, now: now, replays: ReplayGuard(window: settings.tolerance * 2))
     return Application(
         router: buildRouter(receiver), configuration: configuration,
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }, logger: logger)

@@ -23,16 +23,19 @@ extension NudgeCommand {
 
         func run() async throws {
             let settings = try loadSettings(global)
-            let (history, events, consent, exists) = try await withStore(
+            let (history, events, consent, registrations, exists) = try await withStore(
                 settings.databasePath, config: settings.config, global: global, reading: true
             ) { store in
                 let history = try await store.history(customerID: customer)
                 let events = try await store.deliveryEvents(customerID: customer)
                 let consent = try await store.consentChanges(customerID: customer)
-                let isEmpty = history.isEmpty && events.isEmpty && consent.isEmpty
-                return (history, events, consent, isEmpty ? try await store.customerExists(customer) : true)
+                let registrations = try await store.passRegistrations(customerID: customer)
+                let isEmpty = history.isEmpty && events.isEmpty && consent.isEmpty && registrations.isEmpty
+                return (
+                    history, events, consent, registrations, isEmpty ? try await store.customerExists(customer) : true
+                )
             }
-            if history.isEmpty && events.isEmpty && consent.isEmpty {
+            if history.isEmpty && events.isEmpty && consent.isEmpty && registrations.isEmpty {
                 if !exists {
                     Console.error("error: no customer '\(customer)'")
                     throw ExitCode(1)
@@ -69,6 +72,15 @@ extension NudgeCommand {
                             ("at", ISO8601.format(at)),
                         ]))
                 }
+                for registration in registrations {
+                    Console.out(
+                        JSONText.object([
+                            ("pass_registration", registration.serial), ("pass_type", registration.passTypeID),
+                            ("device", registration.deviceID),
+                            ("registered_at", ISO8601.format(registration.registeredAt)),
+                            ("unregistered_at", registration.unregisteredAt.map(ISO8601.format)),
+                        ]))
+                }
             case .table:
                 var rows = [["WHEN", "WORKFLOW", "OCCURRENCE", "CHANNEL", "STATUS", "DETAIL"]]
                 var lines: [(Date, [String])] = []
@@ -93,6 +105,15 @@ extension NudgeCommand {
                                 ISO8601.format(at), "-", "-", change.channel, change.action, change.cause,
                             ]
                         ))
+                }
+                // A device that registered the customer's Apple Wallet pass, and when it stopped.
+                for registration in registrations {
+                    let device = "device \(registration.deviceID.prefix(12)), pass \(registration.serial)"
+                    lines.append(
+                        (registration.registeredAt, [ISO8601.format(registration.registeredAt), "-", "-", "wallet", "registered", device]))
+                    if let ended = registration.unregisteredAt {
+                        lines.append((ended, [ISO8601.format(ended), "-", "-", "wallet", "unregistered", device]))
+                    }
                 }
                 for (message, _) in history {
                     let when = message.deliveredAt ?? message.createdAt

@@ -81,6 +81,18 @@ extension NudgeCommand.Customers {
                             ])
                         })
                 ),
+                (
+                    "pass_registrations",
+                    JSONText.Raw.array(
+                        record.passRegistrations.map { registration in
+                            JSONText.object([
+                                ("pass", registration.serial), ("pass_type", registration.passTypeID),
+                                ("device", registration.deviceID), ("push_token", registration.pushToken),
+                                ("registered_at", ISO8601.format(registration.registeredAt)),
+                                ("unregistered_at", registration.unregisteredAt.map(ISO8601.format)),
+                            ])
+                        })
+                ),
             ])
         }
 

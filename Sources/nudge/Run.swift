@@ -63,7 +63,7 @@ extension NudgeCommand {
                 do {
                     adapters = try Providers.makeAdapters(
                         project.config, environment: environment, httpClient: { box.client },
-                        resolve: { project.resolve($0) })
+                        resolve: { project.resolve($0) }, passes: store)
                 } catch let error as Adapters.ConfigurationError {
                     Console.error("nudge.yaml: error: \(error)")
                     throw ExitCode(1)

@@ -16,7 +16,8 @@ extension NudgeCommand {
             discussion: """
                 The message is rendered as if the workflow's trigger fired for the customer now (whatever its \
                 conditions, consent and the ledger say) and sent to --to instead of the customer's address, through \
-                the channel's configured provider. Nothing is written to the ledger or the outbox.
+                the channel's configured provider. Nothing is written to the ledger or the outbox; an Apple Wallet \
+                message is recorded on the pass --to names and pushed to the devices registered for it.
                 """
         )
 
@@ -28,7 +29,7 @@ extension NudgeCommand {
         @Option(help: "The customer id whose data fills the template.")
         var customer: String
 
-        @Option(help: "Where to send it: an email address, a phone number (E.164) or a push token.")
+        @Option(help: "Where to send it: an email address, a phone number (E.164), a push token or a wallet pass id.")
         var to: String
 
         @Option(help: "The channel (default: email for an address with @, sms for +number).")
@@ -98,6 +99,23 @@ extension NudgeCommand {
             }
             let config = project.config.keeping(message.channel, platform: platform)
             try requireSecrets(config, environment: environment)
+            // An Apple Wallet message is recorded on the pass named by --to and announced to its devices: that needs
+            // the database.
+            if settings.provider == AppleWalletProvider.name {
+                try await withStore(project.databasePath(override: global.db), config: project.config, global: global) {
+                    try await send(message, project: project, config: config, settings: settings, platform: platform, passes: $0)
+                }
+            } else {
+                try await send(message, project: project, config: config, settings: settings, platform: platform, passes: nil)
+            }
+        }
+
+        /// Sends the rendered `message` to --to through the adapter of `config` (the channel's one block).
+        func send(
+            _ message: TestMessage, project: Project, config: ProjectConfig, settings: ChannelConfig, platform: String?,
+            passes: (any PassStore & PlanningStore)?
+        ) async throws {
+            let environment = ProcessInfo.processInfo.environment
             let box = HTTPClientBox()
             defer { box.shutdown() }
             let adapter: any ChannelAdapter
@@ -105,7 +123,7 @@ extension NudgeCommand {
                 guard
                     let made = try Providers.makeAdapters(
                         config, environment: environment, httpClient: { box.client },
-                        resolve: { project.resolve($0) })[message.channel]
+                        resolve: { project.resolve($0) }, passes: passes)[message.channel]
                 else { throw ExitCode(1) }
                 adapter = made
             } catch let error as Adapters.ConfigurationError {

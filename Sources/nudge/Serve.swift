@@ -13,11 +13,12 @@ extension NudgeCommand {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "serve",
-            abstract: "Receive delivery events, SMS opt-outs and unsubscribe clicks over HTTP.",
+            abstract: "Receive delivery events, SMS opt-outs and unsubscribe clicks, and serve Apple Wallet pass updates, over HTTP.",
             discussion: """
-                Routes: POST \(Providers.webhookPaths.joined(separator: ", ")) (each verifies its provider's \
-                signature with a key named in nudge.yaml and read from the environment, and answers 503 without \
-                one), GET and POST /unsubscribe/TOKEN, GET /healthz. Binds the loopback address unless --host says otherwise; put it behind a TLS proxy \
+                Routes: \(Providers.webhookPaths.joined(separator: ", ")): the providers' webhooks (POST; each \
+                verifies its provider's signature with a key named in nudge.yaml and read from the environment) and \
+                Apple's PassKit web service for apple_wallet passes (each request about a pass carries the pass's \
+                token); each answers 503 without its keys. GET and POST /unsubscribe/TOKEN, GET /healthz. Binds the loopback address unless --host says otherwise; put it behind a TLS proxy \
                 at serve.public_url. SIGTERM or SIGINT finishes the requests in flight and exits 0.
                 """
         )
@@ -40,7 +41,8 @@ extension NudgeCommand {
             let logger = global.makeLogger()
             let settings: ServerSettings
             do {
-                settings = try Providers.serverSettings(project.config, environment: ProcessInfo.processInfo.environment)
+                settings = try Providers.serverSettings(
+                    project.config, environment: ProcessInfo.processInfo.environment, resolve: { project.resolve($0) })
             } catch {
                 Console.error(error.description)
                 throw ExitCode(1)
@@ -52,7 +54,7 @@ extension NudgeCommand {
             let shownHost = host.contains(":") ? "[\(host)]" : host
             try await withStore(project.databasePath(override: global.db), config: project.config, global: global) { store in
                 let app = buildApplication(
-                    settings: settings, database: store,
+                    settings: settings, database: store, passes: store,
                     configuration: ApplicationConfiguration(address: .hostname(host, port: port)), now: { Date() },
                     logger: logger, onListening: { port in Console.error("listening on http://\(shownHost):\(port)") })
                 try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

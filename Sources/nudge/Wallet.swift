@@ -55,8 +55,7 @@ extension NudgeCommand {
                 throw ExitCode(1)
             }
             let pass = found.walletPassID.flatMap { $0.isEmpty ? nil : $0 } ?? WalletPass.newID(for: customer)
-            let cards = try await store.progress(customerID: customer, offer: offer)
-            return (found, pass, cards.max { ($0.updatedAt, $1.offerID) < ($1.updatedAt, $0.offerID) })
+            return (found, pass, ApplePasses.card(try await store.progress(customerID: customer, offer: offer)))
         }
 
         /// Stores `pass` as the customer's (and `platform` as their wallet platform) once what was issued for it was
@@ -164,65 +163,31 @@ extension NudgeCommand {
                     Console.error("error: a pass is binary: redirect it to a file, e.g. nudge wallet pass \(customer) > member.pkpass")
                     throw ExitCode(1)
                 }
-                let settings = route.settings
-                let signer: PassSigner
-                let template: PassTemplate
+                let passes: ApplePasses
                 do {
-                    let wwdrPath = project.resolve(settings["wwdr_certificate"] ?? "")
-                    guard let wwdr = try? String(contentsOfFile: wwdrPath, encoding: .utf8) else {
-                        throw PassSigner.Problem(description: "wwdr_certificate: cannot read \(wwdrPath)")
-                    }
-                    signer = try PassSigner(
-                        certificatePEM: environment[settings["certificate_env"] ?? ""] ?? "", wwdrPEM: wwdr)
-                    template = try PassTemplate(
-                        folder: URL(fileURLWithPath: project.resolve("Templates/\(settings["template"] ?? "").pass")))
-                } catch let problem as PassSigner.Problem {
-                    Console.error("\(route.location): error: \(problem)")
-                    throw ExitCode(1)
-                } catch let problem as PassTemplate.Problem {
-                    Console.error("error: \(problem)")
+                    passes = try ApplePasses(
+                        settings: route.settings, environment: environment, resolve: { project.resolve($0) },
+                        publicURL: project.config.serve?.publicURL, businessName: project.config.businessName)
+                } catch {
+                    Console.error("\(route.location): error: \(error)")
                     throw ExitCode(1)
                 }
                 let (found, proposed, card, message) = try await withStore(
                     project.databasePath(override: global.db), config: project.config, global: global, reading: true
                 ) { store in
-                    let (found, pass, card) = try await Wallet.customer(customer, offer: settings["offer"], store: store)
-                    let latest = try await store.history(customerID: customer).map(\.message)
-                        .filter { $0.channel == "wallet" && $0.status == .delivered }
-                        .max { ($0.deliveredAt ?? 0, $0.id) < ($1.deliveredAt ?? 0, $1.id) }
-                    return (found, pass, card, latest.map { ($0.heading ?? "", $0.body ?? "") })
+                    let (found, pass, card) = try await Wallet.customer(customer, offer: passes.offer, store: store)
+                    let state = try await store.passState(passTypeID: passes.passTypeID, serial: pass)
+                    return (found, pass, card, state?.message)
                 }
-                let secret = environment[settings["auth_secret_env"] ?? ""] ?? ""
-                // The pass is made before its serial is stored as the customer's pass id: a pass that cannot be made
-                // leaves the customer as they were.
-                func content(_ pass: String) -> PassContent { PassContent(
-                    serialNumber: pass, passTypeIdentifier: settings["pass_type_id"] ?? "",
-                    teamIdentifier: settings["team_id"] ?? "",
-                    webService: project.config.serve?.publicURL.map {
-                        ($0 + "/passkit", PassPackage.authenticationToken(serial: pass, secret: secret))
-                    },
-                    message: message,
-                    values: [
-                        "customer": [
-                            "id": found.id, "name": found.name ?? "",
-                            "first_name": String((found.name ?? "").split(separator: " ").first ?? ""),
-                        ],
-                        "card": card.map {
-                            [
-                                "offer": $0.offerID, "name": $0.offerName ?? $0.offerID, "stamps": String($0.stamps),
-                                "stamps_required": String($0.stampsRequired), "stamps_remaining": String($0.stampsRemaining),
-                            ]
-                        } ?? ["stamps": "0"],
-                        "business": ["name": project.config.businessName],
-                        "message": ["header": message?.0 ?? "", "body": message?.1 ?? ""],
-                    ])
-                }
-                if project.config.serve?.publicURL == nil {
+                if passes.webServiceURL == nil {
                     Console.error("warning: serve.public_url is not set: the pass carries no web service and never updates")
                 }
+                // The pass is made before its serial is stored as the customer's pass id: a pass that cannot be made
+                // leaves the customer as they were.
                 func build(_ pass: String) throws -> Data {
                     do {
-                        return try PassPackage.build(template, content(pass), signer: signer, at: Date())
+                        return try passes.build(
+                            passes.content(serial: pass, customer: found, card: card, message: message), at: Date())
                     } catch {
                         Console.error("error: \(error)")
                         throw ExitCode(1)

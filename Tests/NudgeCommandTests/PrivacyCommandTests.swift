@@ -107,7 +107,7 @@ struct PrivacyCommandTests {
         #expect(visits.map { $0["amount"] as? Double } == [4.5, 6.0])
         let ledger = try #require(document["ledger"] as? [[String: Any]])
         #expect(Set(ledger.compactMap { $0["workflow"] as? String }) == ["welcome", "sms-hello"])
-        for key in ["profile", "visits", "progress", "ledger", "outbox", "delivery_events", "consent_changes"] {
+        for key in ["profile", "visits", "progress", "ledger", "outbox", "delivery_events", "consent_changes", "pass_registrations"] {
             #expect(document[key] != nil, "\(key)")
         }
         let messages = try #require(document["outbox"] as? [[String: Any]])

@@ -4,7 +4,6 @@ import GRDB
 import NudgeStore
 import NudgeTestSupport
 import Testing
-import ZIPFoundation
 
 @Suite("nudge wallet link, run as a process")
 struct WalletCommandTests {
@@ -104,35 +103,31 @@ struct WalletCommandTests {
         #expect(unready.stderr.contains("error: wwdr_certificate: cannot read wwdr.pem"), "\(unready.stderr)")
         #expect(unready.stderr.contains("error: template: Templates/member.pass/pass.json: cannot read the pass template"))
         let certificates = try TestPassCertificates()
-        let wwdr = project.directory.appendingPathComponent("wwdr.pem")
-        try certificates.wwdrPEM.write(to: wwdr, atomically: true, encoding: .utf8)
-        let folder = project.directory.appendingPathComponent("Templates/member.pass")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try """
-            { "formatVersion": 1, "organizationName": "{{business.name}}", "description": "{{card.name}}",
-              "storeCard": { "primaryFields": [{ "key": "stamps", "label": "Stamps", "value": {{card.stamps}} }],
-                             "secondaryFields": [{ "key": "member", "label": "Member", "value": "{{customer.name}}" }] } }
-            """.write(to: folder.appendingPathComponent("pass.json"), atomically: true, encoding: .utf8)
-        try Data([0x89, 0x50, 0x4e, 0x47]).write(to: folder.appendingPathComponent("icon.png"))
+        try project.writeApplePassFiles(certificates)
         let check = try project.nudge(["check"])
-        #expect(check.status == 0 && check.stderr.contains("wallet messages to Apple passes fail until"), "\(check.stderr)")
-        // A customer with a card and a delivered wallet message.
-        let (customer, card) = try #require(
-            try project.database().writer.read { db -> (String, Int)? in
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(!check.stderr.contains("apple_wallet"), "serve.public_url is set: \(check.stderr)")
+        // A customer with a card and a wallet message recorded on their pass (the pass id they have, or the one
+        // `wallet pass` gives them).
+        let (customer, card, serial) = try #require(
+            try project.database().writer.read { db -> (String, Int, String)? in
                 guard let row = try Row.fetchOne(
-                    db, sql: "SELECT customer_id, stamps FROM progress ORDER BY updated_at DESC, offer_id LIMIT 1")
+                    db,
+                    sql: """
+                        SELECT p.customer_id, p.stamps, coalesce(nullif(c.wallet_pass_id, ''), c.id)
+                        FROM progress p JOIN customer c ON c.id = p.customer_id
+                        ORDER BY p.updated_at DESC, p.offer_id LIMIT 1
+                        """)
                 else { return nil }
-                return (row[0], row[1])
+                return (row[0], row[1], row[2])
             })
         try project.database().writer.write { db in
             try db.execute(sql: "UPDATE progress SET updated_at = updated_at + 1000000000 WHERE customer_id = ? AND stamps = ?", arguments: [customer, card])
             try db.execute(
                 sql: """
-                    INSERT INTO outbox (id, workflow_id, customer_id, occurrence, action_index, channel, recipient, template,
-                      heading_key, heading, body, due_at, created_at, status, next_attempt_at, delivered_at)
-                    VALUES ('msg_w1', 'reward-ready', ?, 'o', 0, 'wallet', 'x', 't', 'header', 'Two stamps to go',
-                      'Your free coffee is close', 0, 0, 'delivered', 0, 5)
-                    """, arguments: [customer])
+                    INSERT INTO pass_update (pass_type_id, serial, customer_id, tag, updated_at, outbox_id, header, body)
+                    VALUES ('pass.com.beanthere.loyalty', ?, ?, 1, 5, 'msg_w1', 'Two stamps to go', 'Your free coffee is close')
+                    """, arguments: [serial, customer])
         }
         let output = project.directory.appendingPathComponent("member.pkpass")
         func pass(_ who: String, environment: [String: String]) throws -> NudgeProcess.Result {
@@ -146,17 +141,11 @@ struct WalletCommandTests {
         let made = try pass(customer, environment: environment)
         #expect(made.status == 0, "\(made.stderr)")
         #expect(made.stderr.contains("wrote the pass of customer '\(customer)'"))
-        let archive = try Archive(url: output, accessMode: .read)
-        var files: [String: Data] = [:]
-        for entry in archive {
-            var data = Data()
-            _ = try archive.extract(entry) { data.append($0) }
-            files[entry.path] = data
-        }
+        let files = try passFiles(Data(contentsOf: output))
         #expect(Set(files.keys) == ["pass.json", "icon.png", "manifest.json", "signature"])
         let passData = try #require(files["pass.json"])
         let json = try #require(try JSONSerialization.jsonObject(with: passData) as? [String: Any])
-        let serial = try #require(json["serialNumber"] as? String)
+        #expect(json["serialNumber"] as? String == serial)
         #expect(json["webServiceURL"] as? String == "https://nudge.beanthere.example/passkit")
         #expect((json["authenticationToken"] as? String)?.count == 64)
         let style = try #require(json["storeCard"] as? [String: Any])
@@ -168,15 +157,7 @@ struct WalletCommandTests {
         }
         #expect(stored?["wallet_pass_id"] as String? == serial)
         // The signature verifies against the test root.
-        let work = project.directory
-        try files["signature"]!.write(to: work.appendingPathComponent("signature"))
-        try files["manifest.json"]!.write(to: work.appendingPathComponent("manifest.json"))
-        try certificates.rootPEM.write(to: work.appendingPathComponent("root.pem"), atomically: true, encoding: .utf8)
-        if let verified = try openssl([
-            "smime", "-verify", "-binary", "-inform", "DER", "-in", work.appendingPathComponent("signature").path,
-            "-content", work.appendingPathComponent("manifest.json").path, "-CAfile",
-            work.appendingPathComponent("root.pem").path, "-purpose", "any", "-out", "/dev/null",
-        ]) {
+        if let verified = try project.verifyPassSignature(files, rootPEM: certificates.rootPEM) {
             #expect(verified.status == 0, "\(verified.output)")
         }
         let unknown = try pass("nobody", environment: environment)

@@ -46,13 +46,13 @@ struct AppDatabaseTests {
         let applied = try await workspace.database.reader.read { db in
             try AppDatabase.migrator.appliedMigrations(db)
         }
-        #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes", "v4-zone-triggers", "v5-delivery-events", "v6-outbox-text", "v7-byte-order", "v8-customer-activity", "v9-segment-entry", "v10-model-fit", "v11-erasure", "v12-erasure-key", "v13-offer-publishing", "v14-split-and-policy", "v15-platforms"])
+        #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes", "v4-zone-triggers", "v5-delivery-events", "v6-outbox-text", "v7-byte-order", "v8-customer-activity", "v9-segment-entry", "v10-model-fit", "v11-erasure", "v12-erasure-key", "v13-offer-publishing", "v14-split-and-policy", "v15-platforms", "v16-passes"])
         let tables = try workspace.strings(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' ORDER BY name")
         #expect(
             tables == [
                 "consent_change", "customer", "customer_zone", "delivery_attempt", "delivery_event", "erasure", "erasure_key", "ledger", "model_fit", "offer", "outbox",
-                "progress", "segment_entry", "visit", "wallet_sync",
+                "pass_registration", "pass_update", "progress", "segment_entry", "visit", "wallet_sync",
             ])
     }
 
@@ -83,7 +83,7 @@ struct AppDatabaseTests {
 
         let third = try AppDatabase.open(path: path)
         let applied = try await third.reader.read { db in try AppDatabase.migrator.appliedMigrations(db) }
-        #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes", "v4-zone-triggers", "v5-delivery-events", "v6-outbox-text", "v7-byte-order", "v8-customer-activity", "v9-segment-entry", "v10-model-fit", "v11-erasure", "v12-erasure-key", "v13-offer-publishing", "v14-split-and-policy", "v15-platforms"])
+        #expect(applied == ["v1", "v2-outbox", "v3-zone-indexes", "v4-zone-triggers", "v5-delivery-events", "v6-outbox-text", "v7-byte-order", "v8-customer-activity", "v9-segment-entry", "v10-model-fit", "v11-erasure", "v12-erasure-key", "v13-offer-publishing", "v14-split-and-policy", "v15-platforms", "v16-passes"])
         #expect(try await third.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer") } == 2)
     }
 

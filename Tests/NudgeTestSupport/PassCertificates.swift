@@ -1,9 +1,10 @@
 import Crypto
 import CryptoExtras
-import Foundation
+public import Foundation
 import SwiftASN1
 import Testing
 import X509
+import ZIPFoundation
 
 /// A test certificate chain as Apple's: a root, a WWDR-like intermediate, and a pass type certificate (RSA) it
 /// issued; made in the test, never a committed secret.
@@ -78,3 +79,15 @@ public func openssl(_ arguments: [String]) throws -> (status: Int32, output: Str
     return (process.terminationStatus, String(decoding: output, as: UTF8.self))
 }
 
+
+/// The files of a zipped pass (`.pkpass`), by name.
+public func passFiles(_ data: Data) throws -> [String: Data] {
+    let archive = try Archive(data: data, accessMode: .read)
+    var files: [String: Data] = [:]
+    for entry in archive {
+        var content = Data()
+        _ = try archive.extract(entry) { content.append($0) }
+        files[entry.path] = content
+    }
+    return files
+}

@@ -67,6 +67,40 @@ extension Planner {
         }
     }
 
+    /// Providers that reach only the devices registered for a recipient (`apple_wallet`: the devices that registered
+    /// the customer's pass with the PassKit web service): a message to a recipient without one is suppressed, with
+    /// that reason.
+    func applyRegisteredDevices(_ parts: inout [[PlannedMessage]]) async throws {
+        for (channel, channelConfig) in project.config.channels.sorted(by: { $0.key < $1.key }) {
+            for (platform, route) in channelConfig.routes where route.needsRegisteredDevice {
+                let passType = route.settings["pass_type_id"] ?? ""
+                var held: [(part: Int, index: Int)] = []
+                for part in parts.indices {
+                    for index in parts[part].indices {
+                        let message = parts[part][index]
+                        guard message.status == .send, message.channel == channel, message.platform == platform else { continue }
+                        held.append((part, index))
+                    }
+                }
+                guard !held.isEmpty else { continue }
+                let devices = try await store.passDevices(
+                    passTypeID: passType, serials: held.compactMap { parts[$0.part][$0.index].recipient })
+                for position in held {
+                    var message = parts[position.part][position.index]
+                    guard devices[message.recipient ?? ""]?.isEmpty ?? true else { continue }
+                    message.status = .suppressed
+                    message.reason = "no device has registered the customer's Apple Wallet pass (\(passType))"
+                    message.channel = nil
+                    message.recipient = nil
+                    message.rendered = nil
+                    message.segments = nil
+                    message.sendAfter = nil
+                    parts[position.part][position.index] = message
+                }
+            }
+        }
+    }
+
     /// Providers' limits per recipient (`RecipientWindow`: Google Wallet notifies a pass at most 3 times in 24 h),
     /// after the policy, for every message that goes out on such a provider whatever its category: counting the
     /// customer's messages on that channel (and platform) delivered or waiting (also those waiting for later), and

@@ -60,6 +60,7 @@ public struct Planner: Sendable {
         var (parts, filteredOut) = await decide(
             fresh, counts: counts, book: segments.book, histories: histories, now: now, render: render, slices: slices)
         try await applyPolicy(&parts, now: now)
+        try await applyRegisteredDevices(&parts)
         try await applyRecipientWindows(&parts, now: now)
         plan.messages = Self.sorted(parts)
         plan.filteredOut = filteredOut

@@ -14,6 +14,8 @@ public struct ChannelConfig: Sendable {
     public var platforms: [String: ChannelConfig] = [:]
     /// The provider's limit on notifications per recipient (its spec's, set when nudge.yaml is parsed).
     public var recipientWindow: RecipientWindow?
+    /// Whether only devices registered for the recipient are reached (its spec's `needsRegisteredDevice`).
+    public var needsRegisteredDevice = false
 
     public init(provider: String, settings: [String: String], location: SourceLocation) {
         self.provider = provider
@@ -295,6 +297,7 @@ public struct ProjectConfig: Sendable {
         }
         var parsed = ChannelConfig(provider: provider, settings: settings, location: node.location)
         parsed.recipientWindow = spec.recipientWindow
+        parsed.needsRegisteredDevice = spec.needsRegisteredDevice
         return parsed
     }
 }

@@ -31,6 +31,9 @@ public struct ProviderSpec: Sendable {
     public var fileCheck: (@Sendable (_ channel: ChannelConfig, _ project: URL) -> [Diagnostic])?
     /// The platforms whose block it may be (`google_wallet`: google); nil for any.
     public var platforms: Set<String>?
+    /// Whether a message reaches only devices registered for the recipient (`apple_wallet`: the devices holding the
+    /// pass, by `pass_type_id`): the plan suppresses a message to a recipient no device registered for.
+    public var needsRegisteredDevice = false
 
     public init(
         name: String, required: [String] = [], optional: [String] = [], channels: Set<Channel>,

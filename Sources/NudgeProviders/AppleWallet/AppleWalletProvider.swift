@@ -1,12 +1,14 @@
 import Foundation
 public import NudgeDelivery
+public import NudgeServer
 public import NudgeLanguage
 import NudgeCore
 
 /// `provider: apple_wallet`: loyalty passes in Apple Wallet, signed with the pass type certificate
 /// (`certificate_env`: its PEM and the private key's) and Apple's WWDR intermediate (`wwdr_certificate`, a path),
-/// made from `Templates/<template>.pass/`. `nudge wallet pass` issues them; updating them on devices (the PassKit
-/// web service of `nudge serve` and the pushes that announce a change) is not built yet.
+/// made from `Templates/<template>.pass/`. `nudge wallet pass` issues them, `nudge serve` keeps them up to date on the
+/// devices that hold them (`PassKitService`), and a wallet message is recorded on the pass and announced to those
+/// devices (`AppleWalletAdapter`).
 public struct AppleWalletProvider: Provider {
     public static let name = "apple_wallet"
     public init() {}
@@ -30,20 +32,41 @@ public struct AppleWalletProvider: Provider {
                 default: return nil
                 }
             },
-            warnings: { channel, _ in
-                [
-                    Diagnostic(
-                        .warning,
-                        "apple_wallet: 'nudge wallet pass' issues passes, but wallet messages to Apple passes fail until Nudge's PassKit web service is built",
-                        at: channel.location)
-                ]
+            warnings: { channel, config in
+                config.serve?.publicURL == nil
+                    ? [
+                        Diagnostic(
+                            .warning,
+                            "apple_wallet: without serve.public_url passes carry no web service: they never update and no device registers for messages",
+                            at: channel.location)
+                    ] : []
             }, fileCheck: { channel, project in Self.checkFiles(channel, project: project) })
         spec.platforms = ["apple"]
+        spec.needsRegisteredDevice = true
         return spec
     }
 
+    public static var webhookPaths: [String] { PassKitService.paths }
+
     public func makeAdapter(_ context: Adapters.Context) throws -> any ChannelAdapter {
-        AppleWalletAdapter(settings: context.settings)
+        try AppleWalletAdapter(context: context)
+    }
+
+    /// The PassKit web service: its routes answer 503 without an `apple_wallet` provider or when the passes cannot
+    /// be issued (a secret or file missing), with why.
+    public func webhooks(
+        _ config: ProjectConfig, environment: [String: String], resolve: @escaping @Sendable (String) -> String
+    ) throws(ServerSettings.ConfigurationError) -> (any ProviderWebhooks)? {
+        guard let route = config.channels[.wallet]?.routes.first(where: { $0.config.provider == Self.name })?.config
+        else { return PassKitService(passes: nil, problem: "no apple_wallet provider under channels.wallet in nudge.yaml") }
+        do {
+            return PassKitService(
+                passes: try ApplePasses(
+                    settings: route.settings, environment: environment, resolve: resolve,
+                    publicURL: config.serve?.publicURL, businessName: config.businessName))
+        } catch {
+            return PassKitService(passes: nil, problem: "apple_wallet: \(error.description)")
+        }
     }
 
     /// The WWDR certificate must be a readable PEM certificate, and the pass template a folder with a `pass.json`
@@ -80,16 +103,5 @@ public struct AppleWalletProvider: Provider {
     static func reason(_ description: String) -> String {
         guard let range = description.range(of: "pass.json: ") else { return description }
         return String(description[range.upperBound...])
-    }
-}
-
-/// The `apple_wallet` provider's messages: they need the PassKit web service, which is not built yet, so each fails
-/// with that reason (never silently).
-public struct AppleWalletAdapter: ChannelAdapter {
-    public let settings: [String: String]
-
-    public func deliver(_ message: OutboundMessage) async throws -> DeliveryReceipt {
-        throw DeliveryError.permanent(
-            "Apple Wallet pass updates are not delivered yet (Nudge's PassKit web service is not built); the message was not sent")
     }
 }

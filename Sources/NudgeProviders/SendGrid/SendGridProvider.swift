@@ -21,7 +21,9 @@ public struct SendGridProvider: Provider {
         try SendGridAdapter(context: context)
     }
 
-    public func webhooks(_ config: ProjectConfig, environment: [String: String]) throws(ServerSettings.ConfigurationError)
+    public func webhooks(
+        _ config: ProjectConfig, environment: [String: String], resolve: @escaping @Sendable (String) -> String
+    ) throws(ServerSettings.ConfigurationError)
         -> (any ProviderWebhooks)?
     {
         let email = config.channels[.email]

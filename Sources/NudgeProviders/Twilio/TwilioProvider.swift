@@ -38,7 +38,9 @@ public struct TwilioProvider: Provider {
         try TwilioAdapter(context: context)
     }
 
-    public func webhooks(_ config: ProjectConfig, environment: [String: String]) throws(ServerSettings.ConfigurationError)
+    public func webhooks(
+        _ config: ProjectConfig, environment: [String: String], resolve: @escaping @Sendable (String) -> String
+    ) throws(ServerSettings.ConfigurationError)
         -> (any ProviderWebhooks)?
     {
         // Twilio signs callbacks with the account's auth token; with an API key (api_key_sid) `auth_token_env` holds

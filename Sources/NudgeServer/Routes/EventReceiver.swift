@@ -62,6 +62,8 @@ public struct ReceiptSummary: ResponseEncodable, Equatable {
 public struct EventReceiver: Sendable {
     public let settings: ServerSettings
     public let database: any EventStore
+    /// The passes and their registrations, for Apple's PassKit web service (nil: its routes answer 503).
+    public let passes: (any PassStore & PlanningStore)?
     public let now: @Sendable () -> Date
     public let replays: ReplayGuard
 

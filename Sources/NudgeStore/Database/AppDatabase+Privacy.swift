@@ -130,6 +130,8 @@ public enum ErasureSQL {
         ("consent_change", "UPDATE consent_change SET customer_id = ?2 WHERE customer_id = ?1"),
         ("segment_entry", "DELETE FROM segment_entry WHERE customer_id = ?1"),
         ("wallet_sync", "DELETE FROM wallet_sync WHERE customer_id = ?1"),
+        ("pass_registration", "DELETE FROM pass_registration WHERE customer_id = ?1"),
+        ("pass_update", "DELETE FROM pass_update WHERE customer_id = ?1"),
         ("progress", "DELETE FROM progress WHERE customer_id = ?1"),
         ("visit", "DELETE FROM visit WHERE customer_id = ?1"),
         ("customer", "DELETE FROM customer WHERE id = ?1"),

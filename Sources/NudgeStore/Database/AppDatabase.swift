@@ -363,6 +363,39 @@ public struct AppDatabase: Sendable {
                     CREATE INDEX wallet_sync_on_customer ON wallet_sync(customer_id);
                     """)
         }
+        migrator.registerMigration("v16-passes", foreignKeyChecks: .immediate) { db in
+            // The PassKit web service (`nudge serve`): the devices registered for each Apple Wallet pass (ended
+            // registrations are kept, with when, for `nudge history`), and each pass's latest change with its update
+            // tag, which moves forward across all passes each time one changes. Passes are found by serial.
+            try db.execute(
+                sql: """
+                    CREATE TABLE pass_registration (
+                      device_id TEXT NOT NULL,
+                      pass_type_id TEXT NOT NULL,
+                      serial TEXT NOT NULL,
+                      customer_id TEXT NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+                      push_token TEXT NOT NULL,
+                      registered_at INTEGER NOT NULL,
+                      unregistered_at INTEGER,
+                      PRIMARY KEY (device_id, pass_type_id, serial)
+                    );
+                    CREATE INDEX pass_registration_on_pass ON pass_registration(pass_type_id, serial);
+                    CREATE INDEX pass_registration_on_customer ON pass_registration(customer_id);
+                    CREATE TABLE pass_update (
+                      pass_type_id TEXT NOT NULL,
+                      serial TEXT NOT NULL,
+                      customer_id TEXT NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+                      tag INTEGER NOT NULL,
+                      updated_at INTEGER NOT NULL,
+                      outbox_id TEXT,
+                      header TEXT,
+                      body TEXT,
+                      PRIMARY KEY (pass_type_id, serial)
+                    );
+                    CREATE INDEX pass_update_on_customer ON pass_update(customer_id);
+                    CREATE INDEX customer_on_wallet_pass ON customer(wallet_pass_id) WHERE wallet_pass_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -158,6 +158,9 @@ public protocol PlanningStore: Sendable {
     func walletPointsToSync(platform: String?, offer: String?) async throws -> [WalletPoints]
     /// Notes that these passes now show these points.
     func recordWalletPoints(_ points: [WalletPoints], at: Date) async throws
+    /// The push tokens of the devices registered for each of `serials`, passes of `passTypeID` (those with none are
+    /// left out).
+    func passDevices(passTypeID: String, serials: [String]) async throws -> [String: [String]]
     /// The journeys of `workflowID` whose step `step` is in the ledger, due in `(dueAfter, dueThrough]`: the
     /// customer as stored now, the step's occurrence key, when it fell due and the variant recorded.
     func journeySteps(workflowID: String, step: Int, dueAfter: Date, dueThrough: Date) async throws -> [JourneyStep]
@@ -257,4 +260,4 @@ public protocol ImportStore: Sendable {
 }
 
 /// Everything a command needs of a database.
-public typealias Store = PlanningStore & OutboxQueue & EventStore & ImportStore & PrivacyStore
+public typealias Store = PlanningStore & OutboxQueue & EventStore & ImportStore & PrivacyStore & PassStore

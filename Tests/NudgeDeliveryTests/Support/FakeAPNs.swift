@@ -169,37 +169,8 @@ final class FakeAPNs: Sendable {
         return age > 3600 ? .expired : age < -300 ? .invalid : .valid
     }
 
-    /// A certificate authority and a certificate for 127.0.0.1 it issued: the authority's PEM, and the server's TLS
-    /// configuration (HTTP/2 offered by ALPN).
+    /// A certificate authority and a certificate for 127.0.0.1 it issued (`LoopbackTLS`).
     static func certificates() throws -> (caPEM: String, tls: TLSConfiguration) {
-        let start = Date().addingTimeInterval(-3600)
-        let caKey = P256.Signing.PrivateKey()
-        let caName = try DistinguishedName { CommonName("Nudge test CA") }
-        let ca = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(caKey.publicKey), notValidBefore: start,
-            notValidAfter: start.addingTimeInterval(86_400 * 2), issuer: caName, subject: caName,
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
-                Critical(KeyUsage(keyCertSign: true))
-            },
-            issuerPrivateKey: .init(caKey))
-        let serverKey = P256.Signing.PrivateKey()
-        let server = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(serverKey.publicKey), notValidBefore: start,
-            notValidAfter: start.addingTimeInterval(86_400 * 2), issuer: caName,
-            subject: try DistinguishedName { CommonName("127.0.0.1") }, signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                try ExtendedKeyUsage([.serverAuth])
-                SubjectAlternativeNames([.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])), .dnsName("localhost")])
-            },
-            issuerPrivateKey: .init(caKey))
-        let caPEM = try ca.serializeAsPEM().pemString
-        let serverPEM = try server.serializeAsPEM().pemString
-        let tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(serverPEM.utf8), format: .pem))],
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(serverKey.pemRepresentation.utf8), format: .pem)))
-        return (caPEM, tls)
+        try LoopbackTLS.certificates()
     }
 }

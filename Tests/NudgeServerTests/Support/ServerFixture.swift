@@ -83,12 +83,13 @@ final class ServerFixture: Sendable {
     }
 
     /// The application over this store and clock.
-    func app(_ settings: ServerSettings, configuration: ApplicationConfiguration = ApplicationConfiguration())
-        -> some ApplicationProtocol
-    {
+    func app(
+        _ settings: ServerSettings, configuration: ApplicationConfiguration = ApplicationConfiguration(),
+        passes: (any PassStore & PlanningStore)? = nil
+    ) -> some ApplicationProtocol {
         let clock = self.clock
         return buildApplication(
-            settings: settings, database: store, configuration: configuration, now: { clock.now },
+            settings: settings, database: store, passes: passes, configuration: configuration, now: { clock.now },
             logger: Self.logger)
     }
 
