@@ -44,8 +44,12 @@ extension ExampleProject {
             #     android: { provider: fcm, project_id: bean-there-app, credentials_env: FCM_CREDENTIALS }
             #     ios:     { provider: apns, team_id: ABCDE12345, key_id: XYZ987ABCD, key_env: APNS_KEY,
             #                topic: com.beanthere.app }
-            #   wallet: { provider: google_wallet, issuer_id: "3388000000022195611", credentials_env: GOOGLE_WALLET_CREDENTIALS,
-            #             class_id: stamp-card }
+            #   wallet:                       # one provider per platform, chosen by the customer's wallet_platform
+            #     google: { provider: google_wallet, issuer_id: "3388000000022195611", credentials_env: GOOGLE_WALLET_CREDENTIALS,
+            #               class_id: stamp-card }
+            #     apple:  { provider: apple_wallet, pass_type_id: pass.com.beanthere.loyalty, team_id: ABCDE12345,
+            #               certificate_env: APPLE_PASS_CERTIFICATE, wwdr_certificate: AppleWWDRCAG4.pem, template: member,
+            #               auth_secret_env: APPLE_PASS_SECRET }   # passes update through `nudge serve` at serve.public_url
             # Secrets are only ever read from the environment variables named by *_env settings.
             channels:                         # channel -> adapter; `file` is the embedded default
               email:  { provider: file, path: outbox/email.jsonl }
