@@ -64,15 +64,19 @@ extension AppDatabase: PlanningStore {
             var result: [Candidate] = []
             switch query {
             case .birthdays(let zone, let monthDays):
-                let rows = try Row.fetchCursor(
-                    db, sql: Self.birthdaySQL(zone: zone, monthDays: monthDays.count),
-                    arguments: Self.zoneCondition(zone).arguments + StatementArguments(monthDays))
-                while let row = try rows.next() { result.append(Candidate(customer: CustomerState(row: row))) }
+                let statement = try RawStatement(db, sql: Self.birthdaySQL(zone: zone, monthDays: monthDays.count))
+                var next = Self.bindZone(zone, statement)
+                for monthDay in monthDays {
+                    statement.bindCopy(next, monthDay)
+                    next += 1
+                }
+                try Self.appendCustomers(statement, to: &result)
             case .lastActivity(let zone, let from, let until):
-                let rows = try Row.fetchCursor(
-                    db, sql: Self.inactivitySQL(zone: zone),
-                    arguments: Self.zoneCondition(zone).arguments + [StoredInstant.millis(from), StoredInstant.millis(until)])
-                while let row = try rows.next() { result.append(Candidate(customer: CustomerState(row: row))) }
+                let statement = try RawStatement(db, sql: Self.inactivitySQL(zone: zone))
+                let next = Self.bindZone(zone, statement)
+                statement.bind(next, StoredInstant.millis(from))
+                statement.bind(next + 1, StoredInstant.millis(until))
+                try Self.appendCustomers(statement, to: &result)
             case .progress(let after, let through, let offer):
                 var sql = Self.milestoneSQL
                 var arguments: StatementArguments = [StoredInstant.millis(after), StoredInstant.millis(through)]
@@ -85,11 +89,27 @@ extension AppDatabase: PlanningStore {
                     result.append(Candidate(customer: CustomerState(row: row, offset: 6), progress: ProgressState(row: row)))
                 }
             case .signups(let after, let through):
-                let rows = try Row.fetchCursor(
-                    db, sql: Self.signupSQL, arguments: [StoredInstant.millis(after), StoredInstant.millis(through)])
-                while let row = try rows.next() { result.append(Candidate(customer: CustomerState(row: row))) }
+                let statement = try RawStatement(db, sql: Self.signupSQL)
+                statement.bind(1, StoredInstant.millis(after))
+                statement.bind(2, StoredInstant.millis(through))
+                try Self.appendCustomers(statement, to: &result)
             }
             return result
+        }
+    }
+
+    /// Binds the zone of `zoneCondition(zone)` (none for customers without a zone); returns the next parameter.
+    static func bindZone(_ zone: String, _ statement: RawStatement) -> Int32 {
+        guard !zone.isEmpty else { return 1 }
+        statement.bindCopy(1, zone)
+        return 2
+    }
+
+    /// Steps `statement` (selecting `CustomerState.columns`) to its end, a candidate per row, decoded through the C
+    /// API (`CustomerState(raw:)`).
+    static func appendCustomers(_ statement: RawStatement, to result: inout [Candidate]) throws {
+        while try statement.step() {
+            result.append(Candidate(customer: CustomerState(raw: statement)))
         }
     }
 
