@@ -82,8 +82,10 @@ struct PassKitRoundTripTests {
 
     @Test("register a device, send a wallet message: the device gets the empty push, lists the pass, fetches it signed with the message and stamps")
     func roundTrip() async throws {
-        let project = try DemoProject.make(customers: 60, now: "2026-11-25T15:00:00Z")
-        let certificates = try TestPassCertificates(passTypeID: DemoProject.passTypeID)
+        // Child processes are waited for off the concurrency pool (`offPool`): this process's fake APNs, and other
+        // tests' loopback servers, need its threads meanwhile.
+        let project = try await offPool { try DemoProject.make(customers: 60, now: "2026-11-25T15:00:00Z") }
+        let certificates = try TestPassCertificates.shared
         try project.writeApplePassFiles(certificates)
         // A one-off wallet message to everyone on the 26th at 10:00 in New York.
         try """
@@ -126,8 +128,10 @@ struct PassKitRoundTripTests {
             // The member adds the pass: its serial and token are in its pass.json.
             let script =
                 "'\(NudgeProcess.executable.path)' wallet pass --db \(DemoProject.databaseName) '\(customer)' > member.pkpass"
-            let issued = try RunningNudge(["-c", script], in: project.directory, environment: environment, executable: "/bin/sh")
-                .wait(timeout: 60).result
+            let issued = try await offPool {
+                try RunningNudge(["-c", script], in: project.directory, environment: environment, executable: "/bin/sh")
+                    .wait(timeout: 60).result
+            }
             try #require(issued.status == 0, "\(issued.stderr)")
             let issuedFiles = try DemoProject.passFiles(Data(contentsOf: project.directory.appendingPathComponent("member.pkpass")))
             let issuedPass = try #require(
@@ -137,7 +141,8 @@ struct PassKitRoundTripTests {
 
             let server = try project.start(["serve", "--port", "0"], environment: environment)
             defer { server.send(SIGKILL) }
-            #expect(server.waitForStderr(containing: "listening on http://127.0.0.1:", timeout: 60), "\(server.stderr)")
+            let listening = try await offPool { server.waitForStderr(containing: "listening on http://127.0.0.1:", timeout: 60) }
+            #expect(listening, "\(server.stderr)")
             let line = try #require(server.stderr.split(separator: "\n").first { $0.contains("listening on http://127.0.0.1:") })
             let port = try #require(Int(line.split(separator: ":").last ?? ""))
             let passKit = PassKit(base: "http://127.0.0.1:\(port)")
@@ -165,12 +170,16 @@ struct PassKitRoundTripTests {
 
             // The plan sends the message to the customer whose pass has a device, and suppresses it for the others
             // that have a pass, with the reason.
-            let planned = try project.dryRun(now: "2026-11-26T15:00:00Z").filter { $0["workflow"] as? String == "pass-news" }
-            let mine = planned.filter { $0["customer"] as? String == customer }
-            #expect(mine.count == 1 && mine.first?["status"] as? String == "send", "\(mine)")
-            let others = planned.filter { $0["customer"] as? String != customer && $0["status"] as? String == "suppressed" }
-            #expect(others.contains { ($0["reason"] as? String)?.contains("no device has registered") == true }, "\(planned.prefix(5))")
-            #expect(!planned.contains { $0["customer"] as? String != customer && $0["status"] as? String == "send" })
+            let planned = try await offPool {
+                try project.dryRun(now: "2026-11-26T15:00:00Z").filter { $0["workflow"] as? String == "pass-news" }.map {
+                    ($0["customer"] as? String ?? "", $0["status"] as? String ?? "", $0["reason"] as? String ?? "")
+                }
+            }
+            let mine = planned.filter { $0.0 == customer }
+            #expect(mine.count == 1 && mine.first?.1 == "send", "\(mine)")
+            let others = planned.filter { $0.0 != customer && $0.1 == "suppressed" }
+            #expect(others.contains { $0.2.contains("no device has registered") }, "\(planned.prefix(5))")
+            #expect(!planned.contains { $0.0 != customer && $0.1 == "send" })
 
             // The run records the message on the pass and pushes {} to the device, over TLS with the pass certificate.
             let run = await Self.waitOffPool(
@@ -207,7 +216,7 @@ struct PassKitRoundTripTests {
             #expect((message["label"] as? String)?.hasPrefix("News for") == true)
             #expect(message["value"] as? String == "Our winter blend is in: bring your card.")
             #expect(message["changeMessage"] as? String == "%@")
-            if let verified = try project.verifyPassSignature(files, rootPEM: certificates.rootPEM) {
+            if let verified = try await offPool({ try project.verifyPassSignature(files, rootPEM: certificates.rootPEM) }) {
                 #expect(verified.status == 0, "\(verified.output)")
             }
             // Unchanged since its Last-Modified: 304.
@@ -232,13 +241,14 @@ struct PassKitRoundTripTests {
             // The device removes the pass; history shows both.
             #expect(try await passKit.send("DELETE", registration, token: token).status == 200)
             server.send(SIGTERM)
-            #expect(server.wait(timeout: 30).result.status == 0)
-            let history = try project.nudge(["history", customer])
+            #expect(await Self.waitOffPool(server, timeout: 30).status == 0)
+            let history = try await offPool { try project.nudge(["history", customer]) }
             #expect(history.stdout.contains("registered") && history.stdout.contains("unregistered"), "\(history.stdout)")
             #expect(history.stdout.contains("pass-news"))
             // The customer's data export names the device (GDPR access).
-            let exported = try NudgeProcess.run(
-                ["customers", "export", customer, "--db", DemoProject.databaseName], in: project.directory)
+            let exported = try await offPool {
+                try NudgeProcess.run(["customers", "export", customer, "--db", DemoProject.databaseName], in: project.directory)
+            }
             let document = try #require(
                 try JSONSerialization.jsonObject(with: Data(exported.stdout.utf8)) as? [String: Any], "\(exported.stderr)")
             let devices = try #require(document["pass_registrations"] as? [[String: Any]])

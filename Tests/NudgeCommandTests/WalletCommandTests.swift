@@ -102,7 +102,7 @@ struct WalletCommandTests {
         #expect(unready.status == 1)
         #expect(unready.stderr.contains("error: wwdr_certificate: cannot read wwdr.pem"), "\(unready.stderr)")
         #expect(unready.stderr.contains("error: template: Templates/member.pass/pass.json: cannot read the pass template"))
-        let certificates = try TestPassCertificates()
+        let certificates = try TestPassCertificates.shared
         try project.writeApplePassFiles(certificates)
         let check = try project.nudge(["check"])
         #expect(check.status == 0, "\(check.stderr)")

@@ -42,7 +42,7 @@ private func adapter(_ url: String, caFile: String, clock: TestClock, client: HT
     // The same settings with the test's clock.
     return try APNsAdapter(
         teamID: FakeAPNs.teamID, keyID: FakeAPNs.keyID, key: FakeAPNs.key.pemRepresentation, topic: made.topic,
-        baseURL: made.baseURL, client: made.client, timeout: 10, clock: { clock.now })
+        baseURL: made.baseURL, client: made.client, timeout: loopbackTimeout, clock: { clock.now })
 }
 
 @Suite("APNs over HTTP/2 and TLS against a loopback APNs")

@@ -84,7 +84,7 @@ struct ApplePassTests {
         let (folder, template) = try Self.template()
         let work = folder.deletingLastPathComponent()
         defer { try? FileManager.default.removeItem(at: work) }
-        let certificates = try TestPassCertificates()
+        let certificates = try TestPassCertificates.shared
         let signer = try PassSigner(certificatePEM: certificates.passPEM, wwdrPEM: certificates.wwdrPEM)
         let pkpass = try PassPackage.build(template, Self.content(), signer: signer, at: Date())
         let files = try Self.unzip(pkpass)
@@ -120,8 +120,8 @@ struct ApplePassTests {
 
     @Test("certificates that cannot sign are refused with what is wrong, never quoting a key")
     func badCertificates() throws {
-        let certificates = try TestPassCertificates()
-        let other = try TestPassCertificates()
+        let certificates = try TestPassCertificates.shared
+        let other = try TestPassCertificates.other
         func problem(_ pem: String, _ wwdr: String) -> String {
             do {
                 _ = try PassSigner(certificatePEM: pem, wwdrPEM: wwdr)

@@ -101,7 +101,7 @@ struct AppleWalletDeliveryTests {
         let settings = [
             "provider": "apple_wallet", "pass_type_id": passType, "team_id": "ABCDE12345", "certificate_env": "PASS_CERT",
             "wwdr_certificate": "wwdr.pem", "template": "member", "auth_secret_env": "PASS_SECRET", "base_url": url,
-            "ca_file": caFile, "timeout": "10s",
+            "ca_file": caFile, "timeout": "\(Int(loopbackTimeout))s",
         ]
         let context = Adapters.Context(
             channel: .wallet, settings: settings, environment: ["PASS_CERT": certificates.passPEM, "PASS_SECRET": "s"],
@@ -123,7 +123,7 @@ struct AppleWalletDeliveryTests {
         try await Self.customers(fixture)
         let store = fixture.store
         let clock = TestClock(DeliveryFixture.start)
-        let certificates = try TestPassCertificates(passTypeID: Self.passType)
+        let certificates = try TestPassCertificates.shared
         try await FakePassAPNs.with(passTypeID: Self.passType, trusting: certificates) { apns, url, caFile in
             let wallet = try Self.adapter(url, caFile: caFile, certificates: certificates, store: store, clock: clock)
             // No device holds Ben's pass: nothing to tell, the message fails (the plan suppresses it beforehand).
@@ -171,8 +171,8 @@ struct AppleWalletDeliveryTests {
         let fixture = try await DeliveryFixture.make(backend)
         try await Self.customers(fixture)
         let clock = TestClock(DeliveryFixture.start)
-        let trusted = try TestPassCertificates(passTypeID: Self.passType)
-        let other = try TestPassCertificates(passTypeID: Self.passType)
+        let trusted = try TestPassCertificates.shared
+        let other = try TestPassCertificates.other
         try await FakePassAPNs.with(passTypeID: Self.passType, trusting: trusted) { apns, url, caFile in
             _ = try await fixture.store.registerPassDevice(Self.registration("d1", "ana-pass", "ana", token: "aaaa0001", at: clock.now))
             let wallet = try Self.adapter(url, caFile: caFile, certificates: other, store: fixture.store, clock: clock)
@@ -192,7 +192,7 @@ struct AppleWalletDeliveryTests {
         let clock = TestClock(DeliveryFixture.start)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let certificates = try TestPassCertificates(passTypeID: Self.passType)
+        let certificates = try TestPassCertificates.shared
         try await FakePassAPNs.with(passTypeID: Self.passType, trusting: certificates) { apns, url, caFile in
             _ = try await store.registerPassDevice(Self.registration("d1", "ana-pass", "ana", token: "aaaa0001", at: clock.now))
             let wallet = try Self.adapter(url, caFile: caFile, certificates: certificates, store: store, clock: clock)

@@ -28,7 +28,7 @@ private func adapter(_ url: String, _ client: HTTPClient, clock: TestClock, key:
 {
     FCMAdapter(
         projectID: FakeFCM.projectID, account: try GoogleServiceAccount(FakeFCM.credentials(baseURL: url, key: key)),
-        baseURL: url, client: client, timeout: 10, clock: { clock.now })
+        baseURL: url, client: client, timeout: loopbackTimeout, clock: { clock.now })
 }
 
 @Suite("FCM HTTP v1 against a loopback FCM and token endpoint")

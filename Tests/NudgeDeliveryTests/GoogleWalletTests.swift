@@ -28,7 +28,7 @@ private func adapter(
 ) throws -> GoogleWalletAdapter {
     GoogleWalletAdapter(
         issuerID: FakeGoogleWallet.issuerID, account: try GoogleServiceAccount(FakeGoogleWallet.credentials(baseURL: url)),
-        classID: "stamp-card", offer: offer, platform: platform, baseURL: url, client: client, timeout: 10,
+        classID: "stamp-card", offer: offer, platform: platform, baseURL: url, client: client, timeout: loopbackTimeout,
         clock: { clock.now })
 }
 

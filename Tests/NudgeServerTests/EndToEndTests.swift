@@ -136,6 +136,7 @@ struct EndToEndTests {
                     from: hello@cafe.example
                     base_url: "\(sendGridURL)"
                     webhook_public_key_env: SG_WEBHOOK_KEY
+                    timeout: 60s   # the loopback fake answers on this process's pool, which other tests can hold
                 """,
             "Workflows/welcome.yaml":
                 "id: welcome\ntrigger: { signup: {} }\nactions:\n  - send: { channel: email, template: hello }\n",

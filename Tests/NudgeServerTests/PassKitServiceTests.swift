@@ -25,7 +25,7 @@ struct PassKitServiceTests {
 
     /// The service of an `apple_wallet` channel whose files are written into the fixture's folder.
     func settings(publicURL: String? = "https://nudge.example") throws -> ServerSettings {
-        let certificates = try TestPassCertificates(passTypeID: Self.passType)
+        let certificates = try TestPassCertificates.shared
         let root = fixture.directory
         try certificates.wwdrPEM.write(to: root.appendingPathComponent("wwdr.pem"), atomically: true, encoding: .utf8)
         let folder = root.appendingPathComponent("Templates/member.pass")

@@ -14,6 +14,18 @@ public struct TestPassCertificates: Sendable {
     /// The pass certificate and its private key, as `certificate_env` holds them.
     public let passPEM: String
 
+    /// A chain made once per test process: an RSA key takes long to make in a debug build, and a test that makes
+    /// one holds a thread of the concurrency pool (one per core) that loopback fakes of other tests need.
+    public static var shared: TestPassCertificates {
+        get throws { try made.get() }
+    }
+    /// A second chain, for a certificate the first does not trust.
+    public static var other: TestPassCertificates {
+        get throws { try madeOther.get() }
+    }
+    private static let made = Result { try TestPassCertificates() }
+    private static let madeOther = Result { try TestPassCertificates() }
+
     public init(passTypeID: String = "pass.com.beanthere.loyalty") throws {
         let start = Date().addingTimeInterval(-3600)
         let end = start.addingTimeInterval(86_400 * 30)
@@ -90,4 +102,13 @@ public func passFiles(_ data: Data) throws -> [String: Data] {
         files[entry.path] = content
     }
     return files
+}
+
+/// Runs `body` on a thread of its own and waits for it without holding a thread of the concurrency pool: tests that
+/// wait for child processes or do slow synchronous work must not starve the loopback servers of other tests, whose
+/// handlers run on that pool (a thread per core).
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
 }

@@ -15,6 +15,11 @@ import NudgeCore
 
 /// The stores the delivery tests run on: SQLite always, PostgreSQL when the tests have a server
 /// (`NUDGE_TEST_POSTGRES_URL`; `.ci/run` starts one).
+/// How long an adapter under test waits for a loopback fake: other tests waiting on child processes can hold this
+/// process's concurrency pool (a thread per core), which the fakes answer on, for many seconds; no test here is about
+/// the timeout itself (those that are set their own).
+let loopbackTimeout: TimeInterval = 60
+
 enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
     case sqlite, postgres
 
