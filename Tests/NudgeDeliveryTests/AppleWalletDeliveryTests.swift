@@ -154,6 +154,13 @@ struct AppleWalletDeliveryTests {
             #expect(pushes.contains { $0.device == "dead0002" && $0.status == 410 })
             #expect(try await store.passDevices(passTypeID: Self.passType, serials: ["ana-pass"]) == ["ana-pass": ["aaaa0001"]])
 
+            // Every device registered for the pass is told, not only the first to answer.
+            _ = try await store.registerPassDevice(Self.registration("d3", "ana-pass", "ana", token: "cccc0003", at: clock.now))
+            let before = apns.received.count
+            _ = try await wallet.deliver(Self.message("m1b", to: "ana-pass", customer: "ana"))
+            #expect(apns.received.dropFirst(before).map { "\($0.device) \($0.status)" } == ["aaaa0001 200", "cccc0003 200"])
+            _ = try await store.unregisterPassDevice(deviceID: "d3", passTypeID: Self.passType, serial: "ana-pass", at: clock.now)
+
             // Every device gone: the message fails for good.
             apns.markDead("aaaa0001")
             do {

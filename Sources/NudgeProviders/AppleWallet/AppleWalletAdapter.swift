@@ -112,28 +112,30 @@ public struct AppleWalletAdapter: ChannelAdapter {
         return DeliveryReceipt(providerMessageID: nil)
     }
 
-    /// Sends the empty push to each of `tokens`: done when one device took it. Tokens APNs no longer knows are
-    /// unregistered; when every device is gone the message fails for good, and when none could be reached it is
-    /// retried (the pass is not changed again).
+    /// Sends the empty push to every one of `tokens`: delivered when at least one device took it. Tokens APNs no
+    /// longer knows are unregistered; when every device is gone the message fails for good, and when none could be
+    /// reached it is retried (the pass is not changed again; the devices reached meanwhile fetch it once more).
     func announce(to tokens: [String], store: any PassStore) async throws {
-        var transient: DeliveryError?
+        var reached = 0
         var gone = 0
+        var failure: DeliveryError?
         for token in tokens {
             do {
                 try await push(token)
-                return
-            } catch .deadRecipient(let reason) {
+                reached += 1
+            } catch .deadRecipient {
                 gone += 1
                 _ = try await store.unregisterPassDevices(pushToken: token, passTypeID: passTypeID, at: clock())
-                transient = transient ?? .permanent(reason)
             } catch {
-                if case .transient = error { transient = error } else { transient = transient ?? error }
+                // A transient failure decides the outcome over a permanent one: the message is tried again.
+                if case .transient = error { failure = error } else { failure = failure ?? error }
             }
         }
+        guard reached == 0 else { return }
         if gone == tokens.count {
             throw DeliveryError.permanent("APNs no longer knows any device of the customer's Apple Wallet pass")
         }
-        throw transient ?? DeliveryError.permanent("no device is registered for the customer's Apple Wallet pass")
+        throw failure ?? DeliveryError.permanent("no device is registered for the customer's Apple Wallet pass")
     }
 
     /// One empty push: `POST /3/device/{token}`, body `{}`, topic the pass type id.
