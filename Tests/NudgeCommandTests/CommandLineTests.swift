@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NudgeLanguage
 import NudgeStore
 import Testing
 
@@ -55,6 +56,43 @@ struct CommandLineTests {
         #expect(json.status == 1)
         let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
         #expect(decoded?.contains { $0["file"] as? String == "Workflows/broken.yaml" && $0["line"] as? Int == 3 } == true)
+    }
+
+    @Test("check lints a template no workflow sends; --strict fails on warnings; --format github annotates the lines")
+    func checkLintStrictGitHub() throws {
+        let project = try NudgeProcess.temporaryDirectory().appendingPathComponent("project")
+        #expect(try NudgeProcess.run(["init", project.path]).status == 0)
+        // The example project as `nudge init` writes it is clean, even under --strict.
+        let clean = try NudgeProcess.run(["check", "--strict"], in: project)
+        #expect(clean.status == 0, "\(clean.stderr)")
+        try "Two for one, today only {{customer.first_name}}!\n".write(
+            to: project.appendingPathComponent("Templates/old-promo.sms.mustache"), atomically: true, encoding: .utf8)
+        let warned = try NudgeProcess.run(["check"], in: project)
+        #expect(warned.status == 0)
+        #expect(
+            warned.stderr.contains(
+                "Templates/old-promo.sms.mustache:1:1: warning: no workflow sends this template (sms 'old-promo')"),
+            "\(warned.stderr)")
+        let strict = try NudgeProcess.run(["check", "--strict"], in: project)
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("1 warning (--strict: failing)"), "\(strict.stderr)")
+        let github = try NudgeProcess.run(["check", "--format", "github"], in: project)
+        #expect(github.status == 0)
+        #expect(
+            github.stdout.split(separator: "\n").map(String.init) == [
+                "::warning file=Templates/old-promo.sms.mustache,line=1,col=1::no workflow sends this template (sms 'old-promo') (delete it, or send it from a workflow)"
+            ], "\(github.stdout)")
+        // Errors too, with the characters GitHub reserves escaped.
+        let broken = NudgeProcess.repositoryRoot.appendingPathComponent("Tests/NudgeEngineTests/Golden/broken-project")
+        let failing = try NudgeProcess.run(["check", "--format", "github"], in: broken)
+        #expect(failing.status == 1)
+        #expect(
+            failing.stdout.contains(
+                "::error file=Workflows/broken.yaml,line=3,col=1::unknown key 'tigger' in a workflow (did you mean 'trigger'?)"),
+            "\(failing.stdout)")
+        #expect(NudgeCommand.Check.annotation(
+            Diagnostic(.error, "50% off\nnow", at: SourceLocation(file: "a:b,c.yaml", line: 2, column: 0)))
+            == "::error file=a%3Ab%2Cc.yaml,line=2::50%25 off%0Anow")
     }
 
     @Test("usage errors exit with status 2")

@@ -148,8 +148,13 @@ public struct Project: Sendable {
                 }
             }
         }
-        // Templates no workflow uses are still checked against every field.
+        // Templates no workflow uses are still checked against every field, and named (lint).
         let used = Set(drafts.flatMap { w in w.actions.flatMap { a in a.channels.map { TemplateKey(name: a.template, channel: $0) } } })
+        for (key, file) in templateFiles.sorted(by: { $0.value < $1.value }) where !used.contains(key) {
+            diagnostics.warning(
+                "no workflow sends this template (\(key.channel.rawValue) '\(key.name)')", at: SourceLocation(file: file, line: 1, column: 1),
+                suggestion: "delete it, or send it from a workflow")
+        }
         for (key, variables) in templateVariables where !used.contains(key) {
             for variable in variables {
                 if let (message, suggestion) = variable.check(
