@@ -1,7 +1,7 @@
 public import AsyncHTTPClient
 public import Foundation
 import NIOCore
-import NIOSSL
+public import NIOSSL
 import Synchronization
 public import NudgeEngine
 public import NudgeLanguage
@@ -137,15 +137,16 @@ public enum Adapters {
     ///
     /// Each adapter bounds its own requests in flight (`concurrency:`, up to 256): the client's pool must not cap
     /// them lower. Its default keeps 8 HTTP/1 connections per host, and requests beyond them wait for one.
-    /// With `trustRoots` (the path of a PEM file), it trusts those certificates instead of the system's.
-    public static func makeHTTPClient(trustRoots: String? = nil) -> HTTPClient {
+    /// With `trustRoots` (the path of a PEM file), it trusts those certificates instead of the system's; `tls` is
+    /// the TLS configuration to start from (a client certificate).
+    public static func makeHTTPClient(trustRoots: String? = nil, tls: TLSConfiguration? = nil) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
-        if let trustRoots {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .file(trustRoots)
+        if trustRoots != nil || tls != nil {
+            var tls = tls ?? TLSConfiguration.makeClientConfiguration()
+            if let trustRoots { tls.trustRoots = .file(trustRoots) }
             configuration.tlsConfiguration = tls
         }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

@@ -83,11 +83,7 @@ public struct ProviderHTTP: Sendable {
             guard seconds >= 0 else { return nil }
             return min(seconds, maxRetryAfter)
         }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
+        guard let date = HTTPDate.parse(value) else { return nil }
         return min(max(0, date.timeIntervalSince(now)), maxRetryAfter)
     }
 
@@ -113,4 +109,21 @@ public struct ProviderHTTP: Sendable {
     public static func basicAuthorization(user: String, password: String) -> String {
         "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
     }
+}
+
+/// HTTP dates (RFC 9110: `Sun, 06 Nov 1994 08:49:37 GMT`): `Retry-After`, `Last-Modified`, `If-Modified-Since`.
+public enum HTTPDate {
+    private static func formatter(_ format: String) -> DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = format
+        return formatter
+    }
+
+    /// `date` as an IMF-fixdate, in whole seconds.
+    public static func format(_ date: Date) -> String { formatter("EEE, dd MMM yyyy HH:mm:ss 'GMT'").string(from: date) }
+
+    /// The instant of an HTTP date; nil when it is not one.
+    public static func parse(_ text: String) -> Date? { formatter("EEE, dd MMM yyyy HH:mm:ss zzz").date(from: text) }
 }

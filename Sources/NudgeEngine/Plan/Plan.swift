@@ -43,6 +43,19 @@ public struct PlannedMessage: Sendable {
     public var sendAfter: Date? = nil
 }
 
+extension PlannedMessage {
+    /// Suppresses a message a later stage of the plan holds back: no channel, address, text or send time, and why.
+    mutating func suppress(because reason: String) {
+        status = .suppressed
+        self.reason = reason
+        channel = nil
+        recipient = nil
+        rendered = nil
+        segments = nil
+        sendAfter = nil
+    }
+}
+
 /// What a run at `now` would send, and why: the output of dry-run and the input of run.
 public struct Plan: Sendable {
     /// The evaluation instant.

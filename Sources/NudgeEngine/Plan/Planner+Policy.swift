@@ -49,18 +49,12 @@ extension Planner {
                     if instant > now { message.sendAfter = instant }
                     times.append(CountedMessage(channel: message.channel?.rawValue, at: instant))
                 case .capped(let cap):
-                    message.status = .suppressed
-                    message.reason = "frequency cap: \(cap)"
+                    message.suppress(because: "frequency cap: \(cap)")
                 case .tooLate(let cap, let instant):
-                    message.status = .suppressed
-                    message.reason =
-                        "frequency cap: \(cap) (the caps allow it at \(ISO8601.format(instant)), beyond max_defer \(workflow.maxDefer.text))"
-                }
-                if message.status == .suppressed {
-                    message.channel = nil
-                    message.recipient = nil
-                    message.rendered = nil
-                    message.segments = nil
+                    message.suppress(
+                        because:
+                            "frequency cap: \(cap) (the caps allow it at \(ISO8601.format(instant)), beyond max_defer \(workflow.maxDefer.text))"
+                    )
                 }
                 parts[position.part][position.index] = message
             }
@@ -88,13 +82,7 @@ extension Planner {
                 for position in held {
                     var message = parts[position.part][position.index]
                     guard devices[message.recipient ?? ""]?.isEmpty ?? true else { continue }
-                    message.status = .suppressed
-                    message.reason = "no device has registered the customer's Apple Wallet pass (\(passType))"
-                    message.channel = nil
-                    message.recipient = nil
-                    message.rendered = nil
-                    message.segments = nil
-                    message.sendAfter = nil
+                    message.suppress(because: "no device has registered the customer's Apple Wallet pass (\(passType))")
                     parts[position.part][position.index] = message
                 }
             }

@@ -146,15 +146,20 @@ public struct APNsAdapter: ChannelAdapter {
     /// The `DeliveryError` of a non-200 answer: a device token Apple no longer knows (410 `Unregistered`) or refuses
     /// (400 `BadDeviceToken`) is a dead recipient; 429 and 5xx are transient; the rest is permanent.
     func error(_ answer: ProviderHTTP.Answer, reason: String?) -> DeliveryError {
+        Self.error(answer, reason: reason, now: clock(), forbidden: "check team_id, key_id, key_env and topic")
+    }
+
+    /// The same for any APNs client (`apple_wallet`'s pass pushes too); `forbidden` says what to check on a 403.
+    static func error(_ answer: ProviderHTTP.Answer, reason: String?, now: Date, forbidden: String) -> DeliveryError {
         let text = "APNs answered \(answer.status)" + (reason.map { ": \($0)" } ?? ProviderHTTP.summary(answer.body))
         if answer.status == 410 || reason == "BadDeviceToken" || reason == "Unregistered" {
             return .deadRecipient(text)
         }
         if answer.status == 429 || answer.status >= 500 {
-            let retryAfter = answer.headers.first(name: "retry-after").flatMap { ProviderHTTP.retryAfter($0, now: clock()) }
+            let retryAfter = answer.headers.first(name: "retry-after").flatMap { ProviderHTTP.retryAfter($0, now: now) }
             return .transient(text, retryAfter: retryAfter)
         }
-        if answer.status == 403 { return .permanent(text + " (check team_id, key_id, key_env and topic)") }
+        if answer.status == 403 { return .permanent(text + " (\(forbidden))") }
         return .permanent(text)
     }
 }

@@ -71,17 +71,10 @@ public struct AppleWalletAdapter: ChannelAdapter {
                 throw Adapters.ConfigurationError(
                     description: "\(name): certificate_env does not hold a usable certificate and private key (PEM)")
             }
-            if let caFile {
-                guard FileManager.default.isReadableFile(atPath: caFile) else {
-                    throw Adapters.ConfigurationError(description: "\(name): ca_file: cannot read \(caFile)")
-                }
-                tls.trustRoots = .file(caFile)
+            if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+                throw Adapters.ConfigurationError(description: "\(name): ca_file: cannot read \(caFile)")
             }
-            var configuration = HTTPClient.Configuration()
-            configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
-            configuration.redirectConfiguration = .disallow
-            configuration.tlsConfiguration = tls
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            let client = Adapters.makeHTTPClient(trustRoots: caFile, tls: tls)
             clients[key] = client
             return client
         }
@@ -154,15 +147,8 @@ public struct AppleWalletAdapter: ChannelAdapter {
             throw .transient("APNs unreachable: \(error)")
         }
         guard answer.status != 200 else { return }
-        let reason = APNsAdapter.reason(answer)
-        let text = "APNs answered \(answer.status)" + (reason.map { ": \($0)" } ?? ProviderHTTP.summary(answer.body))
-        if answer.status == 410 || reason == "BadDeviceToken" || reason == "Unregistered" { throw .deadRecipient(text) }
-        if answer.status == 429 || answer.status >= 500 {
-            throw .transient(
-                text, retryAfter: answer.headers.first(name: "retry-after").flatMap { ProviderHTTP.retryAfter($0, now: clock()) })
-        }
-        if answer.status == 403 { throw .permanent(text + " (check certificate_env and pass_type_id)") }
-        throw .permanent(text)
+        throw APNsAdapter.error(
+            answer, reason: APNsAdapter.reason(answer), now: clock(), forbidden: "check certificate_env and pass_type_id")
     }
 }
 

@@ -6,6 +6,7 @@ import NIOCore
 import NudgeStore
 public import NudgeServer
 import NudgeCore
+import NudgeDelivery
 
 /// Apple's PassKit web service, under `serve.public_url` + `/passkit` (the passes' `webServiceURL`): devices register
 /// and unregister for a pass's updates, ask which of their passes changed since a tag, and fetch the latest pass.
@@ -56,12 +57,18 @@ public struct PassKitService: ProviderWebhooks {
         }
     }
 
+    /// The issuer and the store, or 503 when the service cannot answer (no passes, no `serve.public_url`, no store).
+    private func ready(_ receiver: EventReceiver) throws -> (ApplePasses, any PassStore & PlanningStore) {
+        guard let passes, passes.webServiceURL != nil, let store = receiver.passes else { throw EventReceiver.notConfigured }
+        return (passes, store)
+    }
+
     /// The issuer, the pass's type and serial, and its customer, once the request's type is ours and its token the
     /// pass's: 404 for another pass type or a pass nobody holds (any more), 401 for a missing or wrong token.
     private func authorized(
         _ request: Request, context: some RequestContext, receiver: EventReceiver
     ) async throws -> (passes: ApplePasses, serial: String, customerID: String, store: any PassStore & PlanningStore) {
-        guard let passes, passes.webServiceURL != nil, let store = receiver.passes else { throw EventReceiver.notConfigured }
+        let (passes, store) = try ready(receiver)
         let passType = try context.parameters.require("passType")
         let serial = try context.parameters.require("serial")
         guard passType == passes.passTypeID else { throw HTTPError(.notFound, message: "no such pass type") }
@@ -108,7 +115,7 @@ public struct PassKitService: ProviderWebhooks {
     /// `GET …/devices/{device}/registrations/{passType}?passesUpdatedSince=TAG`: the serial numbers of the device's
     /// passes changed after TAG (all of them without one) and the latest tag, or 204 when none.
     func updated(_ request: Request, context: some RequestContext, receiver: EventReceiver) async throws -> Response {
-        guard let passes, passes.webServiceURL != nil, let store = receiver.passes else { throw EventReceiver.notConfigured }
+        let (passes, store) = try ready(receiver)
         let passType = try context.parameters.require("passType")
         let device = try context.parameters.require("device")
         guard passType == passes.passTypeID else { return Response(status: .noContent) }
@@ -164,18 +171,3 @@ struct UpdatedPasses: Encodable {
 
 /// The body of the log endpoint.
 struct DeviceLogs: Decodable { var logs: [String] }
-
-/// HTTP dates (RFC 9110 IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`).
-enum HTTPDate {
-    private static func formatter() -> DateFormatter {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter
-    }
-
-    static func format(_ date: Date) -> String { formatter().string(from: date) }
-
-    static func parse(_ text: String) -> Date? { formatter().date(from: text) }
-}
