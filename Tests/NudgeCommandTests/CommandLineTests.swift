@@ -3,6 +3,9 @@ import Foundation
 import NudgeLanguage
 import NudgeStore
 import Testing
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 @testable import nudge
 
@@ -93,6 +96,72 @@ struct CommandLineTests {
         #expect(NudgeCommand.Check.annotation(
             Diagnostic(.error, "50% off\nnow", at: SourceLocation(file: "a:b,c.yaml", line: 2, column: 0)))
             == "::error file=a%3Ab%2Cc.yaml,line=2::50%25 off%0Anow")
+    }
+
+    @Test("test runs the workflow tests init ships, fails with FILE:LINE on a broken one, and writes JUnit XML")
+    func workflowTests() throws {
+        let project = try NudgeProcess.temporaryDirectory().appendingPathComponent("project")
+        #expect(try NudgeProcess.run(["init", project.path]).status == 0)
+        let workflows = try FileManager.default.contentsOfDirectory(atPath: project.appendingPathComponent("Workflows").path)
+        let testFiles = workflows.filter { $0.hasSuffix(".test.yaml") }
+        #expect(testFiles.count == workflows.count - testFiles.count && !testFiles.isEmpty)
+        let passing = try NudgeProcess.run(["test"], in: project)
+        #expect(passing.status == 0, "\(passing.stdout)\n\(passing.stderr)")
+        #expect(passing.stdout.contains("in \(testFiles.count) files: "), "\(passing.stdout)")
+        #expect(!passing.stdout.contains("FAIL"))
+
+        // One expectation changed: the run fails at that step's line, naming the test.
+        try """
+            customers:
+              - { id: c1, name: Ana, email: ana@example.com, email_opt_in: true, signed_up_at: 2025-01-01, timezone: UTC }
+            visits:
+              - { customer_id: c1, visited_at: 2026-09-20T10:00:00Z, amount: 4.50 }
+            tests:
+              - name: quiet
+                steps:
+                  - at: 2026-10-20T12:00:00Z
+                    expect: []
+              - name: nothing at all
+                steps:
+                  - at: 2026-09-25T12:00:00Z
+                    expect: []
+            """.write(to: project.appendingPathComponent("Workflows/extra.test.yaml"), atomically: true, encoding: .utf8)
+        let failing = try NudgeProcess.run(["test", "Workflows/extra.test.yaml"], in: project)
+        #expect(failing.status == 1)
+        #expect(
+            failing.stdout.contains("Workflows/extra.test.yaml:8: test 'quiet', step at 2026-10-20T12:00:00Z: expected 0 messages, got "),
+            "\(failing.stdout)")
+        #expect(failing.stdout.contains("ok    Workflows/extra.test.yaml: nothing at all (1 run)"))
+        #expect(failing.stdout.hasSuffix("2 tests in 1 file: 1 passed, 1 failed\n"), "\(failing.stdout)")
+        let picked = try NudgeProcess.run(["test", "--run", "^nothing", "Workflows/extra.test.yaml"], in: project)
+        #expect(picked.status == 0, "\(picked.stdout)")
+        // A pattern that picks no test is an error, not a silent pass.
+        let none = try NudgeProcess.run(["test", "--run", "^nope$", "Workflows/extra.test.yaml"], in: project)
+        #expect(none.status == 1 && none.stderr.contains("error: no test's name matches '--run ^nope$'"), "\(none.stderr)")
+
+        let junit = try NudgeProcess.run(["test", "--format", "junit"], in: project)
+        #expect(junit.status == 1)
+        #expect(junit.stdout.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nudge test\" tests=\""))
+        #expect(junit.stdout.components(separatedBy: "<testsuite ").count - 1 == testFiles.count + 1)
+        #expect(junit.stdout.contains("<failure message=\"Workflows/extra.test.yaml:8: test &apos;quiet&apos;, step at 2026-10-20T12:00:00Z: expected 0 messages"))
+        #expect(junit.stdout.contains("failures=\"1\" errors=\"0\""))
+        #expect(junit.stderr.contains("1 failed"))
+        #if canImport(FoundationXML)
+        let parser = XMLParser(data: Data(junit.stdout.utf8))
+        #expect(parser.parse(), "the JUnit report is well-formed XML")
+        #endif
+
+        // A file with mistakes runs none of its tests, names the places, and exits 1.
+        try "tests:\n  - name: x\n    steps:\n      - at: soon\n        expect: []\n".write(
+            to: project.appendingPathComponent("Workflows/extra.test.yaml"), atomically: true, encoding: .utf8)
+        let broken = try NudgeProcess.run(["test", "Workflows/extra.test.yaml"], in: project)
+        #expect(broken.status == 1)
+        #expect(broken.stdout.contains("Workflows/extra.test.yaml:4:13: error: 'at' must be an ISO 8601 instant"), "\(broken.stdout)")
+        #expect(broken.stdout.hasSuffix("0 tests in 1 file: 0 passed; 1 file with errors (none of its tests ran)\n"), "\(broken.stdout)")
+        // The workflow loader leaves test files alone: check and dry-run are unaffected.
+        #expect(try NudgeProcess.run(["check", "--strict"], in: project).status == 0)
+        let missing = try NudgeProcess.run(["test", "Workflows/nope.test.yaml"], in: project)
+        #expect(missing.status == 1 && missing.stderr.contains("Workflows/nope.test.yaml: error: no such test file"))
     }
 
     @Test("usage errors exit with status 2")

@@ -213,7 +213,9 @@ extension Project {
         if !FileManager.default.fileExists(atPath: workflowsDirectory.path) {
             diagnostics.warning("no Workflows folder: nothing will be sent", at: SourceLocation(file: display("Workflows")))
         }
-        for fileName in workflowNames where fileName.hasSuffix(".yaml") || fileName.hasSuffix(".yml") {
+        // `*.test.yaml` files are workflow tests, run by `nudge test`.
+        for fileName in workflowNames
+        where (fileName.hasSuffix(".yaml") || fileName.hasSuffix(".yml")) && !WorkflowTestFile.isTestFile(fileName) {
             let relative = display("Workflows/\(fileName)")
             guard let text = try? String(contentsOf: workflowsDirectory.appendingPathComponent(fileName), encoding: .utf8)
             else {
