@@ -98,7 +98,12 @@ struct GoldenTests {
         try ExampleProject.scaffold(into: directory.path)
         let (project, diagnostics) = Project.load(directory: directory.path, providers: Providers.catalog)
         #expect(diagnostics.isEmpty)
-        #expect(project?.workflows.count == ExampleProject.files.filter { $0.0.hasPrefix("Workflows/") }.count)
+        let workflowFiles = ExampleProject.files.map(\.0).filter { $0.hasPrefix("Workflows/") }
+        // Every example workflow loads, and ships with its test file (which the loader skips).
+        #expect(project?.workflows.count == workflowFiles.filter { !WorkflowTestFile.isTestFile($0) }.count)
+        #expect(
+            Set(workflowFiles.filter(WorkflowTestFile.isTestFile).map { $0.replacingOccurrences(of: ".test.yaml", with: ".yaml") })
+                == Set(workflowFiles.filter { !WorkflowTestFile.isTestFile($0) }))
         #expect(throws: ExampleProject.ScaffoldError.self) { try ExampleProject.scaffold(into: directory.path) }
     }
 

@@ -78,19 +78,114 @@ extension ExampleProject {
             """##
         ),
         (
+            "Workflows/birthday-reminder.test.yaml",
+            ##"""
+            # birthday-reminder: eight days before the birthday, at the workflow's own send_at (10:00 in the
+            # customer's zone), one heads-up email. Its occurrence is keyed by the year of the birthday, even
+            # when the reminder falls in December. Staff are left out by `when`.
+            customers:
+              # Lisbon is on UTC+0 in November: 10:00 local is 10:00Z
+              - { id: c1, name: Ana Silva, birth_date: 1990-11-20, timezone: Europe/Lisbon, signed_up_at: 2025-06-01,
+                  email: ana@example.com, email_opt_in: true }
+              # New York; birthday 3 January, so the reminder is due on 26 December
+              - { id: c2, name: Ben Okafor, birth_date: 1988-01-03, signed_up_at: 2025-06-01,
+                  email: ben@example.com, email_opt_in: true }
+              - { id: c3, name: Cleo Park, birth_date: --01-03, signed_up_at: 2025-06-01, tags: [staff],
+                  email: cleo@example.com, email_opt_in: true }
+            tests:
+              - name: eight days before the birthday at 10:00 local, one email
+                steps:
+                  - at: 2026-11-12T09:59:00Z        # 09:59 in Lisbon: the project's 09:00 does not apply here
+                    expect: []
+                  - at: 2026-11-12T10:00:00Z
+                    expect:
+                      - { workflow: birthday-reminder, customer: c1, channel: email, status: send, occurrence: "birthday:2026",
+                          due: 2026-11-12T10:00:00Z, subject: "Something sweet is brewing for your birthday, Ana" }
+                  - at: 2026-11-13T09:00:00Z
+                    expect: []
+              - name: a January birthday is announced in December, keyed by the birthday's year; staff are left out
+                steps:
+                  - at: 2026-12-26T15:00:00Z        # 10:00 EST
+                    expect:
+                      - { workflow: birthday-reminder, customer: c2, channel: email, status: send, occurrence: "birthday:2027",
+                          due: 2026-12-26T15:00:00Z }
+            """##
+        ),
+        (
             "Workflows/birthday-reminder.yaml",
             ##"""
-            # A week ahead of the birthday, let the customer know a treat is coming.
+            # Eight days ahead of the birthday, let the customer know a treat is coming (a day more than a
+            # week, so that the heads-up and the treat do not share the weekly cap of nudge.yaml's policy).
             id: birthday-reminder
             name: Birthday week heads-up
-            description: Seven days before the birthday, tell the customer a treat is on its way.
+            description: Eight days before the birthday, tell the customer a treat is on its way.
             trigger:
-              birthday: { days_before: 7 }     # due on the local date one week before the birthday
+              birthday: { days_before: 8 }     # due on the local date eight days before the birthday
             when:
               - not ("staff" in customer.tags)
             actions:
               - send: { channel: email, template: birthday-reminder }
             send_at: "10:00"                   # overrides send_at of nudge.yaml for this workflow
+            """##
+        ),
+        (
+            "Workflows/birthday-treat.test.yaml",
+            ##"""
+            # birthday-treat: on the customer's local birthday at send_at (09:00 in their own zone), an email
+            # plus a push (or an SMS when push is not possible), once a year. 29 February birthdays fall on
+            # 28 February in other years, and staff never get one.
+            customers:
+              # Lisbon is on UTC+0 in November: 09:00 local is 09:00Z
+              - { id: c1, name: Ana Silva, birth_date: 1990-11-20, timezone: Europe/Lisbon, signed_up_at: 2025-06-01,
+                  email: ana@example.com, email_opt_in: true, push_opt_in: true, push_token: tok-ana }
+              # no push token: the second message falls back to SMS (New York, the business's zone)
+              - { id: c2, name: Ben Okafor, birth_date: 2000-02-29, signed_up_at: 2025-06-01,
+                  email: ben@example.com, email_opt_in: true, phone: "+15555550102", sms_opt_in: true }
+              - { id: c3, name: Cleo Park, birth_date: 1985-02-28, signed_up_at: 2025-06-01, tags: [staff],
+                  email: cleo@example.com, email_opt_in: true, phone: "+15555550103", sms_opt_in: true }
+            tests:
+              - name: on the birthday at 09:00 local, an email and a push, once
+                steps:
+                  - at: 2026-11-20T08:59:00Z
+                    expect: []
+                  - at: 2026-11-20T09:00:00Z
+                    expect:
+                      - { workflow: birthday-treat, customer: c1, occurrence: "birthday:2026", due: 2026-11-20T09:00:00Z,
+                          channel: email, status: send, subject: "Happy birthday, Ana! Your treat is on us" }
+                      - { workflow: birthday-treat, customer: c1, occurrence: "birthday:2026", due: 2026-11-20T09:00:00Z,
+                          channel: push, status: send, to: tok-ana, title: "Happy birthday, Ana!" }
+                  - at: 2026-11-20T21:00:00Z
+                    expect: []
+              - name: 29 February birthdays fall on 28 February in other years, and staff get none
+                steps:
+                  # 09:00 EST is 14:00Z; Cleo (staff) has her birthday on this day too
+                  - at: 2027-02-28T14:00:00Z
+                    expect:
+                      - { workflow: birthday-treat, customer: c2, occurrence: "birthday:2027", channel: email, status: send }
+                      - { workflow: birthday-treat, customer: c2, occurrence: "birthday:2027", channel: sms, status: send,
+                          to: "+15555550102", body_contains: "Happy birthday Ben!" }
+                  - at: 2027-03-01T14:00:00Z        # no second treat on 1 March
+                    expect: []
+                  - at: 2028-02-28T14:00:00Z        # 2028 is a leap year: Ben waits for the 29th
+                    expect: []
+                  - at: 2028-02-29T14:00:00Z
+                    expect:
+                      - { workflow: birthday-treat, customer: c2, occurrence: "birthday:2028", channel: email, status: send }
+                      - { workflow: birthday-treat, customer: c2, occurrence: "birthday:2028", channel: sms, status: send }
+              - name: the heads-up eight days before leaves the weekly cap to the treat's two messages
+                steps:
+                  # nudge.yaml's policy allows two marketing messages in any 7 days. The heads-up goes out
+                  # 7 days 23 hours before the treat, outside the 7 days before it: both treat messages go out.
+                  - at: 2026-11-12T10:00:00Z        # birthday-reminder's 10:00 in Lisbon, eight days before
+                    expect:
+                      - { workflow: birthday-reminder, customer: c1, occurrence: "birthday:2026", due: 2026-11-12T10:00:00Z,
+                          channel: email, status: send, template: birthday-reminder }
+                  - at: 2026-11-20T09:00:00Z
+                    expect:
+                      - { workflow: birthday-treat, customer: c1, occurrence: "birthday:2026", due: 2026-11-20T09:00:00Z,
+                          channel: email, status: send, reason: null, send_after: null }
+                      - { workflow: birthday-treat, customer: c1, occurrence: "birthday:2026", due: 2026-11-20T09:00:00Z,
+                          channel: push, status: send, reason: null, send_after: null, to: tok-ana }
             """##
         ),
         (
@@ -112,6 +207,44 @@ extension ExampleProject {
             """##
         ),
         (
+            "Workflows/first-visit-thanks.test.yaml",
+            ##"""
+            # first-visit-thanks: two hours after a customer's first visit (trigger visit, delay 2h; one
+            # occurrence per visit, keyed visit:VISITED_AT), one thank-you email. A later visit is not a
+            # first visit: `customer.visits_total == 1` leaves it out.
+            customers:
+              # signed up long ago, so the sign-up workflows are past their catch_up
+              - { id: c1, name: Ana Silva, email: ana@example.com, email_opt_in: true, signed_up_at: 2026-01-10 }
+              # a regular: three visits already
+              - { id: c2, name: Ben Okafor, email: ben@example.com, email_opt_in: true, signed_up_at: 2026-01-10 }
+            visits:
+              - { customer_id: c1, visited_at: 2026-11-10T15:00:00Z, amount: 4.50 }
+              - { customer_id: c2, visited_at: 2026-10-01T15:00:00Z }
+              - { customer_id: c2, visited_at: 2026-10-20T15:00:00Z }
+              - { customer_id: c2, visited_at: 2026-11-10T15:30:00Z }
+            tests:
+              - name: a first visit is thanked two hours later, once
+                steps:
+                  - at: 2026-11-10T16:59:00Z        # not yet two hours
+                    expect: []
+                  - at: 2026-11-10T17:00:00Z
+                    expect:
+                      - { workflow: first-visit-thanks, customer: c1, channel: email, status: send,
+                          occurrence: "visit:2026-11-10T15:00:00Z", due: 2026-11-10T17:00:00Z,
+                          subject: "Thanks for coming in, Ana" }
+                  # Ana's thanks is already sent; Ben's visit of 15:30 is due too, but it is his third
+                  - at: 2026-11-11T09:00:00Z
+                    expect: []
+              - name: a second visit is not thanked
+                steps:
+                  - at: 2026-11-10T17:00:00Z
+                    expect: [ { workflow: first-visit-thanks, customer: c1, occurrence: "visit:2026-11-10T15:00:00Z" } ]
+                  - visits: [ { customer_id: c1, visited_at: 2026-11-12T15:00:00Z } ]
+                  - at: 2026-11-12T17:30:00Z        # visits_total is 2 now
+                    expect: []
+            """##
+        ),
+        (
             "Workflows/first-visit-thanks.yaml",
             ##"""
             # Thank first-time visitors a couple of hours after they came in.
@@ -125,6 +258,54 @@ extension ExampleProject {
             actions:
               - send: { channel: email, template: first-visit-thanks }
             catch_up: 1d
+            """##
+        ),
+        (
+            "Workflows/friday-regulars.test.yaml",
+            ##"""
+            # friday-regulars: every Friday at 10:00 in the business's zone (cron "0 10 * * 5"; 15:00Z in
+            # winter), the regulars (segment of nudge.yaml: at least 4 visits in 30 days) hear about the
+            # pastry of the week, by push, else email. Once per Friday; catch_up 2h.
+            customers:
+              - { id: c1, name: Ana Silva, signed_up_at: 2025-06-01, email: ana@example.com, email_opt_in: true,
+                  push_opt_in: true, push_token: tok-ana }
+              - { id: c2, name: Ben Okafor, signed_up_at: 2025-06-01, email: ben@example.com, email_opt_in: true }
+              # three visits in 30 days: not a regular
+              - { id: c3, name: Cleo Park, signed_up_at: 2025-06-01, email: cleo@example.com, email_opt_in: true }
+            visits:
+              - { customer_id: c1, visited_at: 2026-10-27T13:00:00Z }
+              - { customer_id: c1, visited_at: 2026-11-02T13:00:00Z }
+              - { customer_id: c1, visited_at: 2026-11-05T13:00:00Z }
+              - { customer_id: c1, visited_at: 2026-11-11T13:00:00Z }
+              - { customer_id: c2, visited_at: 2026-10-27T13:00:00Z }
+              - { customer_id: c2, visited_at: 2026-11-02T13:00:00Z }
+              - { customer_id: c2, visited_at: 2026-11-05T13:00:00Z }
+              - { customer_id: c2, visited_at: 2026-11-11T13:00:00Z }
+              - { customer_id: c3, visited_at: 2026-11-02T13:00:00Z }
+              - { customer_id: c3, visited_at: 2026-11-05T13:00:00Z }
+              - { customer_id: c3, visited_at: 2026-11-11T13:00:00Z }
+            tests:
+              - name: on Friday at 10:00 the regulars hear about the pastry, once
+                steps:
+                  - at: 2026-11-13T14:59:00Z        # Friday 13 November, 09:59 EST
+                    expect: []
+                  - at: 2026-11-13T15:00:00Z
+                    expect:
+                      - { workflow: friday-regulars, customer: c1, channel: push, status: send,
+                          occurrence: "schedule:2026-11-13T10:00", due: 2026-11-13T15:00:00Z,
+                          title: "Friday treat for our regulars 🥐" }
+                      - { workflow: friday-regulars, customer: c2, channel: email, status: send,
+                          occurrence: "schedule:2026-11-13T10:00", subject: "A Friday treat for our regulars" }
+                  - at: 2026-11-13T16:30:00Z
+                    expect: []
+                  - at: 2026-11-20T15:00:00Z        # next Friday: a new occurrence
+                    expect:
+                      - { workflow: friday-regulars, customer: c1, occurrence: "schedule:2026-11-20T10:00" }
+                      - { workflow: friday-regulars, customer: c2, occurrence: "schedule:2026-11-20T10:00" }
+              - name: a run two hours late skips that Friday
+                steps:
+                  - at: 2026-11-13T17:00:00Z        # due + catch_up: the window has just closed
+                    expect: []
             """##
         ),
         (
@@ -144,6 +325,46 @@ extension ExampleProject {
             """##
         ),
         (
+            "Workflows/holiday-hours.test.yaml",
+            ##"""
+            # holiday-hours: a one-off broadcast (trigger once, 2026-12-20 at 10:00 in the business's zone,
+            # 15:00Z) by email to everyone who came in during the last 90 days. catch_up 1d: a run up to a
+            # day late still sends it, a later one does not.
+            customers:
+              - { id: c1, name: Ana Silva, signed_up_at: 2025-06-01, email: ana@example.com, email_opt_in: true }
+              # last came in May: left out by `when` (visits_90d is 0)
+              - { id: c2, name: Ben Okafor, signed_up_at: 2025-06-01, email: ben@example.com, email_opt_in: true }
+              # came in recently but gave no email consent: planned, suppressed with the reason
+              - { id: c3, name: Cleo Park, signed_up_at: 2025-06-01, email: cleo@example.com, email_opt_in: false }
+            visits:
+              - { customer_id: c1, visited_at: 2026-10-15T15:00:00Z }
+              - { customer_id: c2, visited_at: 2026-05-10T15:00:00Z }
+              - { customer_id: c3, visited_at: 2026-11-29T15:00:00Z }
+            tests:
+              - name: recent customers get the holiday hours on 20 December at 10:00, once
+                steps:
+                  - at: 2026-12-20T14:59:00Z
+                    expect: []
+                  - at: 2026-12-20T15:00:00Z
+                    expect:
+                      - { workflow: holiday-hours, customer: c1, channel: email, status: send, occurrence: once,
+                          due: 2026-12-20T15:00:00Z, subject: "Our holiday opening hours", body_contains: "closed on 25 December" }
+                      - { workflow: holiday-hours, customer: c3, channel: null, status: suppressed, reason: not opted in to email }
+                  - at: 2026-12-20T20:00:00Z
+                    expect: []
+              - name: a run up to a day late still sends it
+                steps:
+                  - at: 2026-12-21T14:59:00Z        # 23 h 59 min late
+                    expect:
+                      - { workflow: holiday-hours, customer: c1, channel: email, status: send, occurrence: once }
+                      - { workflow: holiday-hours, customer: c3, status: suppressed }
+              - name: a run a day late or more sends nothing
+                steps:
+                  - at: 2026-12-21T15:00:00Z        # due + catch_up: the window has just closed
+                    expect: []
+            """##
+        ),
+        (
             "Workflows/holiday-hours.yaml",
             ##"""
             # A one-off broadcast: the holiday opening hours, to everyone who came in this autumn.
@@ -157,6 +378,49 @@ extension ExampleProject {
             actions:
               - send: { channel: email, template: holiday-hours }
             catch_up: 1d
+            """##
+        ),
+        (
+            "Workflows/new-offer.test.yaml",
+            ##"""
+            # new-offer: when an offer is published (offers: published_at, category), one email to each
+            # customer whose preferences include its category, once per offer (key new_offer:OFFER).
+            customers:
+              - { id: c1, name: Ana Silva, signed_up_at: 2025-06-01, email: ana@example.com, email_opt_in: true, preferences: "tea;pastry" }
+              # likes coffee only: left out by `when`
+              - { id: c2, name: Ben Okafor, signed_up_at: 2025-06-01, email: ben@example.com, email_opt_in: true, preferences: coffee }
+              # likes tea but gave no email consent: planned, suppressed with the reason
+              - { id: c3, name: Cleo Park, signed_up_at: 2025-06-01, email: cleo@example.com, email_opt_in: false, preferences: tea }
+            offers:
+              - { id: winter-chai, name: Winter chai, stamps_required: 8, category: tea, published_at: 2026-11-25T10:00:00Z }
+              # no published_at: never announced
+              - { id: espresso-card, name: Espresso card, stamps_required: 10, category: coffee }
+            tests:
+              - name: a new tea offer is announced to tea lovers when it is published, once
+                steps:
+                  - at: 2026-11-25T09:59:00Z
+                    expect: []
+                  - at: 2026-11-25T10:00:00Z
+                    expect:
+                      - { workflow: new-offer, customer: c1, channel: email, status: send, occurrence: "new_offer:winter-chai",
+                          due: 2026-11-25T10:00:00Z, subject: "New at Bean There Café: Winter chai",
+                          body_contains: "Collect 8 stamps" }
+                      - { workflow: new-offer, customer: c3, channel: null, status: suppressed, reason: not opted in to email }
+                  - at: 2026-11-25T18:00:00Z
+                    expect: []
+              - name: each offer is announced on its own, a later one to its own audience
+                steps:
+                  - at: 2026-11-25T10:00:00Z
+                    expect:
+                      - { workflow: new-offer, customer: c1, occurrence: "new_offer:winter-chai" }
+                      - { workflow: new-offer, customer: c3, occurrence: "new_offer:winter-chai", status: suppressed }
+                  # a pastry offer published a week later (a local time: the business's zone, 10:00 EST)
+                  - offers: [ { id: almond-croissant, name: Almond croissant, stamps_required: 6, category: pastry,
+                                published_at: "2026-12-02T10:00" } ]
+                  - at: 2026-12-02T15:00:00Z
+                    expect:
+                      - { workflow: new-offer, customer: c1, channel: email, occurrence: "new_offer:almond-croissant",
+                          due: 2026-12-02T15:00:00Z, subject: "New at Bean There Café: Almond croissant" }
             """##
         ),
         (
@@ -177,6 +441,47 @@ extension ExampleProject {
             """##
         ),
         (
+            "Workflows/one-year-anniversary.test.yaml",
+            ##"""
+            # one-year-anniversary: 365 days (x 24 h) after signing up, members with at least 5 visits, one of
+            # them in the last 90 days, get a thank-you (email, else push). catch_up 3d: a runner down for up
+            # to three days still sends it.
+            customers:
+              - { id: c1, name: Ana Silva, email: ana@example.com, email_opt_in: true, signed_up_at: 2025-11-10T15:00:00Z }
+              # only two visits: left out by `when`
+              - { id: c2, name: Ben Okafor, email: ben@example.com, email_opt_in: true, signed_up_at: 2025-11-10T15:00:00Z }
+              # six visits, but none in the last 90 days: left out by `when`
+              - { id: c3, name: Cleo Park, email: cleo@example.com, email_opt_in: true, signed_up_at: 2025-11-10T15:00:00Z }
+            visits:
+              - { customer_id: c1, visited_at: 2026-01-15T15:00:00Z }
+              - { customer_id: c1, visited_at: 2026-04-15T15:00:00Z }
+              - { customer_id: c1, visited_at: 2026-07-15T15:00:00Z }
+              - { customer_id: c1, visited_at: 2026-09-20T15:00:00Z }
+              - { customer_id: c1, visited_at: 2026-10-20T15:00:00Z }
+              - { customer_id: c2, visited_at: 2026-10-01T15:00:00Z }
+              - { customer_id: c2, visited_at: 2026-10-21T15:00:00Z }
+              - { customer_id: c3, visited_at: 2026-01-05T15:00:00Z }
+              - { customer_id: c3, visited_at: 2026-02-05T15:00:00Z }
+              - { customer_id: c3, visited_at: 2026-03-05T15:00:00Z }
+              - { customer_id: c3, visited_at: 2026-04-05T15:00:00Z }
+              - { customer_id: c3, visited_at: 2026-05-05T15:00:00Z }
+              - { customer_id: c3, visited_at: 2026-06-05T15:00:00Z }
+            tests:
+              - name: a year after sign-up, a loyal member is thanked once, even two days late
+                steps:
+                  - at: 2026-11-12T15:00:00Z        # due 2026-11-10T15:00Z, two days ago
+                    expect:
+                      - { workflow: one-year-anniversary, customer: c1, channel: email, status: send, occurrence: signup,
+                          due: 2026-11-10T15:00:00Z, subject: "One year of coffee together, Ana", body_contains: "5 visits later" }
+                  - at: 2026-11-12T20:00:00Z
+                    expect: []
+              - name: three days late, the anniversary is skipped
+                steps:
+                  - at: 2026-11-13T15:00:00Z        # due + catch_up: the window has just closed
+                    expect: []
+            """##
+        ),
+        (
             "Workflows/one-year-anniversary.yaml",
             ##"""
             # One year in the club: thank loyal members who still come by.
@@ -193,6 +498,73 @@ extension ExampleProject {
             """##
         ),
         (
+            "Workflows/reward-ready.test.yaml",
+            ##"""
+            # reward-ready: each reward a stamp card earns (rewards_earned goes up) is announced right away, at
+            # the card's updated_at, by push (else email), once per reward (key reward:OFFER:N). It is
+            # transactional: the weekly caps of nudge.yaml never hold it back.
+            customers:
+              - { id: c1, name: Ana Silva, signed_up_at: 2025-06-01, email: ana@example.com, email_opt_in: true,
+                  push_opt_in: true, push_token: tok-ana }
+              - { id: c2, name: Ben Okafor, signed_up_at: 2025-06-01, email: ben@example.com, email_opt_in: true }
+              # no consent on any channel
+              - { id: c3, name: Cleo Park, signed_up_at: 2025-06-01, email: cleo@example.com }
+            offers:                                  # no published_at: new-offer never announces it
+              - { id: coffee-card, name: Coffee, stamps_required: 10 }
+            progress:                                # updated_at: the first run of each test
+              - { customer_id: c1, offer_id: coffee-card, stamps: 2 }
+              - { customer_id: c2, offer_id: coffee-card, stamps: 2 }
+              - { customer_id: c3, offer_id: coffee-card, stamps: 2 }
+            tests:
+              - name: each reward is announced at once, and only once
+                steps:
+                  - at: 2026-11-09T15:00:00Z        # no reward yet
+                    expect: []
+                  # the loyalty platform reports the full card: a reward earned, stamps back to 0
+                  - progress: [ { customer_id: c1, offer_id: coffee-card, stamps: 0, rewards_earned: 1, updated_at: 2026-11-10T15:00:00Z } ]
+                  - at: 2026-11-10T15:01:00Z
+                    expect:
+                      - { workflow: reward-ready, customer: c1, channel: push, status: send, occurrence: "reward:coffee-card:1",
+                          due: 2026-11-10T15:00:00Z, title: "Your Coffee reward is ready 🎉", body_contains: "reward number 1 is on us" }
+                  # a stamp after the reward moves updated_at but earns nothing new
+                  - progress: [ { customer_id: c1, offer_id: coffee-card, stamps: 1, rewards_earned: 1, updated_at: 2026-11-11T15:00:00Z } ]
+                  - at: 2026-11-11T15:01:00Z
+                    expect: []
+                  - progress: [ { customer_id: c1, offer_id: coffee-card, stamps: 0, rewards_earned: 2, updated_at: 2026-11-30T15:00:00Z } ]
+                  - at: 2026-11-30T15:01:00Z
+                    expect:
+                      - { workflow: reward-ready, customer: c1, channel: push, occurrence: "reward:coffee-card:2",
+                          body_contains: "reward number 2 is on us" }
+              - name: by email without push, suppressed without consent
+                steps:
+                  - progress:
+                      - { customer_id: c2, offer_id: coffee-card, stamps: 0, rewards_earned: 1, updated_at: 2026-11-10T15:00:00Z }
+                      - { customer_id: c3, offer_id: coffee-card, stamps: 0, rewards_earned: 1, updated_at: 2026-11-10T15:00:00Z }
+                  - at: 2026-11-10T15:01:00Z
+                    expect:
+                      - { workflow: reward-ready, customer: c2, channel: email, status: send, occurrence: "reward:coffee-card:1",
+                          subject: "Your Coffee reward is ready, Ben" }
+                      - { workflow: reward-ready, customer: c3, channel: null, status: suppressed,
+                          reason: "push: no push token; email: not opted in to email" }
+              - name: a reward goes out even when the weekly cap is used up
+                steps:
+                  # stamp-milestones sends Ana its 50 % and then its 80 % note: two marketing messages this week,
+                  # the most nudge.yaml's policy allows
+                  - progress: [ { customer_id: c1, offer_id: coffee-card, stamps: 5, updated_at: 2026-11-10T15:00:00Z } ]
+                  - at: 2026-11-10T15:01:00Z
+                    expect:
+                      - { workflow: stamp-milestones, customer: c1, channel: push, status: send, occurrence: "milestone:coffee-card:0:50" }
+                  - progress: [ { customer_id: c1, offer_id: coffee-card, stamps: 8, updated_at: 2026-11-11T15:00:00Z } ]
+                  - at: 2026-11-11T15:01:00Z
+                    expect:
+                      - { workflow: stamp-milestones, customer: c1, channel: push, status: send, occurrence: "milestone:coffee-card:0:80" }
+                  - progress: [ { customer_id: c1, offer_id: coffee-card, stamps: 0, rewards_earned: 1, updated_at: 2026-11-12T15:00:00Z } ]
+                  - at: 2026-11-12T15:01:00Z
+                    expect:
+                      - { workflow: reward-ready, customer: c1, channel: push, status: send, occurrence: "reward:coffee-card:1" }
+            """##
+        ),
+        (
             "Workflows/reward-ready.yaml",
             ##"""
             # Tell customers their reward is ready the moment a stamp card fills up.
@@ -205,6 +577,34 @@ extension ExampleProject {
               - send: { channel: [push, email], template: reward-ready }
             catch_up: 1d
             category: transactional       # the customer earned it: exempt from the policy's caps and quiet hours
+            """##
+        ),
+        (
+            "Workflows/second-visit-nudge.test.yaml",
+            ##"""
+            # second-visit-nudge: three days (3 x 24 h) after signing up, members with no recorded visit yet
+            # get one SMS. Members who already came in are left out by `when`; SMS needs a phone and consent.
+            customers:
+              - { id: c1, name: Ana Silva, phone: "+15555550101", sms_opt_in: true, signed_up_at: 2026-11-02T14:00:00Z }
+              # came in the day after signing up: customer.visits_total is 1, so `when` filters Ben out
+              - { id: c2, name: Ben Okafor, phone: "+15555550102", sms_opt_in: true, signed_up_at: 2026-11-02T14:00:00Z }
+              # no SMS consent: planned, but suppressed with the reason
+              - { id: c3, name: Cleo Park, phone: "+15555550103", sms_opt_in: false, signed_up_at: 2026-11-02T14:00:00Z }
+            visits:
+              - { customer_id: c2, visited_at: 2026-11-03T16:00:00Z }
+            tests:
+              - name: three days after sign-up, members who never came get one text
+                steps:
+                  - at: 2026-11-05T13:59:00Z         # a minute before signed_up_at + 72 h
+                    expect: []
+                  - at: 2026-11-05T14:00:00Z
+                    expect:
+                      - { workflow: second-visit-nudge, customer: c1, channel: sms, status: send, occurrence: signup,
+                          due: 2026-11-05T14:00:00Z, to: "+15555550101", encoding: GSM-7, segments: 1,
+                          body_contains: "Hi Ana, your Bean There Café card is ready!" }
+                      - { workflow: second-visit-nudge, customer: c3, channel: null, status: suppressed, reason: not opted in to sms }
+                  - at: 2026-11-06T09:00:00Z         # still within catch_up (1d), but already sent
+                    expect: []
             """##
         ),
         (
@@ -224,6 +624,60 @@ extension ExampleProject {
             """##
         ),
         (
+            "Workflows/stamp-milestones.test.yaml",
+            ##"""
+            # stamp-milestones: when a stamp card reaches 50 %, 80 % and 100 % (any offer), a progress note by
+            # push (else email), due at the card's updated_at, once per threshold (key
+            # milestone:OFFER:REWARDS_EARNED:PERCENT). A jump past several thresholds sends only the highest.
+            customers:
+              - { id: c1, name: Ana Silva, signed_up_at: 2025-06-01, email: ana@example.com, email_opt_in: true,
+                  push_opt_in: true, push_token: tok-ana }
+              - { id: c2, name: Ben Okafor, signed_up_at: 2025-06-01, email: ben@example.com, email_opt_in: true }
+            offers:                                  # no published_at: new-offer never announces them
+              - { id: coffee-card, name: Coffee, stamps_required: 10 }
+              - { id: tea-card, name: Tea, stamps_required: 8 }
+            progress:                                # updated_at: the first run of each test
+              - { customer_id: c1, offer_id: coffee-card, stamps: 4 }
+              - { customer_id: c2, offer_id: tea-card, stamps: 2 }
+            tests:
+              - name: half-way and 80 % each bring one push, stamps in between nothing
+                steps:
+                  - at: 2026-11-09T15:00:00Z        # 40 % and 25 %: nothing yet
+                    expect: []
+                  - progress: [ { customer_id: c1, offer_id: coffee-card, stamps: 5, updated_at: 2026-11-10T15:00:00Z } ]
+                  - at: 2026-11-10T15:05:00Z
+                    expect:
+                      - { workflow: stamp-milestones, customer: c1, channel: push, status: send,
+                          occurrence: "milestone:coffee-card:0:50", due: 2026-11-10T15:00:00Z,
+                          title: "Your Coffee card is 50% full", body_contains: "5 of 10 stamps collected, 5 to go." }
+                  - progress: [ { customer_id: c1, offer_id: coffee-card, stamps: 6, updated_at: 2026-11-11T15:00:00Z } ]
+                  - at: 2026-11-11T15:05:00Z        # 60 %: no new threshold
+                    expect: []
+                  - progress: [ { customer_id: c1, offer_id: coffee-card, stamps: 8, updated_at: 2026-11-12T15:00:00Z } ]
+                  - at: 2026-11-12T15:05:00Z
+                    expect:
+                      - { workflow: stamp-milestones, customer: c1, channel: push, occurrence: "milestone:coffee-card:0:80",
+                          title: "Your Coffee card is 80% full" }
+              - name: a jump past 50 and 80 % sends only the 80 % note (email without push), then 100 %
+                steps:
+                  - at: 2026-11-09T15:00:00Z
+                    expect: []
+                  - progress: [ { customer_id: c2, offer_id: tea-card, stamps: 7, updated_at: 2026-11-10T15:00:00Z } ]
+                  - at: 2026-11-10T15:05:00Z        # 2 -> 7 of 8 stamps (87.5 %)
+                    expect:
+                      - { workflow: stamp-milestones, customer: c2, channel: email, status: send,
+                          occurrence: "milestone:tea-card:0:80", subject: "You're 80% of the way to Tea",
+                          body_contains: "Stamps collected: 7 of 8" }
+                  - at: 2026-11-10T20:00:00Z
+                    expect: []
+                  - progress: [ { customer_id: c2, offer_id: tea-card, stamps: 8, updated_at: 2026-11-11T15:00:00Z } ]
+                  - at: 2026-11-11T15:05:00Z        # the card is full (rewards_earned stays 0 until it is redeemed)
+                    expect:
+                      - { workflow: stamp-milestones, customer: c2, channel: email, occurrence: "milestone:tea-card:0:100",
+                          subject: "You're 100% of the way to Tea" }
+            """##
+        ),
+        (
             "Workflows/stamp-milestones.yaml",
             ##"""
             # Cheer customers on as their stamp card fills up.
@@ -237,6 +691,32 @@ extension ExampleProject {
             actions:
               - send: { channel: [push, email], template: stamp-milestones }  # push if we can, else email
             catch_up: 1d
+            """##
+        ),
+        (
+            "Workflows/vip-birthday-wallet.test.yaml",
+            ##"""
+            # vip-birthday-wallet: on a VIP's local birthday at 08:00 (the workflow's send_at), the wallet pass
+            # gets a birthday message. Only customers tagged vip; the wallet channel needs a wallet_pass_id.
+            # birthday-treat is due at 09:00 on the same day, so these runs stay before 09:00 local.
+            customers:
+              - { id: c1, name: Ana Silva, birth_date: 1990-11-20, signed_up_at: 2025-06-01, tags: [vip], wallet_pass_id: pass-c1 }
+              # a VIP without a pass: planned, but no channel can carry it
+              - { id: c2, name: Ben Okafor, birth_date: 1988-11-20, signed_up_at: 2025-06-01, tags: [vip] }
+              # not a VIP: left out by `when`
+              - { id: c3, name: Cleo Park, birth_date: 1992-11-20, signed_up_at: 2025-06-01, tags: [regular], wallet_pass_id: pass-c3 }
+            tests:
+              - name: a VIP's pass shows a birthday message at 08:00 local, once
+                steps:
+                  - at: 2026-11-20T12:59:00Z        # 07:59 EST
+                    expect: []
+                  - at: 2026-11-20T13:00:00Z        # 08:00 EST
+                    expect:
+                      - { workflow: vip-birthday-wallet, customer: c1, channel: wallet, status: send, occurrence: "birthday:2026",
+                          due: 2026-11-20T13:00:00Z, to: pass-c1, header: "Happy birthday, Ana!", body_contains: "A free pastry" }
+                      - { workflow: vip-birthday-wallet, customer: c2, channel: null, status: suppressed, reason: no wallet pass }
+                  - at: 2026-11-20T13:45:00Z
+                    expect: []
             """##
         ),
         (
@@ -257,6 +737,56 @@ extension ExampleProject {
             """##
         ),
         (
+            "Workflows/vip-welcome.test.yaml",
+            ##"""
+            # vip-welcome: the day a run first sees a customer in the built-in vip segment (top 20 % of
+            # spenders, percent_rank >= 0.8, and 3+ visits in 30 days), a thank-you by push, else email, at
+            # 09:00 local (key segment:vip:LOCALDATE). Staying in sends nothing more; leaving and coming back
+            # is a new entry.
+            customers:
+              - { id: c1, name: Ana Silva, signed_up_at: 2025-06-01, email: ana@example.com, email_opt_in: true,
+                  push_opt_in: true, push_token: tok-ana }
+              # four smaller spenders, so that Ana's spend ranks in the top 20 % (4 of 5 spend less)
+              - { id: c2, name: Ben Okafor, signed_up_at: 2025-06-01 }
+              - { id: c3, name: Cleo Park, signed_up_at: 2025-06-01 }
+              - { id: c4, name: Dev Patel, signed_up_at: 2025-06-01 }
+              - { id: c5, name: Eli Moreau, signed_up_at: 2025-06-01 }
+            visits:
+              - { customer_id: c1, visited_at: 2026-11-02T14:00:00Z, amount: 20.00 }
+              - { customer_id: c1, visited_at: 2026-11-05T14:00:00Z, amount: 20.00 }
+              - { customer_id: c2, visited_at: 2026-06-01T14:00:00Z, amount: 5.00 }
+              - { customer_id: c3, visited_at: 2026-06-01T14:00:00Z, amount: 6.00 }
+              - { customer_id: c4, visited_at: 2026-06-01T14:00:00Z, amount: 7.00 }
+              - { customer_id: c5, visited_at: 2026-06-01T14:00:00Z, amount: 8.00 }
+            tests:
+              - name: a third visit this month makes Ana a VIP; she is thanked that day, once
+                steps:
+                  - at: 2026-11-09T13:00:00Z        # top spender, but two visits in 30 days: not frequent yet
+                    expect: []
+                  - visits: [ { customer_id: c1, visited_at: 2026-11-09T13:30:00Z, amount: 20.00 } ]
+                  - at: 2026-11-09T14:00:00Z        # 09:00 EST on the day of entry
+                    expect:
+                      - { workflow: vip-welcome, customer: c1, channel: push, status: send, occurrence: "segment:vip:2026-11-09",
+                          due: 2026-11-09T14:00:00Z, title: "You're a VIP now ⭐", body_contains: "3 visits this month" }
+                  - at: 2026-11-11T14:00:00Z        # still a VIP: nothing new
+                    expect: []
+              - name: leaving the segment and coming back is a new entry
+                steps:
+                  - visits: [ { customer_id: c1, visited_at: 2026-11-09T13:30:00Z, amount: 20.00 } ]
+                  - at: 2026-11-09T14:00:00Z
+                    expect: [ { workflow: vip-welcome, customer: c1, occurrence: "segment:vip:2026-11-09" } ]
+                  - at: 2026-12-03T14:00:00Z        # the visit of 2 November is over 30 days old: out of the segment
+                    expect: []
+                  - visits:
+                      - { customer_id: c1, visited_at: 2026-12-04T15:00:00Z, amount: 20.00 }
+                      - { customer_id: c1, visited_at: 2026-12-05T15:00:00Z, amount: 20.00 }
+                  - at: 2026-12-05T16:00:00Z        # 3 visits in 30 days again: the next run sees her back
+                    expect:
+                      - { workflow: vip-welcome, customer: c1, channel: push, occurrence: "segment:vip:2026-12-05",
+                          due: 2026-12-05T14:00:00Z }
+            """##
+        ),
+        (
             "Workflows/vip-welcome.yaml",
             ##"""
             # Thank customers the day they become VIPs: top 20 % of spenders who also come often.
@@ -271,6 +801,35 @@ extension ExampleProject {
             """##
         ),
         (
+            "Workflows/welcome.test.yaml",
+            ##"""
+            # welcome: a new member gets one welcome email right after signing up (trigger signup, due at the
+            # signed_up_at instant, catch_up 1d). Consent is enforced, and a sign-up more than a day old
+            # (a late run, a bulk import) is not welcomed.
+            customers:
+              - { id: c1, name: Ana Silva, email: ana@example.com, email_opt_in: true, signed_up_at: 2026-11-02T14:00:00Z }
+              - { id: c2, name: Ben Okafor, email: ben@example.com, email_opt_in: false, signed_up_at: 2026-11-02T13:00:00Z }
+              # signed up more than a day before the first run below: past welcome's catch_up
+              - { id: c3, name: Cleo Park, email: cleo@example.com, email_opt_in: true, signed_up_at: 2026-11-01T13:00:00Z }
+            tests:
+              - name: a new member is welcomed by email at once, and only once
+                steps:
+                  - at: 2026-11-02T14:15:00Z
+                    expect:
+                      - { workflow: welcome, customer: c1, channel: email, status: send, occurrence: signup,
+                          due: 2026-11-02T14:00:00Z, to: ana@example.com, subject: "Welcome to Bean There Café, Ana!" }
+                      # no consent: still planned (and recorded), but suppressed with the reason
+                      - { workflow: welcome, customer: c2, channel: null, status: suppressed, reason: not opted in to email }
+                  - at: 2026-11-02T20:00:00Z
+                    expect: []                       # already in the ledger: nothing twice
+              - name: a run more than a day after the sign-up sends no welcome
+                steps:
+                  # the first run of this test comes 1 day and 30 minutes after Ana's sign-up
+                  - at: 2026-11-03T14:30:00Z
+                    expect: []
+            """##
+        ),
+        (
             "Workflows/welcome.yaml",
             ##"""
             # Say hello as soon as someone joins the loyalty program.
@@ -282,6 +841,65 @@ extension ExampleProject {
             actions:
               - send: { channel: email, template: welcome }
             catch_up: 1d                  # older signups (e.g. a bulk import) are not welcomed late
+            """##
+        ),
+        (
+            "Workflows/win-back.test.yaml",
+            ##"""
+            # win-back: 30 days after the last visit (at 09:00 local), an invitation by email (else SMS); a week
+            # later, a text if the customer is still away. A new visit ends the journey and starts a new quiet
+            # spell. One customer in ten is held out (variant fixed by workflow and customer id: c1 is in
+            # "invite", c3 in "holdout"); staff and people who never came are left out by `when`.
+            customers:
+              - { id: c1, name: Ana Silva, signed_up_at: 2025-03-01, email: ana@example.com, email_opt_in: true,
+                  phone: "+15555550101", sms_opt_in: true }
+            visits:
+              - { customer_id: c1, visited_at: 2026-09-20T14:00:00Z }
+            tests:
+              - name: thirty quiet days bring an email, a text a week later, and another email at sixty
+                steps:
+                  - at: 2026-10-20T13:00:00Z        # 2026-09-20 + 30 days, 09:00 EDT
+                    expect:
+                      - { workflow: win-back, customer: c1, variant: invite, channel: email, status: send,
+                          occurrence: "inactivity:2026-09-20:30", due: 2026-10-20T13:00:00Z,
+                          subject: "We miss you at Bean There Café, Ana", body_contains: "It has been 30 days" }
+                  - at: 2026-10-21T13:00:00Z
+                    expect: []
+                  - at: 2026-10-27T13:00:00Z        # the step after `wait: 7d`, key KEY/1
+                    expect:
+                      - { workflow: win-back, customer: c1, variant: invite, channel: sms, status: send,
+                          occurrence: "inactivity:2026-09-20:30/1", template: win-back-reminder,
+                          body_contains: "your bonus stamp is still waiting, Ana" }
+                  - at: 2026-11-19T14:00:00Z        # still away at 60 days (09:00 EST): a second invitation
+                    expect:
+                      - { workflow: win-back, customer: c1, channel: email, occurrence: "inactivity:2026-09-20:60",
+                          body_contains: "It has been 60 days" }
+              - name: coming back ends the journey; the next quiet spell starts from the new visit
+                steps:
+                  - at: 2026-10-20T13:00:00Z
+                    expect: [ { workflow: win-back, customer: c1, channel: email, occurrence: "inactivity:2026-09-20:30" } ]
+                  - visits: [ { customer_id: c1, visited_at: 2026-10-23T15:00:00Z } ]
+                  - at: 2026-10-27T13:00:00Z        # back four days ago: no reminder
+                    expect: []
+                  - at: 2026-11-22T14:00:00Z        # 2026-10-23 + 30 days, 09:00 EST
+                    expect: [ { workflow: win-back, customer: c1, channel: email, occurrence: "inactivity:2026-10-23:30" } ]
+              - name: the holdout is recorded but sent nothing; staff and members who never came are not invited
+                steps:
+                  - customers:
+                      - { id: c3, name: Cleo Park, signed_up_at: 2025-03-01, email: cleo@example.com, email_opt_in: true }
+                      - { id: c4, name: Dev Patel, signed_up_at: 2025-03-01, email: dev@example.com, email_opt_in: true, tags: [staff] }
+                      # signed up on the day of the others' visit, never came: 30 quiet days too, but no visit
+                      - { id: c5, name: Eli Moreau, signed_up_at: 2026-09-20T14:00:00Z, email: eli@example.com, email_opt_in: true }
+                    visits:
+                      - { customer_id: c3, visited_at: 2026-09-20T14:00:00Z }
+                      - { customer_id: c4, visited_at: 2026-09-20T14:00:00Z }
+                  - at: 2026-10-20T13:00:00Z
+                    expect:
+                      - { workflow: win-back, customer: c1, variant: invite, channel: email, status: send }
+                      - { workflow: win-back, customer: c3, variant: holdout, channel: null, template: null,
+                          status: suppressed, reason: holdout, occurrence: "inactivity:2026-09-20:30" }
+                  - at: 2026-10-27T13:00:00Z        # a holdout has no follow-up step
+                    expect: [ { workflow: win-back, customer: c1, channel: sms, occurrence: "inactivity:2026-09-20:30/1" } ]
             """##
         ),
         (
@@ -319,7 +937,7 @@ extension ExampleProject {
             subject: Something sweet is brewing for your birthday, {{customer.first_name}}
             ---
             <p>Hi {{customer.first_name}},</p>
-            <p>A little bird told us your birthday is just a week away. We're already warming up the
+            <p>A little bird told us your birthday is just over a week away. We're already warming up the
             espresso machine.</p>
             <p>On the day, look out for a message from us with a free drink of your choice. If you're
             celebrating with friends, bring them along: our corner table is perfect for a birthday catch-up.</p>
