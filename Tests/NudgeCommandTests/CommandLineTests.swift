@@ -164,6 +164,43 @@ struct CommandLineTests {
         #expect(missing.status == 1 && missing.stderr.contains("Workflows/nope.test.yaml: error: no such test file"))
     }
 
+    @Test("explain answers for one customer in text and JSON, in the words of dry-run")
+    func explain() throws {
+        let directory = try NudgeProcess.temporaryDirectory()
+        let db = directory.appendingPathComponent("demo.sqlite").path
+        let root = NudgeProcess.repositoryRoot.path
+        let now = "2026-11-25T15:00:00Z"
+        #expect(try NudgeProcess.run(["demo", "--project", root, "--db", db, "--customers", "200", "--now", now]).status == 0)
+        let plan = try NudgeProcess.run(["dry-run", "--project", root, "--db", db, "--now", now, "--format", "json"])
+        let first = try #require(
+            plan.stdout.split(separator: "\n").first.flatMap {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            })
+        let customer = try #require(first["customer"] as? String)
+        let workflow = try #require(first["workflow"] as? String)
+        let json = try NudgeProcess.run([
+            "explain", customer, "--project", root, "--db", db, "--now", now, "--workflow", workflow, "--format", "json",
+        ])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["customer"] as? String == customer)
+        let workflows = try #require(object["workflows"] as? [[String: Any]])
+        #expect(workflows.map { $0["workflow"] as? String } == [workflow])
+        let occurrences = try #require(workflows[0]["occurrences"] as? [[String: Any]])
+        // The occurrence dry-run plans is explained with dry-run's status.
+        let explained = try #require(occurrences.first { $0["occurrence"] as? String == first["occurrence"] as? String })
+        #expect(explained["in_window"] as? Bool == true)
+        #expect(explained["status"] as? String == first["status"] as? String)
+        let text = try NudgeProcess.run(["explain", customer, "--project", root, "--db", db, "--now", now])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("\n\(workflow) ("), "\(text.stdout)")
+        #expect(text.stdout.contains("  \(first["occurrence"] as? String ?? "?")  due "))
+        let unknown = try NudgeProcess.run(["explain", "nobody", "--project", root, "--db", db, "--now", now])
+        #expect(unknown.status == 1 && unknown.stderr.contains("error: no customer 'nobody'"))
+        let badWorkflow = try NudgeProcess.run(["explain", customer, "--project", root, "--db", db, "--workflow", "nope"])
+        #expect(badWorkflow.status == 2)
+    }
+
     @Test("usage errors exit with status 2")
     func usageErrors() throws {
         let root = NudgeProcess.repositoryRoot.path
