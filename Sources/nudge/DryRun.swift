@@ -46,10 +46,8 @@ extension NudgeCommand {
             let plan = try await withStore(
                 project.databasePath(override: global.db), config: project.config, global: global, reading: true
             ) { store in
-                let planner = Planner(
-                    project: project, store: store, logger: global.makeLogger(),
-                    unsubscribe: UnsubscribeLinks(config: project.config, environment: ProcessInfo.processInfo.environment),
-                    erasureKey: try ErasureKey(environment: ProcessInfo.processInfo.environment))
+                let planner = try Planner(
+                    project: project, store: store, logger: global.makeLogger(), environment: ProcessInfo.processInfo.environment)
                 return try await planner.plan(
                     now: instant, workflowIDs: workflows.isEmpty ? nil : Set(workflows), render: render)
             }

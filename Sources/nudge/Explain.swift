@@ -44,10 +44,8 @@ extension NudgeCommand {
             let explanation = try await withStore(
                 project.databasePath(override: global.db), config: project.config, global: global, reading: true
             ) { store in
-                let planner = Planner(
-                    project: project, store: store, logger: global.makeLogger(),
-                    unsubscribe: UnsubscribeLinks(config: project.config, environment: ProcessInfo.processInfo.environment),
-                    erasureKey: try ErasureKey(environment: ProcessInfo.processInfo.environment))
+                let planner = try Planner(
+                    project: project, store: store, logger: global.makeLogger(), environment: ProcessInfo.processInfo.environment)
                 return try await planner.explain(
                     customerID: customer, workflowIDs: workflows.isEmpty ? nil : Set(workflows), now: instant)
             }

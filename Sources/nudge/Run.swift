@@ -74,10 +74,7 @@ extension NudgeCommand {
                 dispatcher.policies = Adapters.retryPolicies(project.config)
                 dispatcher.mask = SecretMask(config: project.config, environment: environment)
                 let runner = Runner(
-                    planner: Planner(
-                        project: project, store: store, logger: logger,
-                        unsubscribe: UnsubscribeLinks(config: project.config, environment: environment),
-                        erasureKey: try ErasureKey(environment: environment)),
+                    planner: try Planner(project: project, store: store, logger: logger, environment: environment),
                     dispatcher: dispatcher,
                     logger: logger, newID: { [ids = OutboxIDs()] in ids.next() },
                     drainWindow: every == nil ? project.config.drainWindow : 0)

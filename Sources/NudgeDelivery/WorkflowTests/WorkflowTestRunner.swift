@@ -79,10 +79,7 @@ public struct WorkflowTestRunner: Sendable {
             owner: .current(nonce: Runner.randomID()), logger: logger, clock: { clock.now }, jitter: { 0.5 })
         dispatcher.policies = [:]
         let runner = Runner(
-            planner: Planner(
-                project: project, store: database, logger: logger,
-                unsubscribe: UnsubscribeLinks(config: project.config, environment: environment),
-                erasureKey: try ErasureKey(environment: environment)),
+            planner: try Planner(project: project, store: database, logger: logger, environment: environment),
             dispatcher: dispatcher, logger: logger, newID: { [ids = OutboxIDs(startedAt: Date(timeIntervalSince1970: 0))] in ids.next() })
 
         var nextInstant = 0

@@ -37,6 +37,14 @@ public struct Planner: Sendable {
             .compactMapValues { $0.renderHeading(business) }
     }
 
+    /// A planner with the unsubscribe links and the erasure key of `environment`, as `run` and `dry-run` plan.
+    public init(project: Project, store: any PlanningStore, logger: Logger, environment: [String: String]) throws {
+        self.init(
+            project: project, store: store, logger: logger,
+            unsubscribe: UnsubscribeLinks(config: project.config, environment: environment),
+            erasureKey: try ErasureKey(environment: environment))
+    }
+
     /// Plans at `now` for the enabled workflows (only those in `workflowIDs` when given).
     public func plan(now: Date, workflowIDs: Set<String>? = nil, render: Bool = false) async throws -> Plan {
         try await plan(now: now, workflowIDs: workflowIDs, render: render, slices: nil)
