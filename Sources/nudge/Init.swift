@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import NudgeEngine
+import NudgeLanguage
+import NudgeProviders
 
 extension NudgeCommand {
     /// `nudge init DIR`: scaffolds a project from the working examples.
@@ -15,7 +17,9 @@ extension NudgeCommand {
 
         func run() async throws {
             do {
-                let written = try ExampleProject.scaffold(into: directory)
+                let schemas = Dictionary(
+                    uniqueKeysWithValues: NudgeSchema.Kind.allCases.map { ($0, NudgeSchema.json($0, providers: Providers.catalog)) })
+                let written = try ExampleProject.scaffold(into: directory, schemas: schemas)
                 Console.error("created \(written.count) files in \(directory); next: cd \(directory) && nudge check")
             } catch let error as ExampleProject.ScaffoldError {
                 Console.error("\(directory): error: \(error.message)")

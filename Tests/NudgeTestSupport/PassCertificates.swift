@@ -72,23 +72,10 @@ public struct TestPassCertificates: Sendable {
 /// Runs `openssl ARGUMENTS`; nil when there is no openssl (then a CI run fails, another skips with a reason).
 public func openssl(_ arguments: [String]) throws -> (status: Int32, output: String)? {
     guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else {
-        if ProcessInfo.processInfo.environment["CI"] != nil {
-            Issue.record("openssl is missing: .ci/run installs it")
-        } else {
-            print("skipped: the pass signature check needs /usr/bin/openssl")
-        }
+        reportMissingTool("openssl is missing", skipped: "the pass signature check needs /usr/bin/openssl")
         return nil
     }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    return try runTool("/usr/bin/openssl", arguments)
 }
 
 

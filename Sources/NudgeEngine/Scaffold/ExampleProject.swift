@@ -1,4 +1,5 @@
 import Foundation
+public import NudgeLanguage
 
 /// The repository's own example project (nudge.yaml, Workflows/, Templates/), embedded for `nudge init`.
 ///
@@ -11,8 +12,11 @@ public enum ExampleProject {
     }
 
     /// Writes the example project into `directory`, creating it. Refuses to overwrite an existing project.
+    ///
+    /// With `schemas` (the JSON Schemas of `nudge schema`), they are written under `.nudge/`, and nudge.yaml and each
+    /// workflow begin with the `# yaml-language-server: $schema=…` line that points editors at them.
     @discardableResult
-    public static func scaffold(into directory: String) throws -> [String] {
+    public static func scaffold(into directory: String, schemas: [NudgeSchema.Kind: String] = [:]) throws -> [String] {
         let fileManager = FileManager.default
         let root = URL(fileURLWithPath: directory)
         if fileManager.fileExists(atPath: root.appendingPathComponent("nudge.yaml").path) {
@@ -20,10 +24,12 @@ public enum ExampleProject {
         }
         var written: [String] = []
         do {
-            for (path, contents) in files + [(".gitignore", "*.sqlite\n*.sqlite-wal\n*.sqlite-shm\n*.sqlite-plan.lock\noutbox/\n")] {
+            var all = files.map { path, contents in (path, schemaLine(for: path, schemas: schemas) + contents + "\n") }
+            all.append((".gitignore", "*.sqlite\n*.sqlite-wal\n*.sqlite-shm\n*.sqlite-plan.lock\noutbox/\n"))
+            all += schemas.sorted { $0.key.rawValue < $1.key.rawValue }.map { (".nudge/\($0.key.fileName)", $0.value + "\n") }
+            for (path, text) in all {
                 let url = root.appendingPathComponent(path)
                 try fileManager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                let text = path == ".gitignore" ? contents : contents + "\n"
                 try Data(text.utf8).write(to: url, options: .withoutOverwriting)
                 written.append(path)
             }
@@ -33,6 +39,17 @@ public enum ExampleProject {
             throw ScaffoldError(message: "cannot write the project: \(error.localizedDescription)")
         }
         return written
+    }
+
+    /// The line that points editors (the YAML language server) at a file's schema, when `schemas` has it.
+    static func schemaLine(for path: String, schemas: [NudgeSchema.Kind: String]) -> String {
+        if path == "nudge.yaml", schemas[.config] != nil {
+            return "# yaml-language-server: $schema=.nudge/\(NudgeSchema.Kind.config.fileName)\n"
+        }
+        if path.hasPrefix("Workflows/"), !WorkflowTestFile.isTestFile(path), schemas[.workflow] != nil {
+            return "# yaml-language-server: $schema=../.nudge/\(NudgeSchema.Kind.workflow.fileName)\n"
+        }
+        return ""
     }
 
     /// The Swift source of `ExampleProject+Files.swift` for the given files.

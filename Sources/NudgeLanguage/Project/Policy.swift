@@ -47,9 +47,13 @@ public struct Policy: Sendable {
     /// Whether the policy holds anything back.
     public var isEmpty: Bool { caps.isEmpty && quietHours == nil }
 
+    static let keys = ["caps", "quiet_hours"]
+    static let capKeys = ["channel", "max", "per"]
+    static let quietHoursKeys = ["from", "to"]
+
     static func parse(_ node: YAMLNode, diagnostics: inout Diagnostics) -> Policy {
         var policy = Policy()
-        guard let reader = MappingReader(node, context: "policy", allowed: ["caps", "quiet_hours"], diagnostics: &diagnostics)
+        guard let reader = MappingReader(node, context: "policy", allowed: keys, diagnostics: &diagnostics)
         else { return policy }
         if let capsNode = reader["caps"], !capsNode.isNull {
             guard let items = capsNode.sequence else {
@@ -58,7 +62,7 @@ public struct Policy: Sendable {
             }
             for item in items {
                 guard item.mapping != nil,
-                    let cap = MappingReader(item, context: "a cap", allowed: ["channel", "max", "per"], diagnostics: &diagnostics)
+                    let cap = MappingReader(item, context: "a cap", allowed: capKeys, diagnostics: &diagnostics)
                 else {
                     if item.mapping == nil {
                         diagnostics.error(
@@ -88,7 +92,7 @@ public struct Policy: Sendable {
             }
         }
         if let quietNode = reader["quiet_hours"], !quietNode.isNull,
-            let quiet = MappingReader(quietNode, context: "quiet_hours", allowed: ["from", "to"], diagnostics: &diagnostics)
+            let quiet = MappingReader(quietNode, context: "quiet_hours", allowed: quietHoursKeys, diagnostics: &diagnostics)
         {
             var times: [TimeOfDay] = []
             for key in ["from", "to"] {

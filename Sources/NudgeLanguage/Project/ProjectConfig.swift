@@ -106,6 +106,14 @@ public struct ProjectConfig: Sendable {
         self.channels = channels
     }
 
+    // The keys each part of nudge.yaml takes: the parser's and the JSON Schema's (`NudgeSchema`).
+    static let topKeys = [
+        "business", "database", "database_password_env", "send_at", "channels", "serve", "delivery", "segments",
+        "intelligence", "policy",
+    ]
+    static let businessKeys = ["name", "timezone"]
+    static let deliveryKeys = ["drain_window"]
+
     /// Parses nudge.yaml text, reporting every problem; `channels:` is checked against `providers`.
     public static func parse(
         _ text: String, file: String, providers: ProviderCatalog, diagnostics: inout Diagnostics
@@ -115,16 +123,12 @@ public struct ProjectConfig: Sendable {
         diagnostics.append(contentsOf: yamlDiagnostics)
         guard let node = parsed,
             let root = MappingReader(
-                node, context: "nudge.yaml", allowed: [
-                    "business", "database", "database_password_env", "send_at", "channels", "serve", "delivery", "segments",
-                    "intelligence", "policy",
-                ],
-                diagnostics: &diagnostics)
+                node, context: "nudge.yaml", allowed: topKeys, diagnostics: &diagnostics)
         else { return config }
 
         if let businessNode = root.required("business", context: "nudge.yaml", diagnostics: &diagnostics),
             let business = MappingReader(
-                businessNode, context: "business", allowed: ["name", "timezone"], diagnostics: &diagnostics)
+                businessNode, context: "business", allowed: businessKeys, diagnostics: &diagnostics)
         {
             if let (name, _) = business.string("name", diagnostics: &diagnostics) { config.businessName = name }
             if let (zone, node) = business.string("timezone", diagnostics: &diagnostics) {
@@ -158,7 +162,7 @@ public struct ProjectConfig: Sendable {
             }
         }
         if let deliveryNode = root["delivery"],
-            let delivery = MappingReader(deliveryNode, context: "delivery", allowed: ["drain_window"], diagnostics: &diagnostics),
+            let delivery = MappingReader(deliveryNode, context: "delivery", allowed: deliveryKeys, diagnostics: &diagnostics),
             let (window, node) = delivery.string("drain_window", diagnostics: &diagnostics)
         {
             if let seconds = ChannelSetting.seconds(window), seconds >= 0, seconds <= 3600 {
@@ -313,11 +317,13 @@ public struct IntelligenceConfig: Sendable, Hashable {
 
     public init() {}
 
+    static let keys = ["refit", "clv_months", "monthly_discount"]
+
     static func parse(_ node: YAMLNode, diagnostics: inout Diagnostics) -> IntelligenceConfig {
         var config = IntelligenceConfig()
         guard
             let reader = MappingReader(
-                node, context: "intelligence", allowed: ["refit", "clv_months", "monthly_discount"], diagnostics: &diagnostics)
+                node, context: "intelligence", allowed: keys, diagnostics: &diagnostics)
         else { return config }
         if let (text, value) = reader.string("refit", diagnostics: &diagnostics) {
             if let duration = DurationSpec(parsing: text), duration.seconds > 0 {

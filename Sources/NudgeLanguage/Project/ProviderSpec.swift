@@ -121,6 +121,8 @@ public struct ServeConfig: Sendable {
     /// Where `serve:` is written.
     public var location: SourceLocation
 
+    static let keys = ["public_url", "unsubscribe_secret_env"]
+
     public init(publicURL: String? = nil, unsubscribeSecretEnv: String? = nil, location: SourceLocation) {
         self.publicURL = publicURL
         self.unsubscribeSecretEnv = unsubscribeSecretEnv
@@ -130,7 +132,7 @@ public struct ServeConfig: Sendable {
     static func parse(_ node: YAMLNode, diagnostics: inout Diagnostics) -> ServeConfig? {
         guard
             let reader = MappingReader(
-                node, context: "serve", allowed: ["public_url", "unsubscribe_secret_env"], diagnostics: &diagnostics)
+                node, context: "serve", allowed: keys, diagnostics: &diagnostics)
         else { return nil }
         var config = ServeConfig(location: node.location)
         for key in ["public_url", "unsubscribe_secret_env"] {

@@ -9,6 +9,8 @@ public struct Segment: Sendable {
     /// Where nudge.yaml defines it; nil for a built-in segment not redefined.
     public var location: SourceLocation?
 
+    static let keys = ["description", "when"]
+
     /// The segments it tests with `"NAME" in customer.segments`.
     public var dependencies: Set<String> {
         conditions.reduce(into: Set<String>()) { $0.formUnion($1.segmentsTested) }
@@ -79,7 +81,7 @@ extension Segment {
                     continue
                 }
                 let context = "segment '\(name)'"
-                guard let reader = MappingReader(value, context: context, allowed: ["description", "when"], diagnostics: &diagnostics)
+                guard let reader = MappingReader(value, context: context, allowed: keys, diagnostics: &diagnostics)
                 else { continue }
                 let description = reader.string("description", diagnostics: &diagnostics)?.0 ?? ""
                 guard let whenNode = reader.required("when", context: context, diagnostics: &diagnostics) else { continue }

@@ -1,10 +1,30 @@
 public import NudgeCore
 /// Parses one workflow file into a checked `Workflow`, collecting every problem.
 public enum WorkflowParser {
+    // The keys each part of a workflow takes: the parser's and the JSON Schema's (`NudgeSchema`).
     static let topKeys = [
         "id", "name", "enabled", "trigger", "when", "actions", "catch_up", "send_at", "description", "category", "priority",
         "on_cap", "max_defer", "exit_when",
     ]
+    static let actionKinds = ["send", "split", "wait", "when"]
+    static let sendKeys = ["channel", "template"]
+    static let variantKeys = ["weight", "then"]
+
+    /// The parameters a trigger takes.
+    static func parameters(of kind: TriggerKind) -> [String] {
+        switch kind {
+        case .birthday: return ["days_before"]
+        case .inactivity: return ["days"]
+        case .milestone: return ["offer", "percent"]
+        case .signup: return ["days_after"]
+        case .segment: return ["enter"]
+        case .reward: return ["offer"]
+        case .visit: return ["delay"]
+        case .once: return ["at"]
+        case .schedule: return ["cron"]
+        case .new_offer: return []
+        }
+    }
 
     /// Parses `text` from `file`. `channels` are the channels configured in nudge.yaml; `segments` the segment
     /// names a condition or a `segment` trigger may name (nil: not checked).
@@ -172,19 +192,7 @@ public enum WorkflowParser {
     static func parseTriggerBody(
         _ kind: TriggerKind, _ node: YAMLNode?, segments: Set<String>?, diagnostics: inout Diagnostics
     ) -> Trigger? {
-        let allowed: [String]
-        switch kind {
-        case .birthday: allowed = ["days_before"]
-        case .inactivity: allowed = ["days"]
-        case .milestone: allowed = ["offer", "percent"]
-        case .signup: allowed = ["days_after"]
-        case .segment: allowed = ["enter"]
-        case .reward: allowed = ["offer"]
-        case .visit: allowed = ["delay"]
-        case .once: allowed = ["at"]
-        case .schedule: allowed = ["cron"]
-        case .new_offer: allowed = []
-        }
+        let allowed = parameters(of: kind)
         let context = "the \(kind.rawValue) trigger"
         let empty = YAMLNode(.mapping([]), at: node?.location ?? SourceLocation(file: ""))
         let body = node.map { $0.isNull ? YAMLNode(.mapping([]), at: $0.location) : $0 } ?? empty
@@ -303,11 +311,11 @@ public enum WorkflowParser {
         guard kind == "send" else {
             diagnostics.error(
                 "unknown action '\(kind)'", at: pairs[0].key.location,
-                suggestion: Suggestion.didYouMean(kind, in: ["send", "split", "wait", "when"]))
+                suggestion: Suggestion.didYouMean(kind, in: actionKinds))
             return nil
         }
         let body = pairs[0].value
-        guard let reader = MappingReader(body, context: "send", allowed: ["channel", "template"], diagnostics: &diagnostics)
+        guard let reader = MappingReader(body, context: "send", allowed: sendKeys, diagnostics: &diagnostics)
         else { return nil }
         var chosen: [Channel] = []
         var ok = true
@@ -393,7 +401,7 @@ extension WorkflowParser {
             }
             guard
                 let reader = MappingReader(
-                    value, context: "variant '\(name)'", allowed: ["weight", "then"], diagnostics: &diagnostics)
+                    value, context: "variant '\(name)'", allowed: variantKeys, diagnostics: &diagnostics)
             else {
                 ok = false
                 continue
@@ -451,6 +459,12 @@ extension WorkflowParser {
             switch Condition.compile(expression, catalog: catalog) {
             case .success(let condition):
                 conditions.append(condition)
+                // Lint: a `when` that can never hold stops everything after it.
+                if key == "when", let reason = condition.neverHoldsReason {
+                    diagnostics.warning(
+                        "this condition can never hold (\(reason)): nothing after it is ever sent", at: item.location,
+                        suggestion: expression.contains("null") ? "test for a missing value with has(PATH) or not has(PATH)" : "fix or remove it")
+                }
             case .failure(let error):
                 for problem in error.problems {
                     diagnostics.error(problem.message, at: item.location(ofOffset: problem.offset), suggestion: problem.suggestion)
