@@ -166,6 +166,21 @@ public struct Project: Sendable {
         }
 
         let workflows = drafts.compactMap(\.workflow)
+        // Two enabled workflows with the same trigger, a channel in common and conditions that do not rule each other
+        // out can both reach a customer on the same day (lint).
+        let enabled = workflows.filter(\.isEnabled).sorted { $0.idLocation < $1.idLocation }
+        for (index, first) in enabled.enumerated() {
+            for second in enabled[(index + 1)...] where second.trigger == first.trigger {
+                let shared = Set(first.actions.flatMap(\.channels)).intersection(second.actions.flatMap(\.channels))
+                guard !shared.isEmpty, !Condition.exclude(first.conditions, second.conditions) else { continue }
+                diagnostics.warning(
+                    "workflows '\(first.id)' and '\(second.id)' have the same trigger (\(first.trigger.summary)) and conditions "
+                        + "that do not rule each other out: a customer can get both on the same day by "
+                        + shared.sorted().map(\.rawValue).joined(separator: " and "),
+                    at: second.idLocation,
+                    suggestion: "merge them, or give one a condition the other excludes (\(first.idLocation))")
+            }
+        }
         let sorted = diagnostics.sorted
         guard !diagnostics.hasErrors else { return (nil, sorted) }
         var project = Project(
