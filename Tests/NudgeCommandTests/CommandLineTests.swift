@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NudgeLanguage
 import NudgeStore
+import NudgeTestSupport
 import Testing
 #if canImport(FoundationXML)
 import FoundationXML
@@ -199,6 +200,71 @@ struct CommandLineTests {
         #expect(unknown.status == 1 && unknown.stderr.contains("error: no customer 'nobody'"))
         let badWorkflow = try NudgeProcess.run(["explain", customer, "--project", root, "--db", db, "--workflow", "nope"])
         #expect(badWorkflow.status == 2)
+    }
+
+    @Test("diff REV plans the revision's project and the work tree's on the same customers and prints what differs")
+    func diff() throws {
+        let project = try NudgeProcess.temporaryDirectory().appendingPathComponent("project")
+        #expect(try NudgeProcess.run(["init", project.path]).status == 0)
+        func git(_ arguments: [String]) throws {
+            let result = try runTool(
+                "/usr/bin/env", ["git", "-C", project.path, "-c", "user.email=t@example.com", "-c", "user.name=T"] + arguments)
+            #expect(result.status == 0, "\(result.output)")
+        }
+        // Outside a repository there is nothing to compare with.
+        let outside = try NudgeProcess.run(["diff", "HEAD"], in: project)
+        #expect(outside.status == 1 && outside.stderr.contains("is not in a git repository"), "\(outside.stderr)")
+        try git(["init", "-q"])
+        try git(["add", "-A"])
+        try git(["commit", "-q", "-m", "examples"])
+        let now = "2026-11-25T15:00:00Z"
+        #expect(try NudgeProcess.run(["demo", "--customers", "300", "--now", now], in: project).status == 0)
+        let db = ["--db", "demo.sqlite", "--now", now]
+        let same = try NudgeProcess.run(["diff", "HEAD"] + db, in: project)
+        #expect(same.status == 0)
+        #expect(same.stdout.contains("\nno change\ntotal: 0 added, 0 removed, 0 changed; "), "\(same.stdout)")
+
+        // win-back for regulars only, and a new welcome subject.
+        let winBack = project.appendingPathComponent("Workflows/win-back.yaml")
+        try String(contentsOf: winBack, encoding: .utf8)
+            .replacingOccurrences(of: "customer.visits_total >= 1 ", with: "customer.visits_total >= 3 ")
+            .write(to: winBack, atomically: true, encoding: .utf8)
+        let welcome = project.appendingPathComponent("Templates/welcome.email.mustache")
+        try String(contentsOf: welcome, encoding: .utf8).replacingOccurrences(of: "subject: Welcome to", with: "subject: Hello and welcome to")
+            .write(to: welcome, atomically: true, encoding: .utf8)
+        let plan = try NudgeProcess.run(["dry-run", "--format", "json"] + db, in: project)
+        let before = try NudgeProcess.run(["diff", "HEAD", "--days", "2", "--format", "json"] + db, in: project)
+        #expect(before.status == 0, "\(before.stderr)")
+        let changes = try before.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let removed = changes.filter { $0["change"] as? String == "removed" }
+        #expect(!removed.isEmpty)
+        #expect(removed.allSatisfy { $0["workflow"] as? String == "win-back" })
+        // What the work tree plans now is never among the removed.
+        let planned = Set(plan.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]).map { "\($0["customer"]!)|\($0["occurrence"]!)" }
+        })
+        #expect(removed.allSatisfy { !planned.contains("\($0["customer"]!)|\($0["occurrence"]!)") })
+        let changed = changes.filter { $0["change"] as? String == "changed" }
+        #expect(changed.allSatisfy { $0["workflow"] as? String == "welcome" && ($0["differences"] as? [String]) == ["subject differs"] })
+        #expect(before.stderr.contains("\(removed.count) removed, \(changed.count) changed"), "\(before.stderr)")
+        let text = try NudgeProcess.run(["diff", "HEAD", "--days", "2"] + db, in: project)
+        #expect(text.stdout.contains("win-back: 0 added, \(removed.count) removed, 0 changed\n  - "), "\(text.stdout)")
+        // The work tree is untouched.
+        #expect(try String(contentsOf: winBack, encoding: .utf8).contains("customer.visits_total >= 3 "))
+
+        let unknown = try NudgeProcess.run(["diff", "no-such-branch"] + db, in: project)
+        #expect(unknown.status == 1 && unknown.stderr.contains("unknown git revision 'no-such-branch'"))
+        // A revision whose project has errors is named as such.
+        try "id: broken\ntigger: {}\n".write(to: project.appendingPathComponent("Workflows/broken.yaml"), atomically: true, encoding: .utf8)
+        try git(["add", "-A"])
+        try git(["commit", "-q", "-m", "broken"])
+        try FileManager.default.removeItem(at: project.appendingPathComponent("Workflows/broken.yaml"))
+        let broken = try NudgeProcess.run(["diff", "HEAD"] + db, in: project)
+        #expect(broken.status == 1)
+        #expect(broken.stderr.contains("HEAD:Workflows/broken.yaml:2:1: error: unknown key 'tigger'"), "\(broken.stderr)")
+        #expect(broken.stderr.contains("error: the project at HEAD has errors"))
     }
 
     @Test("usage errors exit with status 2")

@@ -61,7 +61,7 @@ public struct Project: Sendable {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let prefix = displayPrefix ?? (directory == "." ? "" : directory)
         let display: @Sendable (String) -> String = { relative in
-            prefix.isEmpty ? relative : (prefix.hasSuffix("/") ? prefix + relative : prefix + "/" + relative)
+            prefix.isEmpty ? relative : (prefix.hasSuffix("/") || prefix.hasSuffix(":") ? prefix + relative : prefix + "/" + relative)
         }
         var diagnostics = Diagnostics()
 
