@@ -12,7 +12,7 @@ struct NudgeCommand: AsyncParsableCommand {
             Nudge reads the workflows in Workflows/*.yaml and the templates in Templates/, evaluates them \
             against the customers in a SQLite database and shows (dry-run) or sends (run) the messages due.
             """,
-        subcommands: [Check.self, Test.self, Explain.self, Diff.self, Schema.self, Import.self, DryRun.self, Run.self, Serve.self, History.self, Workflows.self, Segments.self, Model.self, Customers.self, Export.self, Status.self, SendTest.self, Wallet.self, Demo.self, Init.self]
+        subcommands: [Check.self, Test.self, Explain.self, Diff.self, ForecastCommand.self, Schema.self, Import.self, DryRun.self, Run.self, Serve.self, History.self, Workflows.self, Segments.self, Model.self, Customers.self, Export.self, Status.self, SendTest.self, Wallet.self, Demo.self, Init.self]
     )
 
     /// Runs the command and maps failures onto the exit statuses of the contract:

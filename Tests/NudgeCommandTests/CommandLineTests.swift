@@ -267,6 +267,51 @@ struct CommandLineTests {
         #expect(broken.stderr.contains("error: the project at HEAD has errors"))
     }
 
+    @Test("forecast simulates the next days on a copy: per day, workflow and channel, priced; a page with a chart")
+    func forecast() throws {
+        let project = try NudgeProcess.temporaryDirectory().appendingPathComponent("project")
+        #expect(try NudgeProcess.run(["init", project.path]).status == 0)
+        // The example nudge.yaml prices each channel.
+        let config = try String(contentsOf: project.appendingPathComponent("nudge.yaml"), encoding: .utf8)
+        #expect(config.contains("\npricing: { email: 0.0008, sms: 0.0079, push: 0, wallet: 0 }\n"))
+        let now = "2026-11-25T15:00:00Z"
+        #expect(try NudgeProcess.run(["demo", "--customers", "200", "--now", now], in: project).status == 0)
+        let database = project.appendingPathComponent("demo.sqlite")
+        let before = try Data(contentsOf: database)
+        let page = project.appendingPathComponent("forecast.html")
+        let json = try NudgeProcess.run(
+            ["forecast", "--db", "demo.sqlite", "--now", now, "--days", "3", "--format", "json", "--html", page.path], in: project)
+        #expect(json.status == 0, "\(json.stderr)")
+        let rows = try json.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(!rows.isEmpty)
+        for row in rows {
+            let channel = try #require(row["channel"] as? String)
+            let messages = try #require(row["messages"] as? Int)
+            let cost = try #require(row["cost"] as? Double)
+            if channel == "email" { #expect(abs(cost - Double(messages) * 0.0008) < 1e-9) }
+            if channel == "sms" { #expect(abs(cost - Double(try #require(row["segments"] as? Int)) * 0.0079) < 1e-9) }
+            if channel == "push" || channel == "wallet" { #expect(cost == 0) }
+        }
+        #expect(Set(rows.compactMap { $0["day"] as? String }).isSubset(of: ["2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28"]))
+        #expect(json.stderr.contains("no new visits, sign-ups or stamps assumed"))
+        // The forecast of the days dry-run sees now includes what dry-run plans to send now.
+        let plan = try NudgeProcess.run(["dry-run", "--db", "demo.sqlite", "--now", now, "--format", "json"], in: project)
+        let sendNow = plan.stdout.split(separator: "\n").count { $0.contains("\"status\":\"send\"") && !$0.contains("\"send_after\":\"") }
+        #expect(rows.reduce(0) { $0 + ($1["messages"] as? Int ?? 0) } >= sendNow)
+        // The database file is untouched; the page is there, with its chart and no network.
+        #expect(try Data(contentsOf: database) == before)
+        let html = try String(contentsOf: page, encoding: .utf8)
+        #expect(html.hasPrefix("<!doctype html>") && html.contains("<svg") && html.contains("<rect"))
+        #expect(!html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http"))
+        let table = try NudgeProcess.run(["forecast", "--db", "demo.sqlite", "--now", now, "--days", "2"], in: project)
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("DAY         WORKFLOW"), "\(table.stdout)")
+        #expect(table.stdout.contains("\ntotal: "))
+        #expect(try NudgeProcess.run(["forecast", "--days", "0"], in: project).status == 2)
+    }
+
     @Test("usage errors exit with status 2")
     func usageErrors() throws {
         let root = NudgeProcess.repositoryRoot.path

@@ -19,6 +19,20 @@ private func withChannels(_ lines: String) -> String {
 
 @Suite("Project config")
 struct ProjectConfigTests {
+    @Test("pricing: a price a channel, at least 0; an unknown channel or a bad price is an error at its place")
+    func pricing() {
+        let (config, diagnostics) = parse(withChannels("  email: { provider: file, path: e.jsonl }") + "pricing: { email: 0.0008, sms: 0.0079, push: 0 }\n")
+        #expect(diagnostics.isEmpty)
+        #expect(config.pricing == [.email: 0.0008, .sms: 0.0079, .push: 0])
+        let bad = parse(withChannels("  email: { provider: file, path: e.jsonl }") + "pricing: { emial: 1, sms: -1, push: free }\n").diagnostics
+        #expect(
+            bad == [
+                "nudge.yaml:6:12: error: unknown key 'emial' in pricing (did you mean 'email'?)",
+                "nudge.yaml:6:27: error: 'sms' must be a price of at least 0 such as 0.0079, not '-1'",
+                "nudge.yaml:6:37: error: 'push' must be a price of at least 0 such as 0.0079, not 'free'",
+            ], "\(bad)")
+    }
+
     @Test("parses a complete nudge.yaml")
     func valid() throws {
         let text = """

@@ -75,6 +75,9 @@ extension ExampleProject {
                 - { max: 2, per: 7d }                 # marketing messages, all channels together
                 - { channel: sms, max: 1, per: 7d }
               # quiet_hours: { from: "21:00", to: "08:00" }
+
+            # What one message costs on each channel (an SMS: one segment), for `nudge forecast`.
+            pricing: { email: 0.0008, sms: 0.0079, push: 0, wallet: 0 }
             """##
         ),
         (

@@ -74,6 +74,8 @@ public struct ProjectConfig: Sendable {
     public var segments: [Segment] = Segment.builtInSegments
     /// `policy:`: frequency caps and quiet hours for marketing messages.
     public var policy = Policy()
+    /// `pricing:`: what one message costs on each channel (an SMS: one segment), for `nudge forecast`.
+    public var pricing: [Channel: Double] = [:]
 
     /// This configuration with only `channel` (of it, only `platform`'s block when it has one per platform) and no
     /// `serve:`: what a command that sends through one provider builds adapters from, so that it needs only that
@@ -109,7 +111,7 @@ public struct ProjectConfig: Sendable {
     // The keys each part of nudge.yaml takes: the parser's and the JSON Schema's (`NudgeSchema`).
     static let topKeys = [
         "business", "database", "database_password_env", "send_at", "channels", "serve", "delivery", "segments",
-        "intelligence", "policy",
+        "intelligence", "policy", "pricing",
     ]
     static let businessKeys = ["name", "timezone"]
     static let deliveryKeys = ["drain_window"]
@@ -186,6 +188,9 @@ public struct ProjectConfig: Sendable {
         if let node = root["policy"], !node.isNull {
             config.policy = Policy.parse(node, diagnostics: &diagnostics)
         }
+        if let pricingNode = root["pricing"], !pricingNode.isNull {
+            config.pricing = parsePricing(pricingNode, diagnostics: &diagnostics)
+        }
         if let serveNode = root["serve"] {
             config.serve = ServeConfig.parse(serveNode, diagnostics: &diagnostics)
         }
@@ -207,6 +212,23 @@ public struct ProjectConfig: Sendable {
             }
         }
         return config
+    }
+
+    /// `pricing: { email: 0.0008, sms: 0.0079, push: 0, wallet: 0 }`: a price a message (an SMS segment), at least 0.
+    static func parsePricing(_ node: YAMLNode, diagnostics: inout Diagnostics) -> [Channel: Double] {
+        guard let reader = MappingReader(node, context: "pricing", allowed: Channel.allCases.map(\.rawValue), diagnostics: &diagnostics)
+        else { return [:] }
+        var pricing: [Channel: Double] = [:]
+        for channel in Channel.allCases {
+            guard let value = reader[channel.rawValue] else { continue }
+            guard let text = value.scalar, let price = Double(text), price.isFinite, price >= 0 else {
+                diagnostics.error(
+                    "'\(channel.rawValue)' must be a price of at least 0 such as 0.0079, not '\(value)'", at: value.location)
+                continue
+            }
+            pricing[channel] = price
+        }
+        return pricing
     }
 
     static func parseChannel(

@@ -244,6 +244,13 @@ public enum NudgeSchema {
                         ]
                 }
                 properties[key] = ["type": ["object", "null"], "additionalProperties": false, "properties": policy]
+            case "pricing":
+                properties[key] = [
+                    "type": ["object", "null"], "additionalProperties": false,
+                    "description": "What one message costs on each channel (an SMS: one segment), for nudge forecast.",
+                    "properties": Dictionary(
+                        uniqueKeysWithValues: Channel.allCases.map { ($0.rawValue, ["type": "number", "minimum": 0] as [String: Any]) }),
+                ]
             default: properties[key] = [:]
             }
         }
