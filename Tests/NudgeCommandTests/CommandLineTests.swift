@@ -165,6 +165,18 @@ struct CommandLineTests {
         #expect(missing.status == 1 && missing.stderr.contains("Workflows/nope.test.yaml: error: no such test file"))
     }
 
+    @Test("the README's workflow test passes against the repository's project")
+    func readmeWorkflowTest() throws {
+        let readme = try String(contentsOf: NudgeProcess.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "```yaml\n# Workflows/win-back.test.yaml\n"))
+        let end = try #require(readme.range(of: "```\n", range: start.upperBound..<readme.endIndex))
+        let file = try NudgeProcess.temporaryDirectory().appendingPathComponent("readme.test.yaml")
+        try String(readme[start.upperBound..<end.lowerBound]).write(to: file, atomically: true, encoding: .utf8)
+        let result = try NudgeProcess.run(["test", "--project", NudgeProcess.repositoryRoot.path, file.path])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("1 test in 1 file: 1 passed"))
+    }
+
     @Test("explain answers for one customer in text and JSON, in the words of dry-run")
     func explain() throws {
         let directory = try NudgeProcess.temporaryDirectory()
