@@ -17,9 +17,9 @@ extension NudgeCommand {
             commandName: "forecast",
             abstract: "Forecast the messages of the next days per workflow and channel, and their cost.",
             discussion: """
-                Simulates a run every hour for --days days from --now on a copy of the database in memory (the file \
-                is untouched), each run committed as 'nudge run' commits it, so that the ledger, the policy's caps and \
-                consent carry from run to run. No new visits, sign-ups or stamps are assumed: the state stays as it is \
+                Simulates a run every hour for --days days from --now, each run committed as 'nudge run' commits it \
+                but in memory (the database is only read), so that the ledger, the policy's caps and consent carry \
+                from run to run. No new visits, sign-ups or stamps are assumed: the state stays as it is \
                 now. Costs come from 'pricing:' in nudge.yaml (an SMS is priced per segment).
                 """
         )
@@ -47,14 +47,8 @@ extension NudgeCommand {
             let forecast = try await withStore(
                 project.databasePath(override: global.db), config: project.config, global: global, reading: true
             ) { store in
-                guard let database = store as? AppDatabase else {
-                    Console.error(
-                        "error: forecast simulates on an in-memory copy of a SQLite database; it cannot copy a PostgreSQL one yet")
-                    throw ExitCode(1)
-                }
-                return try await Forecast.simulate(
-                    project: project, database: try database.inMemoryCopy(), now: instant, days: days,
-                    environment: ProcessInfo.processInfo.environment)
+                try await Forecast.simulate(
+                    project: project, store: store, now: instant, days: days, environment: ProcessInfo.processInfo.environment)
             }
             let report = ForecastReport(forecast: forecast, config: project.config)
             switch format {

@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Forecast (nudge forecast)")
 struct ForecastTests {
-    @Test("runs on the hour on a copy: each occurrence once, caps carried, SMS priced per segment, the source untouched")
+    @Test("runs on the hour in memory: each occurrence once, caps carried, SMS priced per segment, the store untouched; PostgreSQL alike")
     func simulate() async throws {
         let config = Fixture.defaultConfig + """
 
@@ -35,7 +35,7 @@ struct ForecastTests {
         let project = try fixture.project()
         let now = try #require(ISO8601.parse("2026-10-20T00:00:00-04:00", zone: .gmt))
         let forecast = try await Forecast.simulate(
-            project: project, database: try fixture.database.inMemoryCopy(), now: now, days: 3, environment: [:])
+            project: project, store: fixture.database, now: now, days: 3, environment: [:])
         #expect(forecast.runs == 72)
         let rows = forecast.rows.map { "\($0.day) \($0.workflowID) \($0.channel.rawValue) \($0.messages) \($0.segments)" }
         #expect(
@@ -48,8 +48,31 @@ struct ForecastTests {
         let cost = try #require(forecast.totalCost)
         #expect(abs(cost - (0.001 * 2 + 0.01)) < 1e-9)
         #expect(forecast.dayList.map(\.description) == ["2026-10-20", "2026-10-21"])
-        // The simulation committed to the copy only.
+        // The simulation committed in memory only.
         let ledger = try await fixture.database.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM ledger") }
         #expect(ledger == 0)
+        // The same forecast on a PostgreSQL copy of the rows.
+        guard PostgresTwin.isEnabled else { return }
+        try await PostgresTwin.withCopy(of: fixture.database) { store in
+            let twin = try await Forecast.simulate(project: project, store: store, now: now, days: 3, environment: [:])
+            #expect(twin.rows == forecast.rows && twin.suppressed == forecast.suppressed)
+        }
+    }
+
+    @Test("a journey's later steps follow from the simulated ledger")
+    func journey() async throws {
+        let fixture = try Fixture(workflow: """
+            trigger:
+              inactivity: { days: [30] }
+            actions:
+              - send: { channel: email, template: t }
+              - wait: 7d
+              - send: { channel: email, template: t }
+            """)
+        try fixture.add("ana", visits: ["2026-09-20T14:00:00Z"])
+        let now = try #require(ISO8601.parse("2026-10-20T00:00:00-04:00", zone: .gmt))
+        let forecast = try await Forecast.simulate(
+            project: try fixture.project(), store: fixture.database, now: now, days: 10, environment: [:])
+        #expect(forecast.rows.map { "\($0.day) \($0.messages)" } == ["2026-10-20 1", "2026-10-27 1"])
     }
 }

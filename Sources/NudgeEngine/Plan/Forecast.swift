@@ -5,9 +5,9 @@ public import NudgeCore
 import NudgeLanguage
 public import NudgeStore
 
-/// What the next days will send and cost (`nudge forecast`): runs simulated on the hour on a copy of the customer
-/// state, each committed as `run` commits (ledger, policy and consent carried from run to run), with no new visits
-/// or sign-ups.
+/// What the next days will send and cost (`nudge forecast`): runs simulated on the hour on the customer state as it
+/// is, each committed as `run` commits but in memory (`SimulatedStore`: ledger, policy and consent carried from run
+/// to run, the database untouched), with no new visits or sign-ups.
 public struct Forecast: Sendable {
     /// Messages that would go out on one local day (business zone), of one workflow, on one channel.
     public struct Row: Sendable, Hashable {
@@ -44,12 +44,13 @@ public struct Forecast: Sendable {
         rows.contains { $0.cost != nil } ? rows.reduce(0) { $0 + ($1.cost ?? 0) } : nil
     }
 
-    /// Simulates `days` days from `now` on `database` (a copy: it is written to), a run every `step` seconds.
+    /// Simulates `days` days from `now` on `store` (read only), a run every `step` seconds.
     public static func simulate(
-        project: Project, database: AppDatabase, now: Date, days: Int, step: TimeInterval = 3_600,
+        project: Project, store: any PlanningStore, now: Date, days: Int, step: TimeInterval = 3_600,
         environment: [String: String]
     ) async throws -> Forecast {
-        let planner = try Planner(project: project, store: database, logger: Logger(label: "nudge.forecast"), environment: environment)
+        let planner = try Planner(
+            project: project, store: SimulatedStore(base: store), logger: Logger(label: "nudge.forecast"), environment: environment)
         let zone = project.config.timeZone
         let end = now.addingTimeInterval(Double(days) * 86_400)
         let firstDay = zone.localDate(of: now)

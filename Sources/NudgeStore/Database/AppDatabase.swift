@@ -71,13 +71,6 @@ public struct AppDatabase: Sendable {
         try AppDatabase(DatabaseQueue())
     }
 
-    /// A copy of the whole database in memory, to simulate on (`nudge forecast`) without touching the file.
-    public func inMemoryCopy() throws -> AppDatabase {
-        let copy = try DatabaseQueue()
-        try writer.backup(to: copy)
-        return try AppDatabase(copy)
-    }
-
     /// Wraps `writer` and runs the migrations.
     public init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
