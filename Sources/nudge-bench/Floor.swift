@@ -231,7 +231,7 @@ enum Floor {
         let visits90 = "(SELECT count(*) FROM visit v WHERE v.customer_id = o.id AND v.visited_at > \((day.end - 90 * 86_400) * 1000))"
         return [
             Workflow(
-                id: "birthday-reminder", occurrences: birthdays(daysBefore: 7, sendAt: 10 * 3600, day), when: "NOT staff",
+                id: "birthday-reminder", occurrences: birthdays(daysBefore: 8, sendAt: 10 * 3600, day), when: "NOT staff",
                 actions: [["email"]]),
             Workflow(
                 id: "birthday-treat", occurrences: birthdays(daysBefore: 0, sendAt: nine, day), when: "NOT staff",

@@ -66,7 +66,7 @@ struct SyntheticData {
         let dayMillis: Int64 = 86_400_000
         let day0Millis = Int64(day0.timeIntervalSince1970 * 1000)
         // Birthdays whose month-day falls from 4 days before to 13 days after today are near a benchmark day
-        // (birthday-reminder fires 7 days ahead).
+        // (birthday-reminder fires 8 days ahead).
         func isNearBenchmarkDays(_ birth: LocalDate) -> Bool {
             let delta = LocalDate(year: today.year, month: birth.month, day: birth.day).daysSinceEpoch - today.daysSinceEpoch
             let wrapped = ((delta % 365) + 365) % 365
@@ -89,8 +89,8 @@ struct SyntheticData {
                 birth = LocalDate(year: 2001, month: 1, day: 1).adding(days: random.int(365))
             } while isNearBenchmarkDays(birth)
             if role == 0 {
-                // A birthday today or tomorrow (birthday-treat), or a week later (birthday-reminder).
-                let target = today.adding(days: dueDay + (random.chance(0.5) ? 7 : 0))
+                // A birthday today or tomorrow (birthday-treat), or eight days later (birthday-reminder).
+                let target = today.adding(days: dueDay + (random.chance(0.5) ? 8 : 0))
                 birth = LocalDate(year: 2001, month: target.month, day: min(target.day, 28))
             }
             let birthText =
