@@ -33,8 +33,35 @@ struct ExplainTests {
     {
         let project = try fixture.project()
         let instant = try #require(ISO8601.parse(now, zone: project.config.timeZone))
-        return try await Planner(project: project, store: fixture.database).explain(
+        let explanation = try await Planner(project: project, store: fixture.database).explain(
             customerID: customer, workflowIDs: workflows, now: instant)
+        // The same explanation from a PostgreSQL copy of the rows.
+        if PostgresTwin.isEnabled {
+            try await PostgresTwin.withCopy(of: fixture.database) { store in
+                let twin = try await Planner(project: project, store: store).explain(
+                    customerID: customer, workflowIDs: workflows, now: instant)
+                #expect(Self.shown(twin) == Self.shown(explanation), "PostgreSQL explains otherwise")
+            }
+        }
+        return explanation
+    }
+
+    /// Every occurrence's key, window, ledger answer, condition values, channels and result, one line each.
+    static func shown(_ explanation: Explanation?) -> [String] {
+        var lines: [String] = []
+        for workflow in explanation?.workflows ?? [] {
+            lines.append(workflow.id + (workflow.note ?? "") + workflow.policy.joined())
+            for o in workflow.occurrences {
+                var parts: [String] = [o.key, o.window, "\(o.isInLedger)", o.variant ?? "", o.result, o.status ?? ""]
+                for condition in o.conditions {
+                    let fields: [String] = condition.fields.map { "\($0.name)=\($0.value)" }
+                    parts.append("\(condition.text)=\(condition.value) " + fields.joined(separator: " "))
+                }
+                for channel in o.channels { parts.append("\(channel.channel) \(channel.detail) \(channel.isChosen)") }
+                lines.append(parts.joined(separator: "|"))
+            }
+        }
+        return lines
     }
 
     @Test("an occurrence in its window: the conditions with the fields they read, the channels, the plan's answer")
