@@ -93,11 +93,11 @@ extension Planner {
                 id: workflow.id, name: workflow.name, trigger: workflow.trigger.summary, catchUp: workflow.catchUp.text,
                 isEnabled: workflow.isEnabled, occurrences: [], note: nil,
                 policy: policyLines(workflow, counted: counted, now: now, zone: zone))
-            var (occurrences, note) = try await nearby(workflow, customer: customer, zone: zone, now: now)
+            let segments = try await self.segments(for: [workflow], now: now, record: false)
+            var (occurrences, note) = try await nearby(workflow, customer: customer, zone: zone, now: now, segments: segments)
             occurrences += try await followUps(of: workflow, now: now).filter { $0.customer.id == customerID }
             try await attachOffers(to: &occurrences, trigger: workflow.trigger)
             part.note = occurrences.isEmpty ? note : nil
-            let segments = try await self.segments(for: [workflow], now: now, record: false)
             var ignored = Plan(now: now, messages: [], candidates: 0, alreadySent: 0, filteredOut: 0, workflowIDs: [])
             let histories = try await histories(for: [(workflow, occurrences)], book: segments.book, now: now, plan: &ignored)
             let sent = try await store.ledgerHits(occurrences.map(\.ledgerKey))
@@ -199,7 +199,7 @@ extension Planner {
     /// The trigger's occurrences for `customer` near `now`: for each key the trigger can give them, the latest due
     /// at or before `now` and the next after it (journey steps come from the ledger, as the plan finds them).
     private func nearby(
-        _ workflow: Workflow, customer: CustomerState, zone: TimeZone, now: Date
+        _ workflow: Workflow, customer: CustomerState, zone: TimeZone, now: Date, segments stage: SegmentStage
     ) async throws -> ([Occurrence], String?) {
         let sendAt = (workflow.sendAt ?? project.config.sendAt).secondsIntoDay
         func occurrence(_ key: String, _ due: Date, parameter: Int? = nil) -> Occurrence {
@@ -274,7 +274,6 @@ extension Planner {
                     }
                 }, "no offer published within 35 days")
         case .segment(let name):
-            let stage = try await segments(for: [workflow], now: now, record: false)
             let scan = TriggerScan(workflow: workflow, config: project.config, now: now, zones: [])
             let entries = (stage.entries[name] ?? []).filter { $0.customer.id == customer.id }
             return (

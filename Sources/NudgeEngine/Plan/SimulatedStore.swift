@@ -18,6 +18,9 @@ final class SimulatedStore: PlanningStore {
         /// The first message committed for each occurrence: its journey's step, due time and variant.
         var occurrences: [OutboxMessage] = []
         var messages: [OutboxMessage] = []
+        /// The pending messages by customer: what caps and per-recipient limits count, asked for a few customers at a
+        /// time on every run.
+        var pendingByCustomer: [String: [OutboxMessage]] = [:]
         var segmentMembers: [String: [String: String]] = [:]
         var modelFit: ModelFitRecord?
     }
@@ -43,6 +46,7 @@ final class SimulatedStore: PlanningStore {
                 guard !stored.contains(key), !state.ledger.contains(key) || new.contains(key) else { continue }
                 if new.insert(key).inserted { state.occurrences.append(message) }
                 state.messages.append(message)
+                if message.status == .pending { state.pendingByCustomer[message.customerId, default: []].append(message) }
                 committed.insert(message.id)
             }
             state.ledger.formUnion(new)
@@ -84,13 +88,15 @@ final class SimulatedStore: PlanningStore {
     /// When a committed message counts as sent: its next attempt.
     private static func sentAt(_ message: OutboxMessage) -> Date { StoredInstant.date(message.nextAttemptAt) }
 
+    /// The pending messages the simulation committed for `customerIDs`.
+    private func pending(of customerIDs: [String]) -> [OutboxMessage] {
+        state.withLock { state in Set(customerIDs).flatMap { state.pendingByCustomer[$0] ?? [] } }
+    }
+
     func capCounted(customerIDs: [String], after: Date) async throws -> [String: [CountedMessage]] {
         var counted = try await base.capCounted(customerIDs: customerIDs, after: after)
-        let wanted = Set(customerIDs)
-        for message in committed
-        where message.status == .pending && wanted.contains(message.customerId) && (message.category ?? "marketing") == "marketing"
-            && Self.sentAt(message) > after
-        {
+        for message in pending(of: customerIDs)
+        where (message.category ?? "marketing") == "marketing" && Self.sentAt(message) > after {
             counted[message.customerId, default: []].append(CountedMessage(channel: message.channel, at: Self.sentAt(message)))
         }
         return counted.mapValues { $0.sorted { $0.at < $1.at } }
@@ -98,11 +104,8 @@ final class SimulatedStore: PlanningStore {
 
     func notifiedTimes(customerIDs: [String], channel: Channel, platform: String?, after: Date) async throws -> [String: [Date]] {
         var times = try await base.notifiedTimes(customerIDs: customerIDs, channel: channel, platform: platform, after: after)
-        let wanted = Set(customerIDs)
-        for message in committed
-        where message.status == .pending && wanted.contains(message.customerId) && message.channel == channel.rawValue
-            && (platform == nil || message.platform == platform) && Self.sentAt(message) > after
-        {
+        for message in pending(of: customerIDs)
+        where message.channel == channel.rawValue && (platform == nil || message.platform == platform) && Self.sentAt(message) > after {
             times[message.customerId, default: []].append(Self.sentAt(message))
         }
         return times.mapValues { $0.sorted() }
