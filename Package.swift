@@ -220,7 +220,10 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .testTarget(name: "NudgeRenderTests", dependencies: ["NudgeRender", "NudgeLanguage"], swiftSettings: upcoming),
+        .testTarget(
+            name: "NudgeRenderTests",
+            dependencies: ["NudgeRender", "NudgeLanguage", .product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: upcoming),
         .testTarget(name: "NudgeModelTests", dependencies: ["NudgeModel"], exclude: ["Fixtures"], swiftSettings: upcoming),
         .testTarget(
             name: "NudgeEngineTests",

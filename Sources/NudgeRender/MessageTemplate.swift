@@ -31,6 +31,8 @@ public struct MessageTemplate: Sendable {
     public var variables: [TemplateVariable]
     /// The heading's own variables (also in `variables`).
     public var headingVariables: [TemplateVariable]
+    /// The body's variables as paths when the body has no sections, so that `RenderMemo` may remember it.
+    var bodyPaths: [[String]]? = nil
 
     /// Parses a template file, reporting front-matter and Mustache syntax problems.
     public static func parse(
@@ -116,14 +118,15 @@ public struct MessageTemplate: Sendable {
         let bodyOrigin = SourceLocation(file: file, line: bodyStartLine, column: 1)
         let body = compile(
             bodyText, contentType: channel == .email ? "HTML" : "TEXT", origin: bodyOrigin, diagnostics: &local)
-        variables += TemplateScanner.scan(bodyText, origin: bodyOrigin, diagnostics: &local)
+        let bodyVariables = TemplateScanner.scan(bodyText, origin: bodyOrigin, diagnostics: &local)
+        variables += bodyVariables
         if trimmingWhiteSpace(bodyText).isEmpty {
             local.error("the template body is empty", at: bodyOrigin)
         }
         guard let body, !local.hasErrors else { return (nil, variables) }
         let template = MessageTemplate(
             name: name, channel: channel, file: file, heading: heading, body: body, variables: variables,
-            headingVariables: headingVariables)
+            headingVariables: headingVariables, bodyPaths: memoPaths(bodyVariables))
         return (template, variables)
     }
 
@@ -209,6 +212,14 @@ extension MessageTemplate {
             (key: $0.key, value: renderedHeading ?? renderHeading($0.template, context))
         }
         return RenderedMessage(heading: headingValue, body: body.render(context))
+    }
+
+    /// `render(_:renderedHeading:)`, the body from `memo` when it rendered the same values before.
+    public func render(_ context: LazyContext, renderedHeading: String? = nil, memo: RenderMemo) -> RenderedMessage {
+        let headingValue = heading.map {
+            (key: $0.key, value: renderedHeading ?? renderHeading($0.template, context))
+        }
+        return RenderedMessage(heading: headingValue, body: memo.body(of: self, context: context))
     }
 
     /// The heading rendered with `context`, without white space around it; nil when the template has none.

@@ -23,7 +23,41 @@ struct SyntheticData {
         nil, nil, nil, "America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London", "Europe/Berlin",
         "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo",
     ]
-    static let names = ["Ava", "Ben", "Chloé", "Diego", "Emma", "Felix", "Grace", "Hiro", "Isla", "Jack", "Kai", "Lena"]
+    /// First names as a town's customers have them: a few very common, a long tail of rare ones (Zipf's law over
+    /// 5,000 names; the 12 most common, the first, are a third of the customers). A plan renders each distinct body
+    /// once (`RenderMemo`), so a dozen names in all would make a broadcast's rendering look almost free.
+    static let names: [String] = {
+        let common = ["Ava", "Ben", "Chloé", "Diego", "Emma", "Felix", "Grace", "Hiro", "Isla", "Jack", "Kai", "Lena"]
+        let syllables = [
+            "ma", "ri", "to", "ne", "sa", "lu", "ka", "de", "vi", "ro", "an", "el", "jo", "mi", "ta", "no", "be", "li",
+            "sha", "za",
+        ]
+        return common + (common.count..<5_000).map { rank in
+            var name = syllables[rank % 20] + syllables[rank / 20 % 20]
+            if rank >= 400 { name += syllables[rank / 400 % 20] }
+            return name.prefix(1).uppercased() + name.dropFirst()
+        }
+    }()
+    /// `names`' cumulative weights (rank r weighs 1 / r).
+    static let nameWeights: [Double] = {
+        var total = 0.0
+        return (1...names.count).map { rank in
+            total += 1 / Double(rank)
+            return total
+        }
+    }()
+
+    /// A first name drawn from `names` by its weight, with one draw of `random` (as the data had before, so the rest
+    /// of the data stays the same).
+    static func firstName(_ random: inout SplitMix64) -> String {
+        let point = Double(random.int(1 << 30)) / Double(1 << 30) * nameWeights[nameWeights.count - 1]
+        var (low, high) = (0, nameWeights.count - 1)
+        while low < high {
+            let middle = (low + high) / 2
+            if nameWeights[middle] <= point { low = middle + 1 } else { high = middle }
+        }
+        return names[low]
+    }
 
     struct Counts {
         var customers = 0
@@ -77,7 +111,7 @@ struct SyntheticData {
             let id = "c\(n)"
             let isMatching = matching > 0 && n % stride == 0 && n / stride < matching
             let zone = Self.zones[random.int(Self.zones.count)]
-            let name = "\(Self.names[random.int(Self.names.count)]) \(["Lima", "Chen", "Okafor", "Smith", "Rossi"][random.int(5)])"
+            let name = "\(Self.firstName(&random)) \(["Lima", "Chen", "Okafor", "Smith", "Rossi"][random.int(5)])"
             let hasEmail = random.chance(0.9)
             let hasPhone = random.chance(0.7)
             let hasPush = random.chance(0.4)
@@ -193,7 +227,7 @@ extension SyntheticData {
             let zone = zones[random.int(zones.count)] ?? ""
             customersFile.line(
                 [
-                    id, "\(names[random.int(names.count)]) \(["Lima", "Chen", "Okafor", "Smith", "Rossi"][random.int(5)])",
+                    id, "\(firstName(&random)) \(["Lima", "Chen", "Okafor", "Smith", "Rossi"][random.int(5)])",
                     "member\(n)@example.com", "+1555\(1_000_000 + n % 9_000_000)",
                     "\(1955 + random.int(50))-\(String(format: "%02d-%02d", 1 + random.int(12), 1 + random.int(28)))", zone,
                     ISO8601.format(Date(timeIntervalSince1970: Double(signedUp) / 1000)), "yes", random.chance(0.6) ? "yes" : "no",

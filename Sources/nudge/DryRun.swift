@@ -51,7 +51,9 @@ extension NudgeCommand {
                 return try await planner.plan(
                     now: instant, workflowIDs: workflows.isEmpty ? nil : Set(workflows), render: render)
             }
+            var printing = StageClock(logger: global.makeLogger())
             PlanPrinter(project: project, format: format, render: render).print(plan)
+            printing.lap("print")
         }
     }
 }

@@ -57,20 +57,28 @@ public struct Planner: Sendable {
         now: Date, workflowIDs: Set<String>?, render: Bool, slices: Int?, record: Bool = false
     ) async throws -> Plan {
         var plan = Plan(now: now, messages: [], candidates: 0, alreadySent: 0, filteredOut: 0, workflowIDs: [])
+        var stages = StageClock(logger: logger)
         let workflows = project.workflows.filter { $0.isEnabled && workflowIDs?.contains($0.id) ?? true }
         let segments = try await self.segments(for: workflows, now: now, record: record)
+        stages.lap("segments")
         let evaluated = try await evaluate(workflows, now: now, entries: segments.entries, plan: &plan)
+        stages.lap("evaluate")
         let fresh = try await dedup(evaluated, plan: &plan)
+        stages.lap("dedup")
         let counts = try await recentVisitCounts(
             customerIDs: fresh.filter { readsRecentVisits($0.0, book: segments.book) }.flatMap { $0.1.map(\.customer.id) },
             now: now)
         let histories = try await histories(for: fresh, book: segments.book, now: now, plan: &plan)
+        stages.lap("facts")
         var (parts, filteredOut) = await decide(
             fresh, counts: counts, book: segments.book, histories: histories, now: now, render: render, slices: slices)
+        stages.lap(render ? "when, policy and render" : "when and policy")
         try await applyPolicy(&parts, now: now)
         try await applyRegisteredDevices(&parts)
         try await applyRecipientWindows(&parts, now: now)
+        stages.lap("caps and limits")
         plan.messages = await Self.sorted(parts)
+        stages.lap("sort")
         plan.filteredOut = filteredOut
         return plan
     }
@@ -95,6 +103,7 @@ public struct Planner: Sendable {
         let bounds = (0...slices).map { items.count * $0 / slices }
         let decideSlice = { @Sendable (range: Range<Int>) -> (messages: [PlannedMessage], filteredOut: Int) in
             var messages: [PlannedMessage] = []
+            let memo = RenderMemo()
             var filteredOut = 0
             for (w, o) in items[range] {
                 let (workflow, occurrence) = (fresh[w].0, fresh[w].1[o])
@@ -127,7 +136,7 @@ public struct Planner: Sendable {
                     var message = policy(workflow.actions[index], index: index, facts: facts)
                     message.variant = variant?.name
                     message.step = step.index
-                    self.render(&message, facts: facts, full: render)
+                    self.render(&message, facts: facts, full: render, memo: memo)
                     messages.append(message)
                 }
             }
@@ -341,15 +350,16 @@ public struct Planner: Sendable {
 
     /// Render: the message in full (`full`, as run and `dry-run --render` need it), else only what dry-run shows
     /// of it (an SMS's segment count).
-    func render(_ message: inout PlannedMessage, facts: CustomerFacts, full: Bool) {
+    func render(_ message: inout PlannedMessage, facts: CustomerFacts, full: Bool, memo: RenderMemo? = nil) {
         guard let channel = message.channel,
             let template = project.templates[TemplateKey(name: message.template, channel: channel)]
         else { return }
         if full {
-            message.rendered = render(template, on: channel, facts: facts)
+            message.rendered = render(template, on: channel, facts: facts, memo: memo)
             if channel == .sms, let body = message.rendered?.body { message.segments = SMSSegments(body) }
         } else if channel == .sms {
-            message.segments = SMSSegments(template.render(facts.renderContext).body)
+            let context = facts.renderContext
+            message.segments = SMSSegments(memo.map { $0.body(of: template, context: context) } ?? template.render(context).body)
         }
     }
 }
@@ -366,13 +376,23 @@ extension Planner {
             segmentBook: book, history: history)
     }
 
-    /// Renders `template` for the occurrence, with the plain-text alternative of an email when the project has one.
-    func render(_ template: MessageTemplate, on channel: Channel, facts: CustomerFacts) -> RenderedMessage {
+    /// Renders `template` for the occurrence, with the plain-text alternative of an email when the project has one;
+    /// with `memo`, bodies rendered before with the same values are taken from it.
+    func render(_ template: MessageTemplate, on channel: Channel, facts: CustomerFacts, memo: RenderMemo? = nil)
+        -> RenderedMessage
+    {
         let context = context(for: channel, facts: facts)
-        var rendered = template.render(
-            context, renderedHeading: fixedHeadings[TemplateKey(name: template.name, channel: channel)])
+        let heading = fixedHeadings[TemplateKey(name: template.name, channel: channel)]
+        guard let memo else {
+            var rendered = template.render(context, renderedHeading: heading)
+            if channel == .email, let text = project.textTemplates[template.name] {
+                rendered.text = text.render(context).body
+            }
+            return rendered
+        }
+        var rendered = template.render(context, renderedHeading: heading, memo: memo)
         if channel == .email, let text = project.textTemplates[template.name] {
-            rendered.text = text.render(context).body
+            rendered.text = memo.body(of: text, context: context)
         }
         return rendered
     }
@@ -381,10 +401,30 @@ extension Planner {
     func context(for channel: Channel, facts: CustomerFacts) -> LazyContext {
         let base = facts.renderContext
         guard channel == .email else { return base }
-        // The link (an HMAC) is made only when the template shows it.
+        // The link (an HMAC) is made only when the template shows it. The closure holds the links, not the planner
+        // (a copy of the planner per message).
+        let unsubscribe = self.unsubscribe
         return LazyContext { name in
             name == UnsubscribeLinks.variable
                 ? unsubscribe?.url(customerID: facts.occurrence.customer.id) ?? "" : base.child(named: name)
         }
+    }
+}
+
+/// How long each stage of a plan took, logged at debug level (`--verbose`): where a slow plan spends its time.
+public struct StageClock {
+    let logger: Logger
+    private var last = ContinuousClock.now
+
+    public init(logger: Logger) { self.logger = logger }
+
+    /// Logs the time since the previous lap (or since the clock was made) as `stage`'s.
+    public mutating func lap(_ stage: String) {
+        let now = ContinuousClock.now
+        guard logger.logLevel <= .debug else { return last = now }
+        let elapsed = last.duration(to: now)
+        last = now
+        let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
+        logger.debug("stage done", metadata: ["stage": "\(stage)", "ms": "\((milliseconds * 10).rounded() / 10)"])
     }
 }
