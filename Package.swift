@@ -53,10 +53,12 @@ let package = Package(
             dependencies: ["NudgeCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: upcoming
         ),
+        // One C call Swift cannot make (a variadic function): SQLite's process-wide settings.
+        .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "NudgeStore",
             dependencies: [
-                "NudgeCore", "NudgeLanguage",
+                "NudgeCore", "NudgeLanguage", "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -17,6 +17,10 @@ struct QueryPlanTests {
         ("milestone", AppDatabase.milestoneSQL, [0, 1]),
         ("milestone for one offer", AppDatabase.milestoneSQL + " AND p.offer_id = ?", [0, 1, "coffee"]),
         ("signup", AppDatabase.signupSQL, [0, 1]),
+        ("signup's customers", AppDatabase.customersSQL(rowids: AppDatabase.signupSQL), [0, 1]),
+        ("signup's customers, first half", AppDatabase.customersSQL(rowids: AppDatabase.signupSQL, half: .before), [0, 1, 10]),
+        ("signup's customers, second half", AppDatabase.customersSQL(rowids: AppDatabase.signupSQL, half: .from), [0, 1, 10]),
+        ("birthday's customers", AppDatabase.customersSQL(rowids: AppDatabase.birthdaySQL(zone: "Asia/Tokyo", monthDays: 1)), ["Asia/Tokyo", "11-24"]),
         ("ledger lookup", "SELECT 1 FROM ledger WHERE workflow_id = ? AND customer_id = ? AND occurrence = ?", ["w", "c", "o"]),
         ("recent visits", "SELECT count(*) FROM visit WHERE customer_id = ? AND visited_at > ?", ["c", 0]),
     ]

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import GRDBSQLite
 import NudgeLanguage
 #if canImport(Glibc)
 import Glibc
@@ -24,21 +25,18 @@ extension AppDatabase: PlanningStore {
         name.isEmpty ? ("timezone IS NULL", []) : ("timezone = ?", [name])
     }
 
-    /// The customers for whom `condition` holds, read in table order: the condition's index gives their rowids
-    /// first, so that each page of the table is read once, not once per customer in index order (the 100,000
-    /// customers of a broadcast are scattered over the whole table, and reading them in index order costs a read
-    /// per customer).
-    static func customers(where condition: String) -> String {
-        "SELECT \(CustomerState.columns) FROM customer WHERE rowid IN (SELECT rowid FROM customer WHERE \(condition))"
+    /// The rowids of the customers for whom `condition` holds: an index-only scan of the condition's index.
+    static func rowids(where condition: String) -> String {
+        "SELECT rowid FROM customer WHERE \(condition)"
     }
 
     public static func birthdaySQL(zone: String, monthDays: Int) -> String {
         let placeholders = Array(repeating: "?", count: monthDays).joined(separator: ",")
-        return customers(where: "\(zoneCondition(zone).sql) AND birth_month_day IN (\(placeholders))")
+        return rowids(where: "\(zoneCondition(zone).sql) AND birth_month_day IN (\(placeholders))")
     }
 
     public static func inactivitySQL(zone: String) -> String {
-        customers(where: "\(zoneCondition(zone).sql) AND last_activity_at >= ? AND last_activity_at < ?")
+        rowids(where: "\(zoneCondition(zone).sql) AND last_activity_at >= ? AND last_activity_at < ?")
     }
 
     public static let milestoneSQL = """
@@ -49,7 +47,7 @@ extension AppDatabase: PlanningStore {
         WHERE p.updated_at > ? AND p.updated_at <= ?
         """
 
-    public static let signupSQL = customers(where: "signed_up_at > ? AND signed_up_at <= ?")
+    public static let signupSQL = rowids(where: "signed_up_at > ? AND signed_up_at <= ?")
 
     public static let ledgerSQL = "SELECT 1 FROM ledger WHERE workflow_id = ? AND customer_id = ? AND occurrence = ?"
 
@@ -60,41 +58,41 @@ extension AppDatabase: PlanningStore {
     }
 
     public func candidates(_ query: CandidateQuery) throws -> [Candidate] {
-        try reader.read { db in
-            var result: [Candidate] = []
-            switch query {
-            case .birthdays(let zone, let monthDays):
-                let statement = try RawStatement(db, sql: Self.birthdaySQL(zone: zone, monthDays: monthDays.count))
+        switch query {
+        case .birthdays(let zone, let monthDays):
+            return try customers(rowidSQL: Self.birthdaySQL(zone: zone, monthDays: monthDays.count)) { statement in
                 var next = Self.bindZone(zone, statement)
                 for monthDay in monthDays {
                     statement.bindCopy(next, monthDay)
                     next += 1
                 }
-                try Self.appendCustomers(statement, to: &result)
-            case .lastActivity(let zone, let from, let until):
-                let statement = try RawStatement(db, sql: Self.inactivitySQL(zone: zone))
+            }
+        case .lastActivity(let zone, let from, let until):
+            return try customers(rowidSQL: Self.inactivitySQL(zone: zone)) { statement in
                 let next = Self.bindZone(zone, statement)
                 statement.bind(next, StoredInstant.millis(from))
                 statement.bind(next + 1, StoredInstant.millis(until))
-                try Self.appendCustomers(statement, to: &result)
-            case .progress(let after, let through, let offer):
+            }
+        case .progress(let after, let through, let offer):
+            return try reader.read { db in
                 var sql = Self.milestoneSQL
                 var arguments: StatementArguments = [StoredInstant.millis(after), StoredInstant.millis(through)]
                 if let offer {
                     sql += " AND p.offer_id = ?"
                     arguments += [offer]
                 }
+                var result: [Candidate] = []
                 let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
                 while let row = try rows.next() {
                     result.append(Candidate(customer: CustomerState(row: row, offset: 6), progress: ProgressState(row: row)))
                 }
-            case .signups(let after, let through):
-                let statement = try RawStatement(db, sql: Self.signupSQL)
+                return result
+            }
+        case .signups(let after, let through):
+            return try customers(rowidSQL: Self.signupSQL) { statement in
                 statement.bind(1, StoredInstant.millis(after))
                 statement.bind(2, StoredInstant.millis(through))
-                try Self.appendCustomers(statement, to: &result)
             }
-            return result
         }
     }
 
@@ -105,11 +103,112 @@ extension AppDatabase: PlanningStore {
         return 2
     }
 
-    /// Steps `statement` (selecting `CustomerState.columns`) to its end, a candidate per row, decoded through the C
-    /// API (`CustomerState(raw:)`).
-    static func appendCustomers(_ statement: RawStatement, to result: inout [Candidate]) throws {
+    /// Scans reading at least this many customers read the second half on a second connection at the same time.
+    static let splitScanThreshold = 16_384
+
+    /// The customers whose rowids `rowidSQL` (its parameters bound by `bind`) selects, in table order.
+    ///
+    /// The rows are read in rowid order (`rowid IN (rowidSQL)`): the trigger's index gives the rowids, SQLite sorts
+    /// them, and each page of the table is read once, not once per customer in index order (the 100,000 customers of
+    /// a broadcast are scattered over the whole table). Reading and decoding those rows is most of a large scan (0.4
+    /// s for a broadcast's 100,000 on one core), so a large scan is cut at its middle rowid, and the second half is
+    /// read on another connection, on another core, meanwhile; the halves are joined in table order, so the result is
+    /// the same.
+    func customers(rowidSQL: String, bind: @escaping @Sendable (RawStatement) -> Void) throws -> [Candidate] {
+        try scan(rowidSQL: rowidSQL, splitAt: Self.splitScanThreshold, bind: bind).candidates
+    }
+
+    /// `customers(rowidSQL:bind:)`, cut in two halves from `splitAt` customers on; with how many parts it was read in.
+    func scan(rowidSQL: String, splitAt threshold: Int, bind: @escaping @Sendable (RawStatement) -> Void) throws
+        -> (candidates: [Candidate], parts: Int)
+    {
+        try reader.read { db in
+            let count = try RawStatement(db, sql: "SELECT count(*) FROM (\(rowidSQL))")
+            bind(count)
+            let rows = try count.step() ? Int(sqlite3_column_int64(count.handle, 0)) : 0
+            count.reset()
+            guard rows >= max(2, threshold), let second = secondReader() else {
+                return (try Self.customers(rowidSQL: rowidSQL, bind: bind, db, capacity: rows), 1)
+            }
+            // The middle rowid: the index gives the rowids in its own order, so they are sorted here.
+            let ids = try RawStatement(db, sql: rowidSQL)
+            bind(ids)
+            var rowids: [Int64] = []
+            rowids.reserveCapacity(rows)
+            while try ids.step() {
+                rowids.append(sqlite3_column_int64(ids.handle, 0))
+            }
+            rowids.sort()
+            let middle = rowids[rowids.count / 2]
+            let secondHalf = SecondHalf()
+            let done = DispatchGroup()
+            done.enter()
+            DispatchQueue.global().async {
+                secondHalf.result = Result {
+                    try second { try Self.customers(rowidSQL: rowidSQL, half: (.from, middle), bind: bind, $0, capacity: rows / 2) }
+                }
+                done.leave()
+            }
+            let firstHalf = Result {
+                try Self.customers(rowidSQL: rowidSQL, half: (.before, middle), bind: bind, db, capacity: rows)
+            }
+            done.wait()
+            return (try firstHalf.get() + secondHalf.result!.get(), 2)
+        }
+    }
+
+    /// Half of a scan cut at a rowid: the rowids before it, or from it on.
+    public enum ScanHalf: Sendable {
+        case before, from
+    }
+
+    /// The customers of `rowidSQL` in table order; with `half`, only those before or from the rowid bound last.
+    public static func customersSQL(rowids rowidSQL: String, half: ScanHalf? = nil) -> String {
+        let bound =
+            switch half {
+            case nil: ""
+            case .before: " AND rowid < ?"
+            case .from: " AND rowid >= ?"
+            }
+        return "SELECT \(CustomerState.columns) FROM customer WHERE rowid IN (\(rowidSQL)\(bound))"
+    }
+
+    /// The customers of `rowidSQL` (all, or one half of them), in table order, decoded through the C API
+    /// (`CustomerState(raw:)`).
+    static func customers(
+        rowidSQL: String, half: (ScanHalf, Int64)? = nil, bind: (RawStatement) -> Void, _ db: Database, capacity: Int
+    ) throws -> [Candidate] {
+        let statement = try RawStatement(db, sql: customersSQL(rowids: rowidSQL, half: half?.0))
+        bind(statement)
+        if let (_, rowid) = half { statement.bind(sqlite3_bind_parameter_count(statement.handle), rowid) }
+        var result: [Candidate] = []
+        result.reserveCapacity(capacity)
         while try statement.step() {
             result.append(Candidate(customer: CustomerState(raw: statement)))
+        }
+        return result
+    }
+
+    /// The second half's result, handed from its thread (read after the group's wait).
+    private final class SecondHalf: @unchecked Sendable {
+        var result: Result<[Candidate], any Error>?
+    }
+
+    /// A read on a connection other than the one a read is on now: another reader of the pool (`run`), or a
+    /// read-only connection opened for it (commands that only read hold one connection); nil in memory.
+    private func secondReader() -> (@Sendable ((Database) throws -> [Candidate]) throws -> [Candidate])? {
+        if let pool = writer as? DatabasePool {
+            return { try pool.read($0) }
+        }
+        let path = writer.path
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file::memory:") else { return nil }
+        return { body in
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(10)
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            return try queue.read(body)
         }
     }
 

@@ -1,13 +1,20 @@
 public import GRDB
 import Foundation
+import CSQLiteTuning
 
 /// The customer store: one SQLite file (WAL) with versioned migrations.
 public struct AppDatabase: Sendable {
     /// The connection (a pool for files, a queue in memory).
     public let writer: any DatabaseWriter
 
+    /// SQLite's process-wide settings, made once before the first connection opens: memory statistics off, so that
+    /// connections on different threads do not take turns on one mutex (see `CSQLiteTuning`). When SQLite already
+    /// runs (a connection opened elsewhere first), nothing changes but speed.
+    static let processSettings: Void = { _ = nudge_sqlite_disable_memory_statistics() }()
+
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public static func open(path: String) throws -> AppDatabase {
+        _ = processSettings
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -26,6 +33,7 @@ public struct AppDatabase: Sendable {
     /// WAL file is there by creating and dropping a table, and the checkpoint when it closes syncs that twice. A
     /// database whose schema is behind this version's is migrated first, as `open` migrates it.
     public static func openForReading(path: String) throws -> AppDatabase {
+        _ = processSettings
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         let queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -40,6 +48,7 @@ public struct AppDatabase: Sendable {
     /// (a crash loses nothing worth keeping), and a 64 MB page cache, so that a large file is mostly in memory
     /// while staying bounded.
     public static func scratch(path: String) throws -> AppDatabase {
+        _ = processSettings
         var configuration = Configuration()
         // The importer looks customers and offers up itself (an unknown one is a bad row with its line); the
         // database the rows go to checks its own foreign keys. Here they would only slow the seeding down.
@@ -68,7 +77,8 @@ public struct AppDatabase: Sendable {
 
     /// An in-memory database, for tests.
     public static func inMemory() throws -> AppDatabase {
-        try AppDatabase(DatabaseQueue())
+        _ = processSettings
+        return try AppDatabase(DatabaseQueue())
     }
 
     /// Wraps `writer` and runs the migrations.
