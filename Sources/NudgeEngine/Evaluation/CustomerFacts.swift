@@ -112,13 +112,29 @@ struct CustomerView {
     }
 }
 
+/// What the facts of every occurrence of one workflow share: the workflow and the project's settings, held once.
+///
+/// Both are large values: copied into each occurrence's facts, every string and array in them was retained when the
+/// facts were made and released when they went, a tenth of a broadcast's time.
+public final class FactsScope: Sendable {
+    public let workflow: Workflow
+    public let config: ProjectConfig
+
+    public init(workflow: Workflow, config: ProjectConfig) {
+        self.workflow = workflow
+        self.config = config
+    }
+}
+
 /// The fields of design §4 for one occurrence, computed from stored state at `now`.
 ///
 /// A class: the render context and the conditions share one instance per occurrence.
 public final class CustomerFacts: FieldSource {
     public let occurrence: Occurrence
-    public let workflow: Workflow
-    public let config: ProjectConfig
+    /// The workflow and settings, shared with the other occurrences of the workflow.
+    public let scope: FactsScope
+    public var workflow: Workflow { _read { yield scope.workflow } }
+    public var config: ProjectConfig { _read { yield scope.config } }
     public let now: Date
     public let zone: TimeZone
     let view: CustomerView
@@ -129,18 +145,27 @@ public final class CustomerFacts: FieldSource {
 
     /// Facts for `occurrence` of `workflow`; `recentVisits` holds the customer's visit counts of the last 30 and
     /// 90 days, in the order of `Planner.recentVisitWindows` (nil: no recent visits).
-    public init(
+    public convenience init(
         occurrence: Occurrence, workflow: Workflow, config: ProjectConfig, now: Date, recentVisits: [Int]?,
         segmentBook: SegmentBook? = nil, history: CustomerHistory? = nil
     ) {
+        self.init(
+            occurrence: occurrence, scope: FactsScope(workflow: workflow, config: config), now: now,
+            recentVisits: recentVisits, segmentBook: segmentBook, history: history)
+    }
+
+    /// Facts for `occurrence` of the scope's workflow.
+    public init(
+        occurrence: Occurrence, scope: FactsScope, now: Date, recentVisits: [Int]?, segmentBook: SegmentBook? = nil,
+        history: CustomerHistory? = nil
+    ) {
         self.occurrence = occurrence
-        self.workflow = workflow
-        self.config = config
+        self.scope = scope
         self.now = now
         self.zone = occurrence.zone
         self.view = CustomerView(
-            customer: occurrence.customer, config: config, now: now, zone: occurrence.zone, recentVisits: recentVisits,
-            history: history)
+            customer: occurrence.customer, config: scope.config, now: now, zone: occurrence.zone,
+            recentVisits: recentVisits, history: history)
         self.segmentBook = segmentBook
     }
 

@@ -15,14 +15,17 @@ extension Planner {
     func applyPolicy(_ parts: inout [[PlannedMessage]], now: Date) async throws {
         let policy = project.config.policy
         guard !policy.isEmpty else { return }
-        let workflows = Dictionary(project.workflows.map { ($0.id, $0) }) { first, _ in first }
+        // Workflows by id, as positions in the project: a workflow copied out of a dictionary per message retains
+        // every string in it (as would a copy of a message: messages are read and changed in place).
+        let workflows = project.workflows
+        let workflowIndex = Dictionary(workflows.indices.map { (workflows[$0].id, $0) }) { first, _ in first }
+        let marketing = Set(workflows.filter { $0.category == .marketing }.map(\.id))
         // The positions of the marketing messages that go out, customer by customer.
         var held: [String: [(part: Int, index: Int)]] = [:]
         for part in parts.indices {
-            for index in parts[part].indices where parts[part][index].status == .send {
-                let message = parts[part][index]
-                guard workflows[message.workflowID]?.category == .marketing else { continue }
-                held[message.customerID, default: []].append((part, index))
+            for index in parts[part].indices
+            where parts[part][index].status == .send && marketing.contains(parts[part][index].workflowID) {
+                held[parts[part][index].customerID, default: []].append((part, index))
             }
         }
         guard !held.isEmpty else { return }
@@ -31,32 +34,36 @@ extension Planner {
             longest > 0
             ? try await store.capCounted(customerIDs: held.keys.sorted(), after: now.addingTimeInterval(-Double(longest))) : [:]
         for (customer, positions) in held {
-            let order = positions.sorted { a, b in
-                let (x, y) = (parts[a.part][a.index], parts[b.part][b.index])
-                let (px, py) = (workflows[x.workflowID]?.priority ?? 100, workflows[y.workflowID]?.priority ?? 100)
-                if px != py { return px < py }
-                return Self.precedes(x, y)
-            }
+            let order =
+                positions.count == 1
+                ? positions
+                : positions.sorted { a, b in
+                    let (px, py) = (
+                        workflowIndex[parts[a.part][a.index].workflowID].map { workflows[$0].priority } ?? 100,
+                        workflowIndex[parts[b.part][b.index].workflowID].map { workflows[$0].priority } ?? 100
+                    )
+                    if px != py { return px < py }
+                    return Self.precedes(parts[a.part][a.index], parts[b.part][b.index])
+                }
             var times = counted[customer] ?? []
-            for position in order {
-                var message = parts[position.part][position.index]
-                guard let workflow = workflows[message.workflowID] else { continue }
-                let zone = TriggerScan.zone(named: message.timeZone, config: project.config)
+            for (part, index) in order {
+                guard let position = workflowIndex[parts[part][index].workflowID] else { continue }
+                let zone = TriggerScan.zone(named: parts[part][index].timeZone, config: project.config)
+                let channel = parts[part][index].channel
                 switch Self.place(
-                    channel: message.channel, at: now, zone: zone, policy: policy, counted: times, workflow: workflow)
+                    channel: channel, at: now, zone: zone, policy: policy, counted: times, workflow: workflows[position])
                 {
                 case .at(let instant):
-                    if instant > now { message.sendAfter = instant }
-                    times.append(CountedMessage(channel: message.channel?.rawValue, at: instant))
+                    if instant > now { parts[part][index].sendAfter = instant }
+                    times.append(CountedMessage(channel: channel?.rawValue, at: instant))
                 case .capped(let cap):
-                    message.suppress(because: "frequency cap: \(cap)")
+                    parts[part][index].suppress(because: "frequency cap: \(cap)")
                 case .tooLate(let cap, let instant):
-                    message.suppress(
+                    parts[part][index].suppress(
                         because:
-                            "frequency cap: \(cap) (the caps allow it at \(ISO8601.format(instant)), beyond max_defer \(workflow.maxDefer.text))"
+                            "frequency cap: \(cap) (the caps allow it at \(ISO8601.format(instant)), beyond max_defer \(workflows[position].maxDefer.text))"
                     )
                 }
-                parts[position.part][position.index] = message
             }
         }
     }

@@ -98,6 +98,7 @@ public struct Planner: Sendable {
     ) async -> (parts: [[PlannedMessage]], filteredOut: Int) {
         // (workflow index, occurrence index) of every occurrence, in plan order.
         let items = fresh.indices.flatMap { w in fresh[w].1.indices.map { (w, $0) } }
+        let scopes = fresh.map { FactsScope(workflow: $0.0, config: project.config) }
         let slices = max(
             1, slices ?? (items.count < Self.sliceThreshold ? 1 : ProcessInfo.processInfo.activeProcessorCount))
         let bounds = (0...slices).map { items.count * $0 / slices }
@@ -106,10 +107,14 @@ public struct Planner: Sendable {
             let memo = RenderMemo()
             var filteredOut = 0
             for (w, o) in items[range] {
-                let (workflow, occurrence) = (fresh[w].0, fresh[w].1[o])
+                // The workflow is read through its scope, not copied per occurrence (see `FactsScope`).
+                let scope = scopes[w]
+                let occurrence = fresh[w].1[o]
                 let id = occurrence.customer.id
-                let facts = facts(
-                    for: occurrence, of: workflow, now: now, counts: counts[id], book: book, history: histories[id])
+                let facts = CustomerFacts(
+                    occurrence: occurrence, scope: scope, now: now, recentVisits: counts[id], segmentBook: book,
+                    history: histories[id])
+                let workflow = scope.workflow
                 // The workflow's `when` picks who enters (step 0); `exit_when` ends a journey before any step, a
                 // holdout's too, so that the holdout stays comparable with the variants.
                 guard occurrence.step > 0 || when(workflow, holdsFor: facts),

@@ -59,11 +59,12 @@ public struct CustomerListing: Sendable {
                 [customer.id, customer.name, customer.email, customer.phone].contains { $0?.lowercased().contains(search) == true }
             }
         }
+        let scope = FactsScope(workflow: .none(), config: config)
         try await sweep.forEach { view in
             let customer = view.customer
             let facts = CustomerFacts(
                 occurrence: Occurrence(workflowID: "", customer: customer, key: "", due: now, zone: view.zone),
-                workflow: .none(), config: config, now: now, recentVisits: view.recentVisits,
+                scope: scope, now: now, recentVisits: view.recentVisits,
                 segmentBook: needsSegments || !ranks.isEmpty ? book : nil, history: view.history)
             if let segment = filter.segment, !facts.segmentNames.contains(segment) { return }
             if let status = filter.status, facts.status != status { return }
