@@ -111,9 +111,9 @@ extension AppDatabase: PlanningStore {
     /// The rows are read in rowid order (`rowid IN (rowidSQL)`): the trigger's index gives the rowids, SQLite sorts
     /// them, and each page of the table is read once, not once per customer in index order (the 100,000 customers of
     /// a broadcast are scattered over the whole table). Reading and decoding those rows is most of a large scan (0.4
-    /// s for a broadcast's 100,000 on one core), so a large scan is cut at its middle rowid, and the second half is
-    /// read on another connection, on another core, meanwhile; the halves are joined in table order, so the result is
-    /// the same.
+    /// s for a broadcast's 100,000 on one core), so a large scan (its rowids are read first, from the index alone) is
+    /// cut at its middle rowid, and the second half is read on another connection, on another core, meanwhile; the
+    /// halves are joined in table order, so the result is the same.
     func customers(rowidSQL: String, bind: @escaping @Sendable (RawStatement) -> Void) throws -> [Candidate] {
         try scan(rowidSQL: rowidSQL, splitAt: Self.splitScanThreshold, bind: bind).candidates
     }
@@ -123,23 +123,19 @@ extension AppDatabase: PlanningStore {
         -> (candidates: [Candidate], parts: Int)
     {
         try reader.read { db in
-            let count = try RawStatement(db, sql: "SELECT count(*) FROM (\(rowidSQL))")
-            bind(count)
-            let rows = try count.step() ? Int(sqlite3_column_int64(count.handle, 0)) : 0
-            count.reset()
+            let ids = try RawStatement(db, sql: rowidSQL)
+            bind(ids)
+            var rowids: [Int64] = []
+            while try ids.step() {
+                rowids.append(sqlite3_column_int64(ids.handle, 0))
+            }
+            let rows = rowids.count
             guard rows >= max(2, threshold), let second = secondReader() else {
                 return (try Self.customers(rowidSQL: rowidSQL, bind: bind, db, capacity: rows), 1)
             }
             // The middle rowid: the index gives the rowids in its own order, so they are sorted here.
-            let ids = try RawStatement(db, sql: rowidSQL)
-            bind(ids)
-            var rowids: [Int64] = []
-            rowids.reserveCapacity(rows)
-            while try ids.step() {
-                rowids.append(sqlite3_column_int64(ids.handle, 0))
-            }
             rowids.sort()
-            let middle = rowids[rowids.count / 2]
+            let middle = rowids[rows / 2]
             let secondHalf = SecondHalf()
             let done = DispatchGroup()
             done.enter()
